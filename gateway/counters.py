@@ -1,0 +1,100 @@
+"""Usage counters: how many contacts each restricted customer has had delivered lately.
+
+The counter is a cache of the evidence log (every counted contact is an evidence record),
+rebuilt from it at start-up, so a restart never forgets who has used their allowance.
+``consume`` is the one atomic step: check every cap that applies and record the contact
+only if all of them allow it, keyed by the contact's id so a retried contact (same
+Message-ID, CallSid or MessageSid) is never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from rules.decision import Usage
+from rules.models import Channel
+from rules.policy_index import CompiledLimit
+
+
+class UsageCounter(Protocol):
+    """What the contact service needs from a counter (in-process now, Redis later)."""
+
+    async def usage(self, customer_id: str, now: datetime, horizon: timedelta) -> Usage: ...
+
+    async def consume(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        now: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> bool: ...
+
+    async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int: ...
+
+
+class InProcessCounter:
+    """Exact sliding logs in a dict: right for one process (the SQLite set-up).
+
+    All methods finish without awaiting anything, so on one event loop a check and its
+    record can never interleave with another contact's.
+    """
+
+    def __init__(self) -> None:
+        self._logs: dict[str, dict[str, tuple[Channel, datetime]]] = {}
+
+    async def usage(self, customer_id: str, now: datetime, horizon: timedelta) -> Usage:
+        log = self._logs.get(customer_id)
+        if not log:
+            return Usage()
+        since = now - horizon
+        delivered: dict[Channel, list[datetime]] = {}
+        for channel, at in log.values():
+            if since < at <= now:
+                delivered.setdefault(channel, []).append(at)
+        return Usage(delivered=delivered)
+
+    async def consume(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        now: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> bool:
+        log = self._logs.setdefault(customer_id, {})
+        if contact_key in log:
+            return True
+        for compiled in limits:
+            if compiled.channel not in (None, channel):
+                continue
+            since = now - compiled.period
+            used = sum(
+                1
+                for c, at in log.values()
+                if since < at <= now and (compiled.channel is None or c is compiled.channel)
+            )
+            if used >= compiled.limit.max:
+                return False
+        log[contact_key] = (channel, now)
+        self._prune(log, now, max((c.period for c in limits), default=timedelta(0)))
+        return True
+
+    async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int:
+        """Seed from evidence records: (customer_id, channel, delivered at, contact key)."""
+        loaded = 0
+        for customer_id, channel, at, key in entries:
+            self._logs.setdefault(customer_id, {})[key] = (Channel(channel), at)
+            loaded += 1
+        return loaded
+
+    @staticmethod
+    def _prune(log: dict[str, tuple[Channel, datetime]], now: datetime, keep: timedelta) -> None:
+        # Bounded memory: entries older than the longest period of this customer's
+        # limits can never count again. Pruned only when the log grows, to stay cheap.
+        if len(log) < 64:
+            return
+        for key in [k for k, (_, at) in log.items() if at <= now - keep]:
+            del log[key]

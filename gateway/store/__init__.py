@@ -1,0 +1,56 @@
+"""Storage for contact-gateway: policy, the evidence chain, content, held contact, audit.
+
+One schema on SQLite or PostgreSQL, created by the Alembic migrations shipped in
+``gateway/migrations``. Open with ``await Store.open(url)``; close with ``await
+store.close()``.
+"""
+
+from gateway.store.audit import AuditRecord
+from gateway.store.chain import GENESIS_HASH, ChainHead, VerifyResult
+from gateway.store.errors import (
+    ChainBroken,
+    HeldStateError,
+    NotFound,
+    PolicyConflict,
+    StoreError,
+    StoreUnavailable,
+)
+from gateway.store.evidence import (
+    CountedContact,
+    EvidenceEntry,
+    EvidenceRecord,
+    HoldEntry,
+    RecordResult,
+    entry_from_decision,
+)
+from gateway.store.held import HeldContact, HeldStatus
+from gateway.store.migrate import upgrade
+from gateway.store.policy import ImportSummary, KindSummary, RestrictionVersion
+from gateway.store.store import Clock, Store
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditRecord",
+    "ChainBroken",
+    "ChainHead",
+    "Clock",
+    "CountedContact",
+    "EvidenceEntry",
+    "EvidenceRecord",
+    "HeldContact",
+    "HeldStateError",
+    "HeldStatus",
+    "HoldEntry",
+    "ImportSummary",
+    "KindSummary",
+    "NotFound",
+    "PolicyConflict",
+    "RecordResult",
+    "RestrictionVersion",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "VerifyResult",
+    "entry_from_decision",
+    "upgrade",
+]

@@ -1,0 +1,118 @@
+"""Engines and transactions that behave alike on SQLite and PostgreSQL.
+
+SQLite needs help to be a safe server database: Python's sqlite3 driver starts
+transactions late (not for SELECT or DDL), which breaks read-then-write and
+transactional migrations. Here SQLAlchemy emits BEGIN itself — ``BEGIN IMMEDIATE`` for
+writes, so two processes sharing one file queue for the write lock instead of failing
+half-way — and the file runs in WAL mode so readers never block the writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from gateway.store.errors import StoreError, StoreUnavailable
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+_BEGIN_OPTION = "gateway_sqlite_begin"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for ``url`` with the SQLite transaction fixes installed."""
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_async_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _install_sqlite_hooks(engine)
+    return engine
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take BEGIN away from the driver; SQLAlchemy emits it below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # FULL: a contact acknowledged as stored survives a power cut.
+            cursor.execute("PRAGMA synchronous=FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@asynccontextmanager
+async def translate_errors(what: str) -> AsyncIterator[None]:
+    """Turn driver errors into store errors, so callers handle one family.
+
+    Connection failures (refused, dropped, timed out, a locked SQLite file) become
+    :class:`StoreUnavailable`, which edges answer with "try again later".
+    """
+    try:
+        yield
+    except StoreError:
+        raise
+    except IntegrityError as exc:
+        raise StoreError(f"{what} was refused by the database: {exc.orig}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            raise StoreUnavailable(f"{what}: the database is unavailable ({exc.orig})") from exc
+        raise StoreError(f"{what} failed: {exc.orig}") from exc
+    except SQLAlchemyError as exc:
+        raise StoreError(f"{what} failed: {exc}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise StoreUnavailable(f"{what}: the database is unavailable ({exc})") from exc
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConnection]:
+    """A transaction that will write: takes SQLite's write lock at BEGIN."""
+    async with translate_errors(what), engine.connect() as conn:
+        if is_sqlite(engine):
+            conn = await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        async with conn.begin():
+            yield conn
+
+
+@asynccontextmanager
+async def read_transaction(
+    engine: AsyncEngine, what: str, *, snapshot: bool = False
+) -> AsyncIterator[AsyncConnection]:
+    """A read-only transaction; ``snapshot`` keeps one consistent view across statements."""
+    async with translate_errors(what), engine.connect() as conn:
+        if snapshot and not is_sqlite(engine):
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            yield conn

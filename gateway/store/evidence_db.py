@@ -1,0 +1,103 @@
+"""Evidence rows: appending to the chain, content by hash, and reading records back."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.store.chain import ChainHead, chain_hash
+from gateway.store.chain_db import read_head, write_head
+from gateway.store.errors import StoreError
+from gateway.store.evidence import HASHED_FIELDS, EvidenceEntry, EvidenceRecord
+from gateway.store.schema import contents, evidence, evidence_head
+
+RECORD_FIELDS = (*HASHED_FIELDS, "hash")
+
+
+def evidence_hashed_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row's hashed fields, straight from the database (what ``verify`` recomputes)."""
+    return {name: row[name] for name in HASHED_FIELDS}
+
+
+def row_to_record(row: Mapping[Any, Any]) -> EvidenceRecord:
+    return EvidenceRecord(**{name: row[name] for name in RECORD_FIELDS})
+
+
+def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def with_content(entry: EvidenceEntry, content: bytes) -> EvidenceEntry:
+    """The entry with its content's SHA-256 (and a reference to the stored copy) filled in."""
+    digest = hashlib.sha256(content).hexdigest()
+    if entry.content_sha256 is not None and entry.content_sha256 != digest:
+        raise StoreError(
+            f"content_sha256 {entry.content_sha256} does not match the content given "
+            f"(its SHA-256 is {digest})"
+        )
+    return replace(
+        entry, content_sha256=digest, content_ref=entry.content_ref or content_ref(digest)
+    )
+
+
+def content_ref(digest: str) -> str:
+    """How a record points at content kept in the store's ``contents`` table."""
+    return f"sha256:{digest}"
+
+
+async def store_content(conn: AsyncConnection, digest: str, data: bytes, now: datetime) -> None:
+    """Keep ``data`` once under its SHA-256; storing it again is a no-op."""
+    statement = insert_ignoring_duplicates(conn, contents).values(
+        sha256=digest, size=len(data), data=data, created_at=now
+    )
+    await conn.execute(statement)
+
+
+async def get_content(conn: AsyncConnection, digest: str) -> bytes | None:
+    query = select(contents.c.data).where(contents.c.sha256 == digest.lower())
+    data = (await conn.execute(query)).scalar_one_or_none()
+    return None if data is None else bytes(data)
+
+
+async def find_by_key(conn: AsyncConnection, contact_key: str) -> EvidenceRecord | None:
+    query = select(evidence).where(evidence.c.contact_key == contact_key)
+    row = (await conn.execute(query)).mappings().one_or_none()
+    return None if row is None else row_to_record(row)
+
+
+async def get_record(conn: AsyncConnection, seq: int) -> EvidenceRecord | None:
+    row = (await conn.execute(select(evidence).where(evidence.c.seq == seq))).mappings()
+    found = row.one_or_none()
+    return None if found is None else row_to_record(found)
+
+
+async def lock_head(conn: AsyncConnection) -> ChainHead:
+    """Take the chain's append lock for this transaction and return the current head."""
+    return await read_head(conn, evidence_head, for_update=True)
+
+
+async def append(
+    conn: AsyncConnection, entry: EvidenceEntry, head: ChainHead, now: datetime
+) -> EvidenceRecord:
+    """Seal ``entry`` as the record after ``head`` (locked by the caller's transaction)."""
+    record = EvidenceRecord(
+        **entry.entry_fields(), seq=head.seq + 1, recorded_at=now, prev_hash=head.hash, hash=""
+    )
+    record = replace(record, hash=chain_hash(record.hashed_fields()))
+    await conn.execute(insert(evidence).values(**record.hashed_fields(), hash=record.hash))
+    await write_head(conn, evidence_head, ChainHead(seq=record.seq, hash=record.hash))
+    return record
+
+
+async def read_evidence_head(conn: AsyncConnection) -> ChainHead:
+    return await read_head(conn, evidence_head, for_update=False)

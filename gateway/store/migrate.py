@@ -1,0 +1,87 @@
+"""Run the Alembic migrations from async code, with no alembic.ini on disk.
+
+Follows Alembic's cookbook recipe "Programmatic API use (connection sharing) with
+asyncio": the store opens a connection, and Alembic runs on it via ``run_sync``, so the
+upgrade and everything the store does next share one engine and one event loop.
+
+Two processes starting together on one PostgreSQL would both try to create the tables;
+an advisory lock held for the upgrade's transaction makes the second wait and then find
+nothing to do. On SQLite the upgrade's ``BEGIN IMMEDIATE`` does the same job.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.store.engine import create_engine, translate_errors, write_transaction
+
+# Any fixed 64-bit number; it only has to be the same in every process.
+MIGRATION_LOCK_KEY = 0x636F6E7461637467  # "contactg"
+
+
+def migrations_dir() -> Path:
+    """The Alembic script directory, shipped inside the ``gateway`` package."""
+    return Path(str(resources.files("gateway") / "migrations"))
+
+
+def alembic_config() -> Config:
+    """An Alembic config built in memory: the package's scripts, no ini file."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest revision this build knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships a revision
+        raise RuntimeError("no Alembic revisions found in the package")
+    return head
+
+
+def _upgrade(connection: Connection, cfg: Config) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def upgrade_engine(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision; a no-op when it is already there."""
+    async with write_transaction(engine, "migrating the database") as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        await conn.run_sync(_upgrade, alembic_config())
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None before the first upgrade)."""
+    async with translate_errors("reading the schema revision"), engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def upgrade(url: str) -> str:
+    """Upgrade the database at ``url`` to the newest schema and return its revision.
+
+    For ``contact-gateway db upgrade``; ``Store.open(url, migrate=True)`` does the same.
+    """
+    engine = create_engine(url)
+    try:
+        await upgrade_engine(engine)
+        revision = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    return revision or ""

@@ -1,0 +1,421 @@
+"""Policy in the database: load it whole, and upsert an imported policy in one go.
+
+An import is a diff, not a replace: every officer, customer and restriction in the file
+is created or updated by id and anything not in it is left alone, so a file holding one
+new restriction cannot wipe out the others. Only what actually changed gets a history
+row, an audit row and a new policy version, so re-importing the same file is a no-op.
+
+Imports of tens of thousands of customers must be quick, so existing rows are read in a
+few ``IN`` batches and writes go out as executemany batches, never row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.store.audit import AuditItem
+from gateway.store.errors import PolicyConflict
+from gateway.store.schema import (
+    customers,
+    identities,
+    officers,
+    policy_meta,
+    representatives,
+    restriction_history,
+    restrictions,
+)
+from rules.models import Customer, Officer, Policy, Restriction
+
+T = TypeVar("T")
+CHUNK = 900  # under every engine's bound-parameter limit
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True, slots=True)
+class KindSummary:
+    """How an import changed one kind of thing."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What an upsert did, per kind, and the policy version it left behind."""
+
+    officers: KindSummary = field(default_factory=KindSummary)
+    customers: KindSummary = field(default_factory=KindSummary)
+    restrictions: KindSummary = field(default_factory=KindSummary)
+    policy_version: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            k.created or k.updated for k in (self.officers, self.customers, self.restrictions)
+        )
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+async def _rows_by_id(
+    conn: AsyncConnection, table: Table, key: str, ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    column = table.c[key]
+    for part in chunked(ids):
+        result = await conn.execute(select(table).where(column.in_(part)))
+        out.extend(dict(row) for row in result.mappings())
+    return out
+
+
+def _officer_dump(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in ("id", "name", "email", "phone", "deputy", "absent")}
+
+
+def _customer_dumps(
+    customer_rows: Iterable[dict[str, Any]],
+    rep_rows: Iterable[dict[str, Any]],
+    identity_rows: Iterable[dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Rebuild ``Customer.model_dump(mode="json")`` from the three tables."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in customer_rows:
+        out[row["id"]] = {
+            "id": row["id"],
+            "name": row["name"],
+            "emails": [],
+            "phones": [],
+            "representatives": [],
+        }
+    reps: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in sorted(rep_rows, key=lambda r: (r["customer_id"], r["position"])):
+        rep = {"name": row["name"], "emails": [], "phones": []}
+        reps[(row["customer_id"], row["position"])] = rep
+        out[row["customer_id"]]["representatives"].append(rep)
+    for row in sorted(identity_rows, key=lambda r: (r["customer_id"], r["position"])):
+        owner = (
+            out[row["customer_id"]]
+            if row["representative"] is None
+            else reps[(row["customer_id"], row["representative"])]
+        )
+        owner["emails" if row["kind"] == "email" else "phones"].append(row["value"])
+    return out
+
+
+async def load_policy(conn: AsyncConnection) -> Policy:
+    """Everything, validated again by the model, so bad rows fail loudly at load."""
+    officer_rows = (await conn.execute(select(officers).order_by(officers.c.id))).mappings()
+    customer_rows = (await conn.execute(select(customers).order_by(customers.c.id))).mappings()
+    rep_rows = (await conn.execute(select(representatives))).mappings()
+    identity_rows = (await conn.execute(select(identities))).mappings()
+    restriction_rows = (
+        await conn.execute(select(restrictions.c.data).order_by(restrictions.c.id))
+    ).scalars()
+    customer_dumps = _customer_dumps(
+        [dict(r) for r in customer_rows],
+        [dict(r) for r in rep_rows],
+        [dict(r) for r in identity_rows],
+    )
+    return Policy.model_validate(
+        {
+            "officers": [_officer_dump(dict(r)) for r in officer_rows],
+            "customers": list(customer_dumps.values()),
+            "restrictions": list(restriction_rows),
+        }
+    )
+
+
+async def policy_version(conn: AsyncConnection) -> int:
+    query = select(policy_meta.c.policy_version).where(policy_meta.c.id == 1)
+    return int((await conn.execute(query)).scalar_one())
+
+
+# ---------------------------------------------------------------------------- upserting
+
+
+@dataclass
+class _Plan:
+    """The writes an import needs, gathered before any is made."""
+
+    summary: dict[str, list[int]] = field(
+        default_factory=lambda: {k: [0, 0, 0] for k in ("officer", "customer", "restriction")}
+    )
+    audit: list[AuditItem] = field(default_factory=list)
+
+    def count(
+        self,
+        kind: str,
+        before: Any,
+        after: Any,
+        actor: str,
+        entity_id: str,
+        action: str | None = None,
+    ) -> bool:
+        """Tally one item and queue its audit entry; True when it must be written."""
+        tally = self.summary[kind]
+        if before is None:
+            tally[0] += 1
+            self.audit.append(AuditItem(actor, action or "created", kind, entity_id, None, after))
+            return True
+        if before != after:
+            tally[1] += 1
+            self.audit.append(AuditItem(actor, action or "updated", kind, entity_id, before, after))
+            return True
+        tally[2] += 1
+        return False
+
+    def result(self, version: int) -> ImportSummary:
+        o, c, r = (KindSummary(*self.summary[k]) for k in ("officer", "customer", "restriction"))
+        return ImportSummary(officers=o, customers=c, restrictions=r, policy_version=version)
+
+
+async def lock_policy(conn: AsyncConnection) -> None:
+    """Serialise imports across processes (SQLite's BEGIN IMMEDIATE already does)."""
+    if conn.dialect.name == "postgresql":
+        query = select(policy_meta.c.id).where(policy_meta.c.id == 1).with_for_update()
+        await conn.execute(query)
+
+
+async def upsert_policy(
+    conn: AsyncConnection, policy: Policy, *, actor: str, now: datetime
+) -> tuple[ImportSummary, list[AuditItem]]:
+    """Create or update every item of ``policy`` in the caller's transaction.
+
+    Returns the summary and the audit items to append (the caller owns the audit chain).
+    """
+    await lock_policy(conn)
+    plan = _Plan()
+    await _upsert_officers(conn, policy.officers, plan, actor, now)
+    await _upsert_customers(conn, policy.customers, plan, actor, now)
+    await _upsert_restrictions(conn, policy.restrictions, plan, actor, now)
+    if plan.audit:
+        await conn.execute(
+            update(policy_meta)
+            .where(policy_meta.c.id == 1)
+            .values(
+                policy_version=policy_meta.c.policy_version + 1, updated_at=now, updated_by=actor
+            )
+        )
+    return plan.result(await policy_version(conn)), plan.audit
+
+
+async def _upsert_officers(
+    conn: AsyncConnection, items: Sequence[Officer], plan: _Plan, actor: str, now: datetime
+) -> None:
+    existing = {
+        row["id"]: _officer_dump(row)
+        for row in await _rows_by_id(conn, officers, "id", [o.id for o in items])
+    }
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for officer in items:
+        after = officer.model_dump(mode="json")
+        before = existing.get(officer.id)
+        if plan.count("officer", before, after, actor, officer.id):
+            row = {**_officer_dump(after), "updated_at": now}
+            (new if before is None else changed).append(row)
+    if new:
+        await conn.execute(insert(officers), new)
+    if changed:
+        await conn.execute(
+            update(officers).where(officers.c.id == bindparam("b_id")),
+            [{**{k: v for k, v in row.items() if k != "id"}, "b_id": row["id"]} for row in changed],
+        )
+
+
+async def _upsert_customers(
+    conn: AsyncConnection, items: Sequence[Customer], plan: _Plan, actor: str, now: datetime
+) -> None:
+    ids = [c.id for c in items]
+    existing = _customer_dumps(
+        await _rows_by_id(conn, customers, "id", ids),
+        await _rows_by_id(conn, representatives, "customer_id", ids),
+        await _rows_by_id(conn, identities, "customer_id", ids),
+    )
+    await _check_identities(conn, items)
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    replace: list[Customer] = []
+    for customer in items:
+        after = customer.model_dump(mode="json")
+        before = existing.get(customer.id)
+        if plan.count("customer", before, after, actor, customer.id):
+            row = {"id": customer.id, "name": customer.name, "updated_at": now}
+            (new if before is None else changed).append(row)
+            replace.append(customer)
+    if changed:
+        changed_ids = [row["id"] for row in changed]
+        for part in chunked(changed_ids):
+            await conn.execute(delete(identities).where(identities.c.customer_id.in_(part)))
+            await conn.execute(
+                delete(representatives).where(representatives.c.customer_id.in_(part))
+            )
+        await conn.execute(
+            update(customers).where(customers.c.id == bindparam("b_id")),
+            [{"name": r["name"], "updated_at": now, "b_id": r["id"]} for r in changed],
+        )
+    if new:
+        await conn.execute(insert(customers), new)
+    rep_rows, identity_rows = _identity_rows(replace)
+    if rep_rows:
+        await conn.execute(insert(representatives), rep_rows)
+    if identity_rows:
+        await conn.execute(insert(identities), identity_rows)
+
+
+def _identity_rows(items: Iterable[Customer]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    reps: list[dict[str, Any]] = []
+    ids: list[dict[str, Any]] = []
+
+    def add(customer_id: str, rep: int | None, kind: str, values: list[str]) -> None:
+        for position, value in enumerate(values):
+            ids.append(
+                {
+                    "customer_id": customer_id,
+                    "representative": rep,
+                    "kind": kind,
+                    "value": value,
+                    "position": position,
+                }
+            )
+
+    for customer in items:
+        add(customer.id, None, "email", customer.emails)
+        add(customer.id, None, "phone", customer.phones)
+        for position, rep in enumerate(customer.representatives):
+            reps.append({"customer_id": customer.id, "position": position, "name": rep.name})
+            add(customer.id, position, "email", rep.emails)
+            add(customer.id, position, "phone", rep.phones)
+    return reps, ids
+
+
+async def _check_identities(conn: AsyncConnection, items: Sequence[Customer]) -> None:
+    """Refuse an address or number that a customer outside the import already has."""
+    owner: dict[str, str] = {}
+    for customer in items:
+        for value in (*customer.emails, *customer.phones):
+            owner[value] = customer.id
+    importing = {c.id for c in items}
+    for part in chunked(list(owner)):
+        query = select(identities.c.value, identities.c.customer_id).where(
+            identities.c.value.in_(part), identities.c.representative.is_(None)
+        )
+        for value, customer_id in (await conn.execute(query)).all():
+            if customer_id not in importing:
+                raise PolicyConflict(
+                    f"'{value}' is given to customer '{owner[value]}' but already belongs to "
+                    f"customer '{customer_id}'; one address or number identifies one customer"
+                )
+
+
+async def _upsert_restrictions(
+    conn: AsyncConnection, items: Sequence[Restriction], plan: _Plan, actor: str, now: datetime
+) -> None:
+    existing = {
+        row["id"]: row for row in await _rows_by_id(conn, restrictions, "id", [r.id for r in items])
+    }
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for restriction in items:
+        after = restriction.model_dump(mode="json")
+        old = existing.get(restriction.id)
+        before = None if old is None else old["data"]
+        action = _history_action(None if old is None else str(old["status"]), after)
+        if not plan.count("restriction", before, after, actor, restriction.id, action):
+            continue
+        version = 1 if old is None else int(old["version"]) + 1
+        row = {
+            "customer_id": restriction.customer,
+            "status": restriction.status.value,
+            "starts": restriction.starts,
+            "ends": restriction.ends,
+            "review_on": restriction.review_on,
+            "data": after,
+            "version": version,
+            "updated_at": now,
+        }
+        if old is None:
+            new.append({"id": restriction.id, **row})
+        else:
+            changed.append({"b_id": restriction.id, **row})
+        history.append(
+            {
+                "restriction_id": restriction.id,
+                "version": version,
+                "action": action,
+                "actor": actor,
+                "at": now,
+                "data": after,
+            }
+        )
+    if new:
+        await conn.execute(insert(restrictions), new)
+    if changed:
+        await conn.execute(
+            update(restrictions).where(restrictions.c.id == bindparam("b_id")), changed
+        )
+    if history:
+        await conn.execute(insert(restriction_history), history)
+
+
+_STATUS_ACTIONS = {
+    ("draft", "active"): "authorised",
+    ("suspended", "active"): "reinstated",
+    ("revoked", "active"): "reinstated",
+}
+
+
+def _history_action(old_status: str | None, after: dict[str, Any]) -> str:
+    """Name a restriction's change the way its lifecycle does (authorised, suspended...)."""
+    new_status = str(after["status"])
+    if old_status is None:
+        return "created"
+    if old_status == new_status:
+        return "updated"
+    return _STATUS_ACTIONS.get((old_status, new_status), new_status)
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictionVersion:
+    """One version of a restriction: what it said, who made it so, when, and how."""
+
+    restriction_id: str
+    version: int
+    action: str
+    actor: str
+    at: datetime
+    data: dict[str, Any]
+
+
+async def read_restriction_history(
+    conn: AsyncConnection, restriction_id: str
+) -> list[RestrictionVersion]:
+    query = (
+        select(restriction_history)
+        .where(restriction_history.c.restriction_id == restriction_id)
+        .order_by(restriction_history.c.version)
+    )
+    return [
+        RestrictionVersion(
+            restriction_id=row["restriction_id"],
+            version=row["version"],
+            action=row["action"],
+            actor=row["actor"],
+            at=row["at"],
+            data=row["data"],
+        )
+        for row in (await conn.execute(query)).mappings()
+    ]

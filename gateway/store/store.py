@@ -1,0 +1,336 @@
+"""The store: one object that owns the database engine and every query the gateway makes.
+
+Built by :meth:`Store.open` and closed by :meth:`Store.close`; nothing is created at
+import time. SQLite (one process) and PostgreSQL (several processes) are both supported
+through one schema. Every method raises :class:`StoreError` subclasses only, so each
+edge maps "the store failed" in one place (SMTP ``451``, HTTP ``503``).
+
+Appends to the hash chains are serialised twice: an ``asyncio.Lock`` queues coroutines
+in this process before they take a connection, and the chain's head row (``FOR UPDATE``
+on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) queues processes sharing the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.store import audit as audit_db
+from gateway.store import evidence_db, held, policy
+from gateway.store.audit import AuditItem, AuditRecord, audit_hashed_fields
+from gateway.store.chain import ChainHead, VerifyResult
+from gateway.store.chain_db import verify_chain
+from gateway.store.engine import create_engine, read_transaction, translate_errors
+from gateway.store.engine import write_transaction as _write
+from gateway.store.errors import StoreError, StoreUnavailable
+from gateway.store.evidence import (
+    CountedContact,
+    EvidenceEntry,
+    EvidenceRecord,
+    HoldEntry,
+    RecordResult,
+)
+from gateway.store.held import HeldContact, HeldStatus
+from gateway.store.migrate import current_revision, head_revision, upgrade_engine
+from gateway.store.policy import ImportSummary, RestrictionVersion
+from gateway.store.schema import audit_head, audit_log, evidence, evidence_head
+from rules.models import Policy
+
+Clock = Callable[[], datetime]
+PING_TIMEOUT_S = 5.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Policy, evidence, content, held contact and the audit log, on one database."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._evidence_lock = asyncio.Lock()
+        self._audit_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, url: str, *, migrate: bool = True, clock: Clock = utc_now, echo: bool = False
+    ) -> Self:
+        """Connect to ``url``, bring the schema up to date (or check it is), and return.
+
+        Without ``migrate`` a database at an older revision is refused with the command
+        that fixes it, rather than failing later on a missing column.
+        """
+        engine = create_engine(url, echo=echo)
+        try:
+            if migrate:
+                await upgrade_engine(engine)
+            else:
+                found, wanted = await current_revision(engine), head_revision()
+                if found != wanted:
+                    raise StoreError(
+                        f"the database schema is at revision {found or 'none'} but this "
+                        f"version needs {wanted}: run 'contact-gateway db upgrade'"
+                    )
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, clock=clock)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    async def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the database answers a query promptly.
+
+        A database that hangs is as unavailable as one that refuses, so there is a limit.
+        """
+        limit = PING_TIMEOUT_S
+        try:
+            async with (
+                asyncio.timeout(limit),
+                translate_errors("pinging the database"),
+                self._engine.connect() as conn,
+            ):
+                await conn.execute(text("SELECT 1"))
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"the database did not answer within {limit}s") from exc
+        except StoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    # ------------------------------------------------------------------ policy
+
+    async def load_policy(self) -> Policy:
+        """The whole stored policy: officers, customers, representatives, restrictions."""
+        async with read_transaction(self._engine, "loading the policy", snapshot=True) as conn:
+            return await policy.load_policy(conn)
+
+    async def policy_version(self) -> int:
+        """A number bumped by every change, so instances know when to reload."""
+        async with read_transaction(self._engine, "reading the policy version") as conn:
+            return await policy.policy_version(conn)
+
+    async def upsert_policy(self, new: Policy, *, actor: str) -> ImportSummary:
+        """Create or update every item in ``new`` by id, in one transaction.
+
+        Items not in ``new`` are left alone. Only real changes are written, audited and
+        bump the policy version, so importing the same file twice changes nothing.
+        """
+        async with self._audit_lock, _write(self._engine, "importing the policy") as conn:
+            now = self._clock()
+            summary, items = await policy.upsert_policy(conn, new, actor=actor, now=now)
+            await audit_db.append_audit_items(conn, items, now=now)
+        return summary
+
+    async def restriction_history(self, restriction_id: str) -> list[RestrictionVersion]:
+        """Every version of a restriction, oldest first, with who changed it and when."""
+        async with read_transaction(self._engine, "reading restriction history") as conn:
+            return await policy.read_restriction_history(conn, restriction_id)
+
+    # ---------------------------------------------------------------- evidence
+
+    async def record_contact(
+        self,
+        entry: EvidenceEntry,
+        *,
+        content: bytes | None = None,
+        hold: HoldEntry | None = None,
+    ) -> RecordResult:
+        """Store content, append the evidence record and open a held contact, atomically.
+
+        Idempotent on ``entry.contact_key``: a retried delivery finds the first record
+        and writes nothing (``created`` is False), so it is neither counted nor held twice.
+        """
+        if content is not None:
+            entry = evidence_db.with_content(entry, content)
+        async with self._evidence_lock, _write(self._engine, "recording a contact") as conn:
+            head = await evidence_db.lock_head(conn)
+            if entry.contact_key is not None:
+                existing = await evidence_db.find_by_key(conn, entry.contact_key)
+                if existing is not None:
+                    return RecordResult(existing, False, await held.held_id_for(conn, existing.seq))
+            now = self._clock()
+            if content is not None:
+                assert entry.content_sha256 is not None
+                await evidence_db.store_content(conn, entry.content_sha256, content, now)
+            record = await evidence_db.append(conn, entry, head, now)
+            held_id = None if hold is None else await held.insert_held(conn, record, hold, now)
+        return RecordResult(record, True, held_id)
+
+    async def append_evidence(self, entry: EvidenceEntry) -> RecordResult:
+        """Append a record with no content, e.g. a call's outcome referring to its call.
+
+        Evidence is never updated: later facts are new records that point back.
+        """
+        return await self.record_contact(entry)
+
+    async def get_evidence(self, seq: int) -> EvidenceRecord | None:
+        async with read_transaction(self._engine, "reading evidence") as conn:
+            return await evidence_db.get_record(conn, seq)
+
+    async def find_evidence(self, contact_key: str) -> EvidenceRecord | None:
+        """The record made for ``contact_key`` (a MessageSid, CallSid, Message-ID), if any."""
+        async with read_transaction(self._engine, "reading evidence") as conn:
+            return await evidence_db.find_by_key(conn, contact_key)
+
+    async def evidence_for_customer(self, customer_id: str) -> list[EvidenceRecord]:
+        """All of one customer's records in chain order, for a timeline or an export."""
+        query = select(evidence).where(evidence.c.customer_id == customer_id)
+        async with read_transaction(self._engine, "reading evidence") as conn:
+            rows = (await conn.execute(query.order_by(evidence.c.seq))).mappings()
+            return [evidence_db.row_to_record(row) for row in rows]
+
+    async def list_evidence(
+        self, *, customer_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[EvidenceRecord]:
+        """Newest first, for listing in the admin API and UI."""
+        query = select(evidence).order_by(evidence.c.seq.desc()).limit(limit).offset(offset)
+        if customer_id is not None:
+            query = query.where(evidence.c.customer_id == customer_id)
+        async with read_transaction(self._engine, "reading evidence") as conn:
+            rows = (await conn.execute(query)).mappings()
+            return [evidence_db.row_to_record(row) for row in rows]
+
+    async def evidence_head(self) -> ChainHead:
+        """The newest record's seq and hash, as written with it."""
+        async with read_transaction(self._engine, "reading the evidence head") as conn:
+            return await evidence_db.read_evidence_head(conn)
+
+    async def verify_evidence(self, *, batch: int = 2000) -> VerifyResult:
+        """Recompute the whole evidence chain and name the first bad record, if any."""
+        async with read_transaction(self._engine, "verifying evidence", snapshot=True) as conn:
+            return await verify_chain(
+                conn, evidence, evidence_head, evidence_db.evidence_hashed_fields, batch=batch
+            )
+
+    async def counted_since(self, since: datetime) -> list[CountedContact]:
+        """Delivered contacts that count toward limits, from ``since``, oldest first.
+
+        Usage counters are rebuilt from here after a restart, so a restart never resets
+        a customer's cap.
+        """
+        query = (
+            select(
+                evidence.c.customer_id,
+                evidence.c.channel,
+                evidence.c.occurred_at,
+                evidence.c.contact_key,
+            )
+            .where(
+                evidence.c.counted.is_(True),
+                evidence.c.occurred_at >= since,
+                evidence.c.customer_id.is_not(None),
+            )
+            .order_by(evidence.c.occurred_at, evidence.c.seq)
+        )
+        async with read_transaction(self._engine, "reading usage") as conn:
+            rows = (await conn.execute(query)).all()
+        return [CountedContact(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def get_content(self, sha256: str) -> bytes | None:
+        """Stored content by its SHA-256 (hex), or None."""
+        async with read_transaction(self._engine, "reading content") as conn:
+            return await evidence_db.get_content(conn, sha256)
+
+    # ------------------------------------------------------------ held contact
+
+    async def list_held(
+        self,
+        customer_id: str | None = None,
+        status: str | None = HeldStatus.HELD.value,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[HeldContact]:
+        """Held contact, oldest first; ``status=None`` lists every status."""
+        async with read_transaction(self._engine, "listing held contact") as conn:
+            return await held.list_held(
+                conn, customer_id=customer_id, status=status, limit=limit, offset=offset
+            )
+
+    async def count_held(
+        self, customer_id: str | None = None, status: str | None = HeldStatus.HELD.value
+    ) -> int:
+        async with read_transaction(self._engine, "counting held contact") as conn:
+            return await held.count_held(conn, customer_id=customer_id, status=status)
+
+    async def get_held(self, held_id: int) -> HeldContact | None:
+        async with read_transaction(self._engine, "reading held contact") as conn:
+            return await held.get_held(conn, held_id)
+
+    async def release_held(
+        self, held_id: int, *, actor: str, note: str | None = None
+    ) -> HeldContact:
+        """Mark a held contact released (the service then delivers it); audited."""
+        return await self._resolve(held_id, HeldStatus.RELEASED, actor=actor, note=note)
+
+    async def mark_reviewed(
+        self, held_id: int, *, actor: str, note: str | None = None
+    ) -> HeldContact:
+        """Mark a held contact read and filed, not delivered; audited."""
+        return await self._resolve(held_id, HeldStatus.REVIEWED, actor=actor, note=note)
+
+    async def _resolve(
+        self, held_id: int, to: HeldStatus, *, actor: str, note: str | None
+    ) -> HeldContact:
+        async with self._audit_lock, _write(self._engine, f"marking contact {to}") as conn:
+            now = self._clock()
+            result, item = await held.resolve_held(
+                conn, held_id, to, actor=actor, note=note, now=now
+            )
+            await audit_db.append_audit_items(conn, [item], now=now)
+        return result
+
+    # ------------------------------------------------------------------- audit
+
+    async def append_audit(
+        self,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: str,
+        before: Any = None,
+        after: Any = None,
+    ) -> AuditRecord:
+        """Record who did what to which thing, with JSON snapshots before and after."""
+        item = AuditItem(actor, action, entity, entity_id, before, after)
+        async with self._audit_lock, _write(self._engine, "writing the audit log") as conn:
+            (record,) = await audit_db.append_audit_items(conn, [item], now=self._clock())
+        return record
+
+    async def list_audit(self, limit: int = 100, offset: int = 0) -> list[AuditRecord]:
+        """Newest first."""
+        async with read_transaction(self._engine, "reading the audit log") as conn:
+            return await audit_db.list_audit(conn, limit=limit, offset=offset)
+
+    async def verify_audit(self, *, batch: int = 2000) -> VerifyResult:
+        """Recompute the audit chain, as :meth:`verify_evidence` does for evidence."""
+        async with read_transaction(self._engine, "verifying the audit log", snapshot=True) as c:
+            return await verify_chain(c, audit_log, audit_head, audit_hashed_fields, batch=batch)

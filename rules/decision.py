@@ -1,0 +1,142 @@
+"""The values ``decide`` takes and returns: a contact, a customer's usage, a decision.
+
+Plain frozen dataclasses rather than pydantic models: ``decide`` runs for every inbound
+contact and must stay cheap, and these values never come from untrusted input directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from rules.models import Channel
+
+
+class Action(StrEnum):
+    """What happens to a contact."""
+
+    DELIVER = "deliver"  # email/SMS passed on (to ``deliver_to``)
+    HOLD = "hold"  # stored whole, not passed on
+    CONNECT = "connect"  # a call put through to ``deliver_to``
+    MESSAGE = "message"  # a call answered with a spoken message, then hung up
+    VOICEMAIL = "voicemail"  # a call answered by a recording, held for reading
+
+
+class HoldReason(StrEnum):
+    """Why contact was held or a call refused: the clause that stopped it."""
+
+    NO_CONTACT = "no_contact"
+    REPRESENTATIVE_ONLY = "representative_only"
+    CHANNEL_NOT_ALLOWED = "channel_not_allowed"
+    OUTSIDE_CALL_WINDOW = "outside_call_window"
+    EXCESS = "excess"
+    READ_AND_FILE = "read_and_file"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One inbound contact, already identified by channel and normalised addresses.
+
+    ``sender`` is a lower-cased email address or an E.164 number; ``recipient`` is the
+    staff address or number the customer used. ``emergency_requested`` is set when a
+    caller pressed the emergency option.
+    """
+
+    channel: Channel
+    sender: str
+    recipient: str
+    at: datetime
+    text: str = ""
+    emergency_requested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A customer's delivered contacts: channel -> the instants they were delivered.
+
+    Only delivered contacts are in it (excess and held contact never count toward a
+    cap). It need only reach back as far as the longest limit period.
+    """
+
+    delivered: Mapping[Channel, Sequence[datetime]] = field(default_factory=dict)
+
+    def within(self, channel: Channel | None, since: datetime, until: datetime) -> list[datetime]:
+        """Delivery instants in the half-open period ``(since, until]``, oldest first.
+
+        ``channel=None`` means every channel (a limit on ``any``).
+        """
+        channels = self.delivered.keys() if channel is None else (channel,)
+        return sorted(
+            at for c in channels for at in self.delivered.get(c, ()) if since < at <= until
+        )
+
+
+EMPTY_USAGE = Usage()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why: a machine-readable code naming the restriction and clause, and plain text."""
+
+    code: str
+    text: str
+    restriction_id: str | None = None
+    clause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LimitCount:
+    """A cap as it stood when the decision was made (the counts that applied)."""
+
+    restriction_id: str
+    channel: str
+    max: int
+    per: str
+    used: int
+
+
+@dataclass(frozen=True, slots=True)
+class WindowOccurrence:
+    """One concrete call window: local date and wall times, plus the UTC instants."""
+
+    day: str  # e.g. "Tuesday 24 November"
+    words: str  # e.g. "Tuesday 24 November between 10 am and 12 noon"
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The one outcome for a contact, with everything a channel and the evidence need."""
+
+    action: Action
+    reasons: tuple[Reason, ...]
+    deliver_to: str | None = None
+    customer_id: str | None = None
+    restriction_id: str | None = None
+    officer_id: str | None = None
+    via_representative: str | None = None
+    exemption: str | None = None
+    hold_reason: HoldReason | None = None
+    counts: tuple[LimitCount, ...] = ()
+    counted: bool = False
+    call_time_limit: int | None = None
+    record_call: bool = False
+    offer_emergency: bool = False
+    next_window: WindowOccurrence | None = None
+    notice: str | None = None
+
+    @property
+    def restricted(self) -> bool:
+        """True when the contact is from someone with an active restriction: evidence is due."""
+        return self.restriction_id is not None
+
+    @property
+    def held(self) -> bool:
+        return self.action in (Action.HOLD, Action.VOICEMAIL)
+
+    @property
+    def excess(self) -> bool:
+        return self.hold_reason is HoldReason.EXCESS

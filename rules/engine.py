@@ -1,0 +1,410 @@
+"""``decide``: one decision for every inbound contact, in the order of SPEC §4.
+
+The chain is written as data: ``STEPS`` is the ordered list of clauses after the
+exemptions, each a small function that either stops the contact (returns a Decision) or
+lets it through (returns None). Whatever passes every step is delivered. Reading the
+list top to bottom is reading the policy's precedence.
+
+When a customer has several restrictions in force, each is evaluated on its own and the
+most restrictive outcome wins (held or refused beats voicemail beats delivered; among
+equals the earlier clause, then the lower restriction id). A person under two
+restrictions must satisfy both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from rules.decision import (
+    Action,
+    Contact,
+    Decision,
+    HoldReason,
+    LimitCount,
+    Reason,
+    Usage,
+)
+from rules.models import Channel, Handling, Officer
+from rules.notices import NoticeFacts, notice_text
+from rules.policy_index import Ambiguous, CompiledRestriction, Match, PolicyIndex
+from rules.windows import in_call_window, next_window
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """One contact evaluated against one restriction."""
+
+    contact: Contact
+    compiled: CompiledRestriction
+    index: PolicyIndex
+    usage: Usage
+    now: datetime
+    match: Match
+    counts: tuple[LimitCount, ...]
+
+    @property
+    def rid(self) -> str:
+        return self.compiled.restriction.id
+
+
+def decide(contact: Contact, policy: PolicyIndex, usage: Usage, now: datetime) -> Decision:
+    """Decide what happens to ``contact`` at ``now``.
+
+    Total and deterministic: every input gets exactly one decision, and the same input
+    always gets the same one, so any logged case can be replayed. Contact from people
+    without an active restriction is passed on untouched to the address or number used.
+    """
+    match = policy.resolve(contact.sender)
+    if match is None:
+        return _untouched(contact, "unknown_sender", "The sender is not a known customer.")
+    if isinstance(match, Ambiguous):
+        return _untouched(
+            contact,
+            "representative_of_several",
+            "The sender represents several customers, so no one customer's restriction "
+            "can be applied; passed on as sent.",
+        )
+    active = policy.active_restrictions(match.customer_id, now)
+    if not active:
+        return replace(
+            _untouched(
+                contact, "no_active_restriction", "The customer has no restriction in force."
+            ),
+            customer_id=match.customer_id,
+        )
+    counts = tuple(c for r in active for c in _counts(r, usage, now))
+    exempt = _exemption(contact, policy, active, match, counts)
+    if exempt is not None:
+        return exempt
+    outcomes = [
+        _evaluate(_Case(contact, r, policy, usage, now, match, counts)) for r in active
+    ]
+    return min(outcomes, key=lambda o: (-o[0], o[1]))[2]
+
+
+def _untouched(contact: Contact, code: str, text: str) -> Decision:
+    action = Action.CONNECT if contact.channel is Channel.VOICE else Action.DELIVER
+    return Decision(
+        action=action, deliver_to=contact.recipient, reasons=(Reason(code=code, text=text),)
+    )
+
+
+def _counts(compiled: CompiledRestriction, usage: Usage, now: datetime) -> list[LimitCount]:
+    return [
+        LimitCount(
+            restriction_id=compiled.id,
+            channel=str(cl.limit.channel),
+            max=cl.limit.max,
+            per=cl.limit.per,
+            used=len(usage.within(cl.channel, now - cl.period, now)),
+        )
+        for cl in compiled.limits
+    ]
+
+
+def _exemption(
+    contact: Contact,
+    index: PolicyIndex,
+    active: tuple[CompiledRestriction, ...],
+    match: Match,
+    counts: tuple[LimitCount, ...],
+) -> Decision | None:
+    """Step 1: statutory and contractual contact always gets through."""
+    first = active[0].restriction
+    if contact.emergency_requested:
+        number = index.settings.emergency_number or contact.recipient
+        return Decision(
+            action=Action.CONNECT,
+            deliver_to=number,
+            exemption="emergency_option",
+            reasons=(
+                Reason(
+                    code="exempt.emergency_option",
+                    text="The caller chose the emergency option; connected to the "
+                    "emergency line.",
+                    restriction_id=first.id,
+                    clause="exemptions",
+                ),
+            ),
+            customer_id=match.customer_id,
+            restriction_id=first.id,
+            via_representative=match.representative,
+            counts=counts,
+        )
+    exemption = index.settings.exemptions.classify(contact.text)
+    if exemption is None:
+        return None
+    named = next((r.restriction for r in active if r.restriction.named_officer), None)
+    officer, why = _officer_for(index, named.named_officer if named else None)
+    target = _address(contact, officer)
+    return Decision(
+        action=Action.CONNECT if contact.channel is Channel.VOICE else Action.DELIVER,
+        deliver_to=target,
+        officer_id=officer.id if officer else None,
+        exemption=exemption,
+        reasons=(
+            Reason(
+                code=f"exempt.{exemption}",
+                text=f"Exempt from the restriction ({exemption.replace('_', ' ')}): "
+                "delivered whatever the restriction says." + why,
+                restriction_id=first.id,
+                clause="exemptions",
+            ),
+        ),
+        customer_id=match.customer_id,
+        restriction_id=first.id,
+        via_representative=match.representative,
+        counts=counts,
+    )
+
+
+def _blocked(
+    case: _Case,
+    hold_reason: HoldReason,
+    clause: str,
+    text: str,
+    exceeded: LimitCount | None = None,
+) -> Decision:
+    """A contact the clause stops: held (email, SMS) or refused with a message (call)."""
+    voice = case.contact.channel is Channel.VOICE
+    voicemail = voice and hold_reason is HoldReason.READ_AND_FILE
+    if voicemail:
+        action = Action.VOICEMAIL
+    elif voice:
+        action = Action.MESSAGE
+    else:
+        action = Action.HOLD
+    restriction = case.compiled.restriction
+    window = None
+    if restriction.call_windows and Channel.VOICE in restriction.channels:
+        window = next_window(restriction.call_windows, case.now, case.index.settings.zone)
+    decision = Decision(
+        action=action,
+        reasons=(
+            Reason(
+                code=f"{clause}.{hold_reason.value}",
+                text=text,
+                restriction_id=case.rid,
+                clause=clause,
+            ),
+        ),
+        customer_id=case.match.customer_id,
+        restriction_id=case.rid,
+        via_representative=case.match.representative,
+        hold_reason=hold_reason,
+        counts=case.counts,
+        offer_emergency=voice and not voicemail,
+        next_window=window,
+    )
+    if not restriction.notify_customer:
+        return decision
+    officer, _ = _officer_for(case.index, restriction.named_officer)
+    facts = NoticeFacts(
+        channel=case.contact.channel,
+        hold_reason=hold_reason,
+        restriction=restriction,
+        officer=officer,
+        window=window,
+        zone=case.index.settings.zone,
+        emergency_number=case.index.settings.emergency_number,
+        representatives=tuple(
+            rep.name for rep in case.index.customers[case.match.customer_id].representatives
+        ),
+        now=case.now,
+        exceeded=exceeded,
+        reset_at=_reset_at(case) if exceeded is not None else None,
+    )
+    return replace(decision, notice=notice_text(facts))
+
+
+def _no_contact(case: _Case) -> Decision | None:
+    """Step 2: no contact at all (exemptions have already been let through)."""
+    if case.compiled.restriction.handling is not Handling.NO_CONTACT:
+        return None
+    return _blocked(
+        case,
+        HoldReason.NO_CONTACT,
+        "handling",
+        "The restriction allows no contact; held for the record.",
+    )
+
+
+def _representative_only(case: _Case) -> Decision | None:
+    """Step 3: only a designated representative may make contact."""
+    restriction = case.compiled.restriction
+    if restriction.handling is not Handling.REPRESENTATIVE_ONLY:
+        return None
+    if case.match.representative is not None:
+        return None
+    return _blocked(
+        case,
+        HoldReason.REPRESENTATIVE_ONLY,
+        "handling",
+        "The restriction allows contact only through a representative; contact from the "
+        "customer's own address or number is held.",
+    )
+
+
+def _channel(case: _Case) -> Decision | None:
+    """Step 4: the channel must be one the restriction allows."""
+    if case.contact.channel in case.compiled.restriction.channels:
+        return None
+    return _blocked(
+        case,
+        HoldReason.CHANNEL_NOT_ALLOWED,
+        "channels",
+        f"The restriction does not allow contact by {case.contact.channel.value}.",
+    )
+
+
+def _call_window(case: _Case) -> Decision | None:
+    """Step 5: calls only inside a call window."""
+    restriction = case.compiled.restriction
+    if case.contact.channel is not Channel.VOICE or not restriction.call_windows:
+        return None
+    if in_call_window(restriction.call_windows, case.now, case.index.settings.zone):
+        return None
+    return _blocked(
+        case,
+        HoldReason.OUTSIDE_CALL_WINDOW,
+        "call_windows",
+        "The call is outside every call window the restriction sets.",
+    )
+
+
+def _limits(case: _Case) -> Decision | None:
+    """Step 6: a contact over a cap is excess. Only delivered contacts are in ``usage``."""
+    for count in case.counts:
+        if count.restriction_id != case.rid:
+            continue
+        if count.channel not in ("any", case.contact.channel.value):
+            continue
+        if count.used >= count.max:
+            return _blocked(
+                case,
+                HoldReason.EXCESS,
+                "limits",
+                f"Excess contact: {count.used} of at most {count.max} {count.channel} "
+                f"contacts per {count.per} already delivered.",
+                exceeded=count,
+            )
+    return None
+
+
+def _read_and_file(case: _Case) -> Decision | None:
+    """Step 7: read for new issues and filed, not passed to staff."""
+    if case.compiled.restriction.handling is not Handling.READ_AND_FILE:
+        return None
+    return _blocked(
+        case,
+        HoldReason.READ_AND_FILE,
+        "handling",
+        "The restriction is read-and-file: held to be read for new issues, not passed on.",
+    )
+
+
+Step = Callable[[_Case], Decision | None]
+
+STEPS: tuple[Step, ...] = (
+    _no_contact,
+    _representative_only,
+    _channel,
+    _call_window,
+    _limits,
+    _read_and_file,
+)
+
+_SEVERITY = {
+    Action.HOLD: 2,
+    Action.MESSAGE: 2,
+    Action.VOICEMAIL: 1,
+    Action.DELIVER: 0,
+    Action.CONNECT: 0,
+}
+
+
+def _evaluate(case: _Case) -> tuple[int, int, Decision]:
+    """Run the chain for one restriction: (severity, step number, decision)."""
+    for number, step in enumerate(STEPS):
+        decision = step(case)
+        if decision is not None:
+            return _SEVERITY[decision.action], number, decision
+    return 0, len(STEPS), _deliver(case)
+
+
+def _deliver(case: _Case) -> Decision:
+    """Step 8: deliver, to the named officer (or deputy) whatever address was used."""
+    restriction = case.compiled.restriction
+    officer, why = _officer_for(case.index, restriction.named_officer)
+    voice = case.contact.channel is Channel.VOICE
+    target = _address(case.contact, officer)
+    if officer is None:
+        text = "Delivered as addressed: the restriction names no officer."
+    else:
+        text = f"Delivered to the named officer {officer.name}." + why
+    if voice and officer is not None and officer.phone is None:
+        text += " The officer has no phone number on record, so the call goes to the number dialled."
+    return Decision(
+        action=Action.CONNECT if voice else Action.DELIVER,
+        deliver_to=target,
+        reasons=(
+            Reason(
+                code="deliver.named_officer" if officer else "deliver.as_addressed",
+                text=text,
+                restriction_id=case.rid,
+                clause="named_officer" if officer else None,
+            ),
+        ),
+        customer_id=case.match.customer_id,
+        restriction_id=case.rid,
+        officer_id=officer.id if officer else None,
+        via_representative=case.match.representative,
+        counts=case.counts,
+        counted=True,
+        call_time_limit=restriction.call_time_limit if voice else None,
+        record_call=voice and restriction.record_calls,
+    )
+
+
+def _officer_for(index: PolicyIndex, officer_id: str | None) -> tuple[Officer | None, str]:
+    """The named officer, or the first deputy in the chain who is not absent.
+
+    When everyone in the chain is absent the named officer still gets it: the contact
+    waits for them rather than escaping the single point of contact.
+    """
+    named = index.officer(officer_id)
+    if named is None:
+        return None, ""
+    current = named
+    seen = {named.id}
+    while current.absent:
+        deputy = index.officer(current.deputy)
+        if deputy is None or deputy.id in seen:
+            return named, " Everyone covering for them is absent, so it waits for them."
+        seen.add(deputy.id)
+        current = deputy
+    if current is named:
+        return named, ""
+    return current, f" {named.name} is absent, so it goes to the deputy {current.name}."
+
+
+def _address(contact: Contact, officer: Officer | None) -> str:
+    if officer is None:
+        return contact.recipient
+    if contact.channel is Channel.VOICE:
+        return officer.phone or contact.recipient
+    return officer.email
+
+
+def _reset_at(case: _Case) -> datetime | None:
+    """When the caps that stopped this contact have all freed up again."""
+    resets: list[datetime] = []
+    for cl in case.compiled.limits:
+        if cl.channel not in (None, case.contact.channel):
+            continue
+        times = case.usage.within(cl.channel, case.now - cl.period, case.now)
+        if len(times) >= cl.limit.max:
+            resets.append(times[len(times) - cl.limit.max] + cl.period)
+    return max(resets, default=None)

@@ -1,0 +1,152 @@
+"""Exemptions: contact no restriction may stop (SPEC §4 step 1).
+
+Emergency repairs, gas or water leaks, loss of heating or hot water, safeguarding and
+subject access requests are statutory or contractual duties. A restriction that held
+such a message would put a person at risk or break the law, so the classifier is
+deliberately generous: a false positive costs an officer a minute; a false negative
+could cost a life. Matching is on whole words after folding case and punctuation, so
+"GAS LEAK!!!" and "gas-leak" both match "gas leak".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+DEFAULT_PHRASES: Mapping[str, tuple[str, ...]] = {
+    "emergency_repair": (
+        "emergency",
+        "urgent repair",
+        "emergency repair",
+        "flood",
+        "flooding",
+        "flooded",
+        "burst pipe",
+        "sewage",
+        "fire",
+        "smoke",
+        "sparks",
+        "sparking",
+        "electric shock",
+        "no electricity",
+        "no power",
+        "power cut",
+        "exposed wires",
+        "ceiling collapse",
+        "ceiling collapsed",
+        "cannot lock",
+        "can't lock",
+        "cant lock",
+        "door will not lock",
+        "broken in",
+        "break in",
+        "insecure",
+        "carbon monoxide",
+        "co alarm",
+    ),
+    "gas_or_water_leak": (
+        "gas leak",
+        "smell of gas",
+        "smell gas",
+        "smells of gas",
+        "gas smell",
+        "leak",
+        "leaking",
+        "water leak",
+        "water coming through",
+        "water pouring",
+    ),
+    "no_heating_or_hot_water": (
+        "no heating",
+        "no heat",
+        "heating not working",
+        "heating broken",
+        "boiler broken",
+        "boiler not working",
+        "no hot water",
+        "hot water not working",
+        "no water",
+    ),
+    "safeguarding": (
+        "safeguarding",
+        "in danger",
+        "at risk",
+        "abuse",
+        "abused",
+        "being hurt",
+        "hurt me",
+        "hit me",
+        "violence",
+        "violent",
+        "domestic abuse",
+        "self harm",
+        "suicide",
+        "suicidal",
+        "kill myself",
+        "end my life",
+        "threatened",
+        "threatening me",
+        "child at risk",
+        "neglect",
+        "vulnerable adult",
+    ),
+    "subject_access_request": (
+        "subject access",
+        "subject access request",
+        "sar",
+        "dsar",
+        "data protection act",
+        "gdpr",
+        "my personal data",
+        "my data",
+        "information you hold",
+        "information held about me",
+        "data you hold",
+        "copy of my records",
+        "copy of my file",
+        "freedom of information",
+    ),
+}
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def fold(text: str) -> str:
+    """Case- and punctuation-insensitive form, padded so phrases match whole words."""
+    words = _NON_WORD.sub(" ", text.casefold().replace("'", "")).split()
+    return " " + " ".join(words) + " "
+
+
+@dataclass(frozen=True, slots=True)
+class ExemptionClassifier:
+    """Maps text to the first exemption class it belongs to, or None.
+
+    Classes are tried in a fixed order (safeguarding first: when a message is both a
+    repair and a safeguarding matter, the safeguarding label is the one that must be
+    seen), so the answer is deterministic.
+    """
+
+    phrases: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @classmethod
+    def build(cls, phrases: Mapping[str, Sequence[str]] | None = None) -> ExemptionClassifier:
+        """Build from configured phrase lists (defaults when None); empty phrases are ignored."""
+        source = DEFAULT_PHRASES if phrases is None else phrases
+        order = sorted(source, key=lambda name: (name != "safeguarding", name))
+        compiled = []
+        for name in order:
+            folded = tuple(dict.fromkeys(f for p in source[name] if (f := fold(p)).strip()))
+            if folded:
+                compiled.append((name, folded))
+        return cls(tuple(compiled))
+
+    def classify(self, text: str) -> str | None:
+        """The exemption class of ``text``, or None when it is ordinary contact."""
+        if not text:
+            return None
+        folded = fold(text)
+        for name, phrases in self.phrases:
+            if any(phrase in folded for phrase in phrases):
+                return name
+        return None

@@ -1,0 +1,462 @@
+"""The policy data of SPEC §3: officers, customers, restrictions, and their validation.
+
+One schema serves YAML import/export, the JSON API and the store. Validation refuses
+what a person could act on (a window that ends before it starts, a limit of 0, an unknown
+officer, an unparseable number, self-authorisation) with a message naming the field and
+the value, because the people who write these files are housing officers, not
+programmers.
+
+Phone numbers need a region to be read (``07700 900123`` is a UK mobile only because the
+organisation is in the UK): pass ``context={"region": "GB"}`` to ``model_validate``;
+GB is assumed when no context is given.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+import isodate
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from rules.identity import IdentityError, normalise_email, normalise_phone
+
+
+class Channel(StrEnum):
+    """An inbound channel the gateway sees."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class Status(StrEnum):
+    """Where a restriction is in its lifecycle."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class Handling(StrEnum):
+    """What happens to contact that passes the channel, window and limit clauses."""
+
+    DELIVER = "deliver"
+    READ_AND_FILE = "read_and_file"
+    REPRESENTATIVE_ONLY = "representative_only"
+    NO_CONTACT = "no_contact"
+
+
+class Weekday(StrEnum):
+    """Days of the week as policies write them; ``number`` matches ``date.weekday()``."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        return list(Weekday).index(self)
+
+    @property
+    def full_name(self) -> str:
+        return _DAY_NAMES[self.number]
+
+
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _region(info: ValidationInfo) -> str:
+    context = info.context if isinstance(info.context, dict) else {}
+    region = context.get("region", "GB")
+    return str(region)
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f"'{value}' is not a usable id: use 1 to 64 letters, digits, '.', '_', ':' or '-'"
+        )
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_check_id)]
+NonEmptyText = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def _email(value: str) -> str:
+    try:
+        return normalise_email(value)
+    except IdentityError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _emails(values: list[str]) -> list[str]:
+    normalised = [_email(v) for v in values]
+    return list(dict.fromkeys(normalised))
+
+
+def _phones(values: list[str], info: ValidationInfo) -> list[str]:
+    out: list[str] = []
+    for raw in values:
+        try:
+            out.append(normalise_phone(raw, _region(info)))
+        except IdentityError as exc:
+            raise ValueError(str(exc)) from None
+    return list(dict.fromkeys(out))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Officer(_Model):
+    """A member of staff who can be a customer's single point of contact."""
+
+    id: Identifier
+    name: NonEmptyText
+    email: Annotated[str, AfterValidator(_email)]
+    phone: str | None = None
+    deputy: Identifier | None = None
+    absent: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return _phones([value], info)[0]
+
+    @model_validator(mode="after")
+    def _not_own_deputy(self) -> Self:
+        if self.deputy == self.id:
+            raise ValueError(f"deputy: officer '{self.id}' cannot be their own deputy")
+        return self
+
+
+class Representative(_Model):
+    """A designated third party (support worker, advocate, solicitor) for a customer."""
+
+    name: NonEmptyText
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+
+    @field_validator("emails")
+    @classmethod
+    def _norm_emails(cls, values: list[str]) -> list[str]:
+        return _emails(values)
+
+    @field_validator("phones")
+    @classmethod
+    def _norm_phones(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return _phones(values, info)
+
+
+class Customer(_Model):
+    """A customer and every address and number they contact us from."""
+
+    id: Identifier
+    name: NonEmptyText
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    representatives: list[Representative] = Field(default_factory=list)
+
+    @field_validator("emails")
+    @classmethod
+    def _norm_emails(cls, values: list[str]) -> list[str]:
+        return _emails(values)
+
+    @field_validator("phones")
+    @classmethod
+    def _norm_phones(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return _phones(values, info)
+
+
+def parse_clock(text: str, field: str, *, allow_next_day: bool) -> timedelta:
+    """Read ``HH:MM`` as an offset from local midnight.
+
+    An end time may pass 24:00 (``26:00`` is 02:00 the next day) so that a window that
+    runs past midnight is written explicitly and still belongs to the day it starts.
+    """
+    match = _CLOCK.match(text.strip())
+    if not match:
+        raise ValueError(f"{field} '{text}' is not a time of day like '10:00'")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    limit = 48 if allow_next_day else 24
+    if minutes > 59 or hours >= limit:
+        raise ValueError(f"{field} '{text}' is not a time of day like '10:00'")
+    return timedelta(hours=hours, minutes=minutes)
+
+
+class CallWindow(_Model):
+    """Local times on given days when calls may be taken: half-open ``[start, end)``."""
+
+    days: list[Weekday] = Field(min_length=1)
+    start: str
+    end: str
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _lower_days(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [d.strip().lower()[:3] if isinstance(d, str) else d for d in value]
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        start = parse_clock(self.start, "start", allow_next_day=False)
+        end = parse_clock(self.end, "end", allow_next_day=True)
+        if end <= start:
+            raise ValueError(
+                f"end '{self.end}' is not after start '{self.start}'; a window that runs "
+                "past midnight is written with an end after 24:00, e.g. '26:00' for 02:00 "
+                "the next day"
+            )
+        if end - start > timedelta(hours=24):
+            raise ValueError(f"window from '{self.start}' to '{self.end}' is longer than 24 hours")
+        return self
+
+    @property
+    def start_offset(self) -> timedelta:
+        return parse_clock(self.start, "start", allow_next_day=False)
+
+    @property
+    def end_offset(self) -> timedelta:
+        return parse_clock(self.end, "end", allow_next_day=True)
+
+
+def parse_period(text: str) -> timedelta:
+    """Read an ISO 8601 duration (P7D, PT12H, P1W) as a fixed length of time.
+
+    Months and years are refused: a sliding period needs a fixed length, and "a month"
+    back from 31 March is not one.
+    """
+    try:
+        value = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError, TypeError):
+        raise ValueError(
+            f"per '{text}' is not an ISO 8601 duration like P7D (7 days) or PT12H (12 hours)"
+        ) from None
+    if not isinstance(value, timedelta):
+        raise ValueError(
+            f"per '{text}' uses months or years, which have no fixed length; "
+            "write days instead, e.g. P30D"
+        )
+    if value <= timedelta(0):
+        raise ValueError(f"per '{text}' must be a period longer than zero")
+    return value
+
+
+def _check_period(text: str) -> str:
+    parse_period(text)
+    return text
+
+
+class Limit(_Model):
+    """A frequency cap: at most ``max`` delivered contacts on ``channel`` per sliding ``per``."""
+
+    channel: Channel | Literal["any"]
+    max: int = Field(ge=1, le=100_000)
+    per: Annotated[str, AfterValidator(_check_period)]
+
+    @property
+    def period(self) -> timedelta:
+        return parse_period(self.per)
+
+    def applies_to(self, channel: Channel) -> bool:
+        return self.channel == "any" or self.channel == channel
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def format_utc(value: datetime) -> str:
+    """The one textual form of an instant used in files, the API and evidence."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_utc),
+    PlainSerializer(format_utc, return_type=str, when_used="json"),
+]
+
+
+class Restriction(_Model):
+    """A senior manager's decision restricting how one customer may contact us."""
+
+    id: Identifier
+    customer: Identifier
+    reason: NonEmptyText
+    proposed_by: NonEmptyText
+    authorised_by: str | None = None
+    status: Status = Status.DRAFT
+    starts: UtcDatetime
+    review_on: date | None = None
+    ends: UtcDatetime | None = None
+    channels: list[Channel] = Field(default_factory=list)
+    named_officer: Identifier | None = None
+    call_windows: list[CallWindow] = Field(default_factory=list)
+    call_time_limit: int | None = Field(default=None, ge=30, le=14400)
+    record_calls: bool = False
+    limits: list[Limit] = Field(default_factory=list)
+    handling: Handling = Handling.DELIVER
+    notify_customer: bool = True
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, value: list[Channel]) -> list[Channel]:
+        return list(dict.fromkeys(value))
+
+    @field_validator("authorised_by")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.authorised_by and self.authorised_by.casefold() == self.proposed_by.casefold():
+            raise ValueError(
+                f"authorised_by '{self.authorised_by}' is also proposed_by: a restriction "
+                "must be authorised by a different senior manager from the one who proposed it"
+            )
+        if self.status is not Status.DRAFT and not self.authorised_by:
+            raise ValueError(
+                f"status '{self.status.value}' needs authorised_by: only a draft can be "
+                "unauthorised"
+            )
+        if self.ends is not None and self.ends <= self.starts:
+            raise ValueError(
+                f"ends '{self.ends.isoformat()}' is not after starts '{self.starts.isoformat()}'"
+            )
+        if not self.channels and self.handling is not Handling.NO_CONTACT:
+            raise ValueError(
+                f"channels is empty but handling is '{self.handling.value}': a restriction "
+                "that allows no channel must have handling 'no_contact'"
+            )
+        return self
+
+    def is_active(self, now: datetime) -> bool:
+        """Active means authorised, status active, and ``now`` in ``[starts, ends)``."""
+        return (
+            self.status is Status.ACTIVE
+            and bool(self.authorised_by)
+            and self.starts <= now
+            and (self.ends is None or now < self.ends)
+        )
+
+    def review_overdue(self, today: date) -> bool:
+        """A passed review date keeps the restriction active but must be seen to."""
+        return self.review_on is not None and self.review_on < today
+
+
+class Policy(_Model):
+    """Everything ``decide`` needs to know about who is restricted and how."""
+
+    officers: list[Officer] = Field(default_factory=list)
+    customers: list[Customer] = Field(default_factory=list)
+    restrictions: list[Restriction] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError("; ".join(p.describe() for p in problems))
+        return self
+
+
+class Problem(BaseModel):
+    """One thing wrong with a policy, located by its path (e.g. restrictions, 3, customer)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    loc: tuple[str | int, ...]
+    message: str
+
+    def describe(self) -> str:
+        return f"{format_loc(self.loc)}: {self.message}"
+
+
+def format_loc(loc: tuple[str | int, ...]) -> str:
+    """``('restrictions', 3, 'customer')`` -> ``restrictions[3].customer``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "(whole file)"
+
+
+def reference_problems(policy: Policy) -> list[Problem]:
+    """Cross-references a single field cannot check: ids, officers, shared identities."""
+    problems: list[Problem] = []
+    officers = _unique("officers", [o.id for o in policy.officers], problems)
+    customers = _unique("customers", [c.id for c in policy.customers], problems)
+    _unique("restrictions", [r.id for r in policy.restrictions], problems)
+    for i, officer in enumerate(policy.officers):
+        if officer.deputy is not None and officer.deputy not in officers:
+            problems.append(
+                Problem(
+                    loc=("officers", i, "deputy"),
+                    message=f"'{officer.deputy}' is not a known officer id",
+                )
+            )
+    for i, restriction in enumerate(policy.restrictions):
+        if restriction.customer not in customers:
+            problems.append(
+                Problem(
+                    loc=("restrictions", i, "customer"),
+                    message=f"'{restriction.customer}' is not a known customer id",
+                )
+            )
+        if restriction.named_officer is not None and restriction.named_officer not in officers:
+            problems.append(
+                Problem(
+                    loc=("restrictions", i, "named_officer"),
+                    message=f"'{restriction.named_officer}' is not a known officer id",
+                )
+            )
+    owners: dict[str, str] = {}
+    for i, customer in enumerate(policy.customers):
+        for kind, values in (("emails", customer.emails), ("phones", customer.phones)):
+            for j, value in enumerate(values):
+                other = owners.setdefault(value, customer.id)
+                if other != customer.id:
+                    problems.append(
+                        Problem(
+                            loc=("customers", i, kind, j),
+                            message=f"'{value}' already belongs to customer '{other}'; "
+                            "one address or number identifies one customer",
+                        )
+                    )
+    return problems
+
+
+def _unique(kind: str, ids: list[str], problems: list[Problem]) -> set[str]:
+    seen: set[str] = set()
+    for i, value in enumerate(ids):
+        if value in seen:
+            problems.append(Problem(loc=(kind, i, "id"), message=f"'{value}' is used twice"))
+        seen.add(value)
+    return seen

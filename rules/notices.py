@@ -1,0 +1,143 @@
+"""What the customer is told instead (SPEC §4): plain words, no jargon, no blame.
+
+The notice is the part of a restriction the customer actually meets, and what an
+ombudsman later reads. It says what happened to this contact, what is allowed instead
+(the channel, the named officer's address, the next call window) and, always, how to
+reach the organisation in an emergency, because a restriction must never stop that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rules.decision import HoldReason, LimitCount, WindowOccurrence
+from rules.identity import display_phone
+from rules.models import Channel, Officer, Restriction, parse_period
+from rules.wording import clock_words, date_words, period_words, windows_words
+
+_THING = {Channel.EMAIL: "email", Channel.SMS: "text message", Channel.VOICE: "call"}
+_PLURAL = {Channel.EMAIL: "emails", Channel.SMS: "text messages", Channel.VOICE: "phone calls"}
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFacts:
+    """Everything a notice may mention, gathered by the engine."""
+
+    channel: Channel
+    hold_reason: HoldReason
+    restriction: Restriction
+    officer: Officer | None
+    window: WindowOccurrence | None
+    zone: ZoneInfo
+    emergency_number: str | None
+    representatives: tuple[str, ...]
+    now: datetime
+    exceeded: LimitCount | None = None
+    reset_at: datetime | None = None
+
+
+def notice_text(facts: NoticeFacts) -> str:
+    """The message for the customer: what happened, what is allowed instead, emergencies."""
+    parts = [_what_happened(facts)]
+    if facts.hold_reason not in (HoldReason.NO_CONTACT, HoldReason.REPRESENTATIVE_ONLY):
+        parts.append(_allowed_instead(facts))
+    parts.append(_emergency(facts))
+    return " ".join(p for p in parts if p)
+
+
+def _what_happened(facts: NoticeFacts) -> str:
+    thing = _THING[facts.channel]
+    kept = f"Your {thing} has been kept on our records but will not be passed on."
+    if facts.channel is Channel.VOICE:
+        kept = ""
+    reason = facts.hold_reason
+    if reason is HoldReason.NO_CONTACT:
+        return (
+            "Under the arrangement we have written to you about, we cannot accept contact "
+            f"from you at present. {kept}"
+        ).strip()
+    if reason is HoldReason.REPRESENTATIVE_ONLY:
+        names = " or ".join(facts.representatives) or "your representative"
+        return (f"At present we can accept contact only through {names}. {kept}").strip()
+    if reason is HoldReason.CHANNEL_NOT_ALLOWED:
+        return f"At present we cannot accept {_PLURAL[facts.channel]} from you. {kept}".strip()
+    if reason is HoldReason.OUTSIDE_CALL_WINDOW:
+        return f"We can take your calls only {windows_words(facts.restriction.call_windows)}."
+    if reason is HoldReason.EXCESS:
+        return _excess(facts, kept)
+    return (
+        f"Your {thing} has been received and will be read. Under the arrangement we have "
+        "written to you about, we will reply only if it raises a new matter."
+    )
+
+
+def _excess(facts: NoticeFacts, kept: str) -> str:
+    text = "You have reached the number of contacts we agreed with you"
+    if facts.exceeded is not None:
+        what = "contacts" if facts.exceeded.channel == "any" else _PLURAL[Channel(facts.exceeded.channel)]
+        period = period_words(parse_period(facts.exceeded.per))
+        text = f"You have reached the limit of {facts.exceeded.max} {what} in {period} that we agreed with you"
+    text += "." + (f" {kept}" if kept else "")
+    if facts.reset_at is not None:
+        text += f" You can contact us again from {_when(facts.reset_at, facts.zone)}."
+    return text
+
+
+def _allowed_instead(facts: NoticeFacts) -> str:
+    restriction = facts.restriction
+    ways: list[str] = []
+    for channel in restriction.channels:
+        if channel is not facts.channel:
+            ways.append(_way(channel, facts))
+    sentences = []
+    if ways:
+        also = " also" if facts.hold_reason is HoldReason.OUTSIDE_CALL_WINDOW else ""
+        sentences.append(f"You can{also} contact us " + _join(ways) + ".")
+    window = facts.window
+    if window is not None and Channel.VOICE in restriction.channels:
+        if window.starts_at <= facts.now:
+            end = clock_words(_local_offset(window.ends_at, facts.zone))
+            sentences.append(f"You can call now, until {end}.")
+        else:
+            sentences.append(f"The next time you can call is {window.words}.")
+    return " ".join(sentences)
+
+
+def _way(channel: Channel, facts: NoticeFacts) -> str:
+    officer = facts.officer
+    if channel is Channel.EMAIL:
+        return f"by email to {officer.name} at {officer.email}" if officer else "by email"
+    if channel is Channel.SMS:
+        return "by text message"
+    way = "by phone"
+    if officer is not None and officer.phone:
+        way += f" to {officer.name} on {display_phone(officer.phone)}"
+    if facts.restriction.call_windows:
+        way += f" ({windows_words(facts.restriction.call_windows)})"
+    return way
+
+
+def _emergency(facts: NoticeFacts) -> str:
+    lead = "If you need an emergency repair, have a gas or water leak, or you or someone else is in danger,"
+    if facts.emergency_number:
+        return f"{lead} call {display_phone(facts.emergency_number)} at any time."
+    if facts.channel is Channel.VOICE:
+        return f"{lead} call 999 if anyone is in immediate danger, or our main number for an emergency repair."
+    return f"{lead} say so in your message and it will be passed on straight away."
+
+
+def _join(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _local_offset(at: datetime, zone: ZoneInfo) -> timedelta:
+    local = at.astimezone(zone)
+    return timedelta(hours=local.hour, minutes=local.minute)
+
+
+def _when(at: datetime, zone: ZoneInfo) -> str:
+    return f"{date_words(at.astimezone(zone).date())} at {clock_words(_local_offset(at, zone))}"

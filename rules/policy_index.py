@@ -1,0 +1,143 @@
+"""The policy compiled for lookups: who is this sender, and what applies to them.
+
+``decide`` runs for every inbound contact, so the work that does not depend on the
+contact (parsing periods, indexing identities, sorting restrictions) is done once here,
+when the policy is loaded or changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rules.exemptions import ExemptionClassifier
+from rules.models import Channel, Customer, Limit, Officer, Policy, Restriction, Status
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSettings:
+    """Organisation-wide facts decisions depend on (from the gateway's settings)."""
+
+    zone: ZoneInfo
+    emergency_number: str | None = None
+    exemptions: ExemptionClassifier = ExemptionClassifier.build()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A sender identified: the customer, and the representative's name if it was one."""
+
+    customer_id: str
+    representative: str | None = None
+
+
+class Ambiguous:
+    """Marker: the sender represents several customers."""
+
+    __slots__ = ()
+
+
+AMBIGUOUS = Ambiguous()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledLimit:
+    """A limit with its period parsed and its channel ready for counting (None = any)."""
+
+    limit: Limit
+    period: timedelta
+    channel: Channel | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRestriction:
+    """A restriction with its limits compiled."""
+
+    restriction: Restriction
+    limits: tuple[CompiledLimit, ...]
+
+    @property
+    def id(self) -> str:
+        return self.restriction.id
+
+
+def _compile(restriction: Restriction) -> CompiledRestriction:
+    limits = tuple(
+        CompiledLimit(
+            limit=limit,
+            period=limit.period,
+            channel=None if limit.channel == "any" else Channel(limit.channel),
+        )
+        for limit in restriction.limits
+    )
+    return CompiledRestriction(restriction=restriction, limits=limits)
+
+
+class PolicyIndex:
+    """A read-only, indexed view of a Policy for ``decide``."""
+
+    __slots__ = (
+        "_identities",
+        "_restrictions",
+        "customers",
+        "longest_period",
+        "officers",
+        "policy",
+        "settings",
+        "version",
+    )
+
+    def __init__(self, policy: Policy, settings: DecisionSettings, *, version: int = 0) -> None:
+        self.policy = policy
+        self.settings = settings
+        self.version = version
+        self.officers: Mapping[str, Officer] = {o.id: o for o in policy.officers}
+        self.customers: Mapping[str, Customer] = {c.id: c for c in policy.customers}
+        identities: dict[str, list[Match]] = {}
+        for customer in policy.customers:
+            for identity in (*customer.emails, *customer.phones):
+                identities.setdefault(identity, []).append(Match(customer.id))
+            for rep in customer.representatives:
+                for identity in (*rep.emails, *rep.phones):
+                    identities.setdefault(identity, []).append(Match(customer.id, rep.name))
+        # The person themselves first: someone who is both a customer and another
+        # customer's representative is, when they write, first of all themselves.
+        self._identities = {
+            k: tuple(sorted(v, key=lambda m: m.representative is not None))
+            for k, v in identities.items()
+        }
+        by_customer: dict[str, list[CompiledRestriction]] = {}
+        for restriction in sorted(policy.restrictions, key=lambda r: r.id):
+            if restriction.status is Status.ACTIVE and restriction.authorised_by:
+                by_customer.setdefault(restriction.customer, []).append(_compile(restriction))
+        self._restrictions = {k: tuple(v) for k, v in by_customer.items()}
+        periods = [
+            limit.period for rs in self._restrictions.values() for r in rs for limit in r.limits
+        ]
+        self.longest_period: timedelta = max(periods, default=timedelta(0))
+
+    def resolve(self, identity: str) -> Match | None | Ambiguous:
+        """Whose contact this is: the customer (or their representative), nobody, or unclear.
+
+        Unclear only when the sender is a representative of several customers and not a
+        customer themselves: no one customer's restriction can then be applied.
+        """
+        matches = self._identities.get(identity)
+        if not matches:
+            return None
+        if matches[0].representative is None:
+            return matches[0]
+        if len({m.customer_id for m in matches}) > 1:
+            return AMBIGUOUS
+        return matches[0]
+
+    def active_restrictions(self, customer_id: str, now: datetime) -> tuple[CompiledRestriction, ...]:
+        """The customer's restrictions in force at ``now``, in id order."""
+        return tuple(
+            r for r in self._restrictions.get(customer_id, ()) if r.restriction.is_active(now)
+        )
+
+    def officer(self, officer_id: str | None) -> Officer | None:
+        return None if officer_id is None else self.officers.get(officer_id)
