@@ -10,8 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rules.models import Channel
+
+if TYPE_CHECKING:
+    from rules.notices import NoticeFacts
 
 
 class Action(StrEnum):
@@ -126,7 +130,21 @@ class Decision:
     record_call: bool = False
     offer_emergency: bool = False
     next_window: WindowOccurrence | None = None
-    notice: str | None = None
+    notice_facts: NoticeFacts | None = None
+
+    @property
+    def notice(self) -> str | None:
+        """What to tell the customer instead, when the restriction says to tell them.
+
+        Worded only when asked for: most held contact is not answered (a customer is
+        told at most once a day per channel), and wording is the dearest part of a
+        decision.
+        """
+        if self.notice_facts is None:
+            return None
+        from rules.notices import notice_text
+
+        return notice_text(self.notice_facts)
 
     @property
     def restricted(self) -> bool:

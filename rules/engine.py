@@ -14,7 +14,7 @@ restrictions must satisfy both.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from rules.decision import (
@@ -27,7 +27,7 @@ from rules.decision import (
     Usage,
 )
 from rules.models import Channel, Handling, Officer
-from rules.notices import NoticeFacts, notice_text
+from rules.notices import NoticeFacts
 from rules.policy_index import Ambiguous, CompiledRestriction, Match, PolicyIndex
 from rules.windows import in_call_window, next_window
 
@@ -58,36 +58,39 @@ def decide(contact: Contact, policy: PolicyIndex, usage: Usage, now: datetime) -
     """
     match = policy.resolve(contact.sender)
     if match is None:
-        return _untouched(contact, "unknown_sender", "The sender is not a known customer.")
+        return _untouched(contact, _UNKNOWN_SENDER)
     if isinstance(match, Ambiguous):
-        return _untouched(
-            contact,
-            "representative_of_several",
-            "The sender represents several customers, so no one customer's restriction "
-            "can be applied; passed on as sent.",
-        )
+        return _untouched(contact, _SEVERAL_CUSTOMERS)
     active = policy.active_restrictions(match.customer_id, now)
     if not active:
-        return replace(
-            _untouched(
-                contact, "no_active_restriction", "The customer has no restriction in force."
-            ),
-            customer_id=match.customer_id,
-        )
+        return _untouched(contact, _NO_ACTIVE_RESTRICTION, customer_id=match.customer_id)
     counts = tuple(c for r in active for c in _counts(r, usage, now))
     exempt = _exemption(contact, policy, active, match, counts)
     if exempt is not None:
         return exempt
-    outcomes = [
-        _evaluate(_Case(contact, r, policy, usage, now, match, counts)) for r in active
-    ]
+    outcomes = [_evaluate(_Case(contact, r, policy, usage, now, match, counts)) for r in active]
     return min(outcomes, key=lambda o: (-o[0], o[1]))[2]
 
 
-def _untouched(contact: Contact, code: str, text: str) -> Decision:
+_UNKNOWN_SENDER = (Reason(code="unknown_sender", text="The sender is not a known customer."),)
+_SEVERAL_CUSTOMERS = (
+    Reason(
+        code="representative_of_several",
+        text="The sender represents several customers, so no one customer's restriction "
+        "can be applied; passed on as sent.",
+    ),
+)
+_NO_ACTIVE_RESTRICTION = (
+    Reason(code="no_active_restriction", text="The customer has no restriction in force."),
+)
+
+
+def _untouched(
+    contact: Contact, reasons: tuple[Reason, ...], customer_id: str | None = None
+) -> Decision:
     action = Action.CONNECT if contact.channel is Channel.VOICE else Action.DELIVER
     return Decision(
-        action=action, deliver_to=contact.recipient, reasons=(Reason(code=code, text=text),)
+        action=action, deliver_to=contact.recipient, reasons=reasons, customer_id=customer_id
     )
 
 
@@ -122,8 +125,7 @@ def _exemption(
             reasons=(
                 Reason(
                     code="exempt.emergency_option",
-                    text="The caller chose the emergency option; connected to the "
-                    "emergency line.",
+                    text="The caller chose the emergency option; connected to the emergency line.",
                     restriction_id=first.id,
                     clause="exemptions",
                 ),
@@ -178,9 +180,25 @@ def _blocked(
         action = Action.HOLD
     restriction = case.compiled.restriction
     window = None
-    if restriction.call_windows and Channel.VOICE in restriction.channels:
+    if hold_reason is HoldReason.OUTSIDE_CALL_WINDOW:
         window = next_window(restriction.call_windows, case.now, case.index.settings.zone)
-    decision = Decision(
+    facts = None
+    if restriction.notify_customer:
+        facts = NoticeFacts(
+            channel=case.contact.channel,
+            hold_reason=hold_reason,
+            restriction=restriction,
+            officer=_officer_for(case.index, restriction.named_officer)[0],
+            zone=case.index.settings.zone,
+            emergency_number=case.index.settings.emergency_number,
+            representatives=tuple(
+                rep.name for rep in case.index.customers[case.match.customer_id].representatives
+            ),
+            now=case.now,
+            exceeded=exceeded,
+            reset_at=_reset_at(case) if exceeded is not None else None,
+        )
+    return Decision(
         action=action,
         reasons=(
             Reason(
@@ -197,26 +215,8 @@ def _blocked(
         counts=case.counts,
         offer_emergency=voice and not voicemail,
         next_window=window,
+        notice_facts=facts,
     )
-    if not restriction.notify_customer:
-        return decision
-    officer, _ = _officer_for(case.index, restriction.named_officer)
-    facts = NoticeFacts(
-        channel=case.contact.channel,
-        hold_reason=hold_reason,
-        restriction=restriction,
-        officer=officer,
-        window=window,
-        zone=case.index.settings.zone,
-        emergency_number=case.index.settings.emergency_number,
-        representatives=tuple(
-            rep.name for rep in case.index.customers[case.match.customer_id].representatives
-        ),
-        now=case.now,
-        exceeded=exceeded,
-        reset_at=_reset_at(case) if exceeded is not None else None,
-    )
-    return replace(decision, notice=notice_text(facts))
 
 
 def _no_contact(case: _Case) -> Decision | None:
@@ -345,7 +345,9 @@ def _deliver(case: _Case) -> Decision:
     else:
         text = f"Delivered to the named officer {officer.name}." + why
     if voice and officer is not None and officer.phone is None:
-        text += " The officer has no phone number on record, so the call goes to the number dialled."
+        text += (
+            " The officer has no phone number on record, so the call goes to the number dialled."
+        )
     return Decision(
         action=Action.CONNECT if voice else Action.DELIVER,
         deliver_to=target,

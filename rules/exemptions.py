@@ -128,6 +128,7 @@ class ExemptionClassifier:
     """
 
     phrases: tuple[tuple[str, tuple[str, ...]], ...]
+    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     @classmethod
     def build(cls, phrases: Mapping[str, Sequence[str]] | None = None) -> ExemptionClassifier:
@@ -139,14 +140,17 @@ class ExemptionClassifier:
             folded = tuple(dict.fromkeys(f for p in source[name] if (f := fold(p)).strip()))
             if folded:
                 compiled.append((name, folded))
-        return cls(tuple(compiled))
+        patterns = tuple(
+            (name, re.compile("|".join(re.escape(p) for p in folded))) for name, folded in compiled
+        )
+        return cls(tuple(compiled), patterns)
 
     def classify(self, text: str) -> str | None:
         """The exemption class of ``text``, or None when it is ordinary contact."""
         if not text:
             return None
         folded = fold(text)
-        for name, phrases in self.phrases:
-            if any(phrase in folded for phrase in phrases):
+        for name, pattern in self.patterns:
+            if pattern.search(folded):
                 return name
         return None

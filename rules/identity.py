@@ -12,6 +12,7 @@ Ofcom's drama ranges (07700 900xxx) are what test data and training use.
 from __future__ import annotations
 
 from email.utils import parseaddr
+from functools import lru_cache
 
 import phonenumbers
 
@@ -52,6 +53,7 @@ def normalise_identity(raw: str, region: str = "GB") -> str:
     return normalise_phone(raw, region)
 
 
+@lru_cache(maxsize=4096)
 def display_phone(e164: str) -> str:
     """Format a number the way a UK customer reads it back (national format at home)."""
     parsed = phonenumbers.parse(e164, None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal, Self
 
 import isodate
@@ -73,7 +74,7 @@ class Weekday(StrEnum):
 
     @property
     def number(self) -> int:
-        return list(Weekday).index(self)
+        return _DAY_NUMBERS[self]
 
     @property
     def full_name(self) -> str:
@@ -81,6 +82,7 @@ class Weekday(StrEnum):
 
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DAY_NUMBERS = {day: number for number, day in enumerate(Weekday)}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -235,13 +237,18 @@ class CallWindow(_Model):
             raise ValueError(f"window from '{self.start}' to '{self.end}' is longer than 24 hours")
         return self
 
-    @property
+    @cached_property
     def start_offset(self) -> timedelta:
         return parse_clock(self.start, "start", allow_next_day=False)
 
-    @property
+    @cached_property
     def end_offset(self) -> timedelta:
         return parse_clock(self.end, "end", allow_next_day=True)
+
+    @cached_property
+    def day_numbers(self) -> frozenset[int]:
+        """The days as ``date.weekday()`` numbers, for quick membership tests."""
+        return frozenset(day.number for day in self.days)
 
 
 def parse_period(text: str) -> timedelta:
@@ -278,7 +285,7 @@ class Limit(_Model):
     max: int = Field(ge=1, le=100_000)
     per: Annotated[str, AfterValidator(_check_period)]
 
-    @property
+    @cached_property
     def period(self) -> timedelta:
         return parse_period(self.per)
 

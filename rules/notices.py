@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from rules.decision import HoldReason, LimitCount, WindowOccurrence
+from rules.decision import HoldReason, LimitCount
 from rules.identity import display_phone
 from rules.models import Channel, Officer, Restriction, parse_period
+from rules.windows import next_window
 from rules.wording import clock_words, date_words, period_words, windows_words
 
 _THING = {Channel.EMAIL: "email", Channel.SMS: "text message", Channel.VOICE: "call"}
@@ -29,7 +30,6 @@ class NoticeFacts:
     hold_reason: HoldReason
     restriction: Restriction
     officer: Officer | None
-    window: WindowOccurrence | None
     zone: ZoneInfo
     emergency_number: str | None
     representatives: tuple[str, ...]
@@ -76,9 +76,16 @@ def _what_happened(facts: NoticeFacts) -> str:
 def _excess(facts: NoticeFacts, kept: str) -> str:
     text = "You have reached the number of contacts we agreed with you"
     if facts.exceeded is not None:
-        what = "contacts" if facts.exceeded.channel == "any" else _PLURAL[Channel(facts.exceeded.channel)]
+        what = (
+            "contacts"
+            if facts.exceeded.channel == "any"
+            else _PLURAL[Channel(facts.exceeded.channel)]
+        )
         period = period_words(parse_period(facts.exceeded.per))
-        text = f"You have reached the limit of {facts.exceeded.max} {what} in {period} that we agreed with you"
+        text = (
+            f"You have reached the limit of {facts.exceeded.max} {what} in {period} "
+            "that we agreed with you"
+        )
     text += "." + (f" {kept}" if kept else "")
     if facts.reset_at is not None:
         text += f" You can contact us again from {_when(facts.reset_at, facts.zone)}."
@@ -95,8 +102,10 @@ def _allowed_instead(facts: NoticeFacts) -> str:
     if ways:
         also = " also" if facts.hold_reason is HoldReason.OUTSIDE_CALL_WINDOW else ""
         sentences.append(f"You can{also} contact us " + _join(ways) + ".")
-    window = facts.window
-    if window is not None and Channel.VOICE in restriction.channels:
+    window = None
+    if restriction.call_windows and Channel.VOICE in restriction.channels:
+        window = next_window(restriction.call_windows, facts.now, facts.zone)
+    if window is not None:
         if window.starts_at <= facts.now:
             end = clock_words(_local_offset(window.ends_at, facts.zone))
             sentences.append(f"You can call now, until {end}.")
@@ -120,11 +129,17 @@ def _way(channel: Channel, facts: NoticeFacts) -> str:
 
 
 def _emergency(facts: NoticeFacts) -> str:
-    lead = "If you need an emergency repair, have a gas or water leak, or you or someone else is in danger,"
+    lead = (
+        "If you need an emergency repair, have a gas or water leak, or you or someone else "
+        "is in danger,"
+    )
     if facts.emergency_number:
         return f"{lead} call {display_phone(facts.emergency_number)} at any time."
     if facts.channel is Channel.VOICE:
-        return f"{lead} call 999 if anyone is in immediate danger, or our main number for an emergency repair."
+        return (
+            f"{lead} call 999 if anyone is in immediate danger, or our main number for an "
+            "emergency repair."
+        )
     return f"{lead} say so in your message and it will be passed on straight away."
 
 

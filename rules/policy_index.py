@@ -8,7 +8,7 @@ when the policy is loaded or changed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ class DecisionSettings:
 
     zone: ZoneInfo
     emergency_number: str | None = None
-    exemptions: ExemptionClassifier = ExemptionClassifier.build()
+    exemptions: ExemptionClassifier = field(default_factory=ExemptionClassifier.build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ class PolicyIndex:
         ]
         self.longest_period: timedelta = max(periods, default=timedelta(0))
 
-    def resolve(self, identity: str) -> Match | None | Ambiguous:
+    def resolve(self, identity: str) -> Match | Ambiguous | None:
         """Whose contact this is: the customer (or their representative), nobody, or unclear.
 
         Unclear only when the sender is a representative of several customers and not a
@@ -133,7 +133,9 @@ class PolicyIndex:
             return AMBIGUOUS
         return matches[0]
 
-    def active_restrictions(self, customer_id: str, now: datetime) -> tuple[CompiledRestriction, ...]:
+    def active_restrictions(
+        self, customer_id: str, now: datetime
+    ) -> tuple[CompiledRestriction, ...]:
         """The customer's restrictions in force at ``now``, in id order."""
         return tuple(
             r for r in self._restrictions.get(customer_id, ()) if r.restriction.is_active(now)

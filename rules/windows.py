@@ -71,7 +71,12 @@ def next_window(
     windows (or, in theory, every occurrence for a week lies in a spring gap).
     """
     best: tuple[datetime, _Occurrence] | None = None
-    for occ in _occurrences(windows, _local_date(now, zone), zone):
+    today = _local_date(now, zone)
+    for occ in _occurrences(windows, today, zone):
+        if best is not None and occ.day > today and occ.day > best[1].day:
+            # Every window of a later day opens after the local midnight that begins
+            # it, which is after anything found on an earlier day (or open now): stop.
+            break
         opens = _opens(occ, now, zone)
         if opens is not None and (best is None or _better((opens, occ), best, now)):
             best = (opens, occ)
@@ -109,7 +114,7 @@ def _local_date(now: datetime, zone: ZoneInfo) -> date:
 
 
 def _on(day: date, window: CallWindow) -> bool:
-    return any(d.number == day.weekday() for d in window.days)
+    return day.weekday() in window.day_numbers
 
 
 def _midnight(day: date) -> datetime:

@@ -50,128 +50,272 @@ class Case:
 
 CASES = [
     # 1. exemptions come first, whatever the restriction says
-    Case("exempt gas leak despite no contact",
-         restriction(channels=[], handling="no_contact"),
-         contact={"text": "There is a GAS LEAK in the kitchen!!!"},
-         deliver_to=JANE, code="exempt.gas_or_water_leak"),
-    Case("exempt safeguarding over excess",
-         restriction(limits=[{"channel": "email", "max": 1, "per": "P7D"}]),
-         contact={"text": "My neighbour's child is at risk"}, usage=used(1),
-         deliver_to=JANE, code="exempt.safeguarding"),
-    Case("exempt subject access request by SMS not allowed",
-         restriction(channels=["email"]), channel=Channel.SMS,
-         contact={"text": "This is a subject access request for my file"},
-         deliver_to=JANE, code="exempt.subject_access_request"),
-    Case("exempt without named officer goes where it was sent",
-         restriction(named_officer=None, handling="read_and_file"),
-         contact={"text": "No heating since Friday"},
-         deliver_to=STAFF_EMAIL, code="exempt.no_heating_or_hot_water"),
-    Case("emergency option on a call connects to the emergency line",
-         restriction(channels=[], handling="no_contact"), channel=Channel.VOICE,
-         contact={"emergency_requested": True},
-         action=Action.CONNECT, deliver_to=EMERGENCY, code="exempt.emergency_option"),
+    Case(
+        "exempt gas leak despite no contact",
+        restriction(channels=[], handling="no_contact"),
+        contact={"text": "There is a GAS LEAK in the kitchen!!!"},
+        deliver_to=JANE,
+        code="exempt.gas_or_water_leak",
+    ),
+    Case(
+        "exempt safeguarding over excess",
+        restriction(limits=[{"channel": "email", "max": 1, "per": "P7D"}]),
+        contact={"text": "My neighbour's child is at risk"},
+        usage=used(1),
+        deliver_to=JANE,
+        code="exempt.safeguarding",
+    ),
+    Case(
+        "exempt subject access request by SMS not allowed",
+        restriction(channels=["email"]),
+        channel=Channel.SMS,
+        contact={"text": "This is a subject access request for my file"},
+        deliver_to=JANE,
+        code="exempt.subject_access_request",
+    ),
+    Case(
+        "exempt without named officer goes where it was sent",
+        restriction(named_officer=None, handling="read_and_file"),
+        contact={"text": "No heating since Friday"},
+        deliver_to=STAFF_EMAIL,
+        code="exempt.no_heating_or_hot_water",
+    ),
+    Case(
+        "emergency option on a call connects to the emergency line",
+        restriction(channels=[], handling="no_contact"),
+        channel=Channel.VOICE,
+        contact={"emergency_requested": True},
+        action=Action.CONNECT,
+        deliver_to=EMERGENCY,
+        code="exempt.emergency_option",
+    ),
     # 2. no contact
-    Case("no contact holds email", restriction(channels=[], handling="no_contact"),
-         action=Action.HOLD, hold_reason=HoldReason.NO_CONTACT, code="handling.no_contact"),
-    Case("no contact refuses a call with a message",
-         restriction(channels=[], handling="no_contact"), channel=Channel.VOICE,
-         action=Action.MESSAGE, hold_reason=HoldReason.NO_CONTACT),
-    Case("no contact beats representative", restriction(channels=[], handling="no_contact"),
-         contact={"sender": REP_EMAIL}, action=Action.HOLD, hold_reason=HoldReason.NO_CONTACT),
+    Case(
+        "no contact holds email",
+        restriction(channels=[], handling="no_contact"),
+        action=Action.HOLD,
+        hold_reason=HoldReason.NO_CONTACT,
+        code="handling.no_contact",
+    ),
+    Case(
+        "no contact refuses a call with a message",
+        restriction(channels=[], handling="no_contact"),
+        channel=Channel.VOICE,
+        action=Action.MESSAGE,
+        hold_reason=HoldReason.NO_CONTACT,
+    ),
+    Case(
+        "no contact beats representative",
+        restriction(channels=[], handling="no_contact"),
+        contact={"sender": REP_EMAIL},
+        action=Action.HOLD,
+        hold_reason=HoldReason.NO_CONTACT,
+    ),
     # 3. representative only
-    Case("representative only holds the customer's own email",
-         restriction(handling="representative_only"),
-         action=Action.HOLD, hold_reason=HoldReason.REPRESENTATIVE_ONLY),
-    Case("representative only delivers the representative's email to the officer",
-         restriction(handling="representative_only"), contact={"sender": REP_EMAIL},
-         deliver_to=JANE, code="deliver.named_officer"),
-    Case("representative's call is the customer's call: channel still applies",
-         restriction(handling="representative_only"), channel=Channel.VOICE,
-         contact={"sender": REP_PHONE},
-         action=Action.MESSAGE, hold_reason=HoldReason.CHANNEL_NOT_ALLOWED),
-    Case("representative's contact counts against the customer's cap",
-         restriction(limits=[{"channel": "email", "max": 1, "per": "P1D"}]),
-         contact={"sender": REP_EMAIL}, usage=used(2),
-         action=Action.HOLD, hold_reason=HoldReason.EXCESS),
+    Case(
+        "representative only holds the customer's own email",
+        restriction(handling="representative_only"),
+        action=Action.HOLD,
+        hold_reason=HoldReason.REPRESENTATIVE_ONLY,
+    ),
+    Case(
+        "representative only delivers the representative's email to the officer",
+        restriction(handling="representative_only"),
+        contact={"sender": REP_EMAIL},
+        deliver_to=JANE,
+        code="deliver.named_officer",
+    ),
+    Case(
+        "representative's call is the customer's call: channel still applies",
+        restriction(handling="representative_only"),
+        channel=Channel.VOICE,
+        contact={"sender": REP_PHONE},
+        action=Action.MESSAGE,
+        hold_reason=HoldReason.CHANNEL_NOT_ALLOWED,
+    ),
+    Case(
+        "representative's contact counts against the customer's cap",
+        restriction(limits=[{"channel": "email", "max": 1, "per": "P1D"}]),
+        contact={"sender": REP_EMAIL},
+        usage=used(2),
+        action=Action.HOLD,
+        hold_reason=HoldReason.EXCESS,
+    ),
     # 4. channels
-    Case("sms not allowed is held", restriction(channels=["email"]), channel=Channel.SMS,
-         action=Action.HOLD, hold_reason=HoldReason.CHANNEL_NOT_ALLOWED,
-         code="channels.channel_not_allowed"),
-    Case("call not allowed gets a message", restriction(channels=["email"]),
-         channel=Channel.VOICE, action=Action.MESSAGE,
-         hold_reason=HoldReason.CHANNEL_NOT_ALLOWED),
-    Case("channel clause comes before the window",
-         restriction(channels=["email"], call_windows=TUESDAY_MORNING), channel=Channel.VOICE,
-         contact={"at": NOW}, action=Action.MESSAGE, hold_reason=HoldReason.CHANNEL_NOT_ALLOWED),
+    Case(
+        "sms not allowed is held",
+        restriction(channels=["email"]),
+        channel=Channel.SMS,
+        action=Action.HOLD,
+        hold_reason=HoldReason.CHANNEL_NOT_ALLOWED,
+        code="channels.channel_not_allowed",
+    ),
+    Case(
+        "call not allowed gets a message",
+        restriction(channels=["email"]),
+        channel=Channel.VOICE,
+        action=Action.MESSAGE,
+        hold_reason=HoldReason.CHANNEL_NOT_ALLOWED,
+    ),
+    Case(
+        "channel clause comes before the window",
+        restriction(channels=["email"], call_windows=TUESDAY_MORNING),
+        channel=Channel.VOICE,
+        contact={"at": NOW},
+        action=Action.MESSAGE,
+        hold_reason=HoldReason.CHANNEL_NOT_ALLOWED,
+    ),
     # 5. call windows (NOW is Tuesday 10:30 London)
-    Case("call inside the window connects to the named officer with limits",
-         restriction(channels=["voice"], call_windows=TUESDAY_MORNING, call_time_limit=600,
-                     record_calls=True),
-         channel=Channel.VOICE, action=Action.CONNECT, deliver_to=JANE_PHONE,
-         code="deliver.named_officer"),
-    Case("call outside the window gets a message",
-         restriction(channels=["voice"],
-                     call_windows=[{"days": ["wed"], "start": "10:00", "end": "12:00"}]),
-         channel=Channel.VOICE, action=Action.MESSAGE,
-         hold_reason=HoldReason.OUTSIDE_CALL_WINDOW, code="call_windows.outside_call_window"),
-    Case("window applies to calls only: email at any time",
-         restriction(channels=["email", "voice"],
-                     call_windows=[{"days": ["wed"], "start": "10:00", "end": "12:00"}]),
-         deliver_to=JANE),
-    Case("window before limits",
-         restriction(channels=["voice"],
-                     call_windows=[{"days": ["wed"], "start": "10:00", "end": "12:00"}],
-                     limits=[{"channel": "voice", "max": 1, "per": "P1D"}]),
-         channel=Channel.VOICE, usage=used(1, channel=Channel.VOICE),
-         action=Action.MESSAGE, hold_reason=HoldReason.OUTSIDE_CALL_WINDOW),
+    Case(
+        "call inside the window connects to the named officer with limits",
+        restriction(
+            channels=["voice"], call_windows=TUESDAY_MORNING, call_time_limit=600, record_calls=True
+        ),
+        channel=Channel.VOICE,
+        action=Action.CONNECT,
+        deliver_to=JANE_PHONE,
+        code="deliver.named_officer",
+    ),
+    Case(
+        "call outside the window gets a message",
+        restriction(
+            channels=["voice"], call_windows=[{"days": ["wed"], "start": "10:00", "end": "12:00"}]
+        ),
+        channel=Channel.VOICE,
+        action=Action.MESSAGE,
+        hold_reason=HoldReason.OUTSIDE_CALL_WINDOW,
+        code="call_windows.outside_call_window",
+    ),
+    Case(
+        "window applies to calls only: email at any time",
+        restriction(
+            channels=["email", "voice"],
+            call_windows=[{"days": ["wed"], "start": "10:00", "end": "12:00"}],
+        ),
+        deliver_to=JANE,
+    ),
+    Case(
+        "window before limits",
+        restriction(
+            channels=["voice"],
+            call_windows=[{"days": ["wed"], "start": "10:00", "end": "12:00"}],
+            limits=[{"channel": "voice", "max": 1, "per": "P1D"}],
+        ),
+        channel=Channel.VOICE,
+        usage=used(1, channel=Channel.VOICE),
+        action=Action.MESSAGE,
+        hold_reason=HoldReason.OUTSIDE_CALL_WINDOW,
+    ),
     # 6. limits
-    Case("under the cap is delivered",
-         restriction(limits=[{"channel": "email", "max": 5, "per": "P7D"}]),
-         usage=used(1, 2, 3, 4), deliver_to=JANE),
-    Case("the contact that reaches past the cap is excess",
-         restriction(limits=[{"channel": "email", "max": 5, "per": "P7D"}]),
-         usage=used(1, 2, 3, 4, 5), action=Action.HOLD, hold_reason=HoldReason.EXCESS,
-         code="limits.excess"),
-    Case("sliding period: contacts older than the period do not count",
-         restriction(limits=[{"channel": "email", "max": 2, "per": "P7D"}]),
-         usage=used(1, 24 * 7 + 1), deliver_to=JANE),
-    Case("exactly one period ago no longer counts (half-open)",
-         restriction(limits=[{"channel": "email", "max": 1, "per": "P1D"}]),
-         usage=used(24), deliver_to=JANE),
-    Case("a cap on another channel does not apply",
-         restriction(channels=["email", "sms"], limits=[{"channel": "sms", "max": 1, "per": "P1D"}]),
-         usage=used(1), deliver_to=JANE),
-    Case("a cap on any channel counts every channel",
-         restriction(channels=["email", "sms"], limits=[{"channel": "any", "max": 2, "per": "P1D"}]),
-         usage=Usage(delivered={Channel.SMS: [NOW - timedelta(hours=1)],
-                                Channel.EMAIL: [NOW - timedelta(hours=2)]}),
-         action=Action.HOLD, hold_reason=HoldReason.EXCESS),
-    Case("the second call of a one-a-day cap gets a message",
-         restriction(channels=["voice"], limits=[{"channel": "voice", "max": 1, "per": "P1D"}]),
-         channel=Channel.VOICE, usage=used(3, channel=Channel.VOICE),
-         action=Action.MESSAGE, hold_reason=HoldReason.EXCESS),
-    Case("limits before read and file",
-         restriction(handling="read_and_file", limits=[{"channel": "email", "max": 1, "per": "P1D"}]),
-         usage=used(1), action=Action.HOLD, hold_reason=HoldReason.EXCESS),
+    Case(
+        "under the cap is delivered",
+        restriction(limits=[{"channel": "email", "max": 5, "per": "P7D"}]),
+        usage=used(1, 2, 3, 4),
+        deliver_to=JANE,
+    ),
+    Case(
+        "the contact that reaches past the cap is excess",
+        restriction(limits=[{"channel": "email", "max": 5, "per": "P7D"}]),
+        usage=used(1, 2, 3, 4, 5),
+        action=Action.HOLD,
+        hold_reason=HoldReason.EXCESS,
+        code="limits.excess",
+    ),
+    Case(
+        "sliding period: contacts older than the period do not count",
+        restriction(limits=[{"channel": "email", "max": 2, "per": "P7D"}]),
+        usage=used(1, 24 * 7 + 1),
+        deliver_to=JANE,
+    ),
+    Case(
+        "exactly one period ago no longer counts (half-open)",
+        restriction(limits=[{"channel": "email", "max": 1, "per": "P1D"}]),
+        usage=used(24),
+        deliver_to=JANE,
+    ),
+    Case(
+        "a cap on another channel does not apply",
+        restriction(channels=["email", "sms"], limits=[{"channel": "sms", "max": 1, "per": "P1D"}]),
+        usage=used(1),
+        deliver_to=JANE,
+    ),
+    Case(
+        "a cap on any channel counts every channel",
+        restriction(channels=["email", "sms"], limits=[{"channel": "any", "max": 2, "per": "P1D"}]),
+        usage=Usage(
+            delivered={
+                Channel.SMS: [NOW - timedelta(hours=1)],
+                Channel.EMAIL: [NOW - timedelta(hours=2)],
+            }
+        ),
+        action=Action.HOLD,
+        hold_reason=HoldReason.EXCESS,
+    ),
+    Case(
+        "the second call of a one-a-day cap gets a message",
+        restriction(channels=["voice"], limits=[{"channel": "voice", "max": 1, "per": "P1D"}]),
+        channel=Channel.VOICE,
+        usage=used(3, channel=Channel.VOICE),
+        action=Action.MESSAGE,
+        hold_reason=HoldReason.EXCESS,
+    ),
+    Case(
+        "limits before read and file",
+        restriction(
+            handling="read_and_file", limits=[{"channel": "email", "max": 1, "per": "P1D"}]
+        ),
+        usage=used(1),
+        action=Action.HOLD,
+        hold_reason=HoldReason.EXCESS,
+    ),
     # 7. read and file
-    Case("read and file holds email", restriction(handling="read_and_file"),
-         action=Action.HOLD, hold_reason=HoldReason.READ_AND_FILE, code="handling.read_and_file"),
-    Case("read and file takes a call as voicemail",
-         restriction(handling="read_and_file", channels=["voice"]), channel=Channel.VOICE,
-         action=Action.VOICEMAIL, hold_reason=HoldReason.READ_AND_FILE),
+    Case(
+        "read and file holds email",
+        restriction(handling="read_and_file"),
+        action=Action.HOLD,
+        hold_reason=HoldReason.READ_AND_FILE,
+        code="handling.read_and_file",
+    ),
+    Case(
+        "read and file takes a call as voicemail",
+        restriction(handling="read_and_file", channels=["voice"]),
+        channel=Channel.VOICE,
+        action=Action.VOICEMAIL,
+        hold_reason=HoldReason.READ_AND_FILE,
+    ),
     # 8. deliver
-    Case("delivered to the named officer whatever address was used",
-         restriction(), contact={"recipient": "repairs@example.org"}, deliver_to=JANE),
-    Case("delivered as addressed when no officer is named", restriction(named_officer=None),
-         deliver_to=STAFF_EMAIL, code="deliver.as_addressed"),
-    Case("sms delivered to the named officer", restriction(channels=["sms"]),
-         channel=Channel.SMS, deliver_to=JANE),
-    Case("call to an officer with no phone goes to the number dialled",
-         restriction(channels=["voice"], named_officer="nophone"), channel=Channel.VOICE,
-         action=Action.CONNECT, deliver_to=STAFF_NUMBER),
-    Case("call with no named officer goes to the number dialled",
-         restriction(channels=["voice"], named_officer=None), channel=Channel.VOICE,
-         action=Action.CONNECT, deliver_to=STAFF_NUMBER),
+    Case(
+        "delivered to the named officer whatever address was used",
+        restriction(),
+        contact={"recipient": "repairs@example.org"},
+        deliver_to=JANE,
+    ),
+    Case(
+        "delivered as addressed when no officer is named",
+        restriction(named_officer=None),
+        deliver_to=STAFF_EMAIL,
+        code="deliver.as_addressed",
+    ),
+    Case(
+        "sms delivered to the named officer",
+        restriction(channels=["sms"]),
+        channel=Channel.SMS,
+        deliver_to=JANE,
+    ),
+    Case(
+        "call to an officer with no phone goes to the number dialled",
+        restriction(channels=["voice"], named_officer="nophone"),
+        channel=Channel.VOICE,
+        action=Action.CONNECT,
+        deliver_to=STAFF_NUMBER,
+    ),
+    Case(
+        "call with no named officer goes to the number dialled",
+        restriction(channels=["voice"], named_officer=None),
+        channel=Channel.VOICE,
+        action=Action.CONNECT,
+        deliver_to=STAFF_NUMBER,
+    ),
 ]
 
 
@@ -312,10 +456,20 @@ def test_call_outside_window_names_the_next_window() -> None:
 )
 def test_absence_routes_to_deputy(absent: set[str], expected: str) -> None:
     officers = [
-        {"id": "jsmith", "name": "Jane Smith", "email": JANE, "deputy": "akhan",
-         "absent": "jsmith" in absent},
-        {"id": "akhan", "name": "Ali Khan", "email": "ali.khan@example.org", "deputy": "jsmith",
-         "absent": "akhan" in absent},
+        {
+            "id": "jsmith",
+            "name": "Jane Smith",
+            "email": JANE,
+            "deputy": "akhan",
+            "absent": "jsmith" in absent,
+        },
+        {
+            "id": "akhan",
+            "name": "Ali Khan",
+            "email": "ali.khan@example.org",
+            "deputy": "jsmith",
+            "absent": "akhan" in absent,
+        },
     ]
     decision = decide(contact(), index(restriction(), officers=officers), Usage(), NOW)
     assert decision.deliver_to == expected
@@ -354,7 +508,10 @@ def test_earlier_clause_wins_between_equally_severe_restrictions() -> None:
         restriction(id="R-2", channels=["sms"]),
     )
     decision = decide(contact(), policy, Usage(), NOW)
-    assert (decision.restriction_id, decision.hold_reason) == ("R-2", HoldReason.CHANNEL_NOT_ALLOWED)
+    assert (decision.restriction_id, decision.hold_reason) == (
+        "R-2",
+        HoldReason.CHANNEL_NOT_ALLOWED,
+    )
 
 
 def test_voicemail_beats_connect_between_restrictions() -> None:
@@ -414,9 +571,7 @@ def test_decisions_are_deterministic() -> None:
 
 
 def test_decision_properties() -> None:
-    held: Decision = decide(
-        contact(), index(restriction(handling="read_and_file")), Usage(), NOW
-    )
+    held: Decision = decide(contact(), index(restriction(handling="read_and_file")), Usage(), NOW)
     assert held.held and held.restricted and not held.excess
     excess = decide(
         contact(),

@@ -40,21 +40,39 @@ def _error(model: type, data: dict[str, Any], **kw: Any) -> str:
         ({"channels": []}, "channels is empty but handling is 'deliver'"),
         ({"limits": [{"channel": "email", "max": 0, "per": "P7D"}]}, "greater than or equal to 1"),
         ({"limits": [{"channel": "email", "max": 1, "per": "P1M"}]}, "per 'P1M' uses months"),
-        ({"limits": [{"channel": "email", "max": 1, "per": "weekly"}]}, "per 'weekly' is not an ISO 8601"),
-        ({"limits": [{"channel": "email", "max": 1, "per": "PT0S"}]}, "per 'PT0S' must be a period longer"),
+        (
+            {"limits": [{"channel": "email", "max": 1, "per": "weekly"}]},
+            "per 'weekly' is not an ISO 8601",
+        ),
+        (
+            {"limits": [{"channel": "email", "max": 1, "per": "PT0S"}]},
+            "per 'PT0S' must be a period longer",
+        ),
         ({"limits": [{"channel": "fax", "max": 1, "per": "P1D"}]}, "fax"),
-        ({"call_windows": [{"days": ["tue"], "start": "12:00", "end": "10:00"}]},
-         "end '10:00' is not after start '12:00'"),
-        ({"call_windows": [{"days": ["tue"], "start": "10:00", "end": "10:00"}]},
-         "end '10:00' is not after start '10:00'"),
-        ({"call_windows": [{"days": ["tue"], "start": "10:00", "end": "34:30"}]},
-         "longer than 24 hours"),
-        ({"call_windows": [{"days": ["tue"], "start": "25:00", "end": "26:00"}]},
-         "start '25:00' is not a time of day"),
-        ({"call_windows": [{"days": ["tue"], "start": "10:75", "end": "12:00"}]},
-         "start '10:75' is not a time of day"),
-        ({"call_windows": [{"days": ["tue"], "start": "ten", "end": "12:00"}]},
-         "start 'ten' is not a time of day"),
+        (
+            {"call_windows": [{"days": ["tue"], "start": "12:00", "end": "10:00"}]},
+            "end '10:00' is not after start '12:00'",
+        ),
+        (
+            {"call_windows": [{"days": ["tue"], "start": "10:00", "end": "10:00"}]},
+            "end '10:00' is not after start '10:00'",
+        ),
+        (
+            {"call_windows": [{"days": ["tue"], "start": "10:00", "end": "34:30"}]},
+            "longer than 24 hours",
+        ),
+        (
+            {"call_windows": [{"days": ["tue"], "start": "25:00", "end": "26:00"}]},
+            "start '25:00' is not a time of day",
+        ),
+        (
+            {"call_windows": [{"days": ["tue"], "start": "10:75", "end": "12:00"}]},
+            "start '10:75' is not a time of day",
+        ),
+        (
+            {"call_windows": [{"days": ["tue"], "start": "ten", "end": "12:00"}]},
+            "start 'ten' is not a time of day",
+        ),
         ({"call_windows": [{"days": [], "start": "10:00", "end": "12:00"}]}, "days"),
         ({"call_windows": [{"days": ["someday"], "start": "10:00", "end": "12:00"}]}, "days"),
         ({"call_time_limit": 5}, "call_time_limit"),
@@ -115,12 +133,18 @@ def test_limit_applies_to_its_channel_or_any() -> None:
     ("data", "expected"),
     [
         ({"id": "x", "name": "X", "email": "not-an-address"}, "'not-an-address' is not an email"),
-        ({"id": "x", "name": "X", "email": "x@example.org", "phone": "0770"},
-         "'0770' is not a possible phone number for region GB"),
-        ({"id": "x", "name": "X", "email": "x@example.org", "phone": "call me"},
-         "'call me' is not a phone number"),
-        ({"id": "x", "name": "X", "email": "x@example.org", "deputy": "x"},
-         "cannot be their own deputy"),
+        (
+            {"id": "x", "name": "X", "email": "x@example.org", "phone": "0770"},
+            "'0770' is not a possible phone number for region GB",
+        ),
+        (
+            {"id": "x", "name": "X", "email": "x@example.org", "phone": "call me"},
+            "'call me' is not a phone number",
+        ),
+        (
+            {"id": "x", "name": "X", "email": "x@example.org", "deputy": "x"},
+            "cannot be their own deputy",
+        ),
         ({"id": "x", "name": "", "email": "x@example.org"}, "name"),
     ],
 )
@@ -129,7 +153,9 @@ def test_officer_refused(data: dict[str, Any], expected: str) -> None:
 
 
 def test_officer_phone_may_be_left_out() -> None:
-    officer = Officer.model_validate({"id": "x", "name": "X", "email": "x@example.org", "phone": None})
+    officer = Officer.model_validate(
+        {"id": "x", "name": "X", "email": "x@example.org", "phone": None}
+    )
     assert officer.phone is None
 
 
@@ -150,9 +176,16 @@ def test_officer_phone_normalised_in_region() -> None:
 
 
 def test_customer_identities_normalised_and_deduplicated() -> None:
-    policy = Policy.model_validate({"customers": [customer(
-        emails=["Alex@Example.NET", "alex@example.net"], phones=["07700 900123", "+447700900123"]
-    )]})
+    policy = Policy.model_validate(
+        {
+            "customers": [
+                customer(
+                    emails=["Alex@Example.NET", "alex@example.net"],
+                    phones=["07700 900123", "+447700900123"],
+                )
+            ]
+        }
+    )
     c = policy.customers[0]
     assert c.emails == ["alex@example.net"]
     assert c.phones == ["+447700900123"]
@@ -162,17 +195,27 @@ def test_customer_identities_normalised_and_deduplicated() -> None:
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
-        ({"restrictions": [restriction()], "customers": [customer()]},
-         "restrictions[0].named_officer: 'jsmith' is not a known officer id"),
-        ({"restrictions": [restriction(customer="C-9")], "officers": OFFICERS},
-         "restrictions[0].customer: 'C-9' is not a known customer id"),
-        ({"officers": [{**OFFICERS[0], "deputy": "nobody"}]},
-         "officers[0].deputy: 'nobody' is not a known officer id"),
+        (
+            {"restrictions": [restriction()], "customers": [customer()]},
+            "restrictions[0].named_officer: 'jsmith' is not a known officer id",
+        ),
+        (
+            {"restrictions": [restriction(customer="C-9")], "officers": OFFICERS},
+            "restrictions[0].customer: 'C-9' is not a known customer id",
+        ),
+        (
+            {"officers": [{**OFFICERS[0], "deputy": "nobody"}]},
+            "officers[0].deputy: 'nobody' is not a known officer id",
+        ),
         ({"officers": [OFFICERS[1], OFFICERS[1]]}, "officers[1].id: 'akhan' is used twice"),
-        ({"customers": [customer(), customer(id="C-2", phones=[])]},
-         "customers[1].emails[0]: 'alex@example.net' already belongs to customer 'C-1'"),
-        ({"customers": [customer(), customer(id="C-2", emails=[], phones=["+447700900123"])]},
-         "customers[1].phones[0]: '+447700900123' already belongs to customer 'C-1'"),
+        (
+            {"customers": [customer(), customer(id="C-2", phones=[])]},
+            "customers[1].emails[0]: 'alex@example.net' already belongs to customer 'C-1'",
+        ),
+        (
+            {"customers": [customer(), customer(id="C-2", emails=[], phones=["+447700900123"])]},
+            "customers[1].phones[0]: '+447700900123' already belongs to customer 'C-1'",
+        ),
     ],
 )
 def test_policy_cross_references(policy: dict[str, Any], expected: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rules.decision import HoldReason, LimitCount, WindowOccurrence
+from rules.decision import HoldReason, LimitCount
 from rules.models import Channel, Officer, Restriction
 from rules.notices import NoticeFacts, notice_text
 
@@ -23,7 +23,6 @@ def facts(**overrides: Any) -> NoticeFacts:
         "hold_reason": HoldReason.CHANNEL_NOT_ALLOWED,
         "restriction": Restriction.model_validate(restriction(channels=["email"])),
         "officer": JANE,
-        "window": None,
         "zone": LONDON,
         "emergency_number": EMERGENCY,
         "representatives": (),
@@ -73,24 +72,14 @@ def test_excess_on_any_channel_names_contacts_and_when_to_try_again() -> None:
 
 def test_window_open_now_and_later() -> None:
     r = Restriction.model_validate(
-        restriction(channels=["voice"], call_windows=[{"days": ["tue"], "start": "10:00", "end": "12:00"}])
+        restriction(
+            channels=["voice"], call_windows=[{"days": ["tue"], "start": "10:00", "end": "12:00"}]
+        )
     )
-    open_now = WindowOccurrence(
-        day="Tuesday 24 November",
-        words="Tuesday 24 November between 10 am and 12 noon",
-        starts_at=NOW - timedelta(minutes=30),
-        ends_at=NOW + timedelta(minutes=90),
-    )
-    text = notice_text(facts(channel=Channel.SMS, restriction=r, window=open_now))
+    text = notice_text(facts(channel=Channel.SMS, restriction=r))
     assert "You can call now, until 12 noon." in text
     assert "(Tuesdays between 10 am and 12 noon)" in text
-    later = WindowOccurrence(
-        day="Tuesday 1 December",
-        words="Tuesday 1 December between 10 am and 12 noon",
-        starts_at=NOW + timedelta(days=7),
-        ends_at=NOW + timedelta(days=7, hours=2),
-    )
-    text = notice_text(facts(channel=Channel.SMS, restriction=r, window=later))
+    text = notice_text(facts(channel=Channel.SMS, restriction=r, now=NOW + timedelta(hours=2)))
     assert "The next time you can call is Tuesday 1 December between 10 am and 12 noon." in text
 
 
@@ -102,16 +91,33 @@ def test_window_open_now_and_later() -> None:
         (Channel.VOICE, None, "call 999 if anyone is in immediate danger"),
     ],
 )
-def test_emergency_route_always_given(channel: Channel, emergency: str | None, expected: str) -> None:
-    text = notice_text(facts(channel=channel, emergency_number=emergency, hold_reason=HoldReason.NO_CONTACT))
+def test_emergency_route_always_given(
+    channel: Channel, emergency: str | None, expected: str
+) -> None:
+    text = notice_text(
+        facts(channel=channel, emergency_number=emergency, hold_reason=HoldReason.NO_CONTACT)
+    )
     assert expected in text
     assert "emergency repair" in text
 
 
 def test_representative_only_names_the_representatives() -> None:
     text = notice_text(
-        facts(hold_reason=HoldReason.REPRESENTATIVE_ONLY, representatives=("Support worker", "Advocate"))
+        facts(
+            hold_reason=HoldReason.REPRESENTATIVE_ONLY,
+            representatives=("Support worker", "Advocate"),
+        )
     )
-    assert text.startswith("At present we can accept contact only through Support worker or Advocate.")
+    assert text.startswith(
+        "At present we can accept contact only through Support worker or Advocate."
+    )
     no_rep = notice_text(facts(hold_reason=HoldReason.REPRESENTATIVE_ONLY))
     assert "only through your representative" in no_rep
+
+
+def test_read_and_file_says_it_will_be_read() -> None:
+    text = notice_text(facts(hold_reason=HoldReason.READ_AND_FILE))
+    assert text.startswith(
+        "Your email has been received and will be read. Under the arrangement we have written "
+        "to you about, we will reply only if it raises a new matter."
+    )

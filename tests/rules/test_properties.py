@@ -55,7 +55,9 @@ limits = st.lists(
 @st.composite
 def restrictions(draw: st.DrawFn, rid: str = "R-1", active: bool | None = None) -> dict[str, Any]:
     allowed = draw(st.lists(channels, unique=True))
-    handling = draw(st.sampled_from(["deliver", "read_and_file", "representative_only", "no_contact"]))
+    handling = draw(
+        st.sampled_from(["deliver", "read_and_file", "representative_only", "no_contact"])
+    )
     if not allowed:
         handling = "no_contact"
     status = draw(st.sampled_from(["active", "draft", "suspended", "revoked"]))

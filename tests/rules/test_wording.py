@@ -122,7 +122,12 @@ def test_span_words(start: str, end: str, words: str) -> None:
     ("days", "start", "end", "words"),
     [
         (["tue", "thu"], "10:00", "12:00", "Tuesdays and Thursdays between 10 am and 12 noon"),
-        (["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Mondays to Fridays between 9 am and 5 pm"),
+        (
+            ["mon", "tue", "wed", "thu", "fri"],
+            "09:00",
+            "17:00",
+            "Mondays to Fridays between 9 am and 5 pm",
+        ),
         (["fri"], "22:00", "26:00", "Fridays from 10 pm to 2 am the next day"),
     ],
 )
@@ -149,7 +154,12 @@ def test_windows_words(windows: list[CallWindow], words: str) -> None:
     ("day", "start", "end", "words"),
     [
         (date(2026, 11, 24), "10:00", "12:00", "Tuesday 24 November between 10 am and 12 noon"),
-        (date(2026, 11, 27), "22:00", "26:00", "Friday 27 November from 10 pm to 2 am the next day"),
+        (
+            date(2026, 11, 27),
+            "22:00",
+            "26:00",
+            "Friday 27 November from 10 pm to 2 am the next day",
+        ),
     ],
 )
 def test_occurrence_words(day: date, start: str, end: str, words: str) -> None:
