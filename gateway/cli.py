@@ -16,12 +16,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway import commands
 from gateway.app import create_app, decision_settings
+from gateway.commands import CommandFailed
 from gateway.settings import Settings, SettingsError, load_settings
-
-
-class CommandError(Exception):
-    """A command could not do what was asked; the message says why in plain words."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,14 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(settings)
         return asyncio.run(_run(args, settings))
-    except CommandError as exc:
+    except CommandFailed as exc:
         print(f"contact-gateway: {exc}", file=sys.stderr)
         return 1
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway import commands
-
     if args.command == "db":
         return await commands.db_upgrade(settings)
     if args.command == "rules":
@@ -111,9 +107,9 @@ def _parse_at(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise CommandError(f"--at '{text}' is not an ISO 8601 instant like 2026-11-24T10:30:00Z") from None
+        raise CommandFailed(f"--at '{text}' is not an ISO 8601 instant like 2026-11-24T10:30:00Z") from None
     if value.tzinfo is None:
-        raise CommandError(f"--at '{text}' has no time zone; add Z for UTC or an offset like +01:00")
+        raise CommandFailed(f"--at '{text}' has no time zone; add Z for UTC or an offset like +01:00")
     return value
 
 

@@ -105,8 +105,6 @@ class _PolicyLoader(_BaseLoader):
     a whole section or an officer's email, so every repeat is recorded as a problem.
     """
 
-    yaml_implicit_resolvers: typing.ClassVar[dict[Any, Any]] = {}
-
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.repeated_keys: list[tuple[Node, Node]] = []
@@ -121,10 +119,33 @@ class _PolicyLoader(_BaseLoader):
         return super().construct_mapping(node, deep)
 
 
+_PolicyLoader.yaml_implicit_resolvers = {}  # drop YAML 1.1's guesses: int, float, bool, dates
 _PolicyLoader.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
 )
 _PolicyLoader.add_implicit_resolver(_MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
+
+
+def _tagged(tag: str) -> Any:
+    """PyYAML's constructor for an explicit tag (``!!int x``), failing as a YAML error."""
+    construct = yaml.constructor.SafeConstructor.yaml_constructors[tag]
+
+    def checked(loader: _PolicyLoader, node: Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"'{node.value}' cannot be read as {tag.rpartition(':')[2]}",
+                node.start_mark,
+            ) from None
+
+    return checked
+
+
+for _tag in ("bool", "int", "float", "timestamp"):
+    _PolicyLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _tagged(f"tag:yaml.org,2002:{_tag}"))
 
 
 def load_policy_file(text: str, *, region: str = "GB", existing: Policy | None = None) -> Policy:
@@ -136,7 +157,8 @@ def load_policy_file(text: str, *, region: str = "GB", existing: Policy | None =
     Policy-level check, which would see only the file). Raises :class:`PolicyFileError`
     with every problem found.
     """
-    loader = _PolicyLoader(text.removeprefix("\ufeff"))
+    text = text.removeprefix("\ufeff")
+    loader = _PolicyLoader(text)
     try:
         root = loader.get_single_node()
         data = None if root is None else loader.construct_document(root)
@@ -161,8 +183,15 @@ def load_policy_file(text: str, *, region: str = "GB", existing: Policy | None =
     problems.extend(_cross_problems(items, sections, existing or Policy(), root))
     if problems:
         raise PolicyFileError(problems)
+    return _unchecked({name: [i for i in found if i is not None] for name, found in items.items()})
+
+
+def _unchecked(sections: dict[str, list[Any]]) -> Policy:
+    """A Policy of already-validated items, without the Policy-level reference check."""
     return Policy.model_construct(
-        **{name: [item for item in items.get(name, []) if item is not None] for name in _SECTIONS}
+        officers=sections.get("officers", []),
+        customers=sections.get("customers", []),
+        restrictions=sections.get("restrictions", []),
     )
 
 
@@ -213,8 +242,15 @@ def _item_problems(
     for error in exc.errors(include_url=False):
         grouped.setdefault(_data_loc(raw, error), []).append(error)
     model = _SECTIONS[section]
+    misspelt = {  # 'emial' is reported as unknown; its "missing field 'email'" would be noise
+        (*loc[:-1], _suggestion(loc[-1], _fields(model, loc[:-1])))
+        for loc, errors in grouped.items()
+        if errors[0]["type"] == "extra_forbidden"
+    }
     out: list[FileProblem] = []
     for loc, errors in grouped.items():
+        if errors[0]["type"] == "missing" and loc in misspelt:
+            continue
         loc = _pin_list_item(raw, loc, errors)
         message = _message(model, loc, errors)
         shown = loc[:-1] if errors[0]["type"] in ("missing", "extra_forbidden") else loc
@@ -252,32 +288,44 @@ def _cross_problems(
         kept = [item for item in getattr(existing, name) if item.id not in ids]
         merged[name] = kept + [item for _, item in mine]
         origin[name] = [None] * len(kept) + [index for index, _ in mine]
-    policy = Policy.model_construct(**merged)
     out: list[FileProblem] = []
-    for problem in reference_problems(policy):
-        name, position, *rest = problem.loc
-        assert isinstance(name, str) and isinstance(position, int)
-        item = merged[name][position]
-        index = origin[name][position]
-        message = problem.message
-        if index is None:
-            where = f"{_KIND[name]} {item.id} (already stored)"
-            if rest:
-                where += f", {format_loc(tuple(rest))}"
-            out.append(FileProblem(None, where, message))
-            continue
-        raw = sections[name][index]
-        if rest == ["id"]:
-            first = next(i for i, other in enumerate(merged[name]) if other.id == item.id)
-            if origin[name][first] is not None:
-                message += f" (also at line {_locate(root, (name, origin[name][first]))})"
-        if len(rest) == 2 and isinstance(rest[1], int):
-            written = _at(raw, (rest[0],))
-            if not isinstance(written, list) or len(written) != len(getattr(item, str(rest[0]))):
-                rest = rest[:1]  # de-duplication moved the entries; point at the field
-        line = _locate(root, (name, index, *rest))
-        out.append(FileProblem(line, _where(name, index, raw, tuple(rest)), message))
+    for problem in reference_problems(_unchecked(merged)):
+        kind, position, *rest = problem.loc
+        assert isinstance(kind, str) and isinstance(position, int)
+        out.append(
+            _cross_problem(kind, position, rest, problem.message, merged, origin, sections, root)
+        )
     return out
+
+
+def _cross_problem(
+    kind: str,
+    position: int,
+    rest: list[str | int],
+    message: str,
+    merged: dict[str, list[Any]],
+    origin: dict[str, list[int | None]],
+    sections: dict[str, list[Any]],
+    root: Node | None,
+) -> FileProblem:
+    """Place one reference problem of the merged policy on the file's line for it."""
+    found = merged[kind][position]
+    at = origin[kind][position]
+    if at is None:
+        where = f"{_KIND[kind]} {found.id} (already stored)"
+        return FileProblem(None, f"{where}, {format_loc(tuple(rest))}" if rest else where, message)
+    raw = sections[kind][at]
+    if rest == ["id"]:
+        first = next(i for i, other in enumerate(merged[kind]) if other.id == found.id)
+        first_at = origin[kind][first]
+        if first_at is not None:
+            message += f" (also at line {_locate(root, (kind, first_at))})"
+    if len(rest) == 2 and isinstance(rest[1], int):
+        written = _at(raw, (rest[0],))
+        if not isinstance(written, list) or len(written) != len(getattr(found, str(rest[0]))):
+            rest = rest[:1]  # de-duplication moved the entries; point at the field
+    line = _locate(root, (kind, at, *rest))
+    return FileProblem(line, _where(kind, at, raw, tuple(rest)), message)
 
 
 def _stand_in(section: str, raw: Any) -> Item | None:
@@ -286,15 +334,17 @@ def _stand_in(section: str, raw: Any) -> Item | None:
     if not isinstance(written, str) or not written.strip():
         return None
     if section == "officers":
-        return Officer.model_construct(id=written.strip(), deputy=None)
+        return Officer.model_construct(id=written.strip(), name="", email="", deputy=None)
     if section == "customers":
-        return Customer.model_construct(id=written.strip(), emails=[], phones=[])
+        return Customer.model_construct(id=written.strip(), name="", emails=[], phones=[])
     return None  # a broken restriction's own references are not worth guessing at
 
 
 def _data_loc(raw: Any, error: ErrorDetails) -> Loc:
     """The error's loc cut to what exists in the file (drops union tags like 'str-enum')."""
     loc = error["loc"]
+    if error["type"] == "invalid_key":
+        return loc[:-1]
     if error["type"] == "missing" and _at(raw, loc[:-1]) is not _ABSENT:
         return loc
     end = len(loc)
@@ -319,8 +369,7 @@ def _pin_list_item(raw: Any, loc: Loc, errors: list[ErrorDetails]) -> Loc:
 def _leading_field(model: type[BaseModel], raw: Any, loc: Loc, message: str) -> Loc:
     """For a whole-item error that starts with a field name, the line of that field."""
     word = re.match(r"^([a-z_]+)\b", message)
-    target = _model_at(model, loc)
-    fields = target.model_fields if target is not None else {}
+    fields = _fields(model, loc)
     mapping = _at(raw, loc)
     if word and word.group(1) in fields and isinstance(mapping, dict) and word.group(1) in mapping:
         return (word.group(1),)
@@ -341,9 +390,9 @@ def _error_text(model: type[BaseModel], loc: Loc, error: ErrorDetails) -> str:
     if kind == "missing":
         return f"missing field '{loc[-1]}'"
     if kind == "extra_forbidden":
-        target = _model_at(model, loc[:-1])
-        allowed = list(target.model_fields) if target is not None else []
-        return _unknown("field", loc[-1], allowed)
+        return _unknown("field", loc[-1], _fields(model, loc[:-1]))
+    if kind == "invalid_key":
+        return "a field has no name" if value is None else f"field name {shown} is not a word"
     if value is None and kind not in ("value_error", "assertion_error"):
         return "has no value; write one, or leave the field out if it is optional"
     if kind in ("enum", "literal_error"):
@@ -398,8 +447,18 @@ def _not_one_of(value: Any, allowed: Sequence[str]) -> str:
 
 def _unknown(what: str, key: Any, allowed: list[str]) -> str:
     text = f"unknown {what} {_show(key)} (allowed: {', '.join(allowed)})"
+    close = _suggestion(key, allowed)
+    return text + (f"; did you mean '{close}'?" if close else "")
+
+
+def _suggestion(key: Any, allowed: list[str]) -> str | None:
     close = difflib.get_close_matches(str(key), allowed, n=1)
-    return text + (f"; did you mean '{close[0]}'?" if close else "")
+    return close[0] if close else None
+
+
+def _fields(model: type[BaseModel], loc: Loc) -> list[str]:
+    target = _model_at(model, loc)
+    return list(target.model_fields) if target is not None else []
 
 
 def _show(value: Any) -> str:
@@ -569,7 +628,7 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> FileProblem:
     hint = next((words for key, words in _YAML_HINTS if key in problem), problem)
     if mark is None:
         return FileProblem(None, "", f"this is not valid YAML: {hint}")
-    lines = text.removeprefix("\ufeff").splitlines()
+    lines = text.splitlines()
     written = lines[mark.line] if mark.line < len(lines) else ""
     if "\t" in written[: len(written) - len(written.lstrip())]:
         hint = "this line is indented with a tab; YAML needs spaces"
@@ -599,9 +658,17 @@ def _enum(dumper: yaml.SafeDumper, value: Enum) -> yaml.ScalarNode:
     return dumper.represent_str(str(value.value))
 
 
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """Double-quote text with a YAML 1.1 line break (NEL, LS, PS): other styles fold it."""
+    if any(ch in value for ch in "\x85\u2028\u2029"):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
 _PolicyDumper.add_representer(datetime, _timestamp)
 _PolicyDumper.add_representer(date, _timestamp)
 _PolicyDumper.add_multi_representer(Enum, _enum)
+_PolicyDumper.add_representer(str, _text)
 
 
 def dump_policy(policy: Policy) -> str:

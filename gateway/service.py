@@ -18,7 +18,7 @@ from typing import Any
 from gateway.clock import Clock
 from gateway.counters import UsageCounter
 from gateway.store import EvidenceRecord, HoldEntry, Store
-from gateway.store.evidence import entry_from_decision
+from gateway.store import entry_from_decision
 from rules.decision import Contact, Decision, Usage
 from rules.engine import decide
 from rules.policy_index import DecisionSettings, Match, PolicyIndex
@@ -68,8 +68,11 @@ class ContactService:
         """Seed the counters from the evidence log (start-up, or after Redis lost them)."""
         index = await self.policy()
         since = self._clock() - index.longest_period
-        entries = await self._store.counted_since(since)
-        return await self._counter.load(entries)
+        counted = await self._store.counted_since(since)
+        return await self._counter.load(
+            (c.customer_id, c.channel, c.occurred_at, c.contact_key or f"seq:{i}")
+            for i, c in enumerate(counted)
+        )
 
     async def explain(self, contact: Contact) -> Decision:
         """The decision ``contact`` would get now, without recording or counting anything."""
@@ -83,6 +86,7 @@ class ContactService:
         *,
         contact_key: str,
         content: bytes | None = None,
+        summary: str = "",
         details: dict[str, Any] | None = None,
     ) -> Handled:
         """Decide and record one contact. Idempotent on ``contact_key``.
@@ -95,16 +99,16 @@ class ContactService:
         decision = await self._decide_and_count(index, contact, contact_key, now)
         if not decision.restricted:
             return Handled(decision=decision, record=None, created=False, held_id=None)
-        sha = hashlib.sha256(content or b"").hexdigest()
+        sha = hashlib.sha256(content).hexdigest() if content is not None else None
         entry = entry_from_decision(
-            contact,
             decision,
+            contact,
             contact_key=contact_key,
-            content_sha256=sha,
             policy_version=index.version,
-            details=details or {},
+            content_sha256=sha,
+            details=details,
         )
-        hold = HoldEntry.for_decision(contact, decision, content_sha256=sha) if decision.held else None
+        hold = HoldEntry(summary=summary) if decision.held else None
         result = await self._store.record_contact(entry, content=content, hold=hold)
         return Handled(
             decision=decision, record=result.record, created=result.created, held_id=result.held_id

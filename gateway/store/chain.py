@@ -136,15 +136,13 @@ class ChainChecker:
         seq = int(fields["seq"])
         expected = self.expected_seq
         if seq != expected:
-            before = (
-                "the chain starts"
+            where = (
+                f"the chain starts at record {seq}"
                 if expected == 1
-                else f"the chain jumps from record {expected - 1}"
+                else f"the chain jumps from record {expected - 1} to record {seq}"
             )
             return self._fail(
-                expected,
-                f"{_span(expected, seq - 1)} missing: {before} to record {seq}, "
-                "so records were deleted.",
+                expected, f"{_span(expected, seq - 1)} missing: {where}, so records were deleted."
             )
         if fields["prev_hash"] != self.prev_hash:
             if seq == 1:

@@ -11,7 +11,6 @@ nothing to do. On SQLite the upgrade's ``BEGIN IMMEDIATE`` does the same job.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -29,8 +28,12 @@ MIGRATION_LOCK_KEY = 0x636F6E7461637467  # "contactg"
 
 
 def migrations_dir() -> Path:
-    """The Alembic script directory, shipped inside the ``gateway`` package."""
-    return Path(str(resources.files("gateway") / "migrations"))
+    """The Alembic script directory, shipped inside the ``gateway`` package.
+
+    Found beside this module rather than through ``importlib.resources`` because Alembic
+    needs a real directory, and the installed package is always unpacked on disk.
+    """
+    return Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config() -> Config:

@@ -1,0 +1,1 @@
+"""The contact-gateway service: settings, app, contact service, store, admin, CLI."""

@@ -1,0 +1,212 @@
+"""What the CLI's subcommands do, one coroutine each; ``gateway.cli`` parses arguments.
+
+Each opens the store for as long as it needs it and prints for a person: an
+administrator at a housing association, not a programmer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.clock import system_clock
+from gateway.counters import InProcessCounter
+from gateway.evidence_export import export_csv, export_json
+from gateway.policy_file import PolicyFileError, dump_policy, load_policy_file
+from gateway.service import ContactService
+from gateway.settings import Settings
+from gateway.store import Store, StoreError, upgrade
+from rules.decision import Contact, Decision
+from rules.identity import IdentityError, normalise_identity
+from rules.models import Channel
+from rules.policy_index import DecisionSettings
+
+
+class CommandFailed(Exception):
+    """The command ran and could not do what was asked; the message says why."""
+
+
+@asynccontextmanager
+async def opened_store(settings: Settings) -> AsyncIterator[Store]:
+    """The store, migrated, or a plain message when it cannot be opened."""
+    try:
+        store = await Store.open(settings.database.url, migrate=True)
+    except (StoreError, OSError) as exc:
+        raise CommandFailed(f"cannot open the database {settings.database.url}: {exc}") from None
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def db_upgrade(settings: Settings) -> int:
+    try:
+        await upgrade(settings.database.url)
+    except (StoreError, OSError) as exc:
+        raise CommandFailed(f"cannot upgrade the database {settings.database.url}: {exc}") from None
+    print(f"database {settings.database.url} is up to date")
+    return 0
+
+
+async def rules_import(settings: Settings, path: Path, *, actor: str, dry_run: bool) -> int:
+    """Validate the whole file against the stored policy, then upsert it in one go."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandFailed(f"{path} is not a UTF-8 text file") from None
+    async with opened_store(settings) as store:
+        existing = await store.load_policy()
+        try:
+            policy = load_policy_file(text, region=settings.default_region, existing=existing)
+        except PolicyFileError as exc:
+            print(f"{path}: nothing was imported, because:\n{exc}", file=sys.stderr)
+            return 1
+        if dry_run:
+            print(
+                f"{path} is valid: {len(policy.officers)} officers, "
+                f"{len(policy.customers)} customers, {len(policy.restrictions)} restrictions "
+                "(dry run: nothing written)"
+            )
+            return 0
+        summary = await store.upsert_policy(policy, actor=actor)
+    print(f"imported {path} (policy version {summary.policy_version}):")
+    for kind in ("officers", "customers", "restrictions"):
+        counts = getattr(summary, kind)
+        print(
+            f"  {kind}: {counts.created} created, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged"
+        )
+    return 0
+
+
+async def rules_export(settings: Settings, output: Path | None) -> int:
+    async with opened_store(settings) as store:
+        policy = await store.load_policy()
+    _write(dump_policy(policy), output)
+    return 0
+
+
+async def explain(
+    settings: Settings,
+    decision_settings: DecisionSettings,
+    *,
+    channel: str,
+    sender: str,
+    recipient: str,
+    at: datetime | None,
+    text: str,
+    emergency: bool,
+    as_json: bool,
+) -> int:
+    """The decision a hypothetical contact would get; nothing is counted or recorded."""
+    try:
+        contact = Contact(
+            channel=Channel(channel),
+            sender=normalise_identity(sender, settings.default_region),
+            recipient=normalise_identity(recipient, settings.default_region),
+            at=at or system_clock(),
+            text=text,
+            emergency_requested=emergency,
+        )
+    except IdentityError as exc:
+        raise CommandFailed(str(exc)) from None
+    async with opened_store(settings) as store:
+        service = ContactService(store, InProcessCounter(), decision_settings, system_clock)
+        await service.rebuild_usage()
+        decision = await service.explain(contact)
+    if as_json:
+        print(json.dumps(decision_json(decision), indent=2))
+    else:
+        print(describe(decision))
+    return 0
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    """A decision as JSON (the shape the admin API's explain returns too)."""
+    out = asdict(decision)
+    out.pop("notice_facts", None)
+    out["notice"] = decision.notice
+    plain: dict[str, Any] = json.loads(json.dumps(out, default=_jsonable))
+    return plain
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def describe(decision: Decision) -> str:
+    """A decision in plain words for a terminal."""
+    lines = [f"decision: {decision.action.value}"]
+    if decision.deliver_to:
+        lines.append(f"to: {decision.deliver_to}")
+    if decision.customer_id:
+        lines.append(f"customer: {decision.customer_id}")
+    if decision.restriction_id:
+        lines.append(f"restriction: {decision.restriction_id}")
+    if decision.exemption:
+        lines.append(f"exempt: {decision.exemption}")
+    if decision.hold_reason:
+        lines.append(f"held because: {decision.hold_reason.value}")
+    if decision.call_time_limit:
+        lines.append(f"call time limit: {decision.call_time_limit} s")
+    if decision.record_call:
+        lines.append("call recorded: yes")
+    for count in decision.counts:
+        lines.append(
+            f"limit: {count.used} of {count.max} {count.channel} per {count.per} "
+            f"({count.restriction_id})"
+        )
+    for reason in decision.reasons:
+        lines.append(f"reason [{reason.code}]: {reason.text}")
+    if decision.notice:
+        lines.append(f"the customer is told: {decision.notice}")
+    return "\n".join(lines)
+
+
+async def evidence_verify(settings: Settings) -> int:
+    async with opened_store(settings) as store:
+        result = await store.verify_evidence()
+    if result.ok:
+        print(f"evidence chain verified: {result.records_checked} records, head seq {result.head_seq}")
+        return 0
+    print(f"evidence chain BROKEN at record {result.first_bad_seq}: {result.problem}", file=sys.stderr)
+    return 1
+
+
+async def evidence_export(settings: Settings, customer: str, fmt: str, output: Path | None) -> int:
+    async with opened_store(settings) as store:
+        records = await store.evidence_for_customer(customer)
+        head = await store.evidence_head()
+        verification = await store.verify_evidence() if fmt == "json" else None
+    if not records:
+        raise CommandFailed(f"there are no evidence records for customer '{customer}'")
+    if fmt == "csv":
+        text = export_csv(records, head)
+    else:
+        text = export_json(
+            records,
+            head,
+            customer_id=customer,
+            exported_at=system_clock(),
+            verification=verification,
+        )
+    _write(text, output)
+    return 0
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)

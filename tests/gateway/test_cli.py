@@ -1,0 +1,256 @@
+"""The contact-gateway command, run as an administrator runs it: a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+from gateway.store import Store
+
+EXE = str(Path(sys.executable).parent / "contact-gateway")
+
+GOOD = """\
+officers:
+  - id: jsmith
+    name: Jane Smith
+    email: jane.smith@example.org
+    phone: "+441632960001"
+customers:
+  - id: C-1001
+    name: Alex Example
+    emails: [Alex@Example.net]
+    phones: ["07700 900123"]
+restrictions:
+  - id: R-2026-001
+    customer: C-1001
+    reason: "Over 40 calls a week to several staff"
+    proposed_by: officer.a
+    authorised_by: director.b
+    status: active
+    starts: 2026-11-01T09:00:00Z
+    review_on: 2027-05-01
+    channels: [email]
+    named_officer: jsmith
+    call_windows:
+      - {days: [tue], start: "10:00", end: "12:00"}
+    limits:
+      - {channel: email, max: 5, per: P7D}
+"""
+
+
+def run(db: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_DATABASE_URL"] = db
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, env=env, timeout=120, cwd=cwd
+    )
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(GOOD)
+    return path
+
+
+def test_import_is_an_idempotent_upsert(database_url: str, policy_file: Path) -> None:
+    first = run(database_url, "rules", "import", str(policy_file))
+    assert first.returncode == 0, first.stderr
+    assert "customers: 1 created, 0 updated, 0 unchanged" in first.stdout
+    again = run(database_url, "rules", "import", str(policy_file))
+    assert again.returncode == 0, again.stderr
+    assert "customers: 0 created, 0 updated, 1 unchanged" in again.stdout
+    assert "restrictions: 0 created, 0 updated, 1 unchanged" in again.stdout
+
+
+def test_bad_file_is_refused_whole(database_url: str, tmp_path: Path) -> None:
+    bad = GOOD.replace('phones: ["07700 900123"]', 'phones: ["0770"]').replace(
+        "authorised_by: director.b", "authorised_by: officer.a"
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad)
+    result = run(database_url, "rules", "import", str(path))
+    assert result.returncode == 1
+    assert "nothing was imported" in result.stderr
+    phone_line = bad.splitlines().index('    phones: ["0770"]') + 1
+    assert f"line {phone_line}" in result.stderr and "'0770'" in result.stderr
+    assert "authorised_by" in result.stderr
+    export = run(database_url, "rules", "export")
+    assert export.returncode == 0, export.stderr
+    exported = yaml.safe_load(export.stdout) or {}
+    assert not exported.get("customers") and not exported.get("officers")
+
+
+def test_export_round_trips(database_url: str, policy_file: Path, tmp_path: Path) -> None:
+    assert run(database_url, "rules", "import", str(policy_file)).returncode == 0
+    out = tmp_path / "exported.yaml"
+    assert run(database_url, "rules", "export", "-o", str(out)).returncode == 0
+    exported = yaml.safe_load(out.read_text())
+    assert exported["customers"][0]["emails"] == ["alex@example.net"]
+    assert exported["customers"][0]["phones"] == ["+447700900123"]
+    again = run(database_url, "rules", "import", str(out))
+    assert again.returncode == 0, again.stderr
+    assert "0 created, 0 updated" in again.stdout
+
+
+def test_explain_prints_decision_and_reasons(database_url: str, policy_file: Path) -> None:
+    assert run(database_url, "rules", "import", str(policy_file)).returncode == 0
+    call = run(
+        database_url,
+        "explain",
+        "--channel",
+        "voice",
+        "--from",
+        "07700 900123",
+        "--to",
+        "01632 960000",
+        "--at",
+        "2026-11-24T10:30:00Z",
+    )
+    assert call.returncode == 0, call.stderr
+    assert "decision: message" in call.stdout
+    assert "reason [channels.channel_not_allowed]" in call.stdout
+    assert "jane.smith@example.org" in call.stdout
+    mail = run(
+        database_url,
+        "explain",
+        "--channel",
+        "email",
+        "--from",
+        "ALEX@example.net",
+        "--to",
+        "repairs@example.org",
+        "--at",
+        "2026-11-24T10:30:00Z",
+        "--json",
+    )
+    assert mail.returncode == 0, mail.stderr
+    decision = json.loads(mail.stdout)
+    assert (decision["action"], decision["deliver_to"]) == ("deliver", "jane.smith@example.org")
+    assert decision["reasons"][0]["restriction_id"] == "R-2026-001"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--at", "2026-11-24 10:30"], "has no time zone"),
+        (["--at", "tomorrow"], "is not an ISO 8601 instant"),
+        (["--from", "not a number"], "is not a phone number"),
+    ],
+)
+def test_explain_bad_input_is_named(database_url: str, args: list[str], words: str) -> None:
+    base = {"--from": "07700 900123", "--to": "01632 960000"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [x for pair in base.items() for x in pair]
+    result = run(database_url, "explain", "--channel", "sms", *flat)
+    assert result.returncode == 1
+    assert words in result.stderr
+
+
+def test_bad_setting_stops_the_command_naming_the_variable(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_SMTP_PORT"] = "lots"
+    result = subprocess.run(
+        [EXE, "evidence", "verify"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "GATEWAY_SMTP_PORT" in result.stderr
+
+
+async def _record_some(url: str, count: int) -> None:
+    from tests.gateway.test_service import FakeClock, email, policy, service_on
+
+    store = await Store.open(url)
+    try:
+        await store.upsert_policy(policy(), actor="test")
+        service = await service_on(store, FakeClock(email().at))
+        for i in range(count):
+            await service.handle(email(), contact_key=f"m{i}", content=b"message %d" % i)
+    finally:
+        await store.close()
+
+
+async def _tamper(url: str) -> None:
+    store = await Store.open(url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("UPDATE evidence SET recipient = 'someone@else' WHERE seq = 2"))
+    finally:
+        await store.close()
+
+
+def test_evidence_verify_export_and_tamper(database_url: str, tmp_path: Path) -> None:
+    asyncio.run(_record_some(database_url, 3))
+    ok = run(database_url, "evidence", "verify")
+    assert ok.returncode == 0, ok.stderr
+    assert "3 records" in ok.stdout
+    as_json = run(database_url, "evidence", "export", "--customer", "C-1", "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    assert [r["seq"] for r in document["records"]] == [1, 2, 3]
+    assert document["chain"]["head_seq"] == 3
+    as_csv = run(database_url, "evidence", "export", "--customer", "C-1", "--format", "csv")
+    assert as_csv.returncode == 0 and len(as_csv.stdout.strip().splitlines()) == 4
+    missing = run(database_url, "evidence", "export", "--customer", "C-404")
+    assert missing.returncode == 1 and "no evidence records for customer 'C-404'" in missing.stderr
+    asyncio.run(_tamper(database_url))
+    broken = run(database_url, "evidence", "verify")
+    assert broken.returncode == 1
+    assert "record 2" in broken.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_on_embedded_defaults_answers_health(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_HTTP_PORT"] = str(port)
+    proc = subprocess.Popen(
+        [EXE, "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                time.sleep(0.2)
+        assert body == {"status": "ok", "database": "ok"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            assert json.loads(r.read()) == {"status": "ok"}
+        assert (tmp_path / "var" / "gateway.db").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stdout:
+            proc.stdout.close()
+    assert proc.returncode in (0, -15)

@@ -1,0 +1,438 @@
+"""The evidence chain: appending, idempotency, concurrency and tamper detection.
+
+Tampering is done the way an insider would do it, with raw SQL on the tables, and each
+kind must be caught with the first bad record named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sys
+import textwrap
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.store import (
+    GENESIS_HASH,
+    EvidenceEntry,
+    HoldEntry,
+    Store,
+    StoreError,
+    entry_from_decision,
+)
+from gateway.store.schema import contents, evidence, evidence_head, held_contact
+from rules.decision import (
+    Action,
+    Contact,
+    Decision,
+    HoldReason,
+    LimitCount,
+    Reason,
+    WindowOccurrence,
+)
+from rules.models import Channel
+from tests.gateway.store_factory import T0, make_entry
+
+
+async def record_many(store: Store, count: int) -> None:
+    for n in range(1, count + 1):
+        await store.record_contact(make_entry(n))
+
+
+async def raw(store: Store, action: Callable[[AsyncConnection], Awaitable[object]]) -> None:
+    """Change the database behind the store's back, as someone with SQL access could."""
+    async with store.engine.begin() as conn:
+        await action(conn)
+
+
+def independent_hash(fields: dict[str, object]) -> str:
+    """The documented algorithm, written out without the store's own helpers."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value
+
+    body = {k: plain(v) for k, v in fields.items()}
+    text_ = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text_.encode("utf-8")).hexdigest()
+
+
+async def test_records_form_a_chain_from_genesis(store: Store) -> None:
+    await record_many(store, 3)
+    first, second, third = await store.evidence_for_customer("C-1001")
+    assert [r.seq for r in (first, second, third)] == [1, 2, 3]
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert await store.evidence_head() == (await store.evidence_head()).__class__(3, third.hash)
+    result = await store.verify_evidence()
+    assert result.ok, result.problem
+    assert (result.records_checked, result.head_seq, result.first_bad_seq) == (3, 3, None)
+    assert "intact" in result.describe()
+
+
+async def test_hash_is_the_documented_sha256_of_canonical_json(store: Store) -> None:
+    result = await store.record_contact(make_entry(1))
+    record = result.record
+    fields = {name: getattr(record, name) for name in record.hashed_fields()}
+    assert "hash" not in fields
+    assert {"seq", "prev_hash", "recorded_at", "occurred_at", "details"} <= set(fields)
+    assert record.hash == independent_hash(fields)
+    stored = await store.get_evidence(1)
+    assert stored == record
+
+
+async def test_timestamps_come_back_utc_with_microseconds(store: Store) -> None:
+    london = datetime(2026, 7, 1, 10, 15, 30, 654321, tzinfo=ZoneInfo("Europe/London"))
+    result = await store.record_contact(make_entry(1, occurred_at=london))
+    stored = await store.get_evidence(result.record.seq)
+    assert stored is not None
+    assert stored.occurred_at == london
+    assert stored.occurred_at.tzinfo is UTC
+    assert stored.occurred_at.microsecond == 654321
+    assert stored.occurred_at.hour == 9  # 10:15 BST is 09:15 UTC
+    assert stored.recorded_at.tzinfo is UTC
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        make_entry(1, occurred_at=datetime(2026, 1, 1, 12, 0))
+
+
+async def test_same_contact_key_is_recorded_once(store: Store) -> None:
+    entry = make_entry(1, action="hold", counted=False)
+    first = await store.record_contact(entry, content=b"raw message", hold=HoldEntry(summary="s"))
+    again = await store.record_contact(entry, content=b"raw message", hold=HoldEntry(summary="s"))
+    assert first.created and not again.created
+    assert again.record == first.record
+    assert again.held_id == first.held_id is not None
+    async with store.engine.connect() as conn:
+        counts = [
+            (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+            for t in (evidence, held_contact, contents)
+        ]
+    assert counts == [1, 1, 1]
+    assert (await store.evidence_head()).seq == 1
+
+
+async def test_content_is_stored_once_and_referenced_by_sha256(store: Store) -> None:
+    body = b"From: alex@example.net\r\n\r\nhello\r\n"
+    digest = hashlib.sha256(body).hexdigest()
+    one = await store.record_contact(make_entry(1), content=body)
+    two = await store.record_contact(make_entry(2), content=body)
+    assert one.record.content_sha256 == two.record.content_sha256 == digest
+    assert one.record.content_ref == f"sha256:{digest}"
+    assert await store.get_content(digest) == body
+    assert await store.get_content(digest.upper()) == body
+    assert await store.get_content("0" * 64) is None
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(contents))).scalar_one() == 1
+
+
+async def test_content_hash_must_match_the_content(store: Store) -> None:
+    with pytest.raises(StoreError, match="does not match the content"):
+        await store.record_contact(make_entry(1, content_sha256="a" * 64), content=b"other")
+    assert (await store.evidence_head()).seq == 0
+
+
+async def test_later_outcome_is_a_new_record_pointing_back(store: Store) -> None:
+    call = (await store.record_contact(make_entry(1, channel="voice", action="connect"))).record
+    outcome = make_entry(
+        2,
+        kind="call_outcome",
+        contact_key=f"{call.contact_key}:status",
+        channel="voice",
+        action="connect",
+        counted=False,
+        details={"refers_to": call.seq, "call_duration": 63},
+    )
+    added = await store.append_evidence(outcome)
+    assert added.created and added.record.seq == 2
+    assert added.record.details == {"refers_to": 1, "call_duration": 63}
+    assert (await store.get_evidence(1)) == call  # never updated
+    assert (await store.append_evidence(outcome)).created is False
+    assert (await store.verify_evidence()).ok
+
+
+async def test_fifty_concurrent_contacts_make_one_valid_chain(store: Store) -> None:
+    results = await asyncio.gather(*(store.record_contact(make_entry(n)) for n in range(50)))
+    assert sorted(r.record.seq for r in results) == list(range(1, 51))
+    verdict = await store.verify_evidence()
+    assert verdict.ok, verdict.problem
+    assert verdict.records_checked == 50
+
+
+async def test_two_stores_on_one_database_keep_one_chain(database_url: str) -> None:
+    """Two engines with their own locks stand in for two gateway processes."""
+    first, second = await Store.open(database_url), await Store.open(database_url)
+    try:
+        await asyncio.gather(
+            *(first.record_contact(make_entry(n)) for n in range(0, 40, 2)),
+            *(second.record_contact(make_entry(n)) for n in range(1, 40, 2)),
+        )
+        verdict = await first.verify_evidence()
+        assert verdict.ok, verdict.problem
+        assert verdict.records_checked == 40
+    finally:
+        await first.close()
+        await second.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from gateway.store import Store
+    from tests.gateway.store_factory import make_entry
+
+    async def main(url: str, start: int) -> None:
+        store = await Store.open(url)
+        try:
+            await asyncio.gather(*(store.record_contact(make_entry(n))
+                                   for n in range(start, start + 15)))
+        finally:
+            await store.close()
+
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    """
+)
+
+
+@pytest.mark.slow
+async def test_separate_processes_keep_one_chain(database_url: str) -> None:
+    store = await Store.open(database_url)
+    try:
+        procs = [
+            await asyncio.create_subprocess_exec(sys.executable, "-c", WRITER, database_url, str(s))
+            for s in (0, 100, 200)
+        ]
+        async with asyncio.timeout(60):
+            codes = [await p.wait() for p in procs]
+        assert codes == [0, 0, 0]
+        verdict = await store.verify_evidence()
+        assert verdict.ok, verdict.problem
+        assert verdict.records_checked == 45
+    finally:
+        await store.close()
+
+
+# ------------------------------------------------------------------------- tampering
+
+
+async def _swap(conn: AsyncConnection, a: int, b: int) -> None:
+    rows = {
+        r["seq"]: dict(r)
+        for r in (await conn.execute(select(evidence).where(evidence.c.seq.in_([a, b]))))
+        .mappings()
+        .all()
+    }
+    await conn.execute(delete(evidence).where(evidence.c.seq.in_([a, b])))
+    await conn.execute(insert(evidence), [{**rows[b], "seq": a}, {**rows[a], "seq": b}])
+
+
+async def _rehash(conn: AsyncConnection, seq: int) -> None:
+    """Alter a record and recompute its own hash, as a careful forger would."""
+    row = (await conn.execute(select(evidence).where(evidence.c.seq == seq))).mappings().one()
+    fields = {k: v for k, v in row.items() if k != "hash"}
+    fields["sender"] = "+447700900999"
+    await conn.execute(
+        update(evidence)
+        .where(evidence.c.seq == seq)
+        .values(sender="+447700900999", hash=independent_hash(fields))
+    )
+
+
+TAMPERING: list[tuple[str, Callable[[AsyncConnection], Awaitable[object]], int, str]] = [
+    (
+        "field edited",
+        lambda c: c.execute(update(evidence).where(evidence.c.seq == 5).values(sender="x@y.z")),
+        5,
+        "record 5 has been altered",
+    ),
+    (
+        "JSON field edited",
+        lambda c: c.execute(
+            update(evidence).where(evidence.c.seq == 5).values(details={"n": 5, "note": "x"})
+        ),
+        5,
+        "record 5 has been altered",
+    ),
+    (
+        "time moved by a microsecond",
+        lambda c: c.execute(
+            update(evidence)
+            .where(evidence.c.seq == 5)
+            .values(occurred_at=T0 + timedelta(minutes=5, microseconds=1))
+        ),
+        5,
+        "record 5 has been altered",
+    ),
+    (
+        "flag flipped",
+        lambda c: c.execute(update(evidence).where(evidence.c.seq == 5).values(counted=False)),
+        5,
+        "record 5 has been altered",
+    ),
+    (
+        "row deleted",
+        lambda c: c.execute(delete(evidence).where(evidence.c.seq == 5)),
+        5,
+        "record 5 is missing",
+    ),
+    (
+        "first row deleted",
+        lambda c: c.execute(delete(evidence).where(evidence.c.seq == 1)),
+        1,
+        "record 1 is missing: the chain starts at record 2",
+    ),
+    ("rows swapped", lambda c: _swap(c, 4, 5), 4, "record 4 does not follow on from record 3"),
+    (
+        "range deleted from the middle",
+        lambda c: c.execute(delete(evidence).where(evidence.c.seq.between(4, 7))),
+        4,
+        "records 4 to 7 are missing",
+    ),
+    (
+        "tail cut off",
+        lambda c: c.execute(delete(evidence).where(evidence.c.seq >= 9)),
+        9,
+        "records 9 to 10 are missing from the end",
+    ),
+    (
+        "everything deleted",
+        lambda c: c.execute(delete(evidence)),
+        1,
+        "records 1 to 10 are missing from the end",
+    ),
+    (
+        "record altered and re-hashed",
+        lambda c: _rehash(c, 5),
+        6,
+        "record 6 does not follow on from record 5",
+    ),
+    (
+        "last record replaced",
+        lambda c: _rehash(c, 10),
+        10,
+        "record 10 is not the record evidence_head remembers",
+    ),
+    (
+        "head rolled back",
+        lambda c: c.execute(update(evidence_head).values(seq=8)),
+        9,
+        "records 9 to 10 are beyond the last record",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("how", "tamper", "first_bad", "says"), TAMPERING, ids=[t[0] for t in TAMPERING]
+)
+async def test_tampering_is_detected_and_named(
+    store: Store,
+    how: str,
+    tamper: Callable[[AsyncConnection], Awaitable[object]],
+    first_bad: int,
+    says: str,
+) -> None:
+    await record_many(store, 10)
+    assert (await store.verify_evidence()).ok
+    await raw(store, tamper)
+    for batch in (2000, 3):  # also across page boundaries
+        result = await store.verify_evidence(batch=batch)
+        assert not result.ok, how
+        assert result.first_bad_seq == first_bad, result.problem
+        assert says in result.problem
+        # Records before the bad one check out; with a bad head, every record did.
+        assert result.records_checked in (first_bad - 1, 10)
+        assert result.problem in result.describe()
+
+
+async def test_damage_stays_visible_after_more_records(store: Store) -> None:
+    await record_many(store, 6)
+    await raw(store, lambda c: c.execute(text("DELETE FROM evidence WHERE seq = 3")))
+    await store.record_contact(make_entry(7))
+    result = await store.verify_evidence()
+    assert (result.ok, result.first_bad_seq) == (False, 3)
+
+
+async def test_empty_chain_verifies(store: Store) -> None:
+    result = await store.verify_evidence()
+    assert (result.ok, result.records_checked, result.head_seq) == (True, 0, 0)
+
+
+# ---------------------------------------------------------------- usage and decisions
+
+
+async def test_counted_since_lists_delivered_contacts_only(store: Store) -> None:
+    await store.record_contact(make_entry(1))
+    await store.record_contact(make_entry(2, counted=False, action="hold"))
+    await store.record_contact(make_entry(3, channel="email", sender="alex@example.net"))
+    await store.record_contact(make_entry(4, customer_id=None, restriction_id=None))
+    counted = await store.counted_since(T0 + timedelta(minutes=1))
+    assert [(c.channel, c.occurred_at, c.contact_key) for c in counted] == [
+        ("sms", T0 + timedelta(minutes=1), make_entry(1).contact_key),
+        ("email", T0 + timedelta(minutes=3), make_entry(3).contact_key),
+    ]
+    assert {c.customer_id for c in counted} == {"C-1001"}
+    assert len(await store.counted_since(T0 + timedelta(minutes=2))) == 1
+
+
+def test_entry_from_decision_keeps_what_a_replay_needs() -> None:
+    at = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    contact = Contact(
+        channel=Channel.VOICE,
+        sender="+447700900123",
+        recipient="+441632960001",
+        at=at,
+        emergency_requested=True,
+    )
+    window = WindowOccurrence(
+        day="Tuesday 10 November",
+        words="Tuesday 10 November between 10 am and 12 noon",
+        starts_at=at + timedelta(days=7),
+        ends_at=at + timedelta(days=7, hours=2),
+    )
+    decision = Decision(
+        action=Action.MESSAGE,
+        reasons=(Reason("outside_call_window", "Outside", "R-1", "call_windows[0]"),),
+        customer_id="C-1",
+        restriction_id="R-1",
+        hold_reason=HoldReason.OUTSIDE_CALL_WINDOW,
+        counts=(LimitCount("R-1", "voice", 1, "P1D", 0),),
+        next_window=window,
+        offer_emergency=True,
+    )
+    entry = entry_from_decision(
+        decision, contact, contact_key="CA123", policy_version=7, details={"call_sid": "CA123"}
+    )
+    assert isinstance(entry, EvidenceEntry)
+    assert (entry.channel, entry.action, entry.hold_reason) == (
+        "voice",
+        "message",
+        "outside_call_window",
+    )
+    assert entry.reasons == [
+        {
+            "code": "outside_call_window",
+            "text": "Outside",
+            "restriction_id": "R-1",
+            "clause": "call_windows[0]",
+        }
+    ]
+    assert entry.counts == [
+        {"restriction_id": "R-1", "channel": "voice", "max": 1, "per": "P1D", "used": 0}
+    ]
+    assert entry.policy_version == 7 and entry.counted is False
+    assert entry.details["emergency_requested"] is True
+    assert entry.details["offer_emergency"] is True
+    assert entry.details["next_window"]["starts_at"] == "2026-11-10T10:00:00Z"
+    assert entry.details["call_sid"] == "CA123"
+    assert entry.occurred_at == at

@@ -1,0 +1,153 @@
+"""Migrations: run from async code, idempotent, race-safe, and matching the schema."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.engine import Connection
+
+from gateway.store import Store, upgrade
+from gateway.store.engine import create_engine
+from gateway.store.migrate import alembic_config, head_revision, migrations_dir
+from gateway.store.schema import evidence_head, metadata, policy_meta
+from tests.gateway.store_factory import make_entry
+
+EXPECTED_TABLES = {
+    "alembic_version",
+    "audit_head",
+    "audit_log",
+    "contents",
+    "customers",
+    "evidence",
+    "evidence_head",
+    "held_contact",
+    "identities",
+    "officers",
+    "policy_meta",
+    "representatives",
+    "restriction_history",
+    "restrictions",
+}
+
+
+async def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    finally:
+        await engine.dispose()
+    return set(names)
+
+
+async def scalar(url: str, query: str) -> object:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(text(query))).scalar_one()
+    finally:
+        await engine.dispose()
+
+
+def test_scripts_ship_inside_the_package() -> None:
+    assert (migrations_dir() / "env.py").is_file()
+    assert (migrations_dir() / "script.py.mako").is_file()
+    assert head_revision() == "0001"
+
+
+async def test_upgrade_creates_the_tables_and_seeds_the_heads(database_url: str) -> None:
+    assert await tables(database_url) == set()
+    assert await upgrade(database_url) == "0001"
+    assert await tables(database_url) == EXPECTED_TABLES
+    assert await scalar(database_url, "SELECT seq FROM evidence_head") == 0
+    assert await scalar(database_url, "SELECT hash FROM audit_head") == "0" * 64
+    assert await scalar(database_url, "SELECT policy_version FROM policy_meta") == 0
+
+
+async def test_upgrading_twice_is_a_no_op(database_url: str) -> None:
+    await upgrade(database_url)
+    async with await Store.open(database_url) as store:
+        await store.record_contact(make_entry(1))
+    assert await upgrade(database_url) == "0001"
+    assert await scalar(database_url, "SELECT count(*) FROM alembic_version") == 1
+    assert await scalar(database_url, "SELECT count(*) FROM evidence_head") == 1
+    assert await scalar(database_url, "SELECT count(*) FROM evidence") == 1
+    async with await Store.open(database_url) as store:
+        assert (await store.verify_evidence()).ok
+
+
+async def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    results = await asyncio.gather(*(upgrade(database_url) for _ in range(4)))
+    assert results == ["0001"] * 4
+    assert await scalar(database_url, "SELECT count(*) FROM policy_meta") == 1
+
+
+def _schema_differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_migrations_build_exactly_the_schema_the_code_uses(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            differences = await conn.run_sync(_schema_differences)
+    finally:
+        await engine.dispose()
+    assert differences == []
+
+
+def _downgrade_then_upgrade(connection: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "head")
+
+
+async def test_downgrade_and_upgrade_again(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_downgrade_then_upgrade)
+        async with engine.connect() as conn:
+            seq = (await conn.execute(select(evidence_head.c.seq))).scalar_one()
+            rows = (await conn.execute(select(func.count()).select_from(policy_meta))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (seq, rows) == (0, 1)
+
+
+@pytest.mark.postgres
+async def test_postgres_upgrade_takes_an_advisory_lock(postgres_url: str) -> None:
+    """While another session holds the lock, the upgrade waits rather than racing."""
+    from gateway.store.migrate import MIGRATION_LOCK_KEY
+
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            waiting = asyncio.create_task(upgrade(postgres_url))
+            blocked = text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            for _ in range(1500):  # bounded: at most 30 s
+                if (await holder.execute(blocked)).scalar_one():
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                pytest.fail("the upgrade never waited for the advisory lock")
+            assert not waiting.done()
+            assert await tables(postgres_url) == set()
+            await holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            await holder.commit()
+            async with asyncio.timeout(30):
+                assert await waiting == "0001"
+    finally:
+        await engine.dispose()

@@ -1,0 +1,37 @@
+"""The house rules that tools can check: lint, format, types, import layering.
+
+Run as tests so that the one test command (README, .ci/run) checks them too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / args[0]), *args[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ruff", "check", "."),
+        ("ruff", "format", "--check", "."),
+        ("mypy", "rules"),
+        ("mypy", "gateway", "channels"),
+        ("lint-imports",),
+    ],
+    ids=["ruff check", "ruff format", "mypy --strict rules", "mypy gateway channels", "imports"],
+)
+def test_tool_is_clean(command: tuple[str, ...]) -> None:
+    result = _run(*command)
+    assert result.returncode == 0, result.stdout + result.stderr
