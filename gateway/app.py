@@ -25,9 +25,7 @@ SERVICE = web.AppKey("service", ContactService)
 
 def decision_settings(settings: Settings) -> DecisionSettings:
     """The organisation-wide facts ``decide`` needs, from the gateway's settings."""
-    return DecisionSettings(
-        zone=settings.zone, emergency_number=settings.emergency_number or None
-    )
+    return DecisionSettings(zone=settings.zone, emergency_number=settings.emergency_number or None)
 
 
 async def open_service(settings: Settings, clock: Clock) -> tuple[Store, ContactService]:

@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("serve", help="run the gateway (HTTP and SMTP listeners)")
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
     db.add_parser("upgrade", help="apply database migrations")
 
     rules = sub.add_parser("rules", help="import or export the policy (YAML)")
@@ -49,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--to", dest="recipient", required=True, help="staff address or number")
     explain.add_argument("--at", help="ISO 8601 instant, e.g. 2026-11-24T10:30:00Z (default: now)")
     explain.add_argument("--text", default="", help="message text, for exemptions")
-    explain.add_argument("--emergency", action="store_true", help="caller pressed the emergency option")
+    explain.add_argument(
+        "--emergency", action="store_true", help="caller pressed the emergency option"
+    )
     explain.add_argument("--json", action="store_true", help="print JSON")
 
     evidence = sub.add_parser("evidence", help="the evidence log")
@@ -83,7 +87,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await commands.db_upgrade(settings)
     if args.command == "rules":
         if args.rules_command == "import":
-            return await commands.rules_import(settings, args.file, actor=args.actor, dry_run=args.dry_run)
+            return await commands.rules_import(
+                settings, args.file, actor=args.actor, dry_run=args.dry_run
+            )
         return await commands.rules_export(settings, args.output)
     if args.command == "explain":
         at = _parse_at(args.at) if args.at else None
@@ -107,9 +113,13 @@ def _parse_at(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise CommandFailed(f"--at '{text}' is not an ISO 8601 instant like 2026-11-24T10:30:00Z") from None
+        raise CommandFailed(
+            f"--at '{text}' is not an ISO 8601 instant like 2026-11-24T10:30:00Z"
+        ) from None
     if value.tzinfo is None:
-        raise CommandFailed(f"--at '{text}' has no time zone; add Z for UTC or an offset like +01:00")
+        raise CommandFailed(
+            f"--at '{text}' has no time zone; add Z for UTC or an offset like +01:00"
+        )
     return value
 
 

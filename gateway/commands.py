@@ -6,6 +6,7 @@ administrator at a housing association, not a programmer.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -57,7 +58,7 @@ async def db_upgrade(settings: Settings) -> int:
 async def rules_import(settings: Settings, path: Path, *, actor: str, dry_run: bool) -> int:
     """Validate the whole file against the stored policy, then upsert it in one go."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except OSError as exc:
         raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -177,9 +178,13 @@ async def evidence_verify(settings: Settings) -> int:
     async with opened_store(settings) as store:
         result = await store.verify_evidence()
     if result.ok:
-        print(f"evidence chain verified: {result.records_checked} records, head seq {result.head_seq}")
+        print(
+            f"evidence chain verified: {result.records_checked} records, head seq {result.head_seq}"
+        )
         return 0
-    print(f"evidence chain BROKEN at record {result.first_bad_seq}: {result.problem}", file=sys.stderr)
+    print(
+        f"evidence chain BROKEN at record {result.first_bad_seq}: {result.problem}", file=sys.stderr
+    )
     return 1
 
 

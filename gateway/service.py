@@ -17,8 +17,7 @@ from typing import Any
 
 from gateway.clock import Clock
 from gateway.counters import UsageCounter
-from gateway.store import EvidenceRecord, HoldEntry, Store
-from gateway.store import entry_from_decision
+from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
 from rules.decision import Contact, Decision, Usage
 from rules.engine import decide
 from rules.policy_index import DecisionSettings, Match, PolicyIndex
@@ -123,9 +122,7 @@ class ContactService:
             if not decision.counted or decision.customer_id is None:
                 return decision
             limits = [
-                cl
-                for r in index.active_restrictions(decision.customer_id, now)
-                for cl in r.limits
+                cl for r in index.active_restrictions(decision.customer_id, now) for cl in r.limits
             ]
             if await self._counter.consume(
                 decision.customer_id, contact_key, contact.channel, now, limits

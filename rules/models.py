@@ -354,7 +354,7 @@ class Restriction(_Model):
             )
         if self.ends is not None and self.ends <= self.starts:
             raise ValueError(
-                f"ends '{self.ends.isoformat()}' is not after starts '{self.starts.isoformat()}'"
+                f"ends '{format_utc(self.ends)}' is not after starts '{format_utc(self.starts)}'"
             )
         if not self.channels and self.handling is not Handling.NO_CONTACT:
             raise ValueError(

@@ -33,6 +33,7 @@ from rules.models import CallWindow
 from rules.wording import date_words, occurrence_words
 
 _DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)
 # Windows recur weekly, so a week and a day ahead always reaches the next one even when
 # today's has passed; the day before is there for windows that run past midnight.
 _SEARCH_DAYS = range(-1, 9)
@@ -148,9 +149,21 @@ def _occurrences(
             if not _on(day, window):
                 continue
             starts_at = _resolve(_midnight(day) + window.start_offset, zone, fold=0)
-            ends_at = _resolve(_midnight(day) + window.end_offset, zone, fold=1)
+            ends_at = _end(day, window, zone)
             if starts_at < ends_at:
                 yield _Occurrence(day, window, starts_at, ends_at)
+
+
+def _end(day: date, window: CallWindow, zone: ZoneInfo) -> datetime:
+    """The instant a window closes: the second pass of an ambiguous end time, unless the
+    repeated stretch begins exactly at the end (then the clock has already left the
+    window before the second pass, and the first occurrence is the close)."""
+    wall = _midnight(day) + window.end_offset
+    second = _resolve(wall, zone, fold=1)
+    first = _resolve(wall, zone, fold=0)
+    if second != first and not _wall_inside(day, window, second - _TICK, zone):
+        return first
+    return second
 
 
 def _opens(occ: _Occurrence, now: datetime, zone: ZoneInfo) -> datetime | None:

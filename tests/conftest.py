@@ -34,7 +34,8 @@ def postgres_base_url() -> str:
 
 
 def _unavailable(reason: str) -> None:
-    message = f"PostgreSQL at {postgres_base_url()} is not usable: {reason}"
+    where = make_url(postgres_base_url()).render_as_string(hide_password=True)
+    message = f"PostgreSQL at {where} is not usable: {reason}"
     if os.environ.get("CI"):
         pytest.fail(message + " (CI is set, so this fails instead of skipping)")
     pytest.skip(message)

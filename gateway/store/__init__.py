@@ -25,7 +25,8 @@ from gateway.store.evidence import (
 )
 from gateway.store.held import HeldContact, HeldStatus
 from gateway.store.migrate import upgrade
-from gateway.store.policy import ImportSummary, KindSummary, RestrictionVersion
+from gateway.store.policy import ImportSummary, KindSummary
+from gateway.store.policy_read import RestrictionVersion
 from gateway.store.store import Clock, Store
 
 __all__ = [

@@ -181,7 +181,7 @@ class ChainChecker:
                     f"{_span(head.seq + 1, last)} beyond the last record {table} knows "
                     f"of ({head.seq}): the head was rolled back or records were added.",
                 )
-            elif self.prev_hash != head.hash:
+            elif last and self.prev_hash != head.hash:
                 self._fail(
                     last,
                     f"record {last} is not the record {table} remembers: its hash differs "

@@ -9,8 +9,11 @@ half-way — and the file runs in WAL mode so readers never block the writer.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        database = _sqlite_file(url)
+        if database is not None:
             folder = Path(database).parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -55,6 +58,51 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file; None for other engines and in-memory ones."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # URI form, e.g. a shared in-memory database
+        return None
+    return database
+
+
+async def open_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """:func:`create_engine`, then make sure a SQLite file is in WAL mode."""
+    engine = create_engine(url, echo=echo)
+    database = _sqlite_file(url)
+    if database is not None:
+        try:
+            await asyncio.to_thread(_enable_wal, database)
+        except BaseException:
+            await engine.dispose()
+            raise
+    return engine
+
+
+def _enable_wal(path: str) -> None:
+    """Switch the file to WAL once (the mode is stored in the file).
+
+    Done on a plain sqlite3 connection in a worker thread, before the engine connects:
+    changing the journal mode needs the file to itself and SQLite reports "locked" at
+    once rather than waiting, so processes starting together retry here briefly.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            with closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)) as conn:
+                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise StoreUnavailable(f"cannot open the SQLite database {path}: {exc}") from exc
+            time.sleep(0.05)
+
+
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -63,7 +111,6 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
             # FULL: a contact acknowledged as stored survives a power cut.
             cursor.execute("PRAGMA synchronous=FULL")
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.store.chain import json_safe
 from rules.decision import Contact, Decision
@@ -130,8 +130,7 @@ class RecordResult:
     held_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class CountedContact:
+class CountedContact(NamedTuple):
     """A delivered contact that counts toward limits, for rebuilding usage after restart."""
 
     customer_id: str

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.store.engine import create_engine, translate_errors, write_transaction
+from gateway.store.engine import open_engine, translate_errors, write_transaction
 
 # Any fixed 64-bit number; it only has to be the same in every process.
 MIGRATION_LOCK_KEY = 0x636F6E7461637467  # "contactg"
@@ -81,7 +81,7 @@ async def upgrade(url: str) -> str:
 
     For ``contact-gateway db upgrade``; ``Store.open(url, migrate=True)`` does the same.
     """
-    engine = create_engine(url)
+    engine = await open_engine(url)
     try:
         await upgrade_engine(engine)
         revision = await current_revision(engine)

@@ -1,4 +1,4 @@
-"""Policy in the database: load it whole, and upsert an imported policy in one go.
+"""Upserting an imported policy into the database, in one transaction and in bulk.
 
 An import is a diff, not a replace: every officer, customer and restriction in the file
 is created or updated by id and anything not in it is left alone, so a file holding one
@@ -11,16 +11,23 @@ few ``IN`` batches and writes go out as executemany batches, never row by row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.audit import AuditItem
 from gateway.store.errors import PolicyConflict
+from gateway.store.policy_read import (
+    chunked,
+    customer_dumps,
+    officer_dump,
+    policy_version,
+    rows_by_id,
+)
 from gateway.store.schema import (
     customers,
     identities,
@@ -31,14 +38,6 @@ from gateway.store.schema import (
     restrictions,
 )
 from rules.models import Customer, Officer, Policy, Restriction
-
-T = TypeVar("T")
-CHUNK = 900  # under every engine's bound-parameter limit
-
-
-def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,85 +63,6 @@ class ImportSummary:
         return any(
             k.created or k.updated for k in (self.officers, self.customers, self.restrictions)
         )
-
-
-# ---------------------------------------------------------------------------- loading
-
-
-async def _rows_by_id(
-    conn: AsyncConnection, table: Table, key: str, ids: Sequence[str]
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    column = table.c[key]
-    for part in chunked(ids):
-        result = await conn.execute(select(table).where(column.in_(part)))
-        out.extend(dict(row) for row in result.mappings())
-    return out
-
-
-def _officer_dump(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row[name] for name in ("id", "name", "email", "phone", "deputy", "absent")}
-
-
-def _customer_dumps(
-    customer_rows: Iterable[dict[str, Any]],
-    rep_rows: Iterable[dict[str, Any]],
-    identity_rows: Iterable[dict[str, Any]],
-) -> dict[str, dict[str, Any]]:
-    """Rebuild ``Customer.model_dump(mode="json")`` from the three tables."""
-    out: dict[str, dict[str, Any]] = {}
-    for row in customer_rows:
-        out[row["id"]] = {
-            "id": row["id"],
-            "name": row["name"],
-            "emails": [],
-            "phones": [],
-            "representatives": [],
-        }
-    reps: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in sorted(rep_rows, key=lambda r: (r["customer_id"], r["position"])):
-        rep = {"name": row["name"], "emails": [], "phones": []}
-        reps[(row["customer_id"], row["position"])] = rep
-        out[row["customer_id"]]["representatives"].append(rep)
-    for row in sorted(identity_rows, key=lambda r: (r["customer_id"], r["position"])):
-        owner = (
-            out[row["customer_id"]]
-            if row["representative"] is None
-            else reps[(row["customer_id"], row["representative"])]
-        )
-        owner["emails" if row["kind"] == "email" else "phones"].append(row["value"])
-    return out
-
-
-async def load_policy(conn: AsyncConnection) -> Policy:
-    """Everything, validated again by the model, so bad rows fail loudly at load."""
-    officer_rows = (await conn.execute(select(officers).order_by(officers.c.id))).mappings()
-    customer_rows = (await conn.execute(select(customers).order_by(customers.c.id))).mappings()
-    rep_rows = (await conn.execute(select(representatives))).mappings()
-    identity_rows = (await conn.execute(select(identities))).mappings()
-    restriction_rows = (
-        await conn.execute(select(restrictions.c.data).order_by(restrictions.c.id))
-    ).scalars()
-    customer_dumps = _customer_dumps(
-        [dict(r) for r in customer_rows],
-        [dict(r) for r in rep_rows],
-        [dict(r) for r in identity_rows],
-    )
-    return Policy.model_validate(
-        {
-            "officers": [_officer_dump(dict(r)) for r in officer_rows],
-            "customers": list(customer_dumps.values()),
-            "restrictions": list(restriction_rows),
-        }
-    )
-
-
-async def policy_version(conn: AsyncConnection) -> int:
-    query = select(policy_meta.c.policy_version).where(policy_meta.c.id == 1)
-    return int((await conn.execute(query)).scalar_one())
-
-
-# ---------------------------------------------------------------------------- upserting
 
 
 @dataclass
@@ -215,8 +135,8 @@ async def _upsert_officers(
     conn: AsyncConnection, items: Sequence[Officer], plan: _Plan, actor: str, now: datetime
 ) -> None:
     existing = {
-        row["id"]: _officer_dump(row)
-        for row in await _rows_by_id(conn, officers, "id", [o.id for o in items])
+        row["id"]: officer_dump(row)
+        for row in await rows_by_id(conn, officers, "id", [o.id for o in items])
     }
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -224,7 +144,7 @@ async def _upsert_officers(
         after = officer.model_dump(mode="json")
         before = existing.get(officer.id)
         if plan.count("officer", before, after, actor, officer.id):
-            row = {**_officer_dump(after), "updated_at": now}
+            row = {**officer_dump(after), "updated_at": now}
             (new if before is None else changed).append(row)
     if new:
         await conn.execute(insert(officers), new)
@@ -239,10 +159,10 @@ async def _upsert_customers(
     conn: AsyncConnection, items: Sequence[Customer], plan: _Plan, actor: str, now: datetime
 ) -> None:
     ids = [c.id for c in items]
-    existing = _customer_dumps(
-        await _rows_by_id(conn, customers, "id", ids),
-        await _rows_by_id(conn, representatives, "customer_id", ids),
-        await _rows_by_id(conn, identities, "customer_id", ids),
+    existing = customer_dumps(
+        await rows_by_id(conn, customers, "id", ids),
+        await rows_by_id(conn, representatives, "customer_id", ids),
+        await rows_by_id(conn, identities, "customer_id", ids),
     )
     await _check_identities(conn, items)
     new: list[dict[str, Any]] = []
@@ -324,7 +244,7 @@ async def _upsert_restrictions(
     conn: AsyncConnection, items: Sequence[Restriction], plan: _Plan, actor: str, now: datetime
 ) -> None:
     existing = {
-        row["id"]: row for row in await _rows_by_id(conn, restrictions, "id", [r.id for r in items])
+        row["id"]: row for row in await rows_by_id(conn, restrictions, "id", [r.id for r in items])
     }
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -386,36 +306,3 @@ def _history_action(old_status: str | None, after: dict[str, Any]) -> str:
     if old_status == new_status:
         return "updated"
     return _STATUS_ACTIONS.get((old_status, new_status), new_status)
-
-
-@dataclass(frozen=True, slots=True)
-class RestrictionVersion:
-    """One version of a restriction: what it said, who made it so, when, and how."""
-
-    restriction_id: str
-    version: int
-    action: str
-    actor: str
-    at: datetime
-    data: dict[str, Any]
-
-
-async def read_restriction_history(
-    conn: AsyncConnection, restriction_id: str
-) -> list[RestrictionVersion]:
-    query = (
-        select(restriction_history)
-        .where(restriction_history.c.restriction_id == restriction_id)
-        .order_by(restriction_history.c.version)
-    )
-    return [
-        RestrictionVersion(
-            restriction_id=row["restriction_id"],
-            version=row["version"],
-            action=row["action"],
-            actor=row["actor"],
-            at=row["at"],
-            data=row["data"],
-        )
-        for row in (await conn.execute(query)).mappings()
-    ]

@@ -22,11 +22,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.store import audit as audit_db
-from gateway.store import evidence_db, held, policy
+from gateway.store import evidence_db, held, policy, policy_read
 from gateway.store.audit import AuditItem, AuditRecord, audit_hashed_fields
 from gateway.store.chain import ChainHead, VerifyResult
 from gateway.store.chain_db import verify_chain
-from gateway.store.engine import create_engine, read_transaction, translate_errors
+from gateway.store.engine import open_engine, read_transaction, translate_errors
 from gateway.store.engine import write_transaction as _write
 from gateway.store.errors import StoreError, StoreUnavailable
 from gateway.store.evidence import (
@@ -38,7 +38,8 @@ from gateway.store.evidence import (
 )
 from gateway.store.held import HeldContact, HeldStatus
 from gateway.store.migrate import current_revision, head_revision, upgrade_engine
-from gateway.store.policy import ImportSummary, RestrictionVersion
+from gateway.store.policy import ImportSummary
+from gateway.store.policy_read import RestrictionVersion
 from gateway.store.schema import audit_head, audit_log, evidence, evidence_head
 from rules.models import Policy
 
@@ -68,7 +69,7 @@ class Store:
         Without ``migrate`` a database at an older revision is refused with the command
         that fixes it, rather than failing later on a missing column.
         """
-        engine = create_engine(url, echo=echo)
+        engine = await open_engine(url, echo=echo)
         try:
             if migrate:
                 await upgrade_engine(engine)
@@ -130,12 +131,12 @@ class Store:
     async def load_policy(self) -> Policy:
         """The whole stored policy: officers, customers, representatives, restrictions."""
         async with read_transaction(self._engine, "loading the policy", snapshot=True) as conn:
-            return await policy.load_policy(conn)
+            return await policy_read.load_policy(conn)
 
     async def policy_version(self) -> int:
         """A number bumped by every change, so instances know when to reload."""
         async with read_transaction(self._engine, "reading the policy version") as conn:
-            return await policy.policy_version(conn)
+            return await policy_read.policy_version(conn)
 
     async def upsert_policy(self, new: Policy, *, actor: str) -> ImportSummary:
         """Create or update every item in ``new`` by id, in one transaction.
@@ -152,7 +153,7 @@ class Store:
     async def restriction_history(self, restriction_id: str) -> list[RestrictionVersion]:
         """Every version of a restriction, oldest first, with who changed it and when."""
         async with read_transaction(self._engine, "reading restriction history") as conn:
-            return await policy.read_restriction_history(conn, restriction_id)
+            return await policy_read.read_restriction_history(conn, restriction_id)
 
     # ---------------------------------------------------------------- evidence
 

@@ -1,11 +1,16 @@
-"""Builders for store tests: policies of any size and evidence entries."""
+"""Builders and helpers for store tests: policies of any size, evidence, raw tampering."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gateway.store import EvidenceEntry
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.store import EvidenceEntry, Store
 from rules.models import Policy
 
 T0 = datetime(2026, 11, 3, 9, 30, 15, 123456, tzinfo=UTC)
@@ -93,3 +98,27 @@ def make_entry(n: int, **changes: Any) -> EvidenceEntry:
     }
     fields.update(changes)
     return EvidenceEntry(**fields)
+
+
+async def record_many(store: Store, count: int) -> None:
+    for n in range(1, count + 1):
+        await store.record_contact(make_entry(n))
+
+
+async def raw(store: Store, action: Callable[[AsyncConnection], Awaitable[object]]) -> None:
+    """Change the database behind the store's back, as someone with SQL access could."""
+    async with store.engine.begin() as conn:
+        await action(conn)
+
+
+def independent_hash(fields: dict[str, object]) -> str:
+    """The documented algorithm, written out without the store's own helpers."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value
+
+    body = {k: plain(v) for k, v in fields.items()}
+    text_ = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text_.encode("utf-8")).hexdigest()

@@ -67,6 +67,8 @@ async def test_upgrade_creates_the_tables_and_seeds_the_heads(database_url: str)
     assert await scalar(database_url, "SELECT seq FROM evidence_head") == 0
     assert await scalar(database_url, "SELECT hash FROM audit_head") == "0" * 64
     assert await scalar(database_url, "SELECT policy_version FROM policy_meta") == 0
+    if database_url.startswith("sqlite"):
+        assert await scalar(database_url, "PRAGMA journal_mode") == "wal"
 
 
 async def test_upgrading_twice_is_a_no_op(database_url: str) -> None:

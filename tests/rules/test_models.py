@@ -36,7 +36,10 @@ def _error(model: type, data: dict[str, Any], **kw: Any) -> str:
     [
         ({"authorised_by": "Officer.A"}, "authorised_by 'Officer.A' is also proposed_by"),
         ({"status": "active", "authorised_by": None}, "status 'active' needs authorised_by"),
-        ({"ends": "2026-10-01T00:00:00Z"}, "ends '2026-10-01T00:00:00+00:00' is not after starts"),
+        (
+            {"ends": "2026-10-01T00:00:00Z"},
+            "ends '2026-10-01T00:00:00Z' is not after starts '2026-11-01T09:00:00Z'",
+        ),
         ({"channels": []}, "channels is empty but handling is 'deliver'"),
         ({"limits": [{"channel": "email", "max": 0, "per": "P7D"}]}, "greater than or equal to 1"),
         ({"limits": [{"channel": "email", "max": 1, "per": "P1M"}]}, "per 'P1M' uses months"),

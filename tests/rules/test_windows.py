@@ -409,3 +409,17 @@ def test_around_clock_changes_told_window_agrees_with_the_clock(
     # which reaches past any re-entry after a repeated hour) is outside.
     probes = (now + timedelta(minutes=m) for m in range(1, 6 * 60))
     assert not any(in_call_window(windows, p, zone) for p in probes if p < occurrence.starts_at)
+
+
+def test_window_ending_where_a_repeated_half_hour_begins_closes_at_the_first_pass() -> None:
+    """Lord Howe sets its clocks back 30 minutes (02:00 -> 01:30) on 5 April 2026, so
+    01:30-02:00 happens twice. A window ending at 01:30 closes the first time the clock
+    shows 01:30: the clock is outside it through both passes of the repeated stretch."""
+    zone = ZoneInfo("Australia/Lord_Howe")
+    windows = [_w("sun", "00:00", "01:30")]
+    now = datetime(2026, 4, 4, 14, 0, tzinfo=UTC)  # 01:00 LHDT, inside
+    occurrence = next_window(windows, now, zone)
+    assert occurrence is not None
+    assert occurrence.ends_at == datetime(2026, 4, 4, 14, 30, tzinfo=UTC)
+    assert in_call_window(windows, occurrence.ends_at - timedelta(microseconds=1), zone)
+    assert not in_call_window(windows, occurrence.ends_at, zone)
