@@ -20,6 +20,7 @@ from gateway.counters import UsageCounter
 from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
 from rules.decision import Contact, Decision, Usage
 from rules.engine import decide
+from rules.models import Channel
 from rules.policy_index import DecisionSettings, Match, PolicyIndex
 
 _CONSUME_ATTEMPTS = 3
@@ -33,6 +34,12 @@ class Handled:
     record: EvidenceRecord | None
     created: bool
     held_id: int | None
+    notify: bool = False
+
+    @property
+    def notice(self) -> str | None:
+        """The words to send the customer now, or None when they are not to be told."""
+        return self.decision.notice if self.notify else None
 
 
 class ContactService:
@@ -110,8 +117,31 @@ class ContactService:
         hold = HoldEntry(summary=summary) if decision.held else None
         result = await self._store.record_contact(entry, content=content, hold=hold)
         return Handled(
-            decision=decision, record=result.record, created=result.created, held_id=result.held_id
+            decision=decision,
+            record=result.record,
+            created=result.created,
+            held_id=result.held_id,
+            notify=await self._may_notify(contact, decision, contact_key, now),
         )
+
+    async def _may_notify(
+        self, contact: Contact, decision: Decision, contact_key: str, now: datetime
+    ) -> bool:
+        """At most one notice per customer per channel per local day, never after STOP."""
+        if decision.notice_facts is None or decision.customer_id is None:
+            return False
+        if contact.channel is Channel.SMS and await self._store.sms_opted_out(contact.sender):
+            return False
+        return await self._store.claim_notice(
+            customer_id=decision.customer_id,
+            channel=contact.channel.value,
+            day=now.astimezone(self._decision_settings.zone).date(),
+            contact_key=contact_key,
+        )
+
+    async def set_sms_opt_out(self, number: str, opted_out: bool) -> None:
+        """A STOP (True) or START (False) texted from ``number``: no replies after STOP."""
+        await self._store.set_sms_opt_out(number, opted_out)
 
     async def _decide_and_count(
         self, index: PolicyIndex, contact: Contact, contact_key: str, now: datetime

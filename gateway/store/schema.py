@@ -242,3 +242,25 @@ audit_head = Table(
     Column("hash", HASH, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# Notices told to customers: at most one per customer per channel per local day
+# (SPEC §4). The unique key is the claim; the contact key lets a retried contact (a
+# Twilio retry, a re-sent message) see that the claim is its own and answer the same.
+notices_sent = Table(
+    "notices_sent",
+    metadata,
+    Column("customer_id", ID, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("contact_key", Text, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("customer_id", "channel", "day"),
+)
+
+# Numbers that texted STOP: no SMS reply is ever sent to them until they text START.
+sms_opt_outs = Table(
+    "sms_opt_outs",
+    metadata,
+    Column("number", String(32), primary_key=True),
+    Column("opted_out_at", UtcDateTime, nullable=False),
+)

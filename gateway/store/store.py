@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.store import audit as audit_db
-from gateway.store import evidence_db, held, policy, policy_read
+from gateway.store import evidence_db, held, notices, policy, policy_read
 from gateway.store.audit import AuditItem, AuditRecord, audit_hashed_fields
 from gateway.store.chain import ChainHead, VerifyResult
 from gateway.store.chain_db import verify_chain
@@ -308,6 +308,31 @@ class Store:
             )
             await audit_db.append_audit_items(conn, [item], now=now)
         return result
+
+    # ------------------------------------------------------------------ notices
+
+    async def claim_notice(
+        self, *, customer_id: str, channel: str, day: date, contact_key: str
+    ) -> bool:
+        """May this contact tell the customer what is allowed instead? Once per day."""
+        async with _write(self._engine, "claiming a notice") as conn:
+            return await notices.claim_notice(
+                conn,
+                customer_id=customer_id,
+                channel=channel,
+                day=day,
+                contact_key=contact_key,
+                now=self._clock(),
+            )
+
+    async def set_sms_opt_out(self, number: str, opted_out: bool) -> None:
+        """Record a STOP (True) or START (False) from ``number``."""
+        async with _write(self._engine, "recording an SMS opt-out") as conn:
+            await notices.set_opt_out(conn, number, opted_out, self._clock())
+
+    async def sms_opted_out(self, number: str) -> bool:
+        async with read_transaction(self._engine, "reading SMS opt-outs") as conn:
+            return await notices.is_opted_out(conn, number)
 
     # ------------------------------------------------------------------- audit
 

@@ -17,10 +17,13 @@ from gateway.store.migrate import alembic_config, head_revision, migrations_dir
 from gateway.store.schema import evidence_head, metadata, policy_meta
 from tests.gateway.store_factory import make_entry
 
+HEAD = "0002"
 EXPECTED_TABLES = {
     "alembic_version",
     "audit_head",
     "audit_log",
+    "notices_sent",
+    "sms_opt_outs",
     "contents",
     "customers",
     "evidence",
@@ -57,12 +60,12 @@ async def scalar(url: str, query: str) -> object:
 def test_scripts_ship_inside_the_package() -> None:
     assert (migrations_dir() / "env.py").is_file()
     assert (migrations_dir() / "script.py.mako").is_file()
-    assert head_revision() == "0001"
+    assert head_revision() == HEAD
 
 
 async def test_upgrade_creates_the_tables_and_seeds_the_heads(database_url: str) -> None:
     assert await tables(database_url) == set()
-    assert await upgrade(database_url) == "0001"
+    assert await upgrade(database_url) == HEAD
     assert await tables(database_url) == EXPECTED_TABLES
     assert await scalar(database_url, "SELECT seq FROM evidence_head") == 0
     assert await scalar(database_url, "SELECT hash FROM audit_head") == "0" * 64
@@ -75,7 +78,7 @@ async def test_upgrading_twice_is_a_no_op(database_url: str) -> None:
     await upgrade(database_url)
     async with await Store.open(database_url) as store:
         await store.record_contact(make_entry(1))
-    assert await upgrade(database_url) == "0001"
+    assert await upgrade(database_url) == HEAD
     assert await scalar(database_url, "SELECT count(*) FROM alembic_version") == 1
     assert await scalar(database_url, "SELECT count(*) FROM evidence_head") == 1
     assert await scalar(database_url, "SELECT count(*) FROM evidence") == 1
@@ -85,7 +88,7 @@ async def test_upgrading_twice_is_a_no_op(database_url: str) -> None:
 
 async def test_processes_starting_together_migrate_once(database_url: str) -> None:
     results = await asyncio.gather(*(upgrade(database_url) for _ in range(4)))
-    assert results == ["0001"] * 4
+    assert results == [HEAD] * 4
     assert await scalar(database_url, "SELECT count(*) FROM policy_meta") == 1
 
 
@@ -150,6 +153,6 @@ async def test_postgres_upgrade_takes_an_advisory_lock(postgres_url: str) -> Non
             await holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
             await holder.commit()
             async with asyncio.timeout(30):
-                assert await waiting == "0001"
+                assert await waiting == HEAD
     finally:
         await engine.dispose()

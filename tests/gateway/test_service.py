@@ -171,3 +171,38 @@ async def test_evidence_chain_verifies_after_a_run(
         await service.handle(email(at=clock.now), contact_key=f"m{i}", content=b"%d" % i)
     result = await store.verify_evidence()
     assert result.ok and result.records_checked == 10
+
+
+async def test_customer_is_told_at_most_once_per_channel_per_day(
+    store: Store, clock: FakeClock
+) -> None:
+    await store.upsert_policy(policy(channels=["email"], handling="read_and_file"), actor="t")
+    service = await service_on(store, clock)
+    first = await service.handle(email(), contact_key="a", content=b"1")
+    second = await service.handle(email(), contact_key="b", content=b"2")
+    assert first.notify and first.notice is not None and "will be read" in first.notice
+    assert not second.notify and second.notice is None
+    # A retry of the first contact gets the same answer as the first time.
+    retried = await service.handle(email(), contact_key="a", content=b"1")
+    assert retried.notify and not retried.created
+    # A new local day (London), a new notice.
+    clock.now = datetime(2026, 11, 25, 0, 0, 1, tzinfo=UTC)
+    third = await service.handle(email(at=clock.now), contact_key="c", content=b"3")
+    assert third.notify
+
+
+async def test_no_notice_after_stop_until_start(store: Store, clock: FakeClock) -> None:
+    await store.upsert_policy(policy(channels=["email"]), actor="t")
+    service = await service_on(store, clock)
+    sms = Contact(channel=Channel.SMS, sender="+447700900123", recipient="+441632960000", at=START)
+    await service.set_sms_opt_out("+447700900123", True)
+    stopped = await service.handle(sms, contact_key="s1", content=b"hello")
+    assert stopped.decision.action is Action.HOLD and not stopped.notify
+    await service.set_sms_opt_out("+447700900123", False)
+    started = await service.handle(sms, contact_key="s2", content=b"hello again")
+    assert started.notify and started.notice is not None
+
+
+async def test_delivered_contact_has_no_notice(service: ContactService) -> None:
+    handled = await service.handle(email(), contact_key="d", content=b"x")
+    assert handled.decision.action is Action.DELIVER and not handled.notify
