@@ -17,25 +17,10 @@ from gateway.store.migrate import alembic_config, head_revision, migrations_dir
 from gateway.store.schema import evidence_head, metadata, policy_meta
 from tests.gateway.store_factory import make_entry
 
-HEAD = "0002"
-EXPECTED_TABLES = {
-    "alembic_version",
-    "audit_head",
-    "audit_log",
-    "notices_sent",
-    "sms_opt_outs",
-    "contents",
-    "customers",
-    "evidence",
-    "evidence_head",
-    "held_contact",
-    "identities",
-    "officers",
-    "policy_meta",
-    "representatives",
-    "restriction_history",
-    "restrictions",
-}
+# Derived, so a new migration needs no edit here; the schema-comparison test below is
+# what proves a migration matches gateway/store/schema.py.
+HEAD = head_revision()
+EXPECTED_TABLES = {"alembic_version", *metadata.tables}
 
 
 async def tables(url: str) -> set[str]:
@@ -60,7 +45,8 @@ async def scalar(url: str, query: str) -> object:
 def test_scripts_ship_inside_the_package() -> None:
     assert (migrations_dir() / "env.py").is_file()
     assert (migrations_dir() / "script.py.mako").is_file()
-    assert head_revision() == HEAD
+    assert head_revision() >= "0002"
+    assert {"evidence", "audit_log", "held_contact", "notices_sent"} <= set(metadata.tables)
 
 
 async def test_upgrade_creates_the_tables_and_seeds_the_heads(database_url: str) -> None:
