@@ -133,7 +133,7 @@ def _tagged(tag: str) -> Any:
     def checked(loader: _PolicyLoader, node: Node) -> Any:
         try:
             return construct(loader, node)
-        except (ValueError, TypeError, OverflowError):
+        except (ValueError, TypeError, OverflowError, IndexError, KeyError):
             raise yaml.constructor.ConstructorError(
                 None,
                 None,

@@ -127,6 +127,11 @@ def _phones(values: list[str], info: ValidationInfo) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# Every address list is normalised and de-duplicated; phone lists need the region.
+EmailList = Annotated[list[str], AfterValidator(_emails)]
+PhoneList = Annotated[list[str], AfterValidator(_phones)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -159,18 +164,8 @@ class Representative(_Model):
     """A designated third party (support worker, advocate, solicitor) for a customer."""
 
     name: NonEmptyText
-    emails: list[str] = Field(default_factory=list)
-    phones: list[str] = Field(default_factory=list)
-
-    @field_validator("emails")
-    @classmethod
-    def _norm_emails(cls, values: list[str]) -> list[str]:
-        return _emails(values)
-
-    @field_validator("phones")
-    @classmethod
-    def _norm_phones(cls, values: list[str], info: ValidationInfo) -> list[str]:
-        return _phones(values, info)
+    emails: EmailList = Field(default_factory=list)
+    phones: PhoneList = Field(default_factory=list)
 
 
 class Customer(_Model):
@@ -178,19 +173,9 @@ class Customer(_Model):
 
     id: Identifier
     name: NonEmptyText
-    emails: list[str] = Field(default_factory=list)
-    phones: list[str] = Field(default_factory=list)
+    emails: EmailList = Field(default_factory=list)
+    phones: PhoneList = Field(default_factory=list)
     representatives: list[Representative] = Field(default_factory=list)
-
-    @field_validator("emails")
-    @classmethod
-    def _norm_emails(cls, values: list[str]) -> list[str]:
-        return _emails(values)
-
-    @field_validator("phones")
-    @classmethod
-    def _norm_phones(cls, values: list[str], info: ValidationInfo) -> list[str]:
-        return _phones(values, info)
 
 
 def parse_clock(text: str, field: str, *, allow_next_day: bool) -> timedelta:

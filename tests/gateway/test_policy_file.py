@@ -768,6 +768,15 @@ def damaged(draw: st.DrawFn) -> str:
     return text
 
 
+def test_explicit_tag_with_no_value_is_a_yaml_error() -> None:
+    """Found by the damage test below: PyYAML's int constructor crashes on ``!!int``
+    with nothing after it; the loader must report it, not crash."""
+    with pytest.raises(PolicyFileError) as info:
+        load_policy_file("customers:\n  - id: C-1\n    name: A\n    phones: !!int\n")
+    assert "line 4" in str(info.value)
+    assert "cannot be read as int" in str(info.value)
+
+
 @given(damaged())
 @settings(max_examples=300, deadline=None)
 def test_any_damage_is_reported_never_crashes(text: str) -> None:
