@@ -1,14 +1,57 @@
-"""The in-process usage counter: exact sliding logs, all-or-nothing, idempotent."""
+"""Usage counters: exact sliding logs, all-or-nothing, idempotent.
+
+One suite, two implementations: the in-process counter (one gateway on SQLite) and the
+Redis counter (several gateways), on the real Redis at 127.0.0.1:6379. The Redis
+counter here is given the test's instants instead of reading the server's clock, so
+both run on the same timeline.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from gateway.counters import InProcessCounter
+import pytest
+from redis.asyncio import Redis
+
+from gateway.counters import InProcessCounter, UsageCounter
+from gateway.counters_redis import RedisCounter, customer_keys
 from rules.models import Channel, Limit
 from rules.policy_index import CompiledLimit
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def redis_client() -> Redis:
+    client = Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:  # unreachable, refused, timed out
+        await client.aclose()
+        message = f"Redis at {REDIS_URL} is not usable: {type(exc).__name__}: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set, so this fails instead of skipping)")
+        pytest.skip(message)
+    return client
+
+
+@pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.redis)])
+async def counter(request: pytest.FixtureRequest) -> AsyncIterator[UsageCounter]:
+    if request.param == "in-process":
+        yield InProcessCounter()
+        return
+    client = await redis_client()
+    prefix = f"cgtest{secrets.token_hex(4)}"
+    try:
+        yield RedisCounter(client, server_clock=False, prefix=prefix)
+    finally:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
 
 
 def cap(channel: Channel | None, maximum: int, per: str) -> CompiledLimit:
@@ -16,8 +59,9 @@ def cap(channel: Channel | None, maximum: int, per: str) -> CompiledLimit:
     return CompiledLimit(limit=limit, period=limit.period, channel=channel)
 
 
-async def test_consume_checks_every_cap_and_records_only_when_all_allow() -> None:
-    counter = InProcessCounter()
+async def test_consume_checks_every_cap_and_records_only_when_all_allow(
+    counter: UsageCounter,
+) -> None:
     caps = [cap(Channel.EMAIL, 2, "P1D"), cap(None, 3, "P7D")]
     results = [
         await counter.consume("C-1", f"k{i}", Channel.EMAIL, NOW + timedelta(minutes=i), caps)
@@ -32,8 +76,7 @@ async def test_consume_checks_every_cap_and_records_only_when_all_allow() -> Non
     assert not await counter.consume("C-1", "s2", Channel.SMS, NOW + timedelta(minutes=7), caps)
 
 
-async def test_a_retried_contact_is_counted_once() -> None:
-    counter = InProcessCounter()
+async def test_a_retried_contact_is_counted_once(counter: UsageCounter) -> None:
     caps = [cap(Channel.EMAIL, 1, "P1D")]
     assert await counter.consume("C-1", "same", Channel.EMAIL, NOW, caps)
     assert await counter.consume("C-1", "same", Channel.EMAIL, NOW, caps)
@@ -41,30 +84,83 @@ async def test_a_retried_contact_is_counted_once() -> None:
     assert usage.delivered == {Channel.EMAIL: [NOW]}
 
 
-async def test_sliding_period_frees_places_as_contacts_age_out() -> None:
-    counter = InProcessCounter()
+async def test_sliding_period_frees_places_as_contacts_age_out(counter: UsageCounter) -> None:
     caps = [cap(Channel.VOICE, 1, "PT12H")]
     assert await counter.consume("C-1", "a", Channel.VOICE, NOW, caps)
     assert not await counter.consume("C-1", "b", Channel.VOICE, NOW + timedelta(hours=11), caps)
     assert await counter.consume("C-1", "c", Channel.VOICE, NOW + timedelta(hours=12), caps)
 
 
-async def test_customers_are_counted_separately_and_unknown_usage_is_empty() -> None:
-    counter = InProcessCounter()
+async def test_customers_are_counted_separately_and_unknown_usage_is_empty(
+    counter: UsageCounter,
+) -> None:
     caps = [cap(Channel.EMAIL, 1, "P1D")]
     assert await counter.consume("C-1", "a", Channel.EMAIL, NOW, caps)
     assert await counter.consume("C-2", "b", Channel.EMAIL, NOW, caps)
     assert (await counter.usage("C-3", NOW, timedelta(days=1))).delivered == {}
 
 
-async def test_load_seeds_from_evidence_and_old_entries_are_pruned() -> None:
-    counter = InProcessCounter()
+async def test_load_seeds_from_evidence(counter: UsageCounter) -> None:
     old = [("C-1", "email", NOW - timedelta(days=30, minutes=i), f"old{i}") for i in range(70)]
     loaded = await counter.load([*old, ("C-1", "email", NOW - timedelta(hours=1), "recent")])
     assert loaded == 71
     usage = await counter.usage("C-1", NOW, timedelta(days=1))
     assert usage.delivered == {Channel.EMAIL: [NOW - timedelta(hours=1)]}
-    caps = [cap(Channel.EMAIL, 5, "P1D")]
-    assert await counter.consume("C-1", "new", Channel.EMAIL, NOW, caps)
-    # The 70 month-old entries could never count again and were dropped.
-    assert len(counter._logs["C-1"]) == 2
+    caps = [cap(Channel.EMAIL, 1, "P1D")]
+    assert not await counter.consume("C-1", "new", Channel.EMAIL, NOW, caps)
+
+
+async def test_in_process_log_drops_entries_that_can_never_count_again() -> None:
+    counter = InProcessCounter()
+    old = [("C-1", "email", NOW - timedelta(days=30, minutes=i), f"old{i}") for i in range(70)]
+    await counter.load(old)
+    assert await counter.consume("C-1", "new", Channel.EMAIL, NOW, [cap(Channel.EMAIL, 5, "P1D")])
+    assert len(counter._logs["C-1"]) == 1
+
+
+@pytest.mark.redis
+async def test_redis_script_survives_a_script_flush() -> None:
+    """After a Redis restart the script cache is empty: EVALSHA gets NOSCRIPT and the
+    script is loaded again, without the caller noticing."""
+    client = await redis_client()
+    prefix = f"cgtest{secrets.token_hex(4)}"
+    try:
+        redis_counter = RedisCounter(client, server_clock=False, prefix=prefix)
+        caps = [cap(Channel.EMAIL, 1, "P1D")]
+        assert await redis_counter.consume("C-1", "a", Channel.EMAIL, NOW, caps)
+        await client.script_flush()
+        assert not await redis_counter.consume("C-1", "b", Channel.EMAIL, NOW, caps)
+        assert await redis_counter.seeded() is False
+        await redis_counter.load([])
+        assert await redis_counter.seeded() is True
+        # One cluster slot per customer: every key carries the customer's hash tag.
+        assert all("{C-1}" in key for key in customer_keys("C-1", prefix))
+    finally:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_server_clock_counts_across_gateways() -> None:
+    """With the server's clock, two gateways (two clients) share one count."""
+    first, second = await redis_client(), await redis_client()
+    prefix = f"cgtest{secrets.token_hex(4)}"
+    try:
+        caps = [cap(Channel.SMS, 3, "PT12H")]
+        a = RedisCounter(first, prefix=prefix)
+        b = RedisCounter(second, prefix=prefix)
+        results = [
+            await (a if i % 2 else b).consume("C-7", f"m{i}", Channel.SMS, NOW, caps)
+            for i in range(6)
+        ]
+        assert results == [True, True, True, False, False, False]
+        usage = await a.usage("C-7", datetime.now(UTC), timedelta(hours=12))
+        assert len(usage.delivered[Channel.SMS]) == 3
+    finally:
+        keys = [k async for k in first.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await first.delete(*keys)
+        await first.aclose()
+        await second.aclose()
