@@ -768,13 +768,16 @@ def damaged(draw: st.DrawFn) -> str:
     return text
 
 
-def test_explicit_tag_with_no_value_is_a_yaml_error() -> None:
-    """Found by the damage test below: PyYAML's int constructor crashes on ``!!int``
-    with nothing after it; the loader must report it, not crash."""
+@pytest.mark.parametrize(
+    ("tagged", "kind"), [("!!int", "int"), ("!!timestamp 2026-11-01Tx", "timestamp")]
+)
+def test_explicit_tag_that_cannot_be_read_is_a_yaml_error(tagged: str, kind: str) -> None:
+    """Found by the damage test below and a refactor check: PyYAML's constructors crash
+    (IndexError, AttributeError) on some bad tagged values; the loader reports them."""
     with pytest.raises(PolicyFileError) as info:
-        load_policy_file("customers:\n  - id: C-1\n    name: A\n    phones: !!int\n")
+        load_policy_file(f"customers:\n  - id: C-1\n    name: A\n    phones: {tagged}\n")
     assert "line 4" in str(info.value)
-    assert "cannot be read as int" in str(info.value)
+    assert f"cannot be read as {kind}" in str(info.value)
 
 
 @given(damaged())
