@@ -1,0 +1,114 @@
+"""Start and stop the email channel inside the aiohttp application's clean-up context.
+
+``add_mail(app, ...)`` is called once from ``create_app``. At start-up (after the store
+and contact service are open) it builds the transport, the mail queue and its worker,
+the ``MailGateway`` sink and the aiosmtpd listener on the same event loop as HTTP. At
+shutdown it stops listening, lets messages already received finish, closes client
+sessions with ``421``, and stops the worker — all before the store closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from channels.smtp import HandlerConfig, ListenerConfig, SmtpHandler, SmtpListener, start_server
+from gateway.clock import Clock
+from gateway.mail.queue import QueueWorker
+from gateway.mail.sink import MailGateway
+from gateway.mail.transport import MaildirTransport, SmtpTransport, transport_for
+from gateway.service import ContactService
+from gateway.settings import Settings
+from gateway.store import MailQueue, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MailRuntime:
+    """Everything the email channel runs on, for the admin API, the CLI and tests."""
+
+    listener: SmtpListener
+    worker: QueueWorker
+    gateway: MailGateway
+    queue: MailQueue
+    transport: SmtpTransport | MaildirTransport
+    hostname: str
+
+
+MAIL = web.AppKey("mail", MailRuntime)
+
+
+def add_mail(
+    app: web.Application,
+    settings: Settings,
+    clock: Clock,
+    *,
+    store_key: web.AppKey[Store],
+    service_key: web.AppKey[ContactService],
+) -> None:
+    """Run the SMTP listener and the mail queue for as long as ``app`` runs."""
+
+    async def mail_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        smtp = settings.smtp
+        # aiosmtpd logs every command at INFO; one line per message (ours) is enough.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        hostname = smtp.hostname or await asyncio.to_thread(socket.getfqdn)
+        transport = transport_for(
+            settings.upstream,
+            org_domains=settings.org_domains,
+            local_hostname=hostname,
+            timeout=smtp.relay_timeout,
+        )
+        queue = MailQueue(app[store_key].engine)
+        worker = QueueWorker(
+            queue, transport, clock=clock, hostname=hostname, lifetime=smtp.queue_lifetime
+        )
+        gateway = MailGateway(
+            app[service_key], app[store_key], worker, transport, hostname=hostname, clock=clock
+        )
+        handler = SmtpHandler(
+            gateway,
+            HandlerConfig(
+                org_domains=settings.org_domains,
+                hostname=hostname,
+                max_recipients=smtp.max_recipients,
+                max_received=smtp.max_received,
+                trusted_authserv_id=smtp.trusted_authserv_id,
+            ),
+            clock,
+        )
+        listener = await start_server(
+            handler,
+            ListenerConfig(
+                host=smtp.host,
+                port=smtp.port,
+                hostname=hostname,
+                max_bytes=smtp.max_bytes,
+                command_limit=smtp.command_limit,
+                session_timeout=smtp.session_timeout,
+                tls_cert=smtp.tls_cert,
+                tls_key=smtp.tls_key,
+            ),
+        )
+        # Who claims queued mail: this machine and port, which no other live process has.
+        worker.instance = f"{socket.gethostname()}:{listener.port}"
+        app[MAIL] = MailRuntime(listener, worker, gateway, queue, transport, hostname)
+        running = asyncio.create_task(worker.run(), name="mail-queue")
+        log.info("SMTP on %s:%d, delivering to %s", smtp.host, listener.port, settings.upstream)
+        try:
+            yield
+        finally:
+            await listener.close(grace=smtp.relay_timeout + 5)
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+            await transport.close()
+
+    app.cleanup_ctx.append(mail_lifecycle)

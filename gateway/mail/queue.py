@@ -1,0 +1,181 @@
+"""The queue worker: delivers queued mail until it goes, or bounces it when time runs out.
+
+Mail is queued when the upstream could not take it at once (it was down, slow, or said
+"try later"), and for everything the gateway sends itself (auto-replies, bounces,
+released held mail). The worker retries with growing gaps (30 s, 1 min, 2 min, ... at
+most 30 min) until the queue lifetime (``GATEWAY_SMTP_QUEUE_LIFETIME``, five days by
+default) ends; then, and for recipients the upstream refuses for good, the sender gets
+a bounce — unless the sender was null, because nothing answers a bounce or a reply.
+
+:meth:`QueueWorker.step` does one round and takes its time from the injected clock, so
+tests move time on and call it instead of waiting. :meth:`QueueWorker.run` calls it
+forever, woken early whenever something is queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from gateway.mail import compose
+from gateway.mail.transport import MailTransport, Refusal
+from gateway.store import MailQueue, NewMail, QueuedMail
+from gateway.store.outbox import KEEP_DONE
+
+log = logging.getLogger(__name__)
+
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_GAP = timedelta(minutes=30)
+LEASE = timedelta(minutes=5)
+PRUNE_EVERY = timedelta(hours=1)
+# Only mail from someone else is bounced; the gateway's own messages are dropped
+# (and logged) when they fail, so a bounce can never cause another.
+_BOUNCES_TO_SENDER = ("relay", "release")
+
+
+def retry_gap(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed try: doubling from 30 s, capped at 30 min."""
+    gap: timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(gap, LONGEST_GAP)
+
+
+class QueueWorker:
+    """Delivers the mail queue through a transport. One per gateway process."""
+
+    def __init__(
+        self,
+        queue: MailQueue,
+        transport: MailTransport,
+        *,
+        clock: Callable[[], datetime],
+        hostname: str,
+        lifetime: timedelta,
+        batch: int = 20,
+        poll_seconds: float = 5.0,
+    ) -> None:
+        self.queue = queue
+        self._transport = transport
+        self._clock = clock
+        self._hostname = hostname
+        self._lifetime = lifetime
+        self._batch = batch
+        self._poll = poll_seconds
+        # Who this worker claims mail as (set once the listener knows its port).
+        self.instance = ""
+        self._wake = asyncio.Event()
+        self._next_prune: datetime | None = None
+        self._rounds = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def enqueue(self, mail: NewMail, *, delay: timedelta = timedelta(0)) -> bool:
+        """Queue ``mail`` durably (first try after ``delay``); False if already queued."""
+        now = self._clock()
+        added = await self.queue.enqueue(
+            mail, now=now, first_attempt=now + delay, lifetime=self._lifetime
+        )
+        self._wake.set()
+        return added
+
+    async def step(self) -> int:
+        """Try every message that is due now, once. Returns how many were tried."""
+        self._rounds += 1
+        self._idle.clear()
+        try:
+            now = self._clock()
+            if self._next_prune is None or now >= self._next_prune:
+                await self.queue.forget_done(now - KEEP_DONE)
+                self._next_prune = now + PRUNE_EVERY
+            items = await self.queue.claim_due(
+                now, lease=LEASE, limit=self._batch, claimer=self.instance
+            )
+            if items:
+                await asyncio.gather(*(self._attempt(item) for item in items))
+            return len(items)
+        finally:
+            self._rounds -= 1
+            if not self._rounds:
+                self._idle.set()
+
+    async def settled(self) -> None:
+        """Wait until no delivery round is running (the background one included)."""
+        await self._idle.wait()
+
+    async def run(self) -> None:
+        """Deliver for ever: a round whenever woken, or every ``poll_seconds``.
+
+        First, mail this instance's previous run had claimed when it died is due again.
+        """
+        if self.instance:
+            try:
+                taken = await self.queue.take_back(self.instance, self._clock())
+                if taken:
+                    log.warning("mail queue: %d message(s) left mid-delivery are due again", taken)
+            except Exception:
+                log.exception("mail queue: could not take back earlier claims")
+        while True:
+            self._wake.clear()
+            try:
+                tried = await self.step()
+            except Exception:  # the store may be down; the queue is still there later
+                log.exception("mail queue: a delivery round failed; trying again shortly")
+                tried = 0
+            if tried >= self._batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def _attempt(self, item: QueuedMail) -> None:
+        report = await self._transport.deliver(item.mail_from, item.recipients, item.content)
+        now = self._clock()
+        expired = now >= item.expires_at
+        temporary = report.temporary
+        failed = dict(report.permanent)
+        if expired:
+            failed.update(temporary)
+            temporary = {}
+        for recipient in report.accepted:
+            log.info("queued %s %s: delivered to %s", item.kind, item.id, recipient)
+        bounce = self._bounce(item, failed, now, expired) if failed else None
+        if failed:
+            log.warning(
+                "queued %s %s: giving up on %s%s",
+                item.kind,
+                item.id,
+                ", ".join(f"{r} ({why})" for r, why in failed.items()),
+                "" if bounce else " (no bounce: null sender)",
+            )
+        await self.queue.settle(
+            item,
+            remaining=list(temporary),
+            retry_at=now + retry_gap(item.attempts) if temporary else None,
+            error="; ".join(f"{r}: {why}" for r, why in temporary.items()) or None,
+            bounce=bounce,
+            now=now,
+            lifetime=self._lifetime,
+        )
+
+    def _bounce(
+        self, item: QueuedMail, failed: dict[str, Refusal], now: datetime, expired: bool
+    ) -> NewMail | None:
+        if item.kind not in _BOUNCES_TO_SENDER or not item.mail_from:
+            return None
+        content = compose.bounce(
+            original=item.content,
+            to=item.mail_from,
+            failed=failed,
+            hostname=self._hostname,
+            arrived=item.created_at,
+            now=now,
+            expired=expired,
+        )
+        return NewMail(
+            queue_key=f"bounce:{item.queue_key}:{item.attempts}",
+            kind="bounce",
+            mail_from="",
+            recipients=(item.mail_from,),
+            content=content,
+        )

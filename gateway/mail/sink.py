@@ -1,0 +1,263 @@
+"""The SMTP channel's ``MailSink``: decide each message, then deliver, queue or hold it.
+
+The no-loss rule is that the client hears ``250`` only once the message is safe:
+
+* mail from people with no restriction in force is relayed at once, before answering,
+  and nothing is written to the database (most mail, and the fast path); only if the
+  upstream cannot take it now is it queued (durably) for the worker;
+* mail from a restricted customer or representative is decided and recorded first
+  (``ContactService.handle``: evidence, stored content and any held contact in one
+  transaction), then relayed or left held;
+* if anything fails before the message is safe, the exception reaches the channel,
+  which answers ``451`` and the sending server tries again later. A retry has the same
+  contact key, so it finds its evidence record instead of writing a second one.
+
+One decision is made per message, not per recipient: a customer's email to three
+members of staff is one contact (counted once against a cap, one evidence record
+listing all three), and when it is redirected to the named officer it goes to the
+officer once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+from channels.smtp import Disposition, InboundMessage, Outcome
+from gateway.mail import compose
+from gateway.mail.queue import FIRST_RETRY, QueueWorker
+from gateway.mail.transport import DeliveryReport, MailTransport
+from gateway.service import ContactService
+from gateway.store import HoldEntry, NewMail, Store, entry_from_decision
+from rules.decision import Contact, Decision
+from rules.models import Channel
+from rules.policy_index import Match, PolicyIndex
+
+log = logging.getLogger(__name__)
+
+NULL_SENDER = "<>"
+_SUMMARY_LIMIT = 200
+
+
+class MailGateway:
+    """Implements ``channels.smtp.MailSink`` on the contact service, store and queue."""
+
+    def __init__(
+        self,
+        service: ContactService,
+        store: Store,
+        worker: QueueWorker,
+        transport: MailTransport,
+        *,
+        hostname: str,
+        clock: Callable[[], datetime],
+        first_retry: timedelta = FIRST_RETRY,
+    ) -> None:
+        self._service = service
+        self._store = store
+        self._worker = worker
+        self._transport = transport
+        self._hostname = hostname
+        self._clock = clock
+        self._first_retry = first_retry
+
+    async def accept(self, message: InboundMessage) -> Outcome:
+        index = await self._service.policy()
+        now = self._clock()
+        sender, restricted = identify(index, message, now)
+        contact = Contact(
+            channel=Channel.EMAIL,
+            sender=sender,
+            recipient=message.recipients[0].lower(),
+            at=now,
+            # The body is read only when a restriction could make it matter (exemptions).
+            text=message.text() if restricted else "",
+        )
+        handled = await self._service.handle(
+            contact,
+            contact_key=message.contact_key,
+            content=message.raw,
+            summary=message.subject[:_SUMMARY_LIMIT],
+            details=message.evidence_details(),
+            notify_allowed=message.may_auto_reply,
+        )
+        decision = handled.decision
+        notice = handled.notice
+        if notice and message.may_auto_reply:
+            await self._queue_reply(message, notice)
+        if decision.held:
+            log.info(
+                "%s from %s held (%s), evidence %s",
+                message.queue_id,
+                sender,
+                decision.hold_reason,
+                handled.record.seq if handled.record else "-",
+            )
+            return Outcome(Disposition.HELD)
+        recipients, extra = route(message, decision)
+        outcome = await self._relay(message, recipients, message.for_delivery(extra))
+        log.info(
+            "%s from %s to %s: %s%s",
+            message.queue_id,
+            sender,
+            ", ".join(recipients),
+            outcome.disposition,
+            " (restricted)" if decision.restricted else "",
+        )
+        return outcome
+
+    async def refuse(self, message: InboundMessage, reason: str) -> None:
+        """Keep a refused (malformed) message from a restricted sender as evidence.
+
+        It is not counted and not delivered; it is held so an officer can read what
+        the customer sent, and the record says it was refused and why.
+        """
+        index = await self._service.policy()
+        now = self._clock()
+        sender, restricted = identify(index, message, now)
+        if not restricted:
+            return
+        contact = Contact(
+            channel=Channel.EMAIL, sender=sender, recipient=message.recipients[0].lower(), at=now
+        )
+        decision = await self._service.explain(contact)
+        if not decision.restricted:
+            return
+        entry = entry_from_decision(
+            decision,
+            contact,
+            contact_key=message.contact_key,
+            policy_version=index.version,
+            details={**message.evidence_details(), "refused": reason},
+        )
+        entry = dataclasses.replace(
+            entry, action="refused", hold_reason="malformed", deliver_to=None, counted=False
+        )
+        summary = f"Refused as malformed: {message.subject}"[:_SUMMARY_LIMIT]
+        await self._store.record_contact(
+            entry, content=message.raw, hold=HoldEntry(summary=summary)
+        )
+        log.info("%s from %s refused as malformed and kept: %s", message.queue_id, sender, reason)
+
+    async def _relay(
+        self, message: InboundMessage, recipients: Sequence[str], content: bytes
+    ) -> Outcome:
+        report = await self._transport.deliver(
+            message.envelope_sender, recipients, content, message.mail_options
+        )
+        if not report.refused:
+            return Outcome(Disposition.DELIVERED)
+        if not report.accepted and not report.temporary:
+            # Refused for good before we said anything: pass the refusal on, and the
+            # sender's own server tells them (we keep nothing, so nothing is lost).
+            first = next(iter(report.permanent.values()))
+            return Outcome(Disposition.REJECTED, first.code, first.text)
+        await self._queue_failures(message, report, content)
+        return Outcome(Disposition.QUEUED if report.temporary else Disposition.DELIVERED)
+
+    async def _queue_failures(
+        self, message: InboundMessage, report: DeliveryReport, content: bytes
+    ) -> None:
+        """Queue what the upstream could not take now; bounce what it refused for good
+        (some recipients refused after others were accepted: we own the message now)."""
+        if report.temporary:
+            await self._worker.enqueue(
+                NewMail(
+                    queue_key=f"relay:{message.contact_key}:{_digest(report.temporary)}",
+                    kind="relay",
+                    mail_from=message.envelope_sender,
+                    recipients=tuple(report.temporary),
+                    content=content,
+                    error="; ".join(f"{r}: {why}" for r, why in report.temporary.items()),
+                ),
+                delay=self._first_retry,
+            )
+        if report.permanent and message.envelope_sender:
+            bounce = compose.bounce(
+                original=content,
+                to=message.envelope_sender,
+                failed=report.permanent,
+                hostname=self._hostname,
+                arrived=message.received_at,
+                now=self._clock(),
+                expired=False,
+            )
+            await self._worker.enqueue(
+                NewMail(
+                    queue_key=f"bounce:{message.contact_key}:{_digest(report.permanent)}",
+                    kind="bounce",
+                    mail_from="",
+                    recipients=(message.envelope_sender,),
+                    content=bounce,
+                )
+            )
+
+    async def _queue_reply(self, message: InboundMessage, notice: str) -> None:
+        to = message.envelope_sender
+        content = compose.auto_reply(
+            notice=notice,
+            to=to,
+            written_to=message.recipients[0],
+            subject=message.subject,
+            message_id=message.message_id,
+            hostname=self._hostname,
+            now=self._clock(),
+        )
+        await self._worker.enqueue(
+            NewMail(
+                queue_key=f"reply:{message.contact_key}",
+                kind="reply",
+                mail_from="",
+                recipients=(to,),
+                content=content,
+            )
+        )
+        log.info("%s: auto-reply to %s queued", message.queue_id, to)
+
+
+def identify(index: PolicyIndex, message: InboundMessage, now: datetime) -> tuple[str, bool]:
+    """Who the message is from, and whether a restriction is in force for them.
+
+    The header From (what staff see, and what DMARC authenticates) is tried first,
+    then the envelope sender: a restricted customer is recognised by either, so
+    writing through a different service does not step round a restriction.
+    """
+    candidates = [c for c in (message.header_from, message.sender_address) if c]
+    for candidate in candidates:
+        match = index.resolve(candidate)
+        if isinstance(match, Match) and index.active_restrictions(match.customer_id, now):
+            return candidate, True
+    return (candidates[0] if candidates else NULL_SENDER), False
+
+
+def route(
+    message: InboundMessage, decision: Decision
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """The envelope recipients for a delivered message, and the header fields it gains.
+
+    Redirection to the named officer (or deputy) rewrites the envelope only: the
+    message keeps its content and its To/Cc, and gains fields saying where it was
+    addressed and why it went elsewhere.
+    """
+    if not decision.restricted:
+        return message.recipients, []
+    reasons = " ".join(r.text for r in decision.reasons)
+    extra = [("X-Contact-Gateway-Restriction", str(decision.restriction_id))]
+    recipients = message.recipients
+    if decision.officer_id is not None and decision.deliver_to:
+        recipients = (decision.deliver_to,)
+        extra += [
+            ("X-Contact-Gateway-Original-Recipients", ", ".join(message.recipients)),
+            ("X-Contact-Gateway-Redirected-To", decision.deliver_to),
+        ]
+    if decision.exemption:
+        extra.append(("X-Contact-Gateway-Exemption", decision.exemption))
+    extra.append(("X-Contact-Gateway-Reason", reasons))
+    return recipients, extra
+
+
+def _digest(recipients: Iterable[str]) -> str:
+    return hashlib.sha256(",".join(sorted(recipients)).encode()).hexdigest()[:16]

@@ -1,0 +1,281 @@
+"""Where delivered mail goes: the organisation's mail server, or Maildirs on this machine.
+
+``GATEWAY_UPSTREAM`` is ``smtp://host:port`` (relay with aiosmtplib) or ``maildir:PATH``
+(the embedded default: one Maildir per recipient under PATH, and mail for anyone
+outside the organisation — auto-replies, bounces — in ``PATH/outbox``). Either way a
+delivery returns a :class:`DeliveryReport` saying, per recipient, whether the message
+was taken, refused for now (try again later) or refused for good, so the caller can
+queue or bounce exactly the recipients that need it. Transports never raise for a
+delivery that failed: failures are data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mailbox
+import os
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
+
+import aiosmtplib
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An upstream's answer for a recipient it did not take."""
+
+    code: int
+    text: str
+
+    @property
+    def permanent(self) -> bool:
+        return 500 <= self.code <= 599
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """The outcome of one delivery attempt, recipient by recipient."""
+
+    accepted: tuple[str, ...] = ()
+    refused: dict[str, Refusal] = field(default_factory=dict)
+
+    @property
+    def temporary(self) -> dict[str, Refusal]:
+        return {r: why for r, why in self.refused.items() if not why.permanent}
+
+    @property
+    def permanent(self) -> dict[str, Refusal]:
+        return {r: why for r, why in self.refused.items() if why.permanent}
+
+    @classmethod
+    def all_refused(cls, recipients: Sequence[str], why: Refusal) -> DeliveryReport:
+        return cls(refused=dict.fromkeys(recipients, why))
+
+
+class MailTransport(Protocol):
+    """Hands a message to the next hop."""
+
+    async def deliver(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        content: bytes,
+        mail_options: Sequence[str] = (),
+    ) -> DeliveryReport: ...
+
+    async def close(self) -> None: ...
+
+
+class SmtpTransport:
+    """Relays to the organisation's mail server with aiosmtplib.
+
+    Connections are kept open and reused, as Postfix's connection cache does: a fresh
+    connection costs a TCP handshake, a banner, EHLO and QUIT — more than relaying a
+    typical message — and keeps the organisation's server busy. A connection is
+    reused only after it answers RSET, so a connection the server has since closed
+    never costs a message its first attempt; and at most ``keep`` idle connections
+    are kept, each for ``idle_seconds`` and ``uses`` messages.
+
+    ``local_hostname`` is passed explicitly: left out, aiosmtplib looks the machine's
+    FQDN up (a DNS query) for every connection.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        local_hostname: str,
+        timeout: float,
+        keep: int = 8,
+        idle_seconds: float = 30.0,
+        uses: int = 100,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._local_hostname = local_hostname
+        self._timeout = timeout
+        self._keep = keep
+        self._idle_seconds = idle_seconds
+        self._uses = uses
+        self._idle: list[tuple[aiosmtplib.SMTP, float, int]] = []
+
+    async def deliver(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        content: bytes,
+        mail_options: Sequence[str] = (),
+    ) -> DeliveryReport:
+        client: aiosmtplib.SMTP | None = None
+        used, reusable = 0, False
+        try:
+            client, used = await self._connection()
+            # sendmail, not aiosmtplib.send: send refuses the null sender, which every
+            # bounce and auto-reply must use.
+            errors, _ = await client.sendmail(
+                mail_from,
+                list(recipients),
+                content,
+                mail_options=[o for o in mail_options if _passed_on(o)],
+            )
+            reusable = True
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            reusable = True  # sendmail has reset the envelope
+            return DeliveryReport(
+                refused={r.recipient: Refusal(r.code, r.message) for r in exc.recipients}
+            )
+        except aiosmtplib.SMTPResponseException as exc:
+            return DeliveryReport.all_refused(recipients, Refusal(exc.code, exc.message))
+        except aiosmtplib.SMTPNotSupported as exc:  # SMTPUTF8 mail, upstream without it
+            return DeliveryReport.all_refused(recipients, Refusal(554, f"5.6.7 {exc}"))
+        except ValueError as exc:  # an address aiosmtplib cannot put on a command line
+            return DeliveryReport.all_refused(recipients, Refusal(553, f"5.1.3 {exc}"))
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            why = f"the organisation's mail server at {self.host}:{self.port} is unavailable"
+            log.warning("%s: %s", why, exc)
+            return DeliveryReport.all_refused(recipients, Refusal(451, f"4.4.1 {why} ({exc})"))
+        finally:
+            if client is not None:
+                await self._release(client, used + 1 if reusable else None)
+        refused = {r: Refusal(resp.code, resp.message) for r, resp in errors.items()}
+        accepted = tuple(r for r in recipients if r not in refused)
+        return DeliveryReport(accepted=accepted, refused=refused)
+
+    async def _connection(self) -> tuple[aiosmtplib.SMTP, int]:
+        """An idle connection that still answers, or a new one."""
+        now = time.monotonic()
+        while self._idle:
+            client, since, used = self._idle.pop()
+            if client.is_connected and now - since < self._idle_seconds:
+                try:
+                    await client.rset()
+                    return client, used
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    pass
+            await _close(client)
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            local_hostname=self._local_hostname,
+            timeout=self._timeout,
+            start_tls=False,
+        )
+        await client.connect()
+        return client, 0
+
+    async def _release(self, client: aiosmtplib.SMTP, used: int | None) -> None:
+        keep = used is not None and used < self._uses and len(self._idle) < self._keep
+        if keep and client.is_connected:
+            self._idle.append((client, time.monotonic(), used or 0))
+            return
+        await _close(client)
+
+    async def close(self) -> None:
+        """Say goodbye on every idle connection (at shutdown)."""
+        idle, self._idle = self._idle, []
+        for client, _, _ in idle:
+            await _close(client)
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    """QUIT politely when the connection still works; otherwise just drop it."""
+    try:
+        if client.is_connected:
+            await client.quit(timeout=5)
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        pass
+    finally:
+        client.close()
+
+
+class MaildirTransport:
+    """Writes each recipient's copy into a Maildir and makes it durable before returning.
+
+    ``mailbox.Maildir`` writes to ``tmp/`` and renames into ``new/`` (so a reader never
+    sees half a message) but does not fsync; the file and the ``new/`` directory are
+    synced here, because "delivered" must survive a power cut.
+    """
+
+    def __init__(self, root: Path, org_domains: Collection[str]) -> None:
+        self.root = root
+        self._domains = frozenset(d.lower() for d in org_domains)
+
+    def folder_for(self, recipient: str) -> Path:
+        """The Maildir a recipient's mail goes to (``outbox`` for anyone outside)."""
+        domain = recipient.rpartition("@")[2].lower()
+        if domain not in self._domains:
+            return self.root / OUTBOX
+        return self.root / quote(recipient.lower(), safe="@._+-=")
+
+    async def deliver(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        content: bytes,
+        mail_options: Sequence[str] = (),
+    ) -> DeliveryReport:
+        return await asyncio.to_thread(self._deliver, mail_from, list(recipients), content)
+
+    async def close(self) -> None:
+        """Nothing stays open between deliveries."""
+
+    def _deliver(self, mail_from: str, recipients: list[str], content: bytes) -> DeliveryReport:
+        accepted: list[str] = []
+        refused: dict[str, Refusal] = {}
+        for recipient in recipients:
+            trace = f"Return-Path: <{mail_from}>\r\nDelivered-To: {recipient}\r\n".encode()
+            try:
+                self._write(self.folder_for(recipient), trace + content)
+                accepted.append(recipient)
+            except OSError as exc:  # a full disk or a permission problem: try again later
+                log.error("cannot write to the Maildir for %s: %s", recipient, exc)
+                refused[recipient] = Refusal(451, f"4.3.0 cannot write to the Maildir ({exc})")
+        return DeliveryReport(accepted=tuple(accepted), refused=refused)
+
+    @staticmethod
+    def _write(folder: Path, data: bytes) -> None:
+        folder.parent.mkdir(parents=True, exist_ok=True)  # Maildir creates one level only
+        box = mailbox.Maildir(folder, create=True)
+        key = box.add(data)
+        new = folder / "new"
+        descriptor = os.open(new / key, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        directory = os.open(new, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _passed_on(option: str) -> bool:
+    """MAIL FROM parameters worth passing on: the body type and SMTPUTF8."""
+    upper = option.upper()
+    return upper.startswith("BODY=") or upper == "SMTPUTF8"
+
+
+def transport_for(
+    upstream: str, *, org_domains: Collection[str], local_hostname: str, timeout: float
+) -> SmtpTransport | MaildirTransport:
+    """The transport ``GATEWAY_UPSTREAM`` names (already validated by Settings)."""
+    if upstream.startswith("maildir:"):
+        return MaildirTransport(Path(upstream.removeprefix("maildir:")), org_domains)
+    host, _, port = upstream.removeprefix("smtp://").rstrip("/").rpartition(":")
+    return SmtpTransport(
+        host.strip("[]"), int(port), local_hostname=local_hostname, timeout=timeout
+    )
