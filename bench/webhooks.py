@@ -1,0 +1,501 @@
+"""Signed ``POST /twilio/voice`` against the running gateway and two baselines, in one run.
+
+Three servers, each a single process pinned to CPU 0, get the same load:
+
+* ``fixed_twiml``: a bare aiohttp app answering every request with one fixed document,
+  the ceiling for aiohttp on this machine;
+* ``minimal_endpoint``: aiohttp + ``RequestValidator`` + a ``VoiceResponse`` built per
+  request - the least any correct Twilio endpoint does;
+* ``gateway``: ``contact-gateway``'s ``create_app`` on a fresh SQLite store with 200
+  restricted customers (a quarter each: a named officer and 1 call a day, email only,
+  read-and-file voicemail, calls only on another day), exactly as ``serve`` runs it.
+
+The load is a mix of callers (by default 80 % unknown numbers, 20 % restricted
+customers), every request with its own CallSid and a real Twilio signature over
+GATEWAY_PUBLIC_URL + path, prepared before the clock starts. Two measurements each:
+
+* throughput: wrk (Debian's package, ``apt-get install -y wrk``) with a Lua script,
+  one thread pinned to CPU 1, 32 connections, after a warm-up; requests/s, p50, p99;
+* latency at a fixed 300 requests/s: an open-loop generator in a separate process
+  (CPU 1) that sends on a schedule and measures from the scheduled instant, so a slow
+  answer cannot hide the ones queued behind it; p50, p99.
+
+Prints one line of JSON. Target (issue): the gateway reaches at least 70 % of the
+minimal endpoint's throughput, with p99 under 10 ms at 300 requests/s.
+
+Run: ``python bench/webhooks.py [--seconds 10] [--restricted-share 0.2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+TOKEN = "bench-auth-token-0123456789abcdef"
+PUBLIC_URL = "https://gateway.example.org"
+PATH = "/twilio/voice"
+STAFF = "+441632960000"
+EMERGENCY = "+441632960999"
+RESTRICTED = 200
+SERVER_CPU, LOAD_CPU = 0, 1
+FIXED = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial>+441632960000</Dial></Response>'
+WRK_SCRIPT = """
+local bodies, sigs = {}, {}
+for line in io.lines("%(data)s") do
+  local sig, body = line:match("^(%%S+) (%%S+)$")
+  sigs[#sigs + 1] = sig
+  bodies[#bodies + 1] = body
+end
+local n = #bodies
+local i = 0
+init = function(args) i = tonumber(args[1]) or 0 end
+request = function()
+  i = i %% n + 1
+  return wrk.format("POST", "%(path)s", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-Twilio-Signature"] = sigs[i]}, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %%d, "duration_us": %%d, "errors": %%d, "non_2xx": %%d, ' ..
+    '"p50_us": %%d, "p99_us": %%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+# ------------------------------------------------------------------ the servers
+
+
+def serve(kind: str, port: int, workdir: Path) -> None:
+    """Run one of the three servers until killed (in its own process)."""
+    from aiohttp import web
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {SERVER_CPU})
+    if kind == "fixed_twiml":
+        app = web.Application()
+
+        async def fixed(request: web.Request) -> web.Response:
+            await request.read()
+            return web.Response(text=FIXED, content_type="text/xml")
+
+        app.router.add_post(PATH, fixed)
+    elif kind == "minimal_endpoint":
+        app = minimal_app()
+    else:
+        app = gateway_app(workdir)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def minimal_app() -> Any:
+    from aiohttp import web
+    from twilio.request_validator import RequestValidator
+    from twilio.twiml.voice_response import VoiceResponse
+
+    validator = RequestValidator(TOKEN)
+
+    async def voice(request: web.Request) -> web.Response:
+        form = await request.post()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not validator.validate(PUBLIC_URL + request.raw_path, form, signature):
+            return web.Response(status=403)
+        response = VoiceResponse()
+        response.dial(str(form.get("To", "")))
+        return web.Response(text=str(response), content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_post(PATH, voice)
+    return app
+
+
+def gateway_app(workdir: Path) -> Any:
+    from gateway.cli import server_app
+    from gateway.settings import Settings
+    from gateway.store import Store
+
+    settings = Settings(
+        database={"url": f"sqlite+aiosqlite:///{workdir}/gateway.db"},
+        smtp={"port": 0, "hostname": "bench.test"},
+        upstream=f"maildir:{workdir}/mail",
+        twilio={"auth_token": TOKEN},
+        public_url=PUBLIC_URL,
+        emergency_number=EMERGENCY,
+    )
+
+    async def load() -> None:
+        store = await Store.open(settings.database.url)
+        try:
+            await store.upsert_policy(bench_policy(), actor="bench")
+        finally:
+            await store.close()
+
+    asyncio.run(load())
+    return server_app(settings)  # exactly what ``contact-gateway serve`` runs
+
+
+def customer_phone(i: int) -> str:
+    return f"+4477009{i:05d}"
+
+
+def bench_policy() -> Any:
+    from rules.models import Policy
+
+    now = datetime.now(UTC)
+    other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 3) % 7]
+    kinds: list[dict[str, Any]] = [
+        {
+            "channels": ["voice", "email"],
+            "named_officer": "jsmith",
+            "limits": [{"channel": "voice", "max": 1, "per": "P1D"}],
+            "call_time_limit": 600,
+            "record_calls": True,
+        },
+        {"channels": ["email"], "named_officer": "jsmith"},
+        {"channels": ["voice"], "handling": "read_and_file"},
+        {
+            "channels": ["voice"],
+            "call_windows": [{"days": [other_day], "start": "10:00", "end": "12:00"}],
+        },
+    ]
+    restrictions = [
+        {
+            "id": f"R-{i}",
+            "customer": f"C-{i}",
+            "reason": "Benchmark",
+            "proposed_by": "officer.a",
+            "authorised_by": "director.b",
+            "status": "active",
+            "starts": (now - timedelta(days=30)).isoformat(),
+            **kinds[i % len(kinds)],
+        }
+        for i in range(RESTRICTED)
+    ]
+    return Policy.model_validate(
+        {
+            "officers": [
+                {
+                    "id": "jsmith",
+                    "name": "Jane Smith",
+                    "email": "jane.smith@example.org",
+                    "phone": "+441632960001",
+                }
+            ],
+            "customers": [
+                {"id": f"C-{i}", "name": f"Customer {i}", "phones": [customer_phone(i)]}
+                for i in range(RESTRICTED)
+            ],
+            "restrictions": restrictions,
+        }
+    )
+
+
+# ---------------------------------------------------------------- the load
+
+
+def signed_requests(count: int, share: float, seed: int) -> list[tuple[str, str]]:
+    """(form body, X-Twilio-Signature) for ``count`` calls, each with its own CallSid."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(TOKEN)
+    rng = random.Random(seed)
+    out = []
+    for n in range(count):
+        if rng.random() < share:
+            sender = customer_phone(rng.randrange(RESTRICTED))
+        else:
+            sender = f"+4479{rng.randrange(10**8):08d}"
+        params = {
+            "AccountSid": "AC" + "0" * 32,
+            "ApiVersion": "2010-04-01",
+            "CallSid": f"CA{seed:04d}{n:028d}",
+            "CallStatus": "ringing",
+            "Called": STAFF,
+            "Caller": sender,
+            "Direction": "inbound",
+            "From": sender,
+            "To": STAFF,
+        }
+        out.append((urlencode(params), validator.compute_signature(PUBLIC_URL + PATH, params)))
+    return out
+
+
+def wrk_data(requests: list[tuple[str, str]], path: Path) -> None:
+    """One request a line, ``signature body`` (neither has spaces), read by the Lua script."""
+    path.write_text("".join(f"{sig} {body}\n" for body, sig in requests))
+
+
+def run_wrk(
+    port: int, script: Path, seconds: float, connections: int, offset: int
+) -> dict[str, Any]:
+    command = [
+        "taskset", "-c", str(LOAD_CPU), "wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s",
+        "--latency", "-s", str(script), f"http://127.0.0.1:{port}", "--", str(offset),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+def fixed_rate(port: int, requests_file: Path, rate: float, seconds: float) -> dict[str, Any]:
+    command = [
+        "taskset", "-c", str(LOAD_CPU), sys.executable, __file__, "--generate-load",
+        f"http://127.0.0.1:{port}{PATH}", "--requests-file", str(requests_file),
+        "--rate", str(rate), "--seconds", str(seconds),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def generate_load(url: str, requests_file: Path, rate: float, seconds: float) -> None:
+    """Open loop: send on a fixed schedule; latency counts from the scheduled instant."""
+    import aiohttp
+
+    requests = json.loads(await asyncio.to_thread(requests_file.read_text))
+    total = min(int(rate * seconds), len(requests))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.2
+
+        async def one(k: int) -> None:
+            due = start + k / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            body, sig = requests[k]
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": sig,
+            }
+            async with session.post(url, data=body.encode(), headers=headers) as response:
+                await response.read()
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+            latencies.append(loop.time() - due)
+
+        await asyncio.gather(*(one(k) for k in range(total)))
+    latencies.sort()
+    print(
+        json.dumps(
+            {
+                "sent": total,
+                "statuses": statuses,
+                "p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
+                "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 2),
+            }
+        )
+    )
+
+
+# ------------------------------------------------------------------- the run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for(port: int, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+@dataclass
+class Target:
+    """One server under test, and the prepared requests it is sent."""
+
+    kind: str
+    share: float
+    wrk_script: Path
+    fixed_rate_files: list[Path]
+    port: int = 0
+    workdir: Path | None = None
+    server: subprocess.Popen[bytes] | None = None
+    loads: list[dict[str, Any]] = field(default_factory=list)
+    steadies: list[dict[str, Any]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.kind}-"))
+        server = "gateway" if self.kind.startswith("gateway") else self.kind
+        command = [sys.executable, __file__, "--serve", server, "--port", str(self.port)]
+        self.server = subprocess.Popen(
+            [*command, "--workdir", str(self.workdir)],
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        )
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(timeout=30)
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def summary(self, rate: float) -> dict[str, Any]:
+        rps = [load["requests"] / (load["duration_us"] / 1e6) for load in self.loads]
+        return {
+            "restricted_share": self.share if self.kind.startswith("gateway") else None,
+            "requests_per_s": round(statistics.median(rps)),
+            "requests_per_s_by_round": [round(r) for r in rps],
+            "p50_ms": _median_ms(self.loads, "p50_us", 1000),
+            "p99_ms": _median_ms(self.loads, "p99_us", 1000),
+            "errors": sum(x["errors"] + x["non_2xx"] for x in self.loads),
+            f"p50_ms_at_{rate:g}_per_s": _median_ms(self.steadies, "p50_ms", 1),
+            f"p99_ms_at_{rate:g}_per_s": _median_ms(self.steadies, "p99_ms", 1),
+            f"p99_ms_at_{rate:g}_per_s_by_round": [x["p99_ms"] for x in self.steadies],
+            "non_200_at_fixed_rate": sum(
+                n for x in self.steadies for code, n in x["statuses"].items() if code != "200"
+            ),
+        }
+
+
+def _median_ms(results: list[dict[str, Any]], key: str, scale: float) -> float:
+    return round(statistics.median(x[key] for x in results) / scale, 2)
+
+
+def prepare(kind: str, share: float, args: argparse.Namespace, folder: Path, seed: int) -> Target:
+    """Signed requests for every round, so no measured request repeats an earlier one."""
+    per_round = int(args.max_rps * args.seconds)
+    load = signed_requests(WARM_UP + per_round * args.rounds, share, seed=seed)
+    wrk_data(load, folder / f"{kind}.txt")
+    script = folder / f"{kind}.lua"
+    script.write_text(WRK_SCRIPT % {"data": folder / f"{kind}.txt", "path": PATH})
+    steady_files = []
+    per_steady = int(args.rate * args.seconds) + 10
+    steady = signed_requests(per_steady * args.rounds, share, seed=seed + 1000)
+    for r in range(args.rounds):
+        path = folder / f"{kind}-steady-{r}.json"
+        path.write_text(json.dumps(steady[r * per_steady : (r + 1) * per_steady]))
+        steady_files.append(path)
+    return Target(kind, share, script, steady_files)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    per_round = int(args.max_rps * args.seconds)
+    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
+        folder = Path(tmp)
+        main = prepare("gateway", args.restricted_share, args, folder, seed=1)
+        targets = [
+            Target("fixed_twiml", 0.0, main.wrk_script, main.fixed_rate_files),
+            Target("minimal_endpoint", 0.0, main.wrk_script, main.fixed_rate_files),
+            main,
+        ]
+        if args.heavy_share:
+            targets.append(prepare("gateway_heavy_mix", args.heavy_share, args, folder, seed=2))
+        try:
+            for target in targets:
+                target.start()
+            for target in targets:
+                wait_for(target.port)
+                run_wrk(target.port, target.wrk_script, 2, args.connections, offset=0)
+            # Short rounds, in alternating order, so a busy moment on the machine falls
+            # on neighbours alike (the gateway always runs next to the minimal endpoint);
+            # ratios are taken round by round, and medians are reported.
+            for r in range(args.rounds):
+                order = targets if r % 2 == 0 else targets[::-1]
+                offset = WARM_UP + r * per_round
+                for target in order:
+                    target.loads.append(
+                        run_wrk(
+                            target.port, target.wrk_script, args.seconds, args.connections, offset
+                        )
+                    )
+                for target in order:
+                    target.steadies.append(
+                        fixed_rate(target.port, target.fixed_rate_files[r], args.rate, args.seconds)
+                    )
+        finally:
+            for target in targets:
+                target.stop()
+    results = {t.kind: t.summary(args.rate) for t in targets}
+    by_kind = {t.kind: t for t in targets}
+    to_fixed = _ratios(by_kind["gateway"], by_kind["fixed_twiml"])
+    to_minimal = _ratios(by_kind["gateway"], by_kind["minimal_endpoint"])
+    out = {
+        "bench": "webhooks",
+        "load": f"signed POST {PATH}; wrk -t1 -c{args.connections}; "
+        f"{args.rounds} rounds of {args.seconds:g} s per server, medians",
+        **results,
+        "ratio_to_fixed_twiml": round(statistics.median(to_fixed), 3),
+        "ratio_to_minimal_endpoint": round(statistics.median(to_minimal), 3),
+        "ratio_to_minimal_endpoint_by_round": [round(r, 3) for r in to_minimal],
+    }
+    if "gateway_heavy_mix" in by_kind:
+        heavy = _ratios(by_kind["gateway_heavy_mix"], by_kind["minimal_endpoint"])
+        out["heavy_mix_ratio_to_minimal_endpoint"] = round(statistics.median(heavy), 3)
+    out["target_met"] = (
+        out["ratio_to_minimal_endpoint"] >= 0.7
+        and results["gateway"][f"p99_ms_at_{args.rate:g}_per_s"] < 10
+    )
+    return out
+
+
+def _ratios(target: Target, baseline: Target) -> list[float]:
+    """Throughput of ``target`` over ``baseline``, round by round (neighbours in time)."""
+    return [
+        (a["requests"] / a["duration_us"]) / (b["requests"] / b["duration_us"])
+        for a, b in zip(target.loads, baseline.loads, strict=True)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="per round and server")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=300.0)
+    parser.add_argument("--restricted-share", type=float, default=0.05)
+    parser.add_argument(
+        "--heavy-share", type=float, default=0.2, help="a second gateway with this mix (0: none)"
+    )
+    parser.add_argument(
+        "--max-rps", type=float, default=10_000, help="requests prepared per second of a round"
+    )
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--generate-load", help=argparse.SUPPRESS)
+    parser.add_argument("--requests-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.workdir)
+        return
+    if args.generate_load:
+        asyncio.run(generate_load(args.generate_load, args.requests_file, args.rate, args.seconds))
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    print(json.dumps(run(args)))
+
+
+WARM_UP = 30_000
+
+if __name__ == "__main__":
+    main()

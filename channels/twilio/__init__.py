@@ -1,0 +1,28 @@
+"""The Twilio channel: signed voice and SMS webhooks in, TwiML out.
+
+Mount ``build_twilio_app(deps)`` at /twilio/; fill in ``deps`` (the Protocols in
+``channels.twilio.ports``) when the gateway starts.
+"""
+
+from channels.twilio.app import build_twilio_app
+from channels.twilio.ports import (
+    CallEvidence,
+    ContactHandler,
+    HandledContact,
+    TextForwarder,
+    TwilioConfig,
+    TwilioDeps,
+)
+from channels.twilio.runtime import CHANNEL, TwilioChannel
+
+__all__ = [
+    "CHANNEL",
+    "CallEvidence",
+    "ContactHandler",
+    "HandledContact",
+    "TextForwarder",
+    "TwilioChannel",
+    "TwilioConfig",
+    "TwilioDeps",
+    "build_twilio_app",
+]

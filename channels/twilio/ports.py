@@ -1,0 +1,157 @@
+"""What the Twilio channel needs from the rest of the gateway, as narrow Protocols.
+
+The channel never imports ``gateway`` (STYLE: imports run gateway -> channels -> rules):
+it says here what it needs, and ``gateway/twilio_wiring.py`` provides it. Each Protocol
+is one job the webhooks cannot do from the request alone: decide and record a contact,
+remember a STOP, add a later fact about a call to the evidence, pass a text on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from rules.decision import Contact, Decision
+
+
+class HandledContact(Protocol):
+    """The outcome of one contact, as the channel renders it.
+
+    On a retry (``created`` False) ``decision`` is the decision first recorded, so the
+    answer Twilio gets the second time is the answer it got the first time.
+    """
+
+    @property
+    def decision(self) -> Decision: ...
+
+    @property
+    def created(self) -> bool: ...
+
+    @property
+    def notify(self) -> bool: ...
+
+    @property
+    def notice(self) -> str | None:
+        """What to tell the customer now: None unless ``notify`` (once a day, not after STOP)."""
+        ...
+
+    @property
+    def allowed_instead(self) -> str | None:
+        """What is allowed instead, whether or not the customer is to be told now.
+
+        A blocked caller is on the line and must hear something, so calls use this;
+        replies that we send (texts) use ``notice``.
+        """
+        ...
+
+
+class ContactHandler(Protocol):
+    """Decides, counts and records one contact; idempotent on ``contact_key``."""
+
+    async def handle(
+        self,
+        contact: Contact,
+        *,
+        contact_key: str,
+        content: bytes | None = None,
+        summary: str = "",
+        details: dict[str, Any] | None = None,
+        notify_allowed: bool = True,
+    ) -> HandledContact:
+        """``notify_allowed=False`` when the contact is answered in full anyway (a call):
+        the day's one notice is then left for a text or an email that needs it."""
+        ...
+
+    def untouched(self, contact: Contact) -> HandledContact | None:
+        """The outcome, without any I/O, when the sender is nobody in the policy (passed
+        on untouched, nothing recorded); None when ``handle`` must decide."""
+        ...
+
+    async def set_sms_opt_out(self, number: str, opted_out: bool) -> None: ...
+
+
+class CallEvidence(Protocol):
+    """Facts that arrive after a call was decided, appended as new evidence records.
+
+    Evidence is append-only, so a call's duration or its voicemail is a record that
+    refers to the call's first record. Each method is idempotent on ``key`` and returns
+    False when there is nothing to refer to (the caller had no restriction).
+    """
+
+    async def record_call_outcome(
+        self, *, refers_to: str, key: str, facts: Mapping[str, Any]
+    ) -> bool: ...
+
+    async def record_voicemail(
+        self, *, refers_to: str, key: str, recording: Mapping[str, Any]
+    ) -> bool: ...
+
+    async def record_incident(
+        self, contact: Contact, *, key: str, connected_to: str, error: str
+    ) -> None: ...
+
+
+class TextForwarder(Protocol):
+    """Passes a delivered text to the named officer (email, and SMS where set up)."""
+
+    async def forward_text(self, contact: Contact, decision: Decision, *, message_sid: str) -> None:
+        """Raise on failure; the channel logs it and still answers Twilio."""
+        ...
+
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioConfig:
+    """The channel's settings as plain values (the gateway reads them from Settings).
+
+    ``routes`` maps a Twilio number to the line its calls really ring, because dialling
+    the Twilio number itself would loop back into this gateway. ``auth_token`` empty
+    means the webhooks answer 503: an unsigned webhook is never accepted.
+    """
+
+    auth_token: str
+    public_url: str
+    region: str = "GB"
+    emergency_number: str | None = None
+    routes: Mapping[str, str] = field(default_factory=dict)
+    voice: str = "Polly.Amy"
+    language: str = "en-GB"
+    answer_timeout: float = 3.0
+    voicemail_max_seconds: int = 180
+
+    def route(self, number: str) -> str:
+        """Where a call for ``number`` really rings."""
+        return self.routes.get(number, number)
+
+    def url(self, path: str) -> str:
+        """An absolute callback URL, as Twilio will call it (and sign it)."""
+        return self.public_url + path
+
+    def refusal(self) -> str | None:
+        """Why the webhooks cannot be served, or None when they can."""
+        if not self.auth_token:
+            return (
+                "GATEWAY_TWILIO_AUTH_TOKEN is not set, so the gateway cannot check that "
+                "webhooks come from Twilio and refuses them"
+            )
+        if not self.public_url:
+            return (
+                "GATEWAY_PUBLIC_URL is not set, so the gateway cannot check Twilio's "
+                "signatures (they cover the URL Twilio called)"
+            )
+        return None
+
+
+@dataclass(slots=True)
+class TwilioDeps:
+    """Everything the webhook handlers use; filled in when the gateway starts."""
+
+    config: TwilioConfig
+    clock: Clock
+    contacts: ContactHandler | None = None
+    evidence: CallEvidence | None = None
+    forwarder: TextForwarder | None = None

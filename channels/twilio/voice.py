@@ -1,0 +1,230 @@
+"""The voice webhooks: an incoming call, the keypad menu, the end of a dial, voicemail,
+and the call's status callback.
+
+Every call is answered, whatever happens inside: the decision is bounded in time, and
+if the store, the counters or anything else fails the caller is connected to the number
+they dialled (the emergency line, if they had pressed 1) and the incident is logged and,
+best effort, recorded. Twilio never gets a ``5xx`` from /twilio/voice, because a ``5xx``
+there is a caller hearing "an application error has occurred".
+
+Idempotency comes from the keys: the CallSid for the call, ``CallSid:emergency`` for the
+emergency option, and ``...:dial``, ``...:status``, ``...:voicemail`` for the facts that
+arrive later, so a retried webhook finds its record and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from channels.twilio import speech
+from channels.twilio.params import call_contact, call_details, is_number, seconds
+from channels.twilio.ports import HandledContact
+from channels.twilio.runtime import CHANNEL, TwilioChannel
+from channels.twilio.signature import PARAMS
+from rules.decision import Action, Contact
+
+log = logging.getLogger("channels.twilio")
+
+EMERGENCY_EXEMPTION = "emergency_option"
+ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+CONNECTED = frozenset({"completed", "answered"})
+
+
+def twiml(document: str) -> web.Response:
+    return web.Response(text=document, content_type="text/xml")
+
+
+async def incoming_call(request: web.Request) -> web.Response:
+    """A call comes in: connect it, explain and hang up, or take a voicemail."""
+    channel = request.app[CHANNEL]
+    params = request[PARAMS]
+    sid = params.get("CallSid", "")
+    if not sid:
+        return _no_call_sid()
+    contact = call_contact(params, channel.numbers, channel.deps.clock())
+    try:
+        handled = await channel.handle(
+            contact, key=sid, summary=_summary(contact), details={"twilio": call_details(params)}
+        )
+    except Exception as exc:
+        return _connect_anyway(channel, contact, sid, _dialled(channel, contact, params), exc)
+    return twiml(render_call(channel, handled, contact))
+
+
+async def keypad(request: web.Request) -> web.Response:
+    """A key pressed at the menu: 1 is the emergency option, anything else is offered again."""
+    channel = request.app[CHANNEL]
+    params = request[PARAMS]
+    sid = params.get("CallSid", "")
+    if not sid:
+        return _no_call_sid()
+    after_voicemail = request.query.get("after") == "voicemail"
+    if params.get("Digits", "").strip() != "1":
+        return twiml(channel.answers.menu_again(after_voicemail))
+    contact = call_contact(params, channel.numbers, channel.deps.clock(), emergency=True)
+    try:
+        handled = await channel.handle(
+            contact,
+            key=f"{sid}:emergency",
+            summary="The caller chose the emergency option",
+            details={"twilio": call_details(params)},
+        )
+    except Exception as exc:
+        target = channel.config.emergency_number or _dialled(channel, contact, params)
+        return _connect_anyway(channel, contact, f"{sid}:emergency", target, exc)
+    return twiml(render_call(channel, handled, contact))
+
+
+def render_call(channel: TwilioChannel, handled: HandledContact, contact: Contact) -> str:
+    """The TwiML for a decided call (cached per shape by ``Answers``)."""
+    decision = handled.decision
+    answers = channel.answers
+    if decision.action is Action.CONNECT:
+        number = channel.config.route(decision.deliver_to or contact.recipient)
+        if not decision.restricted:
+            return answers.connect(number, None, False, None)
+        emergency = decision.exemption == EMERGENCY_EXEMPTION
+        action = answers.emergency_dialled_url if emergency else answers.dialled_url
+        return answers.connect(number, decision.call_time_limit, decision.record_call, action)
+    press_one = channel.config.emergency_number is not None
+    if decision.action is Action.VOICEMAIL:
+        return answers.voicemail(speech.voicemail(press_one=press_one), press_one)
+    press_one = press_one and decision.offer_emergency
+    words = speech.blocked(handled.allowed_instead, press_one=press_one)
+    return answers.blocked(words, press_one)
+
+
+async def dialled(request: web.Request) -> web.Response:
+    """The ``<Dial>`` ended: keep how it went and for how long, then end the call."""
+    channel = request.app[CHANNEL]
+    params = request[PARAMS]
+    emergency = request.query.get("leg") == "emergency"
+    sid = params.get("CallSid", "")
+    if not sid:
+        return _no_call_sid()
+    refers_to = f"{sid}:emergency" if emergency else sid
+    status = params.get("DialCallStatus", "")
+    facts = {
+        "outcome": "dial",
+        "call_sid": sid,
+        "dial_call_status": status,
+        "dial_call_duration": seconds(params.get("DialCallDuration")),
+        "dial_call_sid": params.get("DialCallSid"),
+        **_recording(params),
+    }
+    await _add_outcome(channel, refers_to, f"{refers_to}:dial", facts)
+    if status in CONNECTED:
+        return twiml(channel.answers.say_goodbye(None))
+    sorry = speech.EMERGENCY_NOT_CONNECTED if emergency else speech.NOT_CONNECTED
+    return twiml(channel.answers.say_goodbye(sorry))
+
+
+async def voicemail(request: web.Request) -> web.Response:
+    """The ``<Record>`` action: keep the recording's reference with the held call."""
+    channel = request.app[CHANNEL]
+    params = request[PARAMS]
+    sid = params.get("CallSid", "")
+    if not sid:
+        return _no_call_sid()
+    recording = _recording(params)
+    if not recording.get("recording_url"):
+        return twiml(channel.answers.say_goodbye(speech.NO_VOICEMAIL))
+    try:
+        async with channel.bounded():
+            await channel.evidence.record_voicemail(
+                refers_to=sid, key=f"{sid}:voicemail", recording={"call_sid": sid, **recording}
+            )
+    except Exception:
+        # The reference is in the log line, so an administrator can still find the audio.
+        log.exception("could not store voicemail %s for call %s", recording, sid)
+    return twiml(channel.answers.say_goodbye(speech.VOICEMAIL_THANKS))
+
+
+async def call_status(request: web.Request) -> web.Response:
+    """The call's status callback: its outcome and duration join the evidence (204)."""
+    channel = request.app[CHANNEL]
+    params = request[PARAMS]
+    sid = params.get("CallSid", "")
+    if not sid:
+        return _no_call_sid()
+    status = params.get("CallStatus", "")
+    if status not in ENDED:
+        return web.Response(status=204)
+    facts = {
+        "outcome": "call",
+        "call_sid": sid,
+        "call_status": status,
+        "call_duration": seconds(params.get("CallDuration")),
+        **_recording(params),
+    }
+    if not await _add_outcome(channel, sid, f"{sid}:status", facts):
+        return web.Response(status=503, text="the call's outcome could not be recorded\n")
+    return web.Response(status=204)
+
+
+async def _add_outcome(
+    channel: TwilioChannel, refers_to: str, key: str, facts: dict[str, object]
+) -> bool:
+    """Append the outcome record; False (logged) when the store failed."""
+    try:
+        async with channel.bounded():
+            await channel.evidence.record_call_outcome(refers_to=refers_to, key=key, facts=facts)
+    except Exception:
+        log.exception("could not record the outcome %s of %s", facts, refers_to)
+        return False
+    return True
+
+
+def _connect_anyway(
+    channel: TwilioChannel, contact: Contact, key: str, target: str, exc: Exception
+) -> web.Response:
+    """The fault boundary: no decision could be made, so put the call through."""
+    log.error(
+        "incident: call %s from %s to %s could not be decided (%s: %s); connected to %s",
+        key,
+        contact.sender,
+        contact.recipient,
+        type(exc).__name__,
+        exc,
+        target,
+    )
+    evidence = channel.deps.evidence
+    if evidence is not None:
+        channel.spawn(
+            evidence.record_incident(
+                contact,
+                key=f"{key}:incident",
+                connected_to=target,
+                error=f"{type(exc).__name__}: {exc}",
+            ),
+            f"record the incident for call {key}",
+        )
+    return twiml(channel.answers.connect(target, None, False, None))
+
+
+def _dialled(channel: TwilioChannel, contact: Contact, params: dict[str, str]) -> str:
+    """The line the caller meant to reach (the raw To when it is not a phone number)."""
+    if is_number(contact.recipient):
+        return channel.config.route(contact.recipient)
+    return params.get("To", "")
+
+
+def _recording(params: dict[str, str]) -> dict[str, object]:
+    if not params.get("RecordingUrl"):
+        return {}
+    return {
+        "recording_sid": params.get("RecordingSid"),
+        "recording_url": params.get("RecordingUrl"),
+        "recording_duration": seconds(params.get("RecordingDuration")),
+    }
+
+
+def _no_call_sid() -> web.Response:
+    # Signed, so from Twilio, but not a call: nothing to decide or to key a record on.
+    return web.Response(status=400, text="CallSid is missing\n")
+
+
+def _summary(contact: Contact) -> str:
+    return f"Call from {contact.sender}"

@@ -1,0 +1,309 @@
+"""The Twilio channel wired into the gateway: adapters for its Protocols, and its lifecycle.
+
+``setup_twilio`` is the one call ``create_app`` makes. It mounts the channel's routes at
+/twilio/ and adds a clean-up context that, once the store and the contact service are
+open, gives the channel what it needs (the contact service, the call evidence, the text
+forwarder and its Twilio REST client) and takes it all away again on shutdown.
+
+Evidence is append-only: what Twilio tells us after a call was decided (its duration,
+how the dial went, a voicemail) is a new record pointing at the call's first record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from aiohttp import web
+from twilio.rest import Client
+
+from channels.twilio import (
+    CHANNEL,
+    TwilioChannel,
+    TwilioConfig,
+    TwilioDeps,
+    build_twilio_app,
+)
+from gateway.clock import Clock
+from gateway.mail.lifecycle import MAIL
+from gateway.service import ContactService
+from gateway.settings import Settings
+from gateway.store import EvidenceEntry, EvidenceRecord, NewMail, Store
+from gateway.twilio_forward import (
+    EmailSender,
+    NoEmailUpstream,
+    OfficerForwarder,
+    TwilioHttpClient,
+)
+from rules.decision import Action, Contact, Decision, HoldReason, LimitCount, Reason
+
+log = logging.getLogger("gateway.twilio")
+
+
+class HttpClientFactory(Protocol):
+    """Makes the REST client's HTTP client (tests give one that talks to loopback)."""
+
+    def __call__(self) -> TwilioHttpClient: ...
+
+
+TWILIO_HTTP_CLIENT = web.AppKey("twilio_http_client", HttpClientFactory)
+TWILIO = web.AppKey("twilio", TwilioChannel)
+
+
+def twilio_config(settings: Settings) -> TwilioConfig:
+    twilio = settings.twilio
+    return TwilioConfig(
+        auth_token=twilio.auth_token.get_secret_value(),
+        public_url=settings.public_url,
+        region=settings.default_region,
+        emergency_number=settings.emergency_number or None,
+        routes=twilio.route_map,
+        voice=twilio.voice,
+        answer_timeout=twilio.answer_timeout,
+    )
+
+
+def setup_twilio(
+    app: web.Application,
+    settings: Settings,
+    clock: Clock,
+    *,
+    service_key: web.AppKey[ContactService],
+    store_key: web.AppKey[Store],
+) -> None:
+    """Mount /twilio/ on ``app``; call after the store's clean-up context is added."""
+    config = twilio_config(settings)
+    deps = TwilioDeps(config=config, clock=clock)
+    sub = build_twilio_app(deps)
+    app.add_subapp("/twilio/", sub)
+    channel = app[TWILIO] = sub[CHANNEL]
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        refusal = config.refusal()
+        if refusal:
+            log.warning("the /twilio/ webhooks answer 503: %s", refusal)
+        elif config.emergency_number is None:
+            log.warning(
+                "GATEWAY_EMERGENCY_NUMBER is not set: blocked callers cannot be offered "
+                "the emergency option, and are told to call 999 in danger"
+            )
+        service, store = app[service_key], app[store_key]
+        http = rest = None
+        if settings.twilio.forward_sms:
+            # The REST client's HTTP session must be made inside the running loop.
+            http = app.get(TWILIO_HTTP_CLIENT, TwilioHttpClient)()
+            rest = Client(
+                settings.twilio.account_sid,
+                settings.twilio.auth_token.get_secret_value(),
+                http_client=http,
+            )
+        deps.contacts = ServiceContacts(service)
+        deps.evidence = StoreCallEvidence(store, clock)
+        deps.forwarder = OfficerForwarder(
+            service,
+            rest=rest,
+            from_number=settings.twilio.from_number or None,
+            send_email=_mail_queue(app),
+            mail_from=f"Text messages via contact-gateway <no-reply@{settings.org_domains[0]}>",
+        )
+        try:
+            yield
+        finally:
+            deps.contacts = deps.evidence = deps.forwarder = None
+            await channel.drain()
+            if http is not None:
+                await http.close()
+
+    app.cleanup_ctx.append(lifecycle)
+
+
+def _mail_queue(app: web.Application) -> EmailSender:
+    """Queue an email on the email channel's durable queue (looked up when used: the
+    email channel starts after this one)."""
+
+    async def send(message: EmailMessage, *, key: str) -> None:
+        mail = app.get(MAIL)
+        if mail is None:
+            raise NoEmailUpstream("the email channel is not running")
+        await mail.worker.enqueue(
+            NewMail(
+                queue_key=key,
+                kind="forward",
+                mail_from="",  # null sender: nothing answers it, nothing bounces to it
+                recipients=(str(message["To"]),),
+                content=message.as_bytes(),
+            )
+        )
+
+    return send
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioHandled:
+    """A handled contact as the channel renders it (see ``channels.twilio.HandledContact``)."""
+
+    decision: Decision
+    created: bool
+    notify: bool
+    allowed_instead: str | None
+
+    @property
+    def notice(self) -> str | None:
+        return self.allowed_instead if self.notify else None
+
+
+class ServiceContacts:
+    """The contact service, answering a retry with the decision first recorded.
+
+    ``ContactService.handle`` decides afresh every time, and a retry can decide
+    differently (the first attempt used the last place under a cap), so a retry is
+    rendered from its evidence record: Twilio gets the same answer twice.
+    """
+
+    def __init__(self, service: ContactService) -> None:
+        self._service = service
+
+    async def handle(
+        self,
+        contact: Contact,
+        *,
+        contact_key: str,
+        content: bytes | None = None,
+        summary: str = "",
+        details: dict[str, Any] | None = None,
+        notify_allowed: bool = True,
+    ) -> TwilioHandled:
+        handled = await self._service.handle(
+            contact,
+            contact_key=contact_key,
+            content=content,
+            summary=summary,
+            details=details,
+            notify_allowed=notify_allowed,
+        )
+        record = handled.record
+        if record is None:
+            return TwilioHandled(handled.decision, handled.created, handled.notify, None)
+        notice = record.details.get("notice")
+        decision = handled.decision if handled.created else decision_from_record(record)
+        return TwilioHandled(decision, handled.created, handled.notify, notice)
+
+    def untouched(self, contact: Contact) -> TwilioHandled | None:
+        decision = self._service.decide_unknown(contact)
+        return None if decision is None else TwilioHandled(decision, False, False, None)
+
+    async def set_sms_opt_out(self, number: str, opted_out: bool) -> None:
+        await self._service.set_sms_opt_out(number, opted_out)
+
+
+def decision_from_record(record: EvidenceRecord) -> Decision:
+    """The decision an evidence record keeps, enough to give the same answer again."""
+    details = record.details
+    return Decision(
+        action=Action(record.action),
+        reasons=tuple(Reason(**reason) for reason in record.reasons),
+        deliver_to=record.deliver_to,
+        customer_id=record.customer_id,
+        restriction_id=record.restriction_id,
+        officer_id=details.get("officer_id"),
+        via_representative=details.get("via_representative"),
+        exemption=record.exemption,
+        hold_reason=HoldReason(record.hold_reason) if record.hold_reason else None,
+        counts=tuple(LimitCount(**count) for count in record.counts),
+        counted=record.counted,
+        call_time_limit=details.get("call_time_limit"),
+        record_call=bool(details.get("record_call")),
+        offer_emergency=bool(details.get("offer_emergency")),
+    )
+
+
+class StoreCallEvidence:
+    """Later facts about a call, as records that refer to the call's first record."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def record_call_outcome(
+        self, *, refers_to: str, key: str, facts: Mapping[str, Any]
+    ) -> bool:
+        original = await self._store.find_evidence(refers_to)
+        if original is None:
+            return False
+        await self._store.append_evidence(self._follow_up(original, "call_outcome", key, facts))
+        return True
+
+    async def record_voicemail(
+        self, *, refers_to: str, key: str, recording: Mapping[str, Any]
+    ) -> bool:
+        """The recording's reference is stored as content, and attached to the held call."""
+        original = await self._store.find_evidence(refers_to)
+        if original is None:
+            return False
+        content = json.dumps(dict(recording), sort_keys=True).encode("utf-8")
+        entry = self._follow_up(original, "voicemail", key, recording)
+        result = await self._store.record_contact(entry, content=content)
+        sha = result.record.content_sha256
+        assert sha is not None
+        seconds = recording.get("recording_duration")
+        length = f", {seconds} s" if seconds is not None else ""
+        await self._store.attach_held_content(
+            original.seq,
+            content_sha256=sha,
+            summary=f"Voicemail from {original.sender}{length}: {recording.get('recording_url')}",
+        )
+        return True
+
+    async def record_incident(
+        self, contact: Contact, *, key: str, connected_to: str, error: str
+    ) -> None:
+        """A call put through without a decision, marked degraded, for the record."""
+        entry = EvidenceEntry(
+            kind="incident",
+            contact_key=key,
+            occurred_at=contact.at,
+            channel=contact.channel.value,
+            sender=contact.sender,
+            recipient=contact.recipient,
+            action=Action.CONNECT.value,
+            deliver_to=connected_to,
+            degraded=True,
+            reasons=[
+                {
+                    "code": "degraded.no_decision",
+                    "text": "No decision could be made, so the call was put through to "
+                    "the number dialled rather than leave the caller stranded.",
+                    "restriction_id": None,
+                    "clause": None,
+                }
+            ],
+            details={"error": error, "emergency_requested": contact.emergency_requested},
+        )
+        await self._store.append_evidence(entry)
+
+    def _follow_up(
+        self, original: EvidenceRecord, kind: str, key: str, facts: Mapping[str, Any]
+    ) -> EvidenceEntry:
+        return EvidenceEntry(
+            kind=kind,
+            contact_key=key,
+            occurred_at=self._clock(),
+            channel=original.channel,
+            sender=original.sender,
+            recipient=original.recipient,
+            customer_id=original.customer_id,
+            restriction_id=original.restriction_id,
+            action=original.action,
+            deliver_to=original.deliver_to,
+            exemption=original.exemption,
+            policy_version=original.policy_version,
+            details={
+                "refers_to_seq": original.seq,
+                "refers_to_key": original.contact_key,
+                **facts,
+            },
+        )
