@@ -1,0 +1,109 @@
+"""The administration API under ``/api/v1`` (SPEC §6): one setup call for ``create_app``.
+
+Resources live in small modules, each with its route table; the tables together are
+registered here, guarded by the bearer-token middleware, and described by
+``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api import (
+    appeals_api,
+    casework_api,
+    evidence_api,
+    held_api,
+    records_api,
+    restrictions_api,
+    users_api,
+)
+from gateway.api.auth import auth_middleware
+from gateway.api.deps import API, Api
+from gateway.api.framework import Ctx, Reply, Route, wrap
+from gateway.api.openapi import build_openapi
+from gateway.api.restriction_views import sweep_lapsed
+from gateway.clock import Clock
+from gateway.service import ContactService
+from gateway.settings import Settings
+from gateway.store import Store, StoreError
+from gateway.store.admin import AdminStore
+from rules.roles import Permission
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 60.0
+
+
+async def openapi_json(ctx: Ctx) -> Reply:
+    return Reply(ctx.request.app[OPENAPI])
+
+
+OPENAPI = web.AppKey("openapi", dict[str, Any])
+
+ROUTES: list[Route] = [
+    Route(
+        "GET",
+        "/openapi.json",
+        openapi_json,
+        Permission.READ,
+        "This document",
+        "meta",
+        response=dict[str, Any],
+    ),
+    *users_api.ROUTES,
+    *records_api.ROUTES,
+    *casework_api.ROUTES,
+    *restrictions_api.ROUTES,
+    *appeals_api.ROUTES,
+    *held_api.ROUTES,
+    *evidence_api.ROUTES,
+]
+
+
+def setup_api(
+    app: web.Application,
+    settings: Settings,
+    clock: Clock,
+    *,
+    store_key: web.AppKey[Store],
+    service_key: web.AppKey[ContactService],
+) -> None:
+    """Register the API's routes and middleware, and build its dependencies at start-up."""
+
+    async def api_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        api = Api(
+            admin=AdminStore(app[store_key], clock),
+            service=app[service_key],
+            settings=settings,
+            clock=clock,
+        )
+        app[API] = api
+        sweeper = asyncio.create_task(_sweep_forever(api), name="lapse-sweep")
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+    app.cleanup_ctx.append(api_lifecycle)
+    app.middlewares.append(auth_middleware(lambda a: a[API].admin))
+    app[OPENAPI] = build_openapi(ROUTES)
+    for route in ROUTES:
+        app.router.add_route(route.method, route.full_path, wrap(route))
+
+
+async def _sweep_forever(api: Api) -> None:
+    """Record lapses at review even when nobody looks at the restrictions."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            await sweep_lapsed(api)
+        except StoreError as exc:  # the database is away; the next sweep will do it
+            log.warning("could not record lapsed restrictions: %s", exc)

@@ -1,0 +1,141 @@
+"""Releasing held contact to the named officer, through the mail queue.
+
+An officer decides a held contact must go on after all. It goes where a delivered
+contact under the restriction would have gone: to the named officer (or the deputy
+covering an absence). An email keeps its content byte for byte and gains header fields
+saying where it was addressed, why it was held and who released it; an SMS, voicemail
+or recorded contact (letter, visit...) becomes an email to the officer carrying the text
+or the reference. Queueing comes first, keyed by the held contact, so a release retried
+after a failure never delivers twice; then the held contact is marked released, audited.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from aiohttp import web
+
+from channels.smtp.headers import assemble, fold, split_header
+from gateway.api.deps import Api
+from gateway.api.errors import ApiError, FieldProblem
+from gateway.mail.lifecycle import MAIL
+from gateway.store import HeldContact, HeldStateError, HeldStatus, NewMail, NotFound
+from gateway.store.evidence import EvidenceRecord
+from rules.engine import covering_officer
+
+_RELEASABLE = (HeldStatus.HELD.value, HeldStatus.REVIEWED.value)
+
+
+async def release(
+    app: web.Application, api: Api, held_id: int, *, actor: str, note: str | None, to: str | None
+) -> tuple[HeldContact, list[str]]:
+    store = api.admin.store
+    held = await store.get_held(held_id)
+    if held is None:
+        raise NotFound(f"there is no held contact {held_id}")
+    if held.status not in _RELEASABLE:
+        raise HeldStateError(f"held contact {held_id} is already {held.status}")
+    record = await store.get_evidence(held.evidence_seq)
+    content = await store.get_content(held.content_sha256) if held.content_sha256 else None
+    if record is None:
+        raise NotFound(f"the evidence record for held contact {held_id} is missing")
+    recipients = await _recipients(api, held, record, to)
+    runtime = app.get(MAIL)
+    if runtime is None:
+        raise ApiError(503, "email delivery is not running, so nothing can be released now")
+    now = api.clock()
+    stamp = f"by {actor}; {format_datetime(now)}"
+    if held.channel == "email" and content is not None:
+        fields, body = split_header(content)
+        new = [
+            fold("X-Contact-Gateway-Released", stamp),
+            fold("X-Contact-Gateway-Original-To", held.recipient),
+            fold(
+                "X-Contact-Gateway-Redirected",
+                f"held ({held.hold_reason}) under restriction {held.restriction_id}; released "
+                f"to {', '.join(recipients)}",
+            ),
+        ]
+        mail = assemble(new, fields, body)
+        mail_from = str(record.details.get("envelope_sender") or "")
+    else:
+        mail = _summary_mail(api, held, record, content, recipients, stamp)
+        mail_from = ""
+    await runtime.worker.enqueue(
+        NewMail(
+            queue_key=f"release:{held_id}",
+            kind="release",
+            mail_from=mail_from,
+            recipients=tuple(recipients),
+            content=mail,
+        )
+    )
+    released = await store.release_held(held_id, actor=actor, note=note)
+    await store.append_audit(
+        actor, "release_delivered", "held_contact", str(held_id), None, {"to": recipients}
+    )
+    return released, recipients
+
+
+async def _recipients(
+    api: Api, held: HeldContact, record: EvidenceRecord, to: str | None
+) -> list[str]:
+    if to is not None:
+        domain = to.rpartition("@")[2].lower()
+        if domain not in api.settings.org_domains:
+            raise ApiError(
+                422,
+                f"'{to}' is not a staff address: released contact goes to "
+                f"{', '.join(api.settings.org_domains)} only",
+                [FieldProblem("body.to", "not a staff address")],
+            )
+        return [to]
+    index = await api.service.policy()
+    restriction = next((r for r in index.policy.restrictions if r.id == held.restriction_id), None)
+    officer = covering_officer(index, restriction.named_officer if restriction else None)
+    if officer is not None:
+        return [officer.email]
+    if held.channel == "email":
+        original = record.details.get("original_recipients") or [held.recipient]
+        return [str(r) for r in original]
+    raise ApiError(
+        422,
+        "the restriction names no officer, so say who receives it: give 'to', a staff address",
+        [FieldProblem("body.to", "required when the restriction names no officer")],
+    )
+
+
+def _summary_mail(
+    api: Api,
+    held: HeldContact,
+    record: EvidenceRecord,
+    content: bytes | None,
+    recipients: list[str],
+    stamp: str,
+) -> bytes:
+    """An email to the officer carrying a held text, voicemail reference or record."""
+    message = EmailMessage()
+    domain = api.settings.org_domains[0]
+    message["From"] = f"contact-gateway <contact-gateway@{domain}>"
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = f"Released {held.channel} from {held.sender} (held contact {held.id})"
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Contact-Gateway-Released"] = stamp
+    text = "" if content is None else content.decode("utf-8", errors="replace")
+    lines = [
+        f"This {held.channel.replace('_', ' ')} was held under restriction "
+        f"{held.restriction_id} ({held.hold_reason}) and has now been released {stamp}.",
+        "",
+        f"From: {held.sender}",
+        f"To: {held.recipient}",
+        f"Received: {record.occurred_at.isoformat()}",
+        f"Evidence record: {record.seq} (content SHA-256 {held.content_sha256 or 'none'})",
+    ]
+    reference = record.details.get("recording_url") or record.details.get("recording_sid")
+    if reference:
+        lines.append(f"Recording: {reference}")
+    lines += ["", text or held.summary]
+    message.set_content("\n".join(lines))
+    return message.as_bytes()

@@ -1,0 +1,148 @@
+"""Tables of the administration API: users, the restriction lifecycle, casework, settings.
+
+Kept beside ``schema.py`` on the same ``metadata`` (migration ``0004``). The lifecycle
+tables record facts the restriction itself does not carry: the proposal's grounds, each
+transition with who, when and why, appeals and reviews. The restriction row stays the
+one source of what is enforced; these say how it came to be so.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+from gateway.store.schema import HASH, ID, metadata
+from gateway.store.types import UtcDateTime
+
+# API users. The token is shown once; only its SHA-256 is kept. ``password_hash`` is
+# for the web UI's logins (argon2), added by that work.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", HASH, unique=True),
+    Column("password_hash", Text),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("token_rotated_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+restriction_proposals = Table(
+    "restriction_proposals",
+    metadata,
+    Column("restriction_id", ID, ForeignKey("restrictions.id"), primary_key=True),
+    Column("evidence_seqs", JSON, nullable=False),
+    Column("evidence_summary", Text, nullable=False),
+    Column("adjustments_considered", Text, nullable=False),
+    Column("proposed_review_on", Date),
+    Column("proposed_by", Text, nullable=False),
+    Column("proposed_at", UtcDateTime, nullable=False),
+)
+
+restriction_transitions = Table(
+    "restriction_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("restriction_id", ID, ForeignKey("restrictions.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+)
+
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("restriction_id", ID, ForeignKey("restrictions.id"), nullable=False, index=True),
+    Column("lodged_on", Date, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("grounds", Text, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("in_time", Boolean, nullable=False),
+    Column("late_reason", Text),
+    Column("status", String(16), nullable=False),
+    Column("outcome", String(16)),
+    Column("decided_by", Text),
+    Column("decided_at", UtcDateTime),
+    Column("decision_reason", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("restriction_id", ID, ForeignKey("restrictions.id"), nullable=False, index=True),
+    Column("due_on", Date),
+    Column("outcome", String(16), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("next_review_on", Date),
+    Column("reviewer", Text, nullable=False),
+    Column("reviewed_at", UtcDateTime, nullable=False),
+)
+
+customer_flags = Table(
+    "customer_flags",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("level", String(8), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("removed_by", Text),
+    Column("removed_at", UtcDateTime),
+    Column("removal_reason", Text),
+)
+
+customer_adjustments = Table(
+    "customer_adjustments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("need", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("removed_by", Text),
+    Column("removed_at", UtcDateTime),
+)
+
+# Need-to-know: users assigned to a customer may read the reasons of its flags.
+customer_assignments = Table(
+    "customer_assignments",
+    metadata,
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("assigned_by", Text, nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("customer_id", "user_name"),
+)
+
+org_settings = Table(
+    "org_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Text, nullable=False),
+)

@@ -1,0 +1,151 @@
+"""Officers and customers one at a time, for the API: read, create, change.
+
+Writes go through the import's own upsert (``policy.upsert_policy``) with a one-item
+policy, so an edit through the API and an edit by file produce the same history, audit
+entries and policy version; only the cross-references a one-item policy cannot check
+(the deputy, another customer's address) are checked here, inside the transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.store.admin import Conflict, Invalid, Tx, check_version
+from gateway.store.errors import NotFound, PolicyConflict
+from gateway.store.held import HeldContact
+from gateway.store.policy import upsert_policy
+from gateway.store.policy_read import customer_dumps, officer_dump, rows_by_id
+from gateway.store.schema import customers, held_contact, identities, officers, representatives
+from rules.models import Customer, Officer, Policy
+
+
+async def list_officers(conn: AsyncConnection, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    query = select(officers).order_by(officers.c.id).limit(limit).offset(offset)
+    return [officer_dump(dict(row)) for row in (await conn.execute(query)).mappings()]
+
+
+async def get_officer(conn: AsyncConnection, officer_id: str) -> dict[str, Any]:
+    row = (
+        (await conn.execute(select(officers).where(officers.c.id == officer_id))).mappings().first()
+    )
+    if row is None:
+        raise NotFound(f"there is no officer '{officer_id}'")
+    return officer_dump(dict(row))
+
+
+async def officer_exists(conn: AsyncConnection, officer_id: str) -> bool:
+    query = select(officers.c.id).where(officers.c.id == officer_id)
+    return (await conn.execute(query)).first() is not None
+
+
+async def save_officer(
+    tx: Tx, officer: Officer, *, create: bool, if_match: str | None = None
+) -> dict[str, Any]:
+    """Create (``create``) or replace an officer; the deputy must be a known officer."""
+    exists = await officer_exists(tx.conn, officer.id)
+    if create and exists:
+        raise Conflict(f"there is already an officer '{officer.id}'")
+    if not create:
+        check_version(if_match, await get_officer(tx.conn, officer.id), f"officer {officer.id}")
+    if officer.deputy is not None and not await officer_exists(tx.conn, officer.deputy):
+        raise Invalid(f"'{officer.deputy}' is not a known officer id", "deputy")
+    await _upsert(tx, Policy.model_construct(officers=[officer], customers=[], restrictions=[]))
+    return await get_officer(tx.conn, officer.id)
+
+
+async def _upsert(tx: Tx, policy: Policy) -> None:
+    try:
+        _, items = await upsert_policy(tx.conn, policy, actor=tx.actor, now=tx.now)
+    except PolicyConflict as exc:
+        raise Conflict(str(exc)) from exc
+    tx.audit.extend(items)
+
+
+async def list_customers(
+    conn: AsyncConnection, *, limit: int, offset: int, search: str | None = None
+) -> list[dict[str, Any]]:
+    query = select(customers).order_by(customers.c.id).limit(limit).offset(offset)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(customers.c.name).like(pattern), func.lower(customers.c.id).like(pattern)
+            )
+        )
+    rows = [dict(row) for row in (await conn.execute(query)).mappings()]
+    return await _dumps(conn, rows)
+
+
+async def _dumps(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = [row["id"] for row in rows]
+    dumps = customer_dumps(
+        rows,
+        await rows_by_id(conn, representatives, "customer_id", ids),
+        await rows_by_id(conn, identities, "customer_id", ids),
+    )
+    return [dumps[i] for i in ids]
+
+
+async def get_customer(conn: AsyncConnection, customer_id: str) -> dict[str, Any]:
+    query = select(customers).where(customers.c.id == customer_id)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise NotFound(f"there is no customer '{customer_id}'")
+    return (await _dumps(conn, [dict(row)]))[0]
+
+
+async def customer_exists(conn: AsyncConnection, customer_id: str) -> bool:
+    query = select(customers.c.id).where(customers.c.id == customer_id)
+    return (await conn.execute(query)).first() is not None
+
+
+async def save_customer(
+    tx: Tx, customer: Customer, *, create: bool, if_match: str | None = None
+) -> dict[str, Any]:
+    """Create or replace a customer with their identities and representatives."""
+    exists = await customer_exists(tx.conn, customer.id)
+    if create and exists:
+        raise Conflict(f"there is already a customer '{customer.id}'")
+    if not create:
+        check_version(if_match, await get_customer(tx.conn, customer.id), f"customer {customer.id}")
+    await _upsert(tx, Policy.model_construct(officers=[], customers=[customer], restrictions=[]))
+    return await get_customer(tx.conn, customer.id)
+
+
+async def find_identity(conn: AsyncConnection, value: str) -> list[dict[str, Any]]:
+    """Who an address or number belongs to: a customer, or a customer's representative."""
+    query = (
+        select(identities.c.customer_id, identities.c.kind, representatives.c.name)
+        .select_from(
+            identities.outerjoin(
+                representatives,
+                (representatives.c.customer_id == identities.c.customer_id)
+                & (representatives.c.position == identities.c.representative),
+            )
+        )
+        .where(identities.c.value == value)
+        .order_by(identities.c.customer_id)
+    )
+    return [
+        {"customer": row[0], "kind": row[1], "representative": row[2]}
+        for row in (await conn.execute(query)).all()
+    ]
+
+
+async def list_held(
+    conn: AsyncConnection,
+    *,
+    filters: dict[str, str | None],
+    limit: int,
+    offset: int,
+) -> list[HeldContact]:
+    """Held contact, oldest first, filtered by any of its columns' values."""
+    query = select(held_contact).order_by(held_contact.c.id).limit(limit).offset(offset)
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(held_contact.c[name] == value)
+    rows = (await conn.execute(query)).mappings()
+    return [HeldContact(**{name: row[name] for name in HeldContact.__slots__}) for row in rows]

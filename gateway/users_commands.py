@@ -1,0 +1,87 @@
+"""``contact-gateway users ...``: create API users, list them, disable them, rotate tokens.
+
+There is no default account: the first admin is made here, on the server, by someone
+who can already run the gateway's command. A token is printed once and never again
+(only its hash is kept), so it goes straight into the integration's secret store.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from gateway.clock import system_clock
+from gateway.commands import CommandFailed, opened_store
+from gateway.settings import Settings
+from gateway.store import NotFound
+from gateway.store.admin import AdminStore, Conflict
+from gateway.store.users import change_user, create_user, list_users, rotate_token
+from rules.roles import Role
+
+CLI_ACTOR = "cli"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``users`` command and its subcommands."""
+    users = sub.add_parser("users", help="API users and their tokens")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="create a user and print their API token once")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    users_sub.add_parser("list", help="list users and roles")
+    for name, text in (
+        ("disable", "disable a user (their token stops working)"),
+        ("enable", "enable a disabled user"),
+        ("rotate", "replace a user's token and print the new one once"),
+    ):
+        users_sub.add_parser(name, help=text).add_argument("name")
+    users_sub.add_parser("password", help="set a web UI password (asked for, twice)").add_argument(
+        "name"
+    )
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.users_command == "password":
+        from gateway.ui_commands import password
+
+        return await password(args.name, settings)
+    async with opened_store(settings) as store:
+        admin = AdminStore(store, system_clock)
+        try:
+            return await _run(admin, args)
+        except (Conflict, NotFound, ValueError) as exc:
+            raise CommandFailed(str(exc)) from None
+
+
+async def _run(admin: AdminStore, args: argparse.Namespace) -> int:
+    command = args.users_command
+    if command == "list":
+        async with admin.reading("listing users") as conn:
+            found = await list_users(conn, limit=100_000, offset=0)
+        for user in found:
+            state = "disabled" if user.disabled else "enabled"
+            print(f"{user.name}\t{user.role.value}\t{state}\tcreated {user.created_at:%Y-%m-%d}")
+        if not found:
+            print("no users yet: contact-gateway users add NAME --role admin")
+        return 0
+    if command == "add":
+        async with admin.writing(CLI_ACTOR, "creating a user") as tx:
+            user, token = await create_user(tx, args.name, Role(args.role))
+        _print_token(f"created {user.role.value} '{user.name}'", token)
+        return 0
+    if command == "rotate":
+        async with admin.writing(CLI_ACTOR, "rotating a token") as tx:
+            user, token = await rotate_token(tx, args.name)
+        _print_token(f"new token for '{user.name}' (the old one no longer works)", token)
+        return 0
+    disabled = command == "disable"
+    async with admin.writing(CLI_ACTOR, "changing a user") as tx:
+        user = await change_user(tx, args.name, disabled=disabled)
+    print(f"'{user.name}' is {'disabled' if user.disabled else 'enabled'}")
+    return 0
+
+
+def _print_token(headline: str, token: str) -> None:
+    print(headline)
+    print(f"token: {token}")
+    print("This token is shown only now; keep it in a secret store. Use it as")
+    print("  Authorization: Bearer <token>")
