@@ -1,0 +1,60 @@
+"""Gather one customer's evidence pack and render it as PDF (web UI and CLI alike).
+
+The export is audited like the JSON and CSV exports (who, when, which customer).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.store.admin import AdminStore
+from gateway.store.lifecycle import list_appeals, list_restrictions, list_reviews, list_transitions
+from gateway.store.records import get_customer
+
+
+async def build_pdf(
+    admin: AdminStore, customer_id: str, *, zone: ZoneInfo, today: date, now: datetime, actor: str
+) -> bytes:
+    """The PDF pack for ``customer_id`` (raises ``NotFound`` for an unknown customer)."""
+    # Imported here: the UI package imports this module, and the CLI imports this
+    # module without the UI, so a module-level import would make a cycle.
+    from gateway.ui.pdf import evidence_pack
+    from gateway.ui.timeline import kind_of, per_day
+
+    store = admin.store
+    async with admin.reading("gathering an evidence pack") as conn:
+        customer = await get_customer(conn, customer_id)
+        found = await list_restrictions(
+            conn, customer=customer_id, status=None, limit=10_000, offset=0
+        )
+        restrictions: list[dict[str, Any]] = []
+        for restriction, _ in found:
+            restrictions.append(
+                {
+                    **restriction.model_dump(mode="json"),
+                    "transitions": await list_transitions(conn, restriction.id),
+                    "reviews": await list_reviews(conn, restriction.id),
+                    "appeals": await list_appeals(conn, restriction.id),
+                }
+            )
+    records = await store.evidence_for_customer(customer_id)
+    head = await store.evidence_head()
+    verification = await store.verify_evidence()
+    contacts = [
+        (r.occurred_at, kind_of(r.action, r.hold_reason, r.exemption))
+        for r in records
+        if r.kind == "contact"
+    ]
+    await store.append_audit(actor, "exported", "evidence", customer_id, None, {"format": "pdf"})
+    return evidence_pack(
+        customer=customer,
+        restrictions=restrictions,
+        records=records,
+        days=per_day(contacts, zone, until=today),
+        head=head,
+        verification=verification,
+        exported_at=now,
+        exported_by=actor,
+    )

@@ -1,0 +1,263 @@
+"""The evidence pack: one customer's restrictions and contact as a PDF a reader outside the
+organisation (an ombudsman, a court, the police) can follow and check.
+
+It holds each restriction with its authorisation, transitions, reviews and appeals; the
+contact timeline as a chart and as a table; every record with its SHA-256 and the chain
+head at export; and, in plain English, how to check those hashes without our software
+(the recipe of ``gateway.evidence_export``, the same as the JSON and CSV exports).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+from gateway.store.chain import ChainHead, VerifyResult, format_instant
+from gateway.store.evidence import EvidenceRecord
+from gateway.ui.timeline import KINDS, DayCounts
+
+VERIFY_STEPS = (
+    "Each record below lists the fields that were sealed with SHA-256 when it was written, "
+    "its own hash, and the hash of the record before it (prev_hash). Records form one chain: "
+    "changing, removing or reordering any record changes every hash after it.",
+    "To check a record yourself, ask for the JSON export of this customer (contact-gateway "
+    "evidence export --customer ID --format json). For each object in 'records', remove the "
+    "'hash' key and write the rest as compact JSON with keys sorted, no spaces and non-ASCII "
+    "characters kept as they are (in Python: json.dumps(obj, sort_keys=True, "
+    "separators=(',', ':'), ensure_ascii=False)). The SHA-256 of those UTF-8 bytes, in "
+    "lowercase hexadecimal, must equal 'hash' — and the hashes printed in this pack.",
+    "A record directly follows the previous one in the chain when its prev_hash equals that "
+    "record's hash. The first record of the whole chain has a prev_hash of 64 zeros.",
+    "The chain head printed here (the last record's number and hash when this pack was made) "
+    "lets anyone holding the database later run 'contact-gateway evidence verify' and confirm "
+    "that record still has that hash: nothing up to that point has changed since.",
+)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "title": base["Title"],
+        "h2": base["Heading2"],
+        "h3": base["Heading3"],
+        "body": base["BodyText"],
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=7.5, leading=9),
+        "mono": ParagraphStyle(
+            "mono", parent=base["BodyText"], fontName="Courier", fontSize=6.5, leading=8
+        ),
+    }
+
+
+def _p(text: Any, style: ParagraphStyle) -> Paragraph:
+    from xml.sax.saxutils import escape
+
+    return Paragraph(escape("" if text is None else str(text)), style)
+
+
+def _table(rows: list[list[Any]], widths: Sequence[float]) -> Table:
+    table = Table(rows, colWidths=list(widths), repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _texture(drawing: Drawing, x: float, y: float, w: float, h: float, pattern: str) -> None:
+    """White dots, stripes or a grid over a bar, as in the SVG: meaning not by colour alone."""
+    step = 3.0
+    white = colors.white
+    if pattern in ("stripes", "cross"):
+        row = y + step
+        while row < y + h:
+            drawing.add(Line(x, row, x + w, row, strokeColor=white, strokeWidth=0.8))
+            row += step
+    if pattern == "cross":
+        col = x + step
+        while col < x + w:
+            drawing.add(Line(col, y, col, y + h, strokeColor=white, strokeWidth=0.8))
+            col += step
+    if pattern == "dots":
+        row = y + step / 2
+        while row < y + h:
+            col = x + step / 2
+            while col < x + w:
+                drawing.add(Circle(col, row, 0.6, fillColor=white, strokeColor=None))
+                col += step
+            row += step
+
+
+def chart(days: list[DayCounts], width: float = 170 * mm, height: float = 60 * mm) -> Flowable:
+    """The timeline bars: labels and textures carry the meaning; colours only help."""
+    drawing = Drawing(width, height + 14 * mm)
+    left, bottom = 10 * mm, 14 * mm
+    plot_w, plot_h = width - left, height - 6 * mm
+    peak = max([d.total for d in days] + [1])
+    drawing.add(Line(left, bottom, left + plot_w, bottom))
+    drawing.add(String(0, bottom + plot_h - 6, str(peak), fontSize=7))
+    drawing.add(String(0, bottom, "0", fontSize=7))
+    slot = plot_w / max(1, len(days))
+    for i, day in enumerate(days):
+        y = bottom
+        for kind in KINDS:
+            n = day.counts.get(kind.key, 0)
+            if n:
+                h = plot_h * n / peak
+                drawing.add(
+                    Rect(
+                        left + i * slot + slot * 0.15,
+                        y,
+                        slot * 0.7,
+                        h,
+                        fillColor=colors.HexColor(kind.colour),
+                        strokeColor=None,
+                    )
+                )
+                _texture(drawing, left + i * slot + slot * 0.15, y, slot * 0.7, h, kind.pattern)
+                y += h
+        if i % max(1, round(len(days) / 8)) == 0:
+            drawing.add(String(left + i * slot, bottom - 9, f"{day.day:%d %b}", fontSize=6.5))
+    x = 0.0
+    for kind in KINDS:
+        drawing.add(Rect(x, 2, 8, 8, fillColor=colors.HexColor(kind.colour), strokeColor=None))
+        _texture(drawing, x, 2, 8, 8, kind.pattern)
+        drawing.add(String(x + 11, 3, kind.label, fontSize=7))
+        x += 14 + len(kind.label) * 3.6
+    return drawing
+
+
+def evidence_pack(
+    *,
+    customer: dict[str, Any],
+    restrictions: list[dict[str, Any]],
+    records: Sequence[EvidenceRecord],
+    days: list[DayCounts],
+    head: ChainHead,
+    verification: VerifyResult,
+    exported_at: datetime,
+    exported_by: str,
+) -> bytes:
+    """The PDF's bytes."""
+    s = _styles()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"Evidence pack: customer {customer['id']}",
+        author="contact-gateway",
+    )
+    story: list[Flowable] = [
+        _p(f"Evidence pack: {customer['name']} (customer {customer['id']})", s["title"]),
+        _p(
+            f"Made {format_instant(exported_at)} by {exported_by}. It holds "
+            f"{len(records)} evidence records and {len(restrictions)} restrictions.",
+            s["body"],
+        ),
+        _p("1. Restrictions, their authorisation, reviews and appeals", s["h2"]),
+    ]
+    if not restrictions:
+        story.append(_p("This customer has no restrictions on record.", s["body"]))
+    for r in restrictions:
+        story.append(_p(f"Restriction {r['id']} — {r['status']}", s["h3"]))
+        facts = [
+            ["Reason", r["reason"]],
+            ["Proposed by", r["proposed_by"]],
+            ["Authorised by", r.get("authorised_by") or "not authorised"],
+            ["In force from", r["starts"]],
+            ["Ends", r.get("ends") or "no end date"],
+            ["Review on", r.get("review_on") or "—"],
+            ["Channels allowed", ", ".join(r["channels"]) or "none"],
+            ["Handling", r["handling"]],
+            ["Named officer", r.get("named_officer") or "—"],
+            [
+                "Limits",
+                "; ".join(f"{x['max']} {x['channel']} per {x['per']}" for x in r["limits"]) or "—",
+            ],
+        ]
+        story.append(
+            _table([[_p(k, s["small"]), _p(v, s["small"])] for k, v in facts], [40 * mm, 140 * mm])
+        )
+        story.append(Spacer(1, 3 * mm))
+        rows = [["When", "Step", "By", "Status", "Why"]] + [
+            [
+                _p(t["at"], s["small"]),
+                _p(t["action"], s["small"]),
+                _p(t["actor"], s["small"]),
+                _p(f"{t['from_status'] or '—'} → {t['to_status']}", s["small"]),
+                _p(t["reason"], s["small"]),
+            ]
+            for t in r.get("transitions", [])
+        ]
+        story += [
+            _p("History (every transition)", s["small"]),
+            _table(rows, [32 * mm, 20 * mm, 22 * mm, 30 * mm, 76 * mm]),
+        ]
+        for label, items, keys in (
+            ("Reviews", r.get("reviews", []), ("due_on", "outcome", "reviewer", "notes")),
+            (
+                "Appeals",
+                r.get("appeals", []),
+                ("lodged_on", "grounds", "status", "outcome", "decided_by", "decision_reason"),
+            ),
+        ):
+            if items:
+                rows = [list(keys)] + [[_p(i.get(k), s["small"]) for k in keys] for i in items]
+                story += [
+                    Spacer(1, 2 * mm),
+                    _p(label, s["small"]),
+                    _table(rows, [180 * mm / len(keys)] * len(keys)),
+                ]
+    story += [_p("2. Contact timeline", s["h2"]), chart(days), Spacer(1, 3 * mm)]
+    rows = [["Day", *(k.label for k in KINDS), "Total"]] + [
+        [f"{d.day:%a %d %b %Y}", *(str(d.counts.get(k.key, 0)) for k in KINDS), str(d.total)]
+        for d in days
+        if d.total
+    ]
+    story.append(
+        _table(
+            [[_p(c, s["small"]) for c in row] for row in rows],
+            [34 * mm, 30 * mm, 32 * mm, 32 * mm, 32 * mm, 20 * mm],
+        )
+    )
+    story.append(_p("3. Every evidence record, with its hash", s["h2"]))
+    rows = [["Seq", "When", "Channel / from", "Decision", "SHA-256 of the record, and prev_hash"]]
+    for rec in records:
+        why = rec.hold_reason or rec.exemption or (rec.deliver_to or "")
+        rows.append(
+            [
+                _p(rec.seq, s["small"]),
+                _p(format_instant(rec.occurred_at), s["small"]),
+                _p(f"{rec.channel} from {rec.sender}", s["small"]),
+                _p(f"{rec.action} {why}".strip(), s["small"]),
+                _p(f"hash {rec.hash}\nprev {rec.prev_hash}", s["mono"]),
+            ]
+        )
+    story.append(_table(rows, [10 * mm, 30 * mm, 42 * mm, 28 * mm, 70 * mm]))
+    story += [
+        _p("4. Chain proof", s["h2"]),
+        _p(f"Chain head when this pack was made: record {head.seq}, hash {head.hash}.", s["mono"]),
+        _p(f"Whole-chain check at export: {verification.describe()}", s["body"]),
+        _p("5. How to verify this evidence independently", s["h2"]),
+        *(_p(f"{i}. {text}", s["body"]) for i, text in enumerate(VERIFY_STEPS, 1)),
+    ]
+    doc.build(story)
+    return out.getvalue()

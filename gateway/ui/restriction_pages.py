@@ -1,0 +1,240 @@
+"""The restriction form (a draft), a restriction's page, and its lifecycle buttons.
+
+Every button posts to one handler per action, which calls the API route of the same
+name; a button is shown only when the user's role holds that route's permission and
+the restriction's status allows the step (``rules.lifecycle``), so people are not
+offered what would be refused — and it is refused anyway if posted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from gateway.ui.apicall import UiProblem, call
+from gateway.ui.core import PREFIX, USER, api, form, page, redirect, render, text
+from rules.roles import Permission
+
+ALL = {"limit": 500}
+CHANNELS = ("email", "sms", "voice", "letter", "visit", "staff_mobile", "social_media")
+HANDLING = {
+    "deliver": "Deliver (to the named officer, if any)",
+    "read_and_file": "Read and file (held for reading, not answered)",
+    "representative_only": "Only through a representative",
+    "no_contact": "No contact (except what the law requires)",
+}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Which lifecycle steps each status offers (the API checks again when one is posted).
+STEPS = {
+    "draft": ("authorise", "reject"),
+    "active": ("suspend", "revoke"),
+    "suspended": ("resume", "revoke"),
+}
+
+
+def _local(value: str, deps: Any) -> str | None:
+    """A ``datetime-local`` field, read in the organisation's time zone, as ISO 8601."""
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # passed on: the API names the field and says why
+    return naive.replace(tzinfo=deps.settings.zone).isoformat()
+
+
+async def _form_page(
+    request: web.Request, values: dict[str, Any], problem: UiProblem | None, status: int = 200
+) -> web.Response:
+    officers = await call(request, request[USER], "GET", "/officers", query=ALL)
+    return render(
+        request,
+        "restriction_form.html",
+        status=status,
+        values=values,
+        problem=problem,
+        officers=officers["items"],
+        channels=CHANNELS,
+        handling=HANDLING,
+        days=DAYS,
+    )
+
+
+@page(Permission.PROPOSE)
+async def new_form(request: web.Request) -> web.StreamResponse:
+    now = api(request).clock().astimezone(api(request).settings.zone)
+    values = {
+        "customer": request.query.get("customer", "")[:64],
+        "channels": ["email"],
+        "starts": now.strftime("%Y-%m-%dT%H:%M"),
+        "handling": "deliver",
+        "notify": "on",
+    }
+    return await _form_page(request, values, None)
+
+
+@page(Permission.PROPOSE)
+async def propose(request: web.Request) -> web.StreamResponse:
+    data = form(request)
+    values: dict[str, Any] = {
+        k: text(request, k)
+        for k in (
+            "id",
+            "customer",
+            "reason",
+            "evidence_summary",
+            "adjustments_considered",
+            "starts",
+            "ends",
+            "review_on",
+            "named_officer",
+            "handling",
+            "limit_channel",
+            "limit_max",
+            "limit_per",
+            "window_start",
+            "window_end",
+            "call_time_limit",
+            "notify",
+        )
+    }
+    values["channels"] = [c for c in data.getall("channels", []) if c in CHANNELS]
+    values["window_days"] = [d for d in data.getall("window_days", []) if d in DAYS]
+    deps = api(request)
+    body: dict[str, Any] = {
+        "customer": values["customer"],
+        "reason": values["reason"],
+        "evidence_summary": values["evidence_summary"],
+        "adjustments_considered": values["adjustments_considered"],
+        "starts": _local(values["starts"], deps),
+        "ends": _local(values["ends"], deps),
+        "channels": values["channels"],
+        "handling": values["handling"] or "deliver",
+        "notify_customer": values["notify"] == "on",
+    }
+    for key in ("id", "review_on", "named_officer", "call_time_limit"):
+        if values[key]:
+            body[key] = values[key]
+    if values["limit_max"]:
+        body["limits"] = [
+            {
+                "channel": values["limit_channel"] or "any",
+                "max": values["limit_max"],
+                "per": values["limit_per"] or "P7D",
+            }
+        ]
+    if values["window_days"] or values["window_start"]:
+        body["call_windows"] = [
+            {
+                "days": values["window_days"],
+                "start": values["window_start"],
+                "end": values["window_end"],
+            }
+        ]
+    try:
+        made = await call(request, request[USER], "POST", "/restrictions", body=body)
+    except UiProblem as problem:
+        return await _form_page(request, values, problem, status=400)
+    return redirect(f"{PREFIX}/restrictions/{made['id']}")
+
+
+@page()
+async def view(request: web.Request) -> web.StreamResponse:
+    return await _view(request, None)
+
+
+async def _view(request: web.Request, problem: UiProblem | None, status: int = 200) -> web.Response:
+    user = request[USER]
+    params = {"restriction_id": request.match_info["restriction_id"]}
+    try:
+        restriction = await call(
+            request, user, "GET", "/restrictions/{restriction_id}", params=params
+        )
+    except UiProblem as missing:
+        return render(request, "refused.html", status=missing.status, message=missing.message)
+    moves = await call(
+        request, user, "GET", "/restrictions/{restriction_id}/transitions", params=params, query=ALL
+    )
+    appeal_list = await call(
+        request, user, "GET", "/restrictions/{restriction_id}/appeals", params=params, query=ALL
+    )
+    review_list = await call(
+        request, user, "GET", "/restrictions/{restriction_id}/reviews", params=params, query=ALL
+    )
+    return render(
+        request,
+        "restriction.html",
+        status=status,
+        r=restriction,
+        transitions=moves["items"],
+        appeals=appeal_list["items"],
+        reviews=review_list["items"],
+        steps=STEPS.get(restriction["status"], ()),
+        problem=problem,
+        handling=HANDLING,
+        today=api(request).today(),
+    )
+
+
+async def _act(
+    request: web.Request, path: str, body: dict[str, Any], params: dict[str, str] | None = None
+) -> web.StreamResponse:
+    rid = request.match_info["restriction_id"]
+    try:
+        await call(
+            request,
+            request[USER],
+            "POST",
+            path,
+            params=params or {"restriction_id": rid},
+            body=body,
+        )
+    except UiProblem as problem:
+        return await _view(
+            request, problem, status=problem.status if problem.status != 422 else 400
+        )
+    return redirect(f"{PREFIX}/restrictions/{rid}")
+
+
+@page(Permission.DECIDE)
+async def step(request: web.Request) -> web.StreamResponse:
+    """Authorise, reject, suspend, resume or revoke (the API decides who may)."""
+    name = request.match_info["step"]
+    if name not in ("authorise", "reject", "suspend", "resume", "revoke"):
+        raise web.HTTPNotFound()
+    body: dict[str, Any] = {"reason": text(request, "reason") or name}
+    if name == "authorise" and text(request, "adjustment_justification"):
+        body["adjustment_justification"] = text(request, "adjustment_justification")
+    return await _act(request, f"/restrictions/{{restriction_id}}/{name}", body)
+
+
+@page(Permission.DECIDE)
+async def review(request: web.Request) -> web.StreamResponse:
+    body: dict[str, Any] = {"outcome": text(request, "outcome"), "notes": text(request, "notes")}
+    if text(request, "next_review_on"):
+        body["next_review_on"] = text(request, "next_review_on")
+    return await _act(request, "/restrictions/{restriction_id}/reviews", body)
+
+
+@page(Permission.PROPOSE)
+async def appeal(request: web.Request) -> web.StreamResponse:
+    body: dict[str, Any] = {
+        "lodged_on": text(request, "lodged_on"),
+        "grounds": text(request, "grounds"),
+    }
+    if text(request, "late_reason"):
+        body["late_reason"] = text(request, "late_reason")
+    return await _act(request, "/restrictions/{restriction_id}/appeals", body)
+
+
+@page(Permission.DECIDE)
+async def appeal_decision(request: web.Request) -> web.StreamResponse:
+    body = {"outcome": text(request, "outcome"), "reason": text(request, "reason")}
+    return await _act(
+        request,
+        "/appeals/{appeal_id}/decision",
+        body,
+        params={"appeal_id": request.match_info["appeal_id"]},
+    )

@@ -1,0 +1,61 @@
+"""``contact-gateway users password NAME`` and ``contact-gateway report``: the web UI's
+command-line companions (a sign-in password; the committee report as text or CSV)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+
+from gateway.clock import system_clock
+from gateway.commands import CommandFailed, opened_store
+from gateway.reports import Quarter, build_report
+from gateway.settings import Settings
+from gateway.store.admin import AdminStore
+from gateway.store.engine import write_transaction
+from gateway.store.ui_sessions import set_password
+
+
+def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="restrictions, reviews and appeals for a quarter")
+    report.add_argument("--quarter", help="e.g. 2026Q4 (default: this quarter)")
+    report.add_argument("--format", choices=["text", "csv"], default="text")
+
+
+async def report(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        quarter = (
+            Quarter.parse(args.quarter)
+            if args.quarter
+            else Quarter.of(system_clock().astimezone(settings.zone).date())
+        )
+    except ValueError as exc:
+        raise CommandFailed(str(exc)) from None
+    async with (
+        opened_store(settings) as store,
+        AdminStore(store, system_clock).reading("building a report") as conn,
+    ):
+        built = await build_report(conn, quarter, settings.zone)
+    if args.format == "csv":
+        print(built.csv(), end="")
+        return 0
+    print(f"Report for {quarter}")
+    for measure, count, detail in built.rows():
+        print(f"  {measure}: {count}" + (f" ({detail})" if detail else ""))
+    return 0
+
+
+async def password(name: str, settings: Settings) -> int:
+    """Ask for a password twice (never on the command line) and set it."""
+    first = getpass.getpass(f"New web UI password for {name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise CommandFailed("the two passwords differ; nothing was changed")
+    async with opened_store(settings) as store:
+        try:
+            async with write_transaction(store.engine, "setting a password") as conn:
+                found = await set_password(conn, name, first, system_clock())
+        except ValueError as exc:
+            raise CommandFailed(str(exc)) from None
+    if not found:
+        raise CommandFailed(f"there is no user '{name}'")
+    print(f"password set for '{name}'; their existing web sessions were ended")
+    return 0
