@@ -188,7 +188,9 @@ def _restriction(
     rng: random.Random, k: int, customer: str, has_rep: bool, officers: list[str]
 ) -> dict[str, Any]:
     starts = BASE - timedelta(days=rng.randint(0, 540))
-    status = rng.choices(("active", "draft", "suspended", "revoked"), (70, 12, 10, 8))[0]
+    status = rng.choices(
+        ("active", "draft", "suspended", "revoked", "lapsed", "rejected"), (68, 12, 9, 6, 3, 2)
+    )[0]
     handling = rng.choices(_HANDLING, (55, 15, 15, 15))[0]
     if handling == "representative_only" and not has_rep:
         handling = "deliver"
@@ -209,7 +211,10 @@ def _restriction(
     if length is not None:
         out["ends"] = (starts + timedelta(days=length)).isoformat()
     if handling != "no_contact":
-        out["channels"] = rng.sample(("email", "sms", "voice"), rng.randint(1, 3))
+        channels = rng.sample(("email", "sms", "voice"), rng.randint(1, 3))
+        if rng.random() < 0.25:  # letters, visits... recorded by officers
+            channels[-1] = rng.choice(("letter", "visit", "staff_mobile", "social_media"))
+        out["channels"] = channels
     if rng.random() < 0.5:
         out["named_officer"] = rng.choice(officers)
     if "voice" in out.get("channels", ()):

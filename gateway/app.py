@@ -11,11 +11,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from gateway.api import setup_api
 from gateway.clock import Clock, system_clock
 from gateway.counters import InProcessCounter
+from gateway.mail.lifecycle import add_mail
 from gateway.service import ContactService
 from gateway.settings import Settings
 from gateway.store import Store, StoreError
+from gateway.twilio_wiring import setup_twilio
+from gateway.ui import setup_ui
 from rules.policy_index import DecisionSettings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -55,6 +59,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             await store.close()
 
     app.cleanup_ctx.append(lifecycle)
+    setup_twilio(app, settings, clock, service_key=SERVICE, store_key=STORE)
+    add_mail(app, settings, clock, store_key=STORE, service_key=SERVICE)
+    setup_api(app, settings, clock, store_key=STORE, service_key=SERVICE)
+    setup_ui(app, settings, clock)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -19,10 +19,12 @@ from typing import Any
 from gateway.clock import system_clock
 from gateway.counters import InProcessCounter
 from gateway.evidence_export import export_csv, export_json
+from gateway.evidence_pack import build_pdf
 from gateway.policy_file import PolicyFileError, dump_policy, load_policy_file
 from gateway.service import ContactService
 from gateway.settings import Settings
-from gateway.store import Store, StoreError, upgrade
+from gateway.store import NotFound, Store, StoreError, upgrade
+from gateway.store.admin import AdminStore
 from rules.decision import Contact, Decision
 from rules.identity import IdentityError, normalise_identity
 from rules.models import Channel
@@ -206,6 +208,35 @@ async def evidence_export(settings: Settings, customer: str, fmt: str, output: P
             verification=verification,
         )
     _write(text, output)
+    return 0
+
+
+async def evidence_pack(
+    settings: Settings, customer: str, output: Path | None, *, actor: str
+) -> int:
+    """The PDF pack an ombudsman or court reads (the same as the web UI's); audited."""
+    if output is None and sys.stdout.isatty():
+        raise CommandFailed(
+            "a PDF is not for the terminal: give -o FILE.pdf or redirect the output"
+        )
+    async with opened_store(settings) as store:
+        now = system_clock()
+        try:
+            data = await build_pdf(
+                AdminStore(store, system_clock),
+                customer,
+                zone=settings.zone,
+                today=now.astimezone(settings.zone).date(),
+                now=now,
+                actor=actor,
+            )
+        except NotFound:
+            raise CommandFailed(f"there is no customer '{customer}'") from None
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        await asyncio.to_thread(output.write_bytes, data)
+        print(f"wrote {output}", file=sys.stderr)
     return 0
 
 

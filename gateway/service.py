@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,15 @@ from typing import Any
 from gateway.clock import Clock
 from gateway.counters import UsageCounter
 from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
-from rules.decision import Contact, Decision, Usage
+from gateway.store.casework import decision_settings_with_org
+from rules.decision import EMPTY_USAGE, Contact, Decision, Usage
 from rules.engine import decide
 from rules.models import Channel
 from rules.policy_index import DecisionSettings, Match, PolicyIndex
 
 _CONSUME_ATTEMPTS = 3
+# How stale the policy may be when another gateway changed it (SPEC §2: within a second).
+POLICY_RECHECK_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +62,61 @@ class ContactService:
         self._clock = clock
         self._index: PolicyIndex | None = None
         self._reload = asyncio.Lock()
+        self._generation = -1
+        self._fresh_until = 0.0
+        self._checking = False
 
     async def policy(self) -> PolicyIndex:
-        """The current policy; reloaded from the store when its version has moved on."""
-        version = await self._store.policy_version()
+        """The current policy; reloaded from the store when its version has moved on.
+
+        Reading the version for every contact would cost more than deciding it, so it
+        is read again only when this process has changed the policy (the store counts
+        that without a query), or when the last read is older than POLICY_RECHECK_S,
+        which bounds how long a change made by another gateway takes to arrive.
+        """
+        generation = self._store.policy_generation
+        fresh = self._fresh_index()
+        if fresh is not None:
+            return fresh
+        self._checking = True
+        try:
+            version = await self._store.policy_version()
+        finally:
+            self._checking = False
+        self._generation, self._fresh_until = generation, time.monotonic() + POLICY_RECHECK_S
         if self._index is not None and self._index.version == version:
             return self._index
         async with self._reload:
             if self._index is None or self._index.version != version:
                 policy = await self._store.load_policy()
-                self._index = PolicyIndex(policy, self._decision_settings, version=version)
+                settings = await decision_settings_with_org(self._store, self._decision_settings)
+                self._index = PolicyIndex(policy, settings, version=version)
         return self._index
+
+    def _fresh_index(self) -> PolicyIndex | None:
+        """The loaded policy when it needs no re-reading yet (see ``policy``)."""
+        if (
+            self._index is not None
+            and self._store.policy_generation == self._generation
+            and (self._checking or time.monotonic() < self._fresh_until)
+        ):
+            # One contact at a time re-reads a version that is merely old; the rest
+            # carry on with the policy as it was a moment ago.
+            return self._index
+        return None
+
+    def decide_unknown(self, contact: Contact) -> Decision | None:
+        """The decision for a contact from a sender who is nobody in the policy, when
+        the loaded policy is fresh: such contact is passed on untouched and nothing is
+        recorded or counted, so no I/O is needed. None means: call ``handle``.
+
+        Channels that answer in real time (calls) use it to skip the time limit they
+        put around ``handle``, for the great majority of contact.
+        """
+        index = self._fresh_index()
+        if index is None or index.resolve(contact.sender) is not None:
+            return None
+        return decide(contact, index, EMPTY_USAGE, self._clock())
 
     async def rebuild_usage(self) -> int:
         """Seed the counters from the evidence log (start-up, or after Redis lost them)."""
@@ -94,11 +142,15 @@ class ContactService:
         content: bytes | None = None,
         summary: str = "",
         details: dict[str, Any] | None = None,
+        notify_allowed: bool = True,
     ) -> Handled:
         """Decide and record one contact. Idempotent on ``contact_key``.
 
         A retried contact (same Message-ID and content, CallSid or MessageSid) finds its
         evidence record and gets the same outcome without being counted or recorded again.
+        ``notify_allowed=False`` (an email no one may auto-reply to: a bounce, list mail,
+        an unauthenticated sender) leaves the day's one notice for a contact that can
+        be answered, instead of using it up on one that cannot.
         """
         index = await self.policy()
         now = self._clock()
@@ -121,7 +173,7 @@ class ContactService:
             record=result.record,
             created=result.created,
             held_id=result.held_id,
-            notify=await self._may_notify(contact, decision, contact_key, now),
+            notify=notify_allowed and await self._may_notify(contact, decision, contact_key, now),
         )
 
     async def _may_notify(

@@ -8,12 +8,23 @@ naming the variable, because an IT administrator reads the message, not the code
 
 from __future__ import annotations
 
+import re
+import ssl
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rules.identity import IdentityError, normalise_phone
@@ -25,9 +36,71 @@ class HttpSettings(BaseModel):
 
 
 class SmtpSettings(BaseModel):
+    """The SMTP listener and the mail queue behind it (``GATEWAY_SMTP_*``).
+
+    Defaults follow what mail administrators expect of an MTA: 100 recipients per
+    message (the RFC 5321 minimum a server must accept), a five-day queue lifetime
+    (Postfix's ``maximal_queue_lifetime``), 30 ``Received:`` headers before a message is
+    treated as looping.
+    """
+
     host: str = "127.0.0.1"
     port: int = Field(default=2525, ge=0, le=65535)
     max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    hostname: str = ""  # in the banner and Received: headers; empty: this machine's FQDN
+    max_recipients: int = Field(default=100, ge=1, le=10_000)
+    max_received: int = Field(default=30, ge=2, le=1000)
+    command_limit: int = Field(default=1000, ge=10)
+    session_timeout: float = Field(default=600.0, gt=0)
+    relay_timeout: float = Field(default=30.0, gt=0)
+    queue_lifetime: timedelta = timedelta(days=5)
+    tls_cert: Path | None = None
+    tls_key: Path | None = Field(default=None, validate_default=True)  # checks the pair
+    trusted_authserv_id: str = ""
+
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"'{value}' is not a readable file")
+        return value
+
+    @field_validator("tls_key")
+    @classmethod
+    def _pair(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        cert = info.data.get("tls_cert")
+        if (cert is None) != (key is None):
+            raise ValueError(
+                "GATEWAY_SMTP_TLS_CERT and GATEWAY_SMTP_TLS_KEY are needed together for STARTTLS"
+            )
+        if cert is not None and key is not None:
+            try:
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(
+                    f"the certificate {cert} and key {key} do not load: {exc}"
+                ) from None
+        return key
+
+    @field_validator("queue_lifetime")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("the queue lifetime must be longer than zero, e.g. P5D")
+        return value
+
+    @field_validator("trusted_authserv_id")
+    @classmethod
+    def _authserv(cls, value: str) -> str:
+        value = value.strip()
+        if any(c.isspace() or c == ";" for c in value):
+            raise ValueError(f"'{value}' is not an authserv-id like mx.example.org")
+        return value
 
 
 class DatabaseSettings(BaseModel):
@@ -56,7 +129,85 @@ class RedisSettings(BaseModel):
 
 
 class TwilioSettings(BaseModel):
+    """Twilio webhooks (signature token) and the REST client for forwarding texts.
+
+    Field order matters: ``account_sid`` is checked against ``forward_sms``, which must
+    be read first, so the error names the variable that is actually missing.
+    """
+
     auth_token: SecretStr = SecretStr("")
+    forward_sms: bool = False
+    account_sid: str = Field(default="", validate_default=True)
+    from_number: str = ""
+    routes: str = ""
+    voice: str = "Polly.Amy"
+    answer_timeout: float = Field(default=3.0, gt=0, le=10)
+
+    @field_validator("account_sid")
+    @classmethod
+    def _account_sid(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if value and not _ACCOUNT_SID.match(value):
+            raise ValueError(f"'{value}' is not a Twilio account SID (AC and 32 hex digits)")
+        if not value and info.data.get("forward_sms"):
+            raise ValueError(
+                "is empty, but GATEWAY_TWILIO_FORWARD_SMS is true and the REST client that "
+                "forwards texts to officers signs in with the account SID and auth token"
+            )
+        return value
+
+    @field_validator("from_number")
+    @classmethod
+    def _from_number(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        if not value.strip().startswith("+"):
+            raise ValueError(f"'{value}' must be written in E.164, like +441632960000")
+        try:
+            return normalise_phone(value, "GB")
+        except IdentityError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("routes")
+    @classmethod
+    def _routes(cls, value: str) -> str:
+        return ",".join(f"{k}={v}" for k, v in parse_routes(value).items())
+
+    @property
+    def route_map(self) -> dict[str, str]:
+        """Twilio number -> the line its calls ring (see ``parse_routes``)."""
+        return parse_routes(self.routes)
+
+
+_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+
+
+def parse_routes(text: str) -> dict[str, str]:
+    """``+441632960000=+441632960100, ...`` -> {Twilio number: line that rings}.
+
+    "The number dialled" is a Twilio number, and dialling it again from Twilio would
+    loop straight back into this gateway, so each Twilio number may name the line its
+    calls really go to (the switchboard, a SIP trunk's number). Numbers must be E.164.
+    """
+    routes: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        number, sep, target = item.partition("=")
+        if not sep:
+            raise ValueError(
+                f"'{item.strip()}' is not TWILIO_NUMBER=LINE, like +441632960000=+441632960100"
+            )
+        pair = []
+        for raw in (number, target):
+            if not raw.strip().startswith("+"):
+                raise ValueError(f"'{raw.strip()}' must be written in E.164, like +441632960000")
+            try:
+                pair.append(normalise_phone(raw, "GB"))
+            except IdentityError as exc:
+                raise ValueError(str(exc)) from None
+        routes[pair[0]] = pair[1]
+    return routes
 
 
 class Settings(BaseSettings):
@@ -88,8 +239,14 @@ class Settings(BaseSettings):
     def _upstream(cls, value: str) -> str:
         if value.startswith("maildir:") and len(value) > len("maildir:"):
             return value
-        if value.startswith("smtp://") and ":" in value[len("smtp://") :]:
-            return value
+        if value.startswith("smtp://"):
+            parts = urlsplit(value)
+            try:
+                port = parts.port
+            except ValueError:
+                port = None
+            if parts.hostname and port and parts.path in ("", "/"):
+                return value
         raise ValueError(f"'{value}' is neither maildir:PATH nor smtp://host:port")
 
     @field_validator("org_domains", mode="before")
@@ -121,6 +278,23 @@ class Settings(BaseSettings):
         if value not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"'{value}' is not a phone region code like GB")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        """The base URL as Twilio calls it, with no trailing slash (paths are appended)."""
+        value = value.strip()
+        if not value:
+            return ""
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(
+                f"'{value}' is not a base URL like https://gateway.example.org (the address "
+                "Twilio is given for the webhooks, without /twilio/...)"
+            )
+        if parsed.query or parsed.fragment:
+            raise ValueError(f"'{value}' must not have a query or fragment")
+        return value.rstrip("/")
 
     @field_validator("emergency_number")
     @classmethod

@@ -45,7 +45,8 @@ class Contact:
 
     ``sender`` is a lower-cased email address or an E.164 number; ``recipient`` is the
     staff address or number the customer used. ``emergency_requested`` is set when a
-    caller pressed the emergency option.
+    caller pressed the emergency option. ``by_appointment`` is set on a visit an
+    officer records that had been arranged in advance.
     """
 
     channel: Channel
@@ -54,6 +55,7 @@ class Contact:
     at: datetime
     text: str = ""
     emergency_requested: bool = False
+    by_appointment: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -248,21 +248,35 @@ def _representative_only(case: _Case) -> Decision | None:
 
 
 def _channel(case: _Case) -> Decision | None:
-    """Step 4: the channel must be one the restriction allows."""
-    if case.contact.channel in case.compiled.restriction.channels:
-        return None
-    return _blocked(
-        case,
-        HoldReason.CHANNEL_NOT_ALLOWED,
-        "channels",
-        f"The restriction does not allow contact by {case.contact.channel.value}.",
-    )
+    """Step 4: the channel must be one the restriction allows (visits by appointment)."""
+    restriction = case.compiled.restriction
+    channel = case.contact.channel
+    if channel not in restriction.channels:
+        return _blocked(
+            case,
+            HoldReason.CHANNEL_NOT_ALLOWED,
+            "channels",
+            f"The restriction does not allow contact by {channel.value.replace('_', ' ')}.",
+        )
+    if channel is Channel.VISIT and restriction.visits_by_appointment:
+        if case.contact.by_appointment:
+            return None
+        return _blocked(
+            case,
+            HoldReason.CHANNEL_NOT_ALLOWED,
+            "channels",
+            "The restriction allows visits by appointment only, and this visit had none.",
+        )
+    return None
+
+
+_CALLS = frozenset({Channel.VOICE, Channel.STAFF_MOBILE})
 
 
 def _call_window(case: _Case) -> Decision | None:
-    """Step 5: calls only inside a call window."""
+    """Step 5: calls (to the gateway's numbers or to a staff mobile) only in a window."""
     restriction = case.compiled.restriction
-    if case.contact.channel is not Channel.VOICE or not restriction.call_windows:
+    if case.contact.channel not in _CALLS or not restriction.call_windows:
         return None
     if in_call_window(restriction.call_windows, case.now, case.index.settings.zone):
         return None
@@ -368,6 +382,14 @@ def _deliver(case: _Case) -> Decision:
         call_time_limit=restriction.call_time_limit if voice else None,
         record_call=voice and restriction.record_calls,
     )
+
+
+def covering_officer(index: PolicyIndex, officer_id: str | None) -> Officer | None:
+    """Who takes a named officer's contact now: them, or the deputy covering an absence.
+
+    The same choice ``decide`` makes, for contact released later by hand.
+    """
+    return _officer_for(index, officer_id)[0]
 
 
 def _officer_for(index: PolicyIndex, officer_id: str | None) -> tuple[Officer | None, str]:

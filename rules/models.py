@@ -41,6 +41,17 @@ class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     VOICE = "voice"
+    # Contact that does not pass through the gateway, recorded by an officer afterwards
+    # so the customer's record is complete (see ``RECORDED_CHANNELS``).
+    LETTER = "letter"
+    VISIT = "visit"
+    STAFF_MOBILE = "staff_mobile"
+    SOCIAL_MEDIA = "social_media"
+
+    @property
+    def recorded(self) -> bool:
+        """True for contact an officer records after the fact (it cannot be held back)."""
+        return self in RECORDED_CHANNELS
 
 
 class Status(StrEnum):
@@ -50,6 +61,13 @@ class Status(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     REVOKED = "revoked"
+    LAPSED = "lapsed"  # reached its review date unrenewed, where the organisation says so
+    REJECTED = "rejected"  # a proposal an authoriser turned down, or its proposer withdrew
+
+
+RECORDED_CHANNELS = frozenset(
+    {Channel.LETTER, Channel.VISIT, Channel.STAFF_MOBILE, Channel.SOCIAL_MEDIA}
+)
 
 
 class Handling(StrEnum):
@@ -314,6 +332,9 @@ class Restriction(_Model):
     limits: list[Limit] = Field(default_factory=list)
     handling: Handling = Handling.DELIVER
     notify_customer: bool = True
+    # Where visits are an allowed channel, only visits by appointment are (the usual
+    # wording of the policies); false allows calling in without one.
+    visits_by_appointment: bool = True
 
     @field_validator("channels")
     @classmethod
@@ -332,10 +353,10 @@ class Restriction(_Model):
                 f"authorised_by '{self.authorised_by}' is also proposed_by: a restriction "
                 "must be authorised by a different senior manager from the one who proposed it"
             )
-        if self.status is not Status.DRAFT and not self.authorised_by:
+        if self.status not in _UNAUTHORISED and not self.authorised_by:
             raise ValueError(
-                f"status '{self.status.value}' needs authorised_by: only a draft can be "
-                "unauthorised"
+                f"status '{self.status.value}' needs authorised_by: only a draft (or a "
+                "rejected proposal) can be unauthorised"
             )
         if self.ends is not None and self.ends <= self.starts:
             raise ValueError(
@@ -360,6 +381,9 @@ class Restriction(_Model):
     def review_overdue(self, today: date) -> bool:
         """A passed review date keeps the restriction active but must be seen to."""
         return self.review_on is not None and self.review_on < today
+
+
+_UNAUTHORISED = frozenset({Status.DRAFT, Status.REJECTED})
 
 
 class Policy(_Model):

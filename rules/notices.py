@@ -18,8 +18,31 @@ from rules.models import Channel, Officer, Restriction, parse_period
 from rules.windows import next_window
 from rules.wording import clock_words, date_words, period_words, windows_words
 
-_THING = {Channel.EMAIL: "email", Channel.SMS: "text message", Channel.VOICE: "call"}
-_PLURAL = {Channel.EMAIL: "emails", Channel.SMS: "text messages", Channel.VOICE: "phone calls"}
+_THING = {
+    Channel.EMAIL: "email",
+    Channel.SMS: "text message",
+    Channel.VOICE: "call",
+    Channel.LETTER: "letter",
+    Channel.VISIT: "visit",
+    Channel.STAFF_MOBILE: "call",
+    Channel.SOCIAL_MEDIA: "social media message",
+}
+_PLURAL = {
+    Channel.EMAIL: "emails",
+    Channel.SMS: "text messages",
+    Channel.VOICE: "phone calls",
+    Channel.LETTER: "letters",
+    Channel.VISIT: "visits to our offices",
+    Channel.STAFF_MOBILE: "calls to staff mobiles",
+    Channel.SOCIAL_MEDIA: "social media messages",
+}
+# Contact that has happened and cannot be "kept and not passed on" (a visit, a call).
+_NOT_KEPT = frozenset({Channel.VOICE, Channel.VISIT, Channel.STAFF_MOBILE})
+_OTHER_WAYS = {
+    Channel.LETTER: "by letter",
+    Channel.STAFF_MOBILE: "by phone to a member of staff's mobile",
+    Channel.SOCIAL_MEDIA: "through social media",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +73,7 @@ def notice_text(facts: NoticeFacts) -> str:
 def _what_happened(facts: NoticeFacts) -> str:
     thing = _THING[facts.channel]
     kept = f"Your {thing} has been kept on our records but will not be passed on."
-    if facts.channel is Channel.VOICE:
+    if facts.channel in _NOT_KEPT:
         kept = ""
     reason = facts.hold_reason
     if reason is HoldReason.NO_CONTACT:
@@ -120,6 +143,12 @@ def _way(channel: Channel, facts: NoticeFacts) -> str:
         return f"by email to {officer.name} at {officer.email}" if officer else "by email"
     if channel is Channel.SMS:
         return "by text message"
+    if channel is Channel.VISIT:
+        if facts.restriction.visits_by_appointment:
+            return "in person at our offices, by appointment"
+        return "in person at our offices"
+    if channel in _OTHER_WAYS:
+        return _OTHER_WAYS[channel]
     way = "by phone"
     if officer is not None and officer.phone:
         way += f" to {officer.name} on {display_phone(officer.phone)}"

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rules.exemptions import ExemptionClassifier
+from rules.lifecycle import lapse_instant
 from rules.models import Channel, Customer, Limit, Officer, Policy, Restriction, Status
 
 
@@ -23,6 +24,10 @@ class DecisionSettings:
     zone: ZoneInfo
     emergency_number: str | None = None
     exemptions: ExemptionClassifier = field(default_factory=ExemptionClassifier.build)
+    # The organisation's choice that a restriction stops at the start of its review date
+    # (local time) unless it was renewed; enforced here, at the moment, so no contact
+    # slips through while the recorded status catches up.
+    lapse_at_review: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,13 @@ class Ambiguous:
 
 
 AMBIGUOUS = Ambiguous()
+
+
+def recorded_sender(customer_id: str, representative: int | None = None) -> str:
+    """The sender of contact an officer records (a letter, a visit): the customer, or
+    their representative by position, since such contact has no address to match."""
+    key = f"customer:{customer_id}"
+    return key if representative is None else f"{key}#representative:{representative}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +109,11 @@ class PolicyIndex:
         self.customers: Mapping[str, Customer] = {c.id: c for c in policy.customers}
         identities: dict[str, list[Match]] = {}
         for customer in policy.customers:
-            for identity in (*customer.emails, *customer.phones):
+            for identity in (*customer.emails, *customer.phones, recorded_sender(customer.id)):
                 identities.setdefault(identity, []).append(Match(customer.id))
-            for rep in customer.representatives:
-                for identity in (*rep.emails, *rep.phones):
+            for position, rep in enumerate(customer.representatives):
+                own = recorded_sender(customer.id, position)
+                for identity in (*rep.emails, *rep.phones, own):
                     identities.setdefault(identity, []).append(Match(customer.id, rep.name))
         # The person themselves first: someone who is both a customer and another
         # customer's representative is, when they write, first of all themselves.
@@ -138,8 +151,16 @@ class PolicyIndex:
     ) -> tuple[CompiledRestriction, ...]:
         """The customer's restrictions in force at ``now``, in id order."""
         return tuple(
-            r for r in self._restrictions.get(customer_id, ()) if r.restriction.is_active(now)
+            r
+            for r in self._restrictions.get(customer_id, ())
+            if r.restriction.is_active(now) and not self.lapsed(r.restriction, now)
         )
+
+    def lapsed(self, restriction: Restriction, now: datetime) -> bool:
+        """True once a restriction has reached its review date, where reviews lapse."""
+        if not self.settings.lapse_at_review or restriction.review_on is None:
+            return False
+        return now >= lapse_instant(restriction.review_on, self.settings.zone)
 
     def officer(self, officer_id: str | None) -> Officer | None:
         return None if officer_id is None else self.officers.get(officer_id)

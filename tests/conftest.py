@@ -91,3 +91,12 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_fixed_listener_ports(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every app a test builds listens for SMTP on a free port and delivers under
+    ``tmp_path``, unless the test says otherwise: the defaults (2525, ./var/mail)
+    would collide between test runs sharing a machine and litter the checkout."""
+    monkeypatch.setenv("GATEWAY_SMTP_PORT", "0")
+    monkeypatch.setenv("GATEWAY_UPSTREAM", f"maildir:{tmp_path / 'mail'}")

@@ -5,6 +5,8 @@ One schema on SQLite or PostgreSQL, created by the Alembic migrations shipped in
 store.close()``.
 """
 
+from gateway.store import admin_schema as admin_schema  # its tables join the one metadata
+from gateway.store import ui_sessions as ui_sessions  # web UI tables join it too
 from gateway.store.audit import AuditRecord
 from gateway.store.chain import GENESIS_HASH, ChainHead, VerifyResult
 from gateway.store.errors import (
@@ -25,6 +27,7 @@ from gateway.store.evidence import (
 )
 from gateway.store.held import HeldContact, HeldStatus
 from gateway.store.migrate import upgrade
+from gateway.store.outbox import MailQueue, NewMail, QueuedMail
 from gateway.store.policy import ImportSummary, KindSummary
 from gateway.store.policy_read import RestrictionVersion
 from gateway.store.store import Clock, Store
@@ -44,8 +47,11 @@ __all__ = [
     "HoldEntry",
     "ImportSummary",
     "KindSummary",
+    "MailQueue",
+    "NewMail",
     "NotFound",
     "PolicyConflict",
+    "QueuedMail",
     "RecordResult",
     "RestrictionVersion",
     "Store",

@@ -86,14 +86,29 @@ async def lock_head(conn: AsyncConnection) -> ChainHead:
     return await read_head(conn, evidence_head, for_update=True)
 
 
+def seal(entry: EvidenceEntry, head: ChainHead, now: datetime) -> EvidenceRecord:
+    """``entry`` as the record after ``head``, with its hash (nothing written yet).
+
+    The hash is taken over exactly the fields ``EvidenceRecord.hashed_fields`` gives
+    (the entry is already normalised), so the record is built once, with its hash.
+    """
+    fields = entry.entry_fields()
+    fields.update(seq=head.seq + 1, recorded_at=now, prev_hash=head.hash)
+    return EvidenceRecord(**fields, hash=chain_hash(fields))
+
+
+async def find_by_keys(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRecord]:
+    """The records already made for any of ``keys``, by key."""
+    query = select(evidence).where(evidence.c.contact_key.in_(keys))
+    found = (row_to_record(row) for row in (await conn.execute(query)).mappings())
+    return {record.contact_key: record for record in found if record.contact_key is not None}
+
+
 async def append(
     conn: AsyncConnection, entry: EvidenceEntry, head: ChainHead, now: datetime
 ) -> EvidenceRecord:
     """Seal ``entry`` as the record after ``head`` (locked by the caller's transaction)."""
-    record = EvidenceRecord(
-        **entry.entry_fields(), seq=head.seq + 1, recorded_at=now, prev_hash=head.hash, hash=""
-    )
-    record = replace(record, hash=chain_hash(record.hashed_fields()))
+    record = seal(entry, head, now)
     await conn.execute(insert(evidence).values(**record.hashed_fields(), hash=record.hash))
     await write_head(conn, evidence_head, ChainHead(seq=record.seq, hash=record.hash))
     return record

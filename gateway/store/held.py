@@ -162,3 +162,25 @@ async def resolve_held(
         after={"status": after.status, "note": note},
     )
     return after, item
+
+
+async def attach_content(
+    conn: AsyncConnection, evidence_seq: int, *, content_sha256: str, summary: str
+) -> int | None:
+    """Give a held contact content that arrived after it was held (a call's voicemail).
+
+    Only a held contact without content takes it (or one that already has this same
+    content, so a retry is harmless): content once attached is never swapped.
+    """
+    result = await conn.execute(
+        update(held_contact)
+        .where(
+            held_contact.c.evidence_seq == evidence_seq,
+            held_contact.c.content_sha256.is_(None)
+            | (held_contact.c.content_sha256 == content_sha256),
+        )
+        .values(content_sha256=content_sha256, summary=summary)
+    )
+    if result.rowcount != 1:
+        return None
+    return await held_id_for(conn, evidence_seq)

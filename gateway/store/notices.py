@@ -53,6 +53,19 @@ async def claim_notice(
     return True
 
 
+async def claimed_by(
+    conn: AsyncConnection, *, customer_id: str, channel: str, day: date
+) -> str | None:
+    """The contact key that claimed the day's notice, if any has."""
+    query = select(notices_sent.c.contact_key).where(
+        (notices_sent.c.customer_id == customer_id)
+        & (notices_sent.c.channel == channel)
+        & (notices_sent.c.day == day)
+    )
+    found = (await conn.execute(query)).scalar()
+    return None if found is None else str(found)
+
+
 async def set_opt_out(conn: AsyncConnection, number: str, opted_out: bool, now: datetime) -> None:
     await conn.execute(delete(sms_opt_outs).where(sms_opt_outs.c.number == number))
     if opted_out:

@@ -36,10 +36,12 @@ from gateway.store.evidence import (
     HoldEntry,
     RecordResult,
 )
+from gateway.store.evidence_batch import EvidenceAppender
 from gateway.store.held import HeldContact, HeldStatus
 from gateway.store.migrate import current_revision, head_revision, upgrade_engine
 from gateway.store.policy import ImportSummary
 from gateway.store.policy_read import RestrictionVersion
+from gateway.store.policy_watch import PolicyWatch
 from gateway.store.schema import audit_head, audit_log, evidence, evidence_head
 from rules.models import Policy
 
@@ -59,6 +61,8 @@ class Store:
         self._clock = clock
         self._evidence_lock = asyncio.Lock()
         self._audit_lock = asyncio.Lock()
+        self._policy_watch = PolicyWatch(engine)
+        self._appender = EvidenceAppender(engine, self._evidence_lock, lambda: self._clock())
 
     @classmethod
     async def open(
@@ -86,6 +90,7 @@ class Store:
         return cls(engine, clock=clock)
 
     async def close(self) -> None:
+        await self._appender.close()
         await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
@@ -102,6 +107,11 @@ class Store:
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
+
+    @property
+    def audit_lock(self) -> asyncio.Lock:
+        """Held by every writer that appends to the audit chain, here or in other modules."""
+        return self._audit_lock
 
     @property
     def dialect(self) -> str:
@@ -132,6 +142,11 @@ class Store:
         """The whole stored policy: officers, customers, representatives, restrictions."""
         async with read_transaction(self._engine, "loading the policy", snapshot=True) as conn:
             return await policy_read.load_policy(conn)
+
+    @property
+    def policy_generation(self) -> int:
+        """Moves whenever this process has changed the policy (no query; see PolicyWatch)."""
+        return self._policy_watch.generation
 
     async def policy_version(self) -> int:
         """A number bumped by every change, so instances know when to reload."""
@@ -171,19 +186,8 @@ class Store:
         """
         if content is not None:
             entry = evidence_db.with_content(entry, content)
-        async with self._evidence_lock, _write(self._engine, "recording a contact") as conn:
-            head = await evidence_db.lock_head(conn)
-            if entry.contact_key is not None:
-                existing = await evidence_db.find_by_key(conn, entry.contact_key)
-                if existing is not None:
-                    return RecordResult(existing, False, await held.held_id_for(conn, existing.seq))
-            now = self._clock()
-            if content is not None:
-                assert entry.content_sha256 is not None
-                await evidence_db.store_content(conn, entry.content_sha256, content, now)
-            record = await evidence_db.append(conn, entry, head, now)
-            held_id = None if hold is None else await held.insert_held(conn, record, hold, now)
-        return RecordResult(record, True, held_id)
+        # Contacts recorded at the same moment share one transaction (see EvidenceAppender).
+        return await self._appender.record(entry, content, hold)
 
     async def append_evidence(self, entry: EvidenceEntry) -> RecordResult:
         """Append a record with no content, e.g. a call's outcome referring to its call.
@@ -286,6 +290,16 @@ class Store:
         async with read_transaction(self._engine, "reading held contact") as conn:
             return await held.get_held(conn, held_id)
 
+    async def attach_held_content(
+        self, evidence_seq: int, *, content_sha256: str, summary: str
+    ) -> int | None:
+        """Attach stored content (e.g. a voicemail's reference) to the contact held for a
+        record; returns the held contact's id, or None when there is none to attach to."""
+        async with _write(self._engine, "attaching content to held contact") as conn:
+            return await held.attach_content(
+                conn, evidence_seq, content_sha256=content_sha256, summary=summary
+            )
+
     async def release_held(
         self, held_id: int, *, actor: str, note: str | None = None
     ) -> HeldContact:
@@ -314,7 +328,17 @@ class Store:
     async def claim_notice(
         self, *, customer_id: str, channel: str, day: date, contact_key: str
     ) -> bool:
-        """May this contact tell the customer what is allowed instead? Once per day."""
+        """May this contact tell the customer what is allowed instead? Once per day.
+
+        Looked up first without the write lock: after the first contact of the day the
+        answer is already there, and on SQLite every write queues behind the evidence.
+        """
+        async with read_transaction(self._engine, "reading notices") as conn:
+            claimed_by = await notices.claimed_by(
+                conn, customer_id=customer_id, channel=channel, day=day
+            )
+        if claimed_by is not None:
+            return claimed_by == contact_key
         async with _write(self._engine, "claiming a notice") as conn:
             return await notices.claim_notice(
                 conn,

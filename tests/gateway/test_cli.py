@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pypdf import PdfReader
 from sqlalchemy import text
 
 from gateway.store import Store
@@ -208,6 +209,13 @@ def test_evidence_verify_export_and_tamper(database_url: str, tmp_path: Path) ->
     assert document["chain"]["head_seq"] == 3
     as_csv = run(database_url, "evidence", "export", "--customer", "C-1", "--format", "csv")
     assert as_csv.returncode == 0 and len(as_csv.stdout.strip().splitlines()) == 4
+    pdf = tmp_path / "pack.pdf"
+    as_pdf = run(
+        database_url, "evidence", "export", "--customer", "C-1", "--format", "pdf", "-o", str(pdf)
+    )
+    assert as_pdf.returncode == 0, as_pdf.stderr
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert document["records"][0]["hash"] in text.replace("\n", "")
     missing = run(database_url, "evidence", "export", "--customer", "C-404")
     assert missing.returncode == 1 and "no evidence records for customer 'C-404'" in missing.stderr
     asyncio.run(_tamper(database_url))

@@ -265,7 +265,10 @@ BAD_FILES = [
         + RESTRICTION
         + "    limits:\n      - {channel: fax, max: 5, per: P7D}\n",
         19,
-        ["limits[0].channel: 'fax' is not one of: email, sms, voice, any"],
+        [
+            "limits[0].channel: 'fax' is not one of: email, sms, voice, letter, visit, "
+            "staff_mobile, social_media, any"
+        ],
         id="channel-or-any",
     ),
     pytest.param(
@@ -831,11 +834,12 @@ def test_generator_allows_more_restrictions_than_customers() -> None:
 
 
 @pytest.mark.slow
-def test_ten_thousand_customers_load() -> None:
-    text = dump_policy(make_policy(10_000, 1_000))
+def test_thousands_of_customers_load() -> None:
+    """Volume, not speed: bench/import_rules.py measures the 10,000-customer import."""
+    text = dump_policy(make_policy(3_000, 300))
     started = time.perf_counter()
     policy = load_policy_file(text)
     elapsed = time.perf_counter() - started
-    assert len(policy.customers) == 10_000
-    assert len(policy.restrictions) == 1_000
-    print(f"loaded and validated 10,000 customers in {elapsed:.2f} s")  # not asserted: shared CI
+    assert len(policy.customers) == 3_000
+    assert len(policy.restrictions) == 300
+    print(f"loaded and validated 3,000 customers in {elapsed:.2f} s")  # not asserted: shared CI

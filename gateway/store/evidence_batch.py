@@ -1,0 +1,183 @@
+"""Appending evidence in batches: every contact that arrives while one batch is being
+written goes into the next, in one transaction (group commit).
+
+The chain is a single line, so appends are serialised, and each append used to be a
+transaction of its own: a dozen round trips to the database and a sync to disk, all
+while every other restricted contact waited its turn. Under load that queue, not the
+deciding, set the pace. Here one writer task takes whatever is waiting, appends it all
+after one read of the chain head, writes the head once and commits once; the callers
+each get their own result. Nothing is acknowledged before its transaction commits.
+
+A batch refused by the database is retried one contact at a time, so a bad contact
+fails only itself; when the database is unavailable the whole batch fails at once.
+A caller that gives up waiting (a webhook's time limit) does not stop the batch: the
+others in it still get their records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.store import evidence_db, held
+from gateway.store.chain import ChainHead
+from gateway.store.chain_db import write_head
+from gateway.store.engine import write_transaction
+from gateway.store.errors import StoreUnavailable
+from gateway.store.evidence import EvidenceEntry, EvidenceRecord, HoldEntry, RecordResult
+from gateway.store.schema import evidence, evidence_head
+
+MAX_BATCH = 64
+
+
+@dataclass(slots=True)
+class _Pending:
+    entry: EvidenceEntry
+    content: bytes | None
+    hold: HoldEntry | None
+    done: asyncio.Future[RecordResult]
+
+
+class EvidenceAppender:
+    """The one writer of a store's evidence chain in this process."""
+
+    def __init__(
+        self, engine: AsyncEngine, lock: asyncio.Lock, clock: Callable[[], datetime]
+    ) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._clock = clock
+        self._pending: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(
+        self, entry: EvidenceEntry, content: bytes | None, hold: HoldEntry | None
+    ) -> RecordResult:
+        loop = asyncio.get_running_loop()
+        item = _Pending(entry, content, hold, loop.create_future())
+        item.done.add_done_callback(_retrieve)
+        self._pending.append(item)
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_all(), name="evidence-appender")
+        return await asyncio.shield(item.done)
+
+    async def close(self) -> None:
+        """Wait for everything already handed in to be written."""
+        if self._writer is not None:
+            await asyncio.wait([self._writer])
+
+    async def _write_all(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                await self._write_batch(batch)
+        except BaseException as exc:  # cancelled at shutdown: nobody may wait for ever
+            for item in self._pending:
+                _settle(item, exc)
+            self._pending.clear()
+            raise
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._append(batch)
+        except StoreUnavailable as exc:
+            # The database is down or not answering: every contact would fail the same way.
+            for item in batch:
+                _settle(item, exc)
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0], exc)
+                return
+            for item in batch:
+                await self._write_batch([item])
+            return
+        except BaseException as exc:
+            for item in batch:
+                _settle(item, exc)
+            raise
+        for item, result in zip(batch, results, strict=True):
+            _settle(item, result)
+
+    async def _append(self, batch: Sequence[_Pending]) -> list[RecordResult]:
+        async with self._lock, write_transaction(self._engine, "recording a contact") as conn:
+            head = await evidence_db.lock_head(conn)
+            keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
+            found = await _find(conn, keys)
+            now = self._clock()
+            out: list[RecordResult | str] = []
+            new: list[tuple[_Pending, EvidenceRecord]] = []
+            for item in batch:
+                key = item.entry.contact_key
+                if key is not None and key in found:
+                    out.append(key)  # seen before (or earlier in this batch): resolved below
+                    continue
+                record = evidence_db.seal(item.entry, head, now)
+                head = ChainHead(seq=record.seq, hash=record.hash)
+                new.append((item, record))
+                out.append(RecordResult(record, True, None))
+                if key is not None:
+                    found[key] = record
+            if new:
+                await _insert(conn, new, now)
+                await write_head(conn, evidence_head, head)
+            held_ids = {
+                record.seq: await held.insert_held(conn, record, item.hold, now)
+                for item, record in new
+                if item.hold is not None
+            }
+            results = []
+            for result in out:
+                if isinstance(result, str):
+                    record = found[result]
+                    results.append(
+                        RecordResult(record, False, await held.held_id_for(conn, record.seq))
+                    )
+                else:
+                    results.append(
+                        RecordResult(result.record, True, held_ids.get(result.record.seq))
+                    )
+        return results
+
+
+async def _find(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRecord]:
+    if not keys:
+        return {}
+    return await evidence_db.find_by_keys(conn, keys)
+
+
+async def _insert(
+    conn: AsyncConnection, new: list[tuple[_Pending, EvidenceRecord]], now: datetime
+) -> None:
+    contents = {
+        record.content_sha256: item.content
+        for item, record in new
+        if item.content is not None and record.content_sha256 is not None
+    }
+    for digest, data in contents.items():
+        await evidence_db.store_content(conn, digest, data, now)
+    rows = [{**record.hashed_fields(), "hash": record.hash} for _, record in new]
+    await conn.execute(insert(evidence), rows)
+
+
+def _settle(item: _Pending, outcome: RecordResult | BaseException) -> None:
+    if item.done.done():
+        return
+    if isinstance(outcome, asyncio.CancelledError):
+        item.done.cancel()
+    elif isinstance(outcome, BaseException):
+        item.done.set_exception(outcome)
+    else:
+        item.done.set_result(outcome)
+
+
+def _retrieve(future: asyncio.Future[RecordResult]) -> None:
+    # A caller that stopped waiting never reads its outcome; do not log it as lost.
+    if not future.cancelled():
+        future.exception()

@@ -1,0 +1,100 @@
+"""Group commit of evidence: contacts recorded together share a transaction, and each
+still gets exactly its own outcome (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from gateway.store import EvidenceEntry, HoldEntry, Store, StoreError
+
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+
+
+def entry(key: str | None, **overrides: Any) -> EvidenceEntry:
+    values: dict[str, Any] = {
+        "contact_key": key,
+        "occurred_at": NOW,
+        "channel": "voice",
+        "sender": "+447700900123",
+        "recipient": "+441632960000",
+        "action": "message",
+        "customer_id": "C-1",
+        "restriction_id": "R-1",
+    }
+    values.update(overrides)
+    return EvidenceEntry(**values)
+
+
+def count_commits(store: Store) -> list[int]:
+    commits = [0]
+
+    @event.listens_for(store.engine.sync_engine, "commit")
+    def _commit(conn: Any) -> None:
+        commits[0] += 1
+
+    return commits
+
+
+async def test_concurrent_contacts_share_transactions_and_the_chain_holds(store: Store) -> None:
+    commits = count_commits(store)
+    results = await asyncio.gather(
+        *(store.record_contact(entry(f"k{i}"), content=b"c%d" % (i % 3)) for i in range(40))
+    )
+    assert all(r.created for r in results)
+    assert sorted(r.record.seq for r in results) == list(range(1, 41))
+    assert [r.record.contact_key for r in results] == [f"k{i}" for i in range(40)]
+    assert commits[0] < 10  # 40 contacts, a handful of transactions
+    assert (await store.verify_evidence()).ok
+    assert (await store.evidence_head()).seq == 40
+    assert await store.get_content(results[4].record.content_sha256 or "") == b"c1"
+
+
+async def test_the_same_key_twice_in_one_batch_is_recorded_once(store: Store) -> None:
+    first, second, held = await asyncio.gather(
+        store.record_contact(entry("same"), hold=HoldEntry(summary="held")),
+        store.record_contact(entry("same"), hold=HoldEntry(summary="held")),
+        store.record_contact(entry("other")),
+    )
+    assert first.created and not second.created
+    assert second.record.seq == first.record.seq
+    assert first.held_id is not None and second.held_id == first.held_id
+    assert held.created and held.held_id is None
+    assert len(await store.list_held()) == 1
+    again = await store.record_contact(entry("same"))
+    assert not again.created and again.held_id == first.held_id
+
+
+async def test_a_bad_contact_fails_alone(store: Store) -> None:
+    bad = HoldEntry(summary=None)  # type: ignore[arg-type]  # NOT NULL in the database
+    outcomes = await asyncio.gather(
+        store.record_contact(entry("a")),
+        store.record_contact(entry("b"), hold=bad),
+        store.record_contact(entry("c")),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], StoreError)
+    assert [o.record.contact_key for o in (outcomes[0], outcomes[2])] == ["a", "c"]  # type: ignore[union-attr]
+    assert await store.find_evidence("b") is None
+    assert (await store.verify_evidence()).ok
+
+
+async def test_a_caller_that_stops_waiting_does_not_lose_the_record(store: Store) -> None:
+    waiting = asyncio.ensure_future(store.record_contact(entry("gone")))
+    others = [asyncio.ensure_future(store.record_contact(entry(f"o{i}"))) for i in range(3)]
+    await asyncio.sleep(0)  # queued, not yet written
+    waiting.cancel()
+    await asyncio.gather(*others)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await store.close()  # waits for everything handed in
+    reopened = await Store.open(store.engine.url.render_as_string(hide_password=False))
+    try:
+        assert await reopened.find_evidence("gone") is not None
+        assert (await reopened.verify_evidence()).ok
+    finally:
+        await reopened.close()
