@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import API, bank_holidays
-from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
+from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
 from gateway.api.restriction_views import (
     ClauseChanges,
     RestrictionOut,
@@ -20,7 +20,7 @@ from gateway.api.restriction_views import (
     sweep_lapsed,
 )
 from gateway.api.restrictions_api import load_for_change, reply_for
-from gateway.store.admin import Conflict, Invalid
+from gateway.store.admin import Conflict, Invalid, check_version, etag
 from gateway.store.lifecycle import (
     decide_appeal,
     get_appeal,
@@ -129,7 +129,13 @@ async def appeals_lodge(ctx: Ctx) -> Reply:
                 "late_reason": body.late_reason,
             },
         )
-    return Reply(appeal, status=201)
+    return with_etag(appeal, status=201)
+
+
+async def appeals_get(ctx: Ctx) -> Reply:
+    appeal_id = ctx.path_int("appeal_id", "appeal")
+    async with ctx.request.app[API].admin.reading("reading an appeal") as conn:
+        return with_etag(await get_appeal(conn, appeal_id))
 
 
 async def appeals_list(ctx: Ctx) -> Reply:
@@ -147,6 +153,7 @@ async def appeals_decide(ctx: Ctx) -> Reply:
     appeal_id = ctx.path_int("appeal_id", "appeal")
     async with api.admin.writing(ctx.user.name, "deciding an appeal") as tx:
         appeal = await get_appeal(tx.conn, appeal_id)
+        check_version(ctx.if_match, appeal, f"appeal {appeal_id}")
         if appeal["status"] != "open":
             raise Conflict(f"appeal {appeal_id} was already decided by {appeal['decided_by']}")
         current, version = await get_restriction(tx.conn, appeal["restriction_id"])
@@ -173,7 +180,8 @@ async def appeals_decide(ctx: Ctx) -> Reply:
             )
         decided = await decide_appeal(tx, appeal_id, body.outcome, body.reason)
     restriction = (await reply_for(api, current.id)).body
-    return Reply({"appeal": decided, "restriction": restriction})
+    # The ETag is the appeal's (the restriction's own is on GET /restrictions/{id}).
+    return Reply({"appeal": decided, "restriction": restriction}, etag=etag(decided))
 
 
 async def reviews_record(ctx: Ctx) -> Reply:
@@ -265,6 +273,15 @@ ROUTES = [
         response=Page[AppealOut],
     ),
     Route(
+        "GET",
+        "/appeals/{appeal_id}",
+        appeals_get,
+        Permission.READ,
+        "Read an appeal",
+        TAG,
+        response=AppealOut,
+    ),
+    Route(
         "POST",
         "/appeals/{appeal_id}/decision",
         appeals_decide,
@@ -273,6 +290,7 @@ ROUTES = [
         TAG,
         body=AppealDecisionIn,
         response=AppealDecided,
+        if_match=True,
     ),
     Route(
         "POST",

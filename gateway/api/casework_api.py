@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 
 from gateway.api.deps import API
 from gateway.api.errors import ApiError
-from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
-from gateway.store.admin import Tx
+from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
+from gateway.store.admin import Tx, check_version
 from gateway.store.casework import (
     add_adjustment,
     add_flag,
+    get_adjustment,
     get_flag,
     is_assigned,
     list_adjustments,
@@ -101,7 +102,13 @@ async def flags_create(ctx: Ctx) -> Reply:
     async with ctx.request.app[API].admin.writing(ctx.user.name, "adding a flag") as tx:
         await _customer(tx.conn, customer_id)
         flag = await add_flag(tx, customer_id, body.level.value, body.category.value, body.reason)
-    return Reply(flag, status=201)
+    return with_etag(flag, status=201)
+
+
+async def flags_get(ctx: Ctx) -> Reply:
+    flag_id = ctx.path_int("flag_id", "flag")
+    async with ctx.request.app[API].admin.reading("reading a flag") as conn:
+        return with_etag(await get_flag(conn, flag_id))
 
 
 async def flag_reason(ctx: Ctx) -> Reply:
@@ -127,7 +134,8 @@ async def flags_remove(ctx: Ctx) -> Reply:
     body: RemovalIn = ctx.body
     flag_id = ctx.path_int("flag_id", "flag")
     async with ctx.request.app[API].admin.writing(ctx.user.name, "removing a flag") as tx:
-        return Reply(await remove_flag(tx, flag_id, body.reason))
+        check_version(ctx.if_match, await get_flag(tx.conn, flag_id), f"flag {flag_id}")
+        return with_etag(await remove_flag(tx, flag_id, body.reason))
 
 
 async def adjustments_list(ctx: Ctx) -> Reply:
@@ -145,13 +153,21 @@ async def adjustments_create(ctx: Ctx) -> Reply:
     async with ctx.request.app[API].admin.writing(ctx.user.name, "adding an adjustment") as tx:
         await _customer(tx.conn, customer_id)
         adjustment = await add_adjustment(tx, customer_id, body.need.value, body.description)
-    return Reply(adjustment, status=201)
+    return with_etag(adjustment, status=201)
+
+
+async def adjustments_get(ctx: Ctx) -> Reply:
+    adjustment_id = ctx.path_int("adjustment_id", "adjustment")
+    async with ctx.request.app[API].admin.reading("reading an adjustment") as conn:
+        return with_etag(await get_adjustment(conn, adjustment_id))
 
 
 async def adjustments_remove(ctx: Ctx) -> Reply:
     adjustment_id = ctx.path_int("adjustment_id", "adjustment")
     async with ctx.request.app[API].admin.writing(ctx.user.name, "removing an adjustment") as tx:
-        return Reply(await remove_adjustment(tx, adjustment_id))
+        current = await get_adjustment(tx.conn, adjustment_id)
+        check_version(ctx.if_match, current, f"adjustment {adjustment_id}")
+        return with_etag(await remove_adjustment(tx, adjustment_id))
 
 
 TAG = "flags and adjustments"
@@ -180,6 +196,15 @@ ROUTES = [
     ),
     Route(
         "GET",
+        "/flags/{flag_id}",
+        flags_get,
+        R,
+        "Read a warning flag (without its reason)",
+        TAG,
+        response=FlagOut,
+    ),
+    Route(
+        "GET",
         "/flags/{flag_id}/reason",
         flag_reason,
         R,
@@ -196,6 +221,7 @@ ROUTES = [
         TAG,
         body=RemovalIn,
         response=FlagOut,
+        if_match=True,
     ),
     Route(
         "GET",
@@ -219,6 +245,15 @@ ROUTES = [
         status=201,
     ),
     Route(
+        "GET",
+        "/adjustments/{adjustment_id}",
+        adjustments_get,
+        R,
+        "Read a reasonable adjustment",
+        TAG,
+        response=AdjustmentOut,
+    ),
+    Route(
         "POST",
         "/adjustments/{adjustment_id}/remove",
         adjustments_remove,
@@ -226,5 +261,6 @@ ROUTES = [
         "Mark a reasonable adjustment as no longer needed",
         TAG,
         response=AdjustmentOut,
+        if_match=True,
     ),
 ]

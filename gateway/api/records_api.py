@@ -30,6 +30,9 @@ from gateway.store.records import (
     get_officer,
     list_customers,
     list_officers,
+    policy_fields,
+    retire_customer,
+    retire_officer,
     save_customer,
     save_officer,
 )
@@ -56,7 +59,26 @@ class CustomerChange(Strict):
     representatives: list[Representative] | None = None
 
 
-class CustomerQuery(PageQuery):
+class RetiredFields(BaseModel):
+    """When and by whom a record was retired (null while it is in use)."""
+
+    retired_at: datetime | None = None
+    retired_by: str | None = None
+
+
+class OfficerOut(Officer, RetiredFields):
+    pass
+
+
+class CustomerOut(Customer, RetiredFields):
+    pass
+
+
+class RecordQuery(PageQuery):
+    include_retired: bool = False
+
+
+class CustomerQuery(RecordQuery):
     search: str | None = Field(default=None, max_length=200)
 
 
@@ -83,13 +105,17 @@ def _merge(ctx: Ctx, current: dict[str, Any], model: type[Any]) -> Any:
     for key in ("name", "absent", "emails", "phones", "representatives"):
         if key in changes and changes[key] is None:
             raise ApiError(422, f"{key} cannot be null", [FieldProblem(f"body.{key}", "null")])
-    return model.model_validate({**current, **changes}, context=region_context(ctx.request))
+    merged = {**policy_fields(current), **changes}
+    return model.model_validate(merged, context=region_context(ctx.request))
 
 
 async def officers_list(ctx: Ctx) -> Reply:
-    q: PageQuery = ctx.query
+    q: RecordQuery = ctx.query
     async with ctx.request.app[API].admin.reading("listing officers") as conn:
-        return Reply(page(await list_officers(conn, limit=q.limit + 1, offset=q.offset), q))
+        found = await list_officers(
+            conn, limit=q.limit + 1, offset=q.offset, include_retired=q.include_retired
+        )
+    return Reply(page(found, q))
 
 
 async def officers_create(ctx: Ctx) -> Reply:
@@ -115,7 +141,13 @@ async def officers_change(ctx: Ctx) -> Reply:
 async def customers_list(ctx: Ctx) -> Reply:
     q: CustomerQuery = ctx.query
     async with ctx.request.app[API].admin.reading("listing customers") as conn:
-        found = await list_customers(conn, limit=q.limit + 1, offset=q.offset, search=q.search)
+        found = await list_customers(
+            conn,
+            limit=q.limit + 1,
+            offset=q.offset,
+            search=q.search,
+            include_retired=q.include_retired,
+        )
     return Reply(page(found, q))
 
 
@@ -136,6 +168,20 @@ async def customers_change(ctx: Ctx) -> Reply:
         current = await get_customer(tx.conn, customer_id)
         customer = _merge(ctx, current, Customer)
         saved = await save_customer(tx, customer, create=False, if_match=ctx.if_match)
+    return with_etag(saved)
+
+
+async def officers_retire(ctx: Ctx) -> Reply:
+    officer_id = ctx.path("officer_id")
+    async with ctx.request.app[API].admin.writing(ctx.user.name, "retiring an officer") as tx:
+        saved = await retire_officer(tx, officer_id, if_match=ctx.if_match)
+    return with_etag(saved)
+
+
+async def customers_retire(ctx: Ctx) -> Reply:
+    customer_id = ctx.path("customer_id")
+    async with ctx.request.app[API].admin.writing(ctx.user.name, "retiring a customer") as tx:
+        saved = await retire_customer(tx, customer_id, if_match=ctx.if_match)
     return with_etag(saved)
 
 
@@ -192,10 +238,10 @@ ROUTES = [
         "/officers",
         officers_list,
         R,
-        "List officers",
+        "List officers (retired ones only with include_retired=true)",
         TAG,
-        query=PageQuery,
-        response=Page[Officer],
+        query=RecordQuery,
+        response=Page[OfficerOut],
     ),
     Route(
         "POST",
@@ -205,11 +251,17 @@ ROUTES = [
         "Add an officer",
         TAG,
         body=Officer,
-        response=Officer,
+        response=OfficerOut,
         status=201,
     ),
     Route(
-        "GET", "/officers/{officer_id}", officers_get, R, "Read an officer", TAG, response=Officer
+        "GET",
+        "/officers/{officer_id}",
+        officers_get,
+        R,
+        "Read an officer",
+        TAG,
+        response=OfficerOut,
     ),
     Route(
         "PATCH",
@@ -219,7 +271,18 @@ ROUTES = [
         "Change an officer: contact details, deputy, absence",
         TAG,
         body=OfficerChange,
-        response=Officer,
+        response=OfficerOut,
+        if_match=True,
+    ),
+    Route(
+        "POST",
+        "/officers/{officer_id}/retire",
+        officers_retire,
+        W,
+        "Retire an officer: hidden from lists, kept for history; cannot be named on or "
+        "deputise for a restriction from now on",
+        TAG,
+        response=OfficerOut,
         if_match=True,
     ),
     Route(
@@ -227,10 +290,10 @@ ROUTES = [
         "/customers",
         customers_list,
         R,
-        "List customers (search by name or id)",
+        "List customers (search by name or id; retired ones only with include_retired=true)",
         TAG,
         query=CustomerQuery,
-        response=Page[Customer],
+        response=Page[CustomerOut],
     ),
     Route(
         "POST",
@@ -240,7 +303,7 @@ ROUTES = [
         "Add a customer with their addresses, numbers and representatives",
         TAG,
         body=Customer,
-        response=Customer,
+        response=CustomerOut,
         status=201,
     ),
     Route(
@@ -250,7 +313,7 @@ ROUTES = [
         R,
         "Read a customer",
         TAG,
-        response=Customer,
+        response=CustomerOut,
     ),
     Route(
         "PATCH",
@@ -260,7 +323,18 @@ ROUTES = [
         "Change a customer: name, identities (emails, phones), representatives",
         TAG,
         body=CustomerChange,
-        response=Customer,
+        response=CustomerOut,
+        if_match=True,
+    ),
+    Route(
+        "POST",
+        "/customers/{customer_id}/retire",
+        customers_retire,
+        W,
+        "Retire a customer: hidden from lists, kept with their evidence; refused (409) "
+        "while a restriction on them is active or suspended",
+        TAG,
+        response=CustomerOut,
         if_match=True,
     ),
     Route(

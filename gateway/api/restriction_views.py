@@ -22,7 +22,12 @@ from gateway.store.lifecycle import (
     live_with_review_by,
     save_restriction,
 )
-from gateway.store.records import customer_exists, officer_exists
+from gateway.store.records import (
+    customer_exists,
+    customer_retired,
+    officer_exists,
+    officer_retired,
+)
 from rules.lifecycle import Transition, check_transition, lapse_instant
 from rules.models import CallWindow, Channel, Handling, Limit, Restriction
 
@@ -88,13 +93,30 @@ def apply_changes(current: Restriction, changes: ClauseChanges, **fixed: Any) ->
     return Restriction.model_validate(data)
 
 
-async def check_references(conn: AsyncConnection, restriction: Restriction) -> None:
-    """The customer and named officer must exist (the file import checks the same)."""
+async def check_references(
+    conn: AsyncConnection, restriction: Restriction, *, named_officer: bool = True
+) -> None:
+    """The customer and named officer must exist (the file import checks the same) and
+    not be retired; ``named_officer=False`` skips the officer (a change of status only,
+    where there is no officer to choose)."""
     if not await customer_exists(conn, restriction.customer):
         raise Invalid(f"'{restriction.customer}' is not a known customer id", "customer")
+    if await customer_retired(conn, restriction.customer):
+        raise Invalid(
+            f"customer '{restriction.customer}' is retired: a restriction on them cannot "
+            "be proposed, changed or put in force",
+            "customer",
+        )
     officer = restriction.named_officer
-    if officer is not None and not await officer_exists(conn, officer):
+    if officer is None or not named_officer:
+        return
+    if not await officer_exists(conn, officer):
         raise Invalid(f"'{officer}' is not a known officer id", "named_officer")
+    if await officer_retired(conn, officer):
+        raise Invalid(
+            f"officer '{officer}' is retired: name another officer for this restriction",
+            "named_officer",
+        )
 
 
 async def restriction_out(

@@ -215,6 +215,7 @@ async def restrictions_authorise(ctx: Ctx) -> Reply:
             }
         )
         new = Restriction.model_validate(new.model_dump(mode="json"))
+        await check_references(tx.conn, new)
         needs = [Need(a["need"]) for a in await list_adjustments(tx.conn, current.customer)]
         conflicts = adjustment_conflicts(new, needs)
         if conflicts and body.adjustment_justification is None:
@@ -250,6 +251,8 @@ def _simple(transition: Transition) -> Any:
             current, version = await load_for_change(tx, ctx)
             status = check_transition(transition, current.status, ctx.user.role)
             new = current.model_copy(update={"status": status})
+            if transition is Transition.RESUME:
+                await check_references(tx.conn, new, named_officer=False)
             await save_restriction(
                 tx,
                 new,

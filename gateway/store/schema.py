@@ -64,6 +64,9 @@ officers = Table(
     Column("deputy", ID),
     Column("absent", Boolean, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Retired (migration 0006): hidden from lists, kept for history and evidence.
+    Column("retired_at", UtcDateTime),
+    Column("retired_by", Text),
 )
 
 customers = Table(
@@ -72,6 +75,8 @@ customers = Table(
     Column("id", ID, primary_key=True),
     Column("name", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("retired_at", UtcDateTime),
+    Column("retired_by", Text),
 )
 
 representatives = Table(
