@@ -1,18 +1,21 @@
 """Signed ``POST /twilio/voice`` against the running gateway and two baselines, in one run.
 
-Three servers, each a single process pinned to CPU 0, get the same load:
+Each server (``bench/webhook_servers.py``) is a single process pinned to CPU 0:
 
 * ``fixed_twiml``: a bare aiohttp app answering every request with one fixed document,
   the ceiling for aiohttp on this machine;
 * ``minimal_endpoint``: aiohttp + ``RequestValidator`` + a ``VoiceResponse`` built per
   request - the least any correct Twilio endpoint does;
-* ``gateway``: ``contact-gateway``'s ``create_app`` on a fresh SQLite store with 200
+* ``gateway``: ``contact-gateway serve``'s application on a fresh SQLite store with 200
   restricted customers (a quarter each: a named officer and 1 call a day, email only,
-  read-and-file voicemail, calls only on another day), exactly as ``serve`` runs it.
+  read-and-file voicemail, calls only on another day);
+* ``gateway_heavy_mix``: the same, with four times as many restricted callers.
 
-The load is a mix of callers (by default 80 % unknown numbers, 20 % restricted
-customers), every request with its own CallSid and a real Twilio signature over
-GATEWAY_PUBLIC_URL + path, prepared before the clock starts. Two measurements each:
+The load is a mix of callers (by default 95 % unknown numbers, 5 % restricted customers
+- several times the share a landlord sees - and 20 % for the heavy mix), every request
+with its own CallSid and a real Twilio signature over GATEWAY_PUBLIC_URL + path,
+prepared before the clock starts. Two measurements, in short rounds that alternate
+between the servers (so a busy moment on the machine falls on neighbours alike):
 
 * throughput: wrk (Debian's package, ``apt-get install -y wrk``) with a Lua script,
   one thread pinned to CPU 1, 32 connections, after a warm-up; requests/s, p50, p99;
@@ -20,10 +23,11 @@ GATEWAY_PUBLIC_URL + path, prepared before the clock starts. Two measurements ea
   (CPU 1) that sends on a schedule and measures from the scheduled instant, so a slow
   answer cannot hide the ones queued behind it; p50, p99.
 
-Prints one line of JSON. Target (issue): the gateway reaches at least 70 % of the
-minimal endpoint's throughput, with p99 under 10 ms at 300 requests/s.
+Prints one line of JSON: medians over the rounds, and the gateway's throughput over each
+baseline's, round by round (median). Target (issue): at least 70 % of the minimal
+endpoint's throughput, with p99 under 10 ms at 300 requests/s.
 
-Run: ``python bench/webhooks.py [--seconds 10] [--restricted-share 0.2]``.
+Run: ``python bench/webhooks.py [--seconds 3] [--rounds 5] [--restricted-share 0.05]``.
 """
 
 from __future__ import annotations
@@ -41,19 +45,15 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-TOKEN = "bench-auth-token-0123456789abcdef"
-PUBLIC_URL = "https://gateway.example.org"
-PATH = "/twilio/voice"
+from webhook_servers import PATH, PUBLIC_URL, RESTRICTED, TOKEN, customer_phone
+
 STAFF = "+441632960000"
-EMERGENCY = "+441632960999"
-RESTRICTED = 200
-SERVER_CPU, LOAD_CPU = 0, 1
-FIXED = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial>+441632960000</Dial></Response>'
+LOAD_CPU = 1
+SERVERS = Path(__file__).resolve().parent / "webhook_servers.py"
 WRK_SCRIPT = """
 local bodies, sigs = {}, {}
 for line in io.lines("%(data)s") do
@@ -79,132 +79,6 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 """
-
-
-# ------------------------------------------------------------------ the servers
-
-
-def serve(kind: str, port: int, workdir: Path) -> None:
-    """Run one of the three servers until killed (in its own process)."""
-    from aiohttp import web
-
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {SERVER_CPU})
-    if kind == "fixed_twiml":
-        app = web.Application()
-
-        async def fixed(request: web.Request) -> web.Response:
-            await request.read()
-            return web.Response(text=FIXED, content_type="text/xml")
-
-        app.router.add_post(PATH, fixed)
-    elif kind == "minimal_endpoint":
-        app = minimal_app()
-    else:
-        app = gateway_app(workdir)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
-
-
-def minimal_app() -> Any:
-    from aiohttp import web
-    from twilio.request_validator import RequestValidator
-    from twilio.twiml.voice_response import VoiceResponse
-
-    validator = RequestValidator(TOKEN)
-
-    async def voice(request: web.Request) -> web.Response:
-        form = await request.post()
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not validator.validate(PUBLIC_URL + request.raw_path, form, signature):
-            return web.Response(status=403)
-        response = VoiceResponse()
-        response.dial(str(form.get("To", "")))
-        return web.Response(text=str(response), content_type="text/xml")
-
-    app = web.Application()
-    app.router.add_post(PATH, voice)
-    return app
-
-
-def gateway_app(workdir: Path) -> Any:
-    from gateway.cli import server_app
-    from gateway.settings import Settings
-    from gateway.store import Store
-
-    settings = Settings(
-        database={"url": f"sqlite+aiosqlite:///{workdir}/gateway.db"},
-        smtp={"port": 0, "hostname": "bench.test"},
-        upstream=f"maildir:{workdir}/mail",
-        twilio={"auth_token": TOKEN},
-        public_url=PUBLIC_URL,
-        emergency_number=EMERGENCY,
-    )
-
-    async def load() -> None:
-        store = await Store.open(settings.database.url)
-        try:
-            await store.upsert_policy(bench_policy(), actor="bench")
-        finally:
-            await store.close()
-
-    asyncio.run(load())
-    return server_app(settings)  # exactly what ``contact-gateway serve`` runs
-
-
-def customer_phone(i: int) -> str:
-    return f"+4477009{i:05d}"
-
-
-def bench_policy() -> Any:
-    from rules.models import Policy
-
-    now = datetime.now(UTC)
-    other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 3) % 7]
-    kinds: list[dict[str, Any]] = [
-        {
-            "channels": ["voice", "email"],
-            "named_officer": "jsmith",
-            "limits": [{"channel": "voice", "max": 1, "per": "P1D"}],
-            "call_time_limit": 600,
-            "record_calls": True,
-        },
-        {"channels": ["email"], "named_officer": "jsmith"},
-        {"channels": ["voice"], "handling": "read_and_file"},
-        {
-            "channels": ["voice"],
-            "call_windows": [{"days": [other_day], "start": "10:00", "end": "12:00"}],
-        },
-    ]
-    restrictions = [
-        {
-            "id": f"R-{i}",
-            "customer": f"C-{i}",
-            "reason": "Benchmark",
-            "proposed_by": "officer.a",
-            "authorised_by": "director.b",
-            "status": "active",
-            "starts": (now - timedelta(days=30)).isoformat(),
-            **kinds[i % len(kinds)],
-        }
-        for i in range(RESTRICTED)
-    ]
-    return Policy.model_validate(
-        {
-            "officers": [
-                {
-                    "id": "jsmith",
-                    "name": "Jane Smith",
-                    "email": "jane.smith@example.org",
-                    "phone": "+441632960001",
-                }
-            ],
-            "customers": [
-                {"id": f"C-{i}", "name": f"Customer {i}", "phones": [customer_phone(i)]}
-                for i in range(RESTRICTED)
-            ],
-            "restrictions": restrictions,
-        }
-    )
 
 
 # ---------------------------------------------------------------- the load
@@ -345,9 +219,8 @@ class Target:
         self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.kind}-"))
         server = "gateway" if self.kind.startswith("gateway") else self.kind
-        command = [sys.executable, __file__, "--serve", server, "--port", str(self.port)]
         self.server = subprocess.Popen(
-            [*command, "--workdir", str(self.workdir)],
+            [sys.executable, str(SERVERS), server, str(self.port), str(self.workdir)],
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
         )
 
@@ -478,15 +351,9 @@ def main() -> None:
     parser.add_argument(
         "--max-rps", type=float, default=10_000, help="requests prepared per second of a round"
     )
-    parser.add_argument("--serve", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--generate-load", help=argparse.SUPPRESS)
     parser.add_argument("--requests-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.port, args.workdir)
-        return
     if args.generate_load:
         asyncio.run(generate_load(args.generate_load, args.requests_file, args.rate, args.seconds))
         return

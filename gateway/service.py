@@ -18,6 +18,7 @@ from typing import Any
 
 from gateway.clock import Clock
 from gateway.counters import UsageCounter
+from gateway.replay import decision_from_record
 from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
 from gateway.store.casework import decision_settings_with_org
 from rules.decision import EMPTY_USAGE, Contact, Decision, Usage
@@ -39,11 +40,14 @@ class Handled:
     created: bool
     held_id: int | None
     notify: bool = False
+    recorded_notice: str | None = None
 
     @property
     def notice(self) -> str | None:
         """The words to send the customer now, or None when they are not to be told."""
-        return self.decision.notice if self.notify else None
+        if not self.notify:
+            return None
+        return self.recorded_notice or self.decision.notice
 
 
 class ContactService:
@@ -168,6 +172,17 @@ class ContactService:
         )
         hold = HoldEntry(summary=summary) if decision.held else None
         result = await self._store.record_contact(entry, content=content, hold=hold)
+        if not result.created:
+            # A retry: answer as the first time, and never claim a new notice for it.
+            notice = result.record.details.get("notice")
+            return Handled(
+                decision=decision_from_record(result.record),
+                record=result.record,
+                created=False,
+                held_id=result.held_id,
+                notify=notice is not None and await self._store.notice_claimed_by(contact_key),
+                recorded_notice=notice,
+            )
         return Handled(
             decision=decision,
             record=result.record,

@@ -75,3 +75,9 @@ async def set_opt_out(conn: AsyncConnection, number: str, opted_out: bool, now: 
 async def is_opted_out(conn: AsyncConnection, number: str) -> bool:
     query = select(sms_opt_outs.c.number).where(sms_opt_outs.c.number == number)
     return (await conn.execute(query)).first() is not None
+
+
+async def claims_by_contact(conn: AsyncConnection, contact_key: str) -> bool:
+    """Did this contact claim a notice (so a retry of it may repeat the same words)?"""
+    query = select(notices_sent.c.contact_key).where(notices_sent.c.contact_key == contact_key)
+    return (await conn.execute(query.limit(1))).first() is not None

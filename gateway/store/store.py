@@ -349,6 +349,11 @@ class Store:
                 now=self._clock(),
             )
 
+    async def notice_claimed_by(self, contact_key: str) -> bool:
+        """Whether ``contact_key`` holds a day's notice claim (read only, for retries)."""
+        async with read_transaction(self._engine, "reading notice claims") as conn:
+            return await notices.claims_by_contact(conn, contact_key)
+
     async def set_sms_opt_out(self, number: str, opted_out: bool) -> None:
         """Record a STOP (True) or START (False) from ``number``."""
         async with _write(self._engine, "recording an SMS opt-out") as conn:

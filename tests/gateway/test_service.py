@@ -206,3 +206,28 @@ async def test_no_notice_after_stop_until_start(store: Store, clock: FakeClock) 
 async def test_delivered_contact_has_no_notice(service: ContactService) -> None:
     handled = await service.handle(email(), contact_key="d", content=b"x")
     assert handled.decision.action is Action.DELIVER and not handled.notify
+
+
+async def test_a_retry_gets_the_recorded_decision_not_a_fresh_one(
+    store: Store, clock: FakeClock
+) -> None:
+    """The first contact used the last place under the cap; its retry must still be
+    'delivered' (not excess) and must not use up the customer's notice for the day."""
+    await store.upsert_policy(
+        policy(limits=[{"channel": "email", "max": 1, "per": "P1D"}]), actor="t"
+    )
+    service = await service_on(store, clock)
+    first = await service.handle(email(), contact_key="m1", content=b"one")
+    assert first.decision.action is Action.DELIVER and first.created
+    retry = await service.handle(email(), contact_key="m1", content=b"one")
+    assert not retry.created
+    assert retry.decision.action is Action.DELIVER
+    assert retry.decision.deliver_to == first.decision.deliver_to
+    assert [r.code for r in retry.decision.reasons] == [r.code for r in first.decision.reasons]
+    assert not retry.notify and retry.notice is None
+    # The day's one notice is still there for the next excess contact.
+    excess = await service.handle(email(), contact_key="m2", content=b"two")
+    assert excess.decision.excess and excess.notify and excess.notice is not None
+    # And a retry of that excess contact repeats the same words.
+    again = await service.handle(email(), contact_key="m2", content=b"two")
+    assert again.decision.excess and again.notify and again.notice == excess.notice
