@@ -44,11 +44,17 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def password(name: str, settings: Settings) -> int:
-    """Ask for a password twice (never on the command line) and set it."""
+def ask_password(name: str) -> str:
+    """Ask for a password twice, never on the command line (it would sit in shell history)."""
     first = getpass.getpass(f"New web UI password for {name}: ")
     if getpass.getpass("Again: ") != first:
         raise CommandFailed("the two passwords differ; nothing was changed")
+    return first
+
+
+async def password(name: str, settings: Settings, chosen: str | None = None) -> int:
+    """Set a user's web UI password (asked for unless already ``chosen``)."""
+    first = ask_password(name) if chosen is None else chosen
     async with opened_store(settings) as store:
         try:
             async with write_transaction(store.engine, "setting a password") as conn:

@@ -27,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add = users_sub.add_parser("add", help="create a user and print their API token once")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument(
+        "--password", action="store_true", help="also set a web UI password (asked for, twice)"
+    )
     users_sub.add_parser("list", help="list users and roles")
     for name, text in (
         ("disable", "disable a user (their token stops working)"),
@@ -40,16 +43,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.users_command == "password":
-        from gateway.ui_commands import password
+    from gateway.ui_commands import ask_password, password
 
+    if args.users_command == "password":
         return await password(args.name, settings)
+    # Asked before the user exists, so a mistyped second entry creates nothing.
+    chosen = ask_password(args.name) if getattr(args, "password", False) else None
     async with opened_store(settings) as store:
         admin = AdminStore(store, system_clock)
         try:
-            return await _run(admin, args)
+            result = await _run(admin, args)
         except (Conflict, NotFound, ValueError) as exc:
             raise CommandFailed(str(exc)) from None
+    if chosen is not None:
+        await password(args.name, settings, chosen)
+    return result
 
 
 async def _run(admin: AdminStore, args: argparse.Namespace) -> int:

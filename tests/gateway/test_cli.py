@@ -50,11 +50,20 @@ restrictions:
 """
 
 
-def run(db: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    db: str, *args: str, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env["GATEWAY_DATABASE_URL"] = db
     return subprocess.run(
-        [EXE, *args], capture_output=True, text=True, env=env, timeout=120, cwd=cwd
+        [EXE, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=cwd,
+        input=stdin,
+        start_new_session=stdin is not None,  # no terminal: getpass reads stdin
     )
 
 

@@ -7,7 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
+from sqlalchemy import text
+
 from gateway.app import create_app
+from gateway.store import Store
 from tests.conftest import sqlite_url
 from tests.gateway.api_support import START, api_settings
 from tests.gateway.test_cli import run
@@ -56,3 +60,48 @@ async def test_first_admin_from_the_command_line(aiohttp_client: Any, tmp_path: 
     assert (await asyncio.to_thread(run, database_url, "users", "enable", "root")).returncode == 0
     missing = await asyncio.to_thread(run, database_url, "users", "disable", "nobody")
     assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
+
+
+def _password_hash(database_url: str, name: str) -> str | None:
+    async def read() -> str | None:
+        store = await Store.open(database_url)
+        try:
+            async with store.engine.connect() as conn:
+                row = await conn.execute(
+                    text("SELECT password_hash FROM users WHERE name = :n"), {"n": name}
+                )
+                return row.scalar()
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_users_add_can_set_a_web_password(tmp_path: Path) -> None:
+    database_url = sqlite_url(tmp_path)
+    typo = run(
+        database_url,
+        "users",
+        "add",
+        "amy",
+        "--role",
+        "officer",
+        "--password",
+        stdin="first try\nsecond try\n",
+    )
+    assert typo.returncode == 1 and "the two passwords differ" in typo.stderr
+    assert "amy" not in run(database_url, "users", "list").stdout  # nothing was created
+    made = run(
+        database_url,
+        "users",
+        "add",
+        "amy",
+        "--role",
+        "officer",
+        "--password",
+        stdin="long enough pass phrase\nlong enough pass phrase\n",
+    )
+    assert made.returncode == 0, made.stderr
+    stored = _password_hash(database_url, "amy")
+    assert stored is not None and stored.startswith("$argon2")
+    assert PasswordHasher().verify(stored, "long enough pass phrase")
