@@ -39,7 +39,7 @@ from gateway.twilio_forward import (
     OfficerForwarder,
     TwilioHttpClient,
 )
-from rules.decision import Action, Contact, Decision, HoldReason, LimitCount, Reason
+from rules.decision import Action, Contact, Decision
 
 log = logging.getLogger("gateway.twilio")
 
@@ -188,9 +188,10 @@ class ServiceContacts:
         record = handled.record
         if record is None:
             return TwilioHandled(handled.decision, handled.created, handled.notify, None)
+        # On a retry the service already answers with the decision first recorded
+        # (gateway.replay); the words are the recorded ones, spoken on every call.
         notice = record.details.get("notice")
-        decision = handled.decision if handled.created else decision_from_record(record)
-        return TwilioHandled(decision, handled.created, handled.notify, notice)
+        return TwilioHandled(handled.decision, handled.created, handled.notify, notice)
 
     def untouched(self, contact: Contact) -> TwilioHandled | None:
         decision = self._service.decide_unknown(contact)
@@ -198,27 +199,6 @@ class ServiceContacts:
 
     async def set_sms_opt_out(self, number: str, opted_out: bool) -> None:
         await self._service.set_sms_opt_out(number, opted_out)
-
-
-def decision_from_record(record: EvidenceRecord) -> Decision:
-    """The decision an evidence record keeps, enough to give the same answer again."""
-    details = record.details
-    return Decision(
-        action=Action(record.action),
-        reasons=tuple(Reason(**reason) for reason in record.reasons),
-        deliver_to=record.deliver_to,
-        customer_id=record.customer_id,
-        restriction_id=record.restriction_id,
-        officer_id=details.get("officer_id"),
-        via_representative=details.get("via_representative"),
-        exemption=record.exemption,
-        hold_reason=HoldReason(record.hold_reason) if record.hold_reason else None,
-        counts=tuple(LimitCount(**count) for count in record.counts),
-        counted=record.counted,
-        call_time_limit=details.get("call_time_limit"),
-        record_call=bool(details.get("record_call")),
-        offer_emergency=bool(details.get("offer_emergency")),
-    )
 
 
 class StoreCallEvidence:
