@@ -41,6 +41,8 @@ class Handled:
     held_id: int | None
     notify: bool = False
     recorded_notice: str | None = None
+    # Decided on this process's own counters because the shared ones (Redis) failed.
+    degraded: bool = False
 
     @property
     def notice(self) -> str | None:
