@@ -1,7 +1,9 @@
 """The three servers ``bench/webhooks.py`` measures, each run as its own process.
 
-``python bench/webhook_servers.py KIND PORT WORKDIR`` serves ``fixed_twiml``,
-``minimal_endpoint`` or ``gateway`` on 127.0.0.1:PORT, pinned to one CPU, until killed.
+``python bench/webhook_servers.py KIND PORT WORKDIR [DATABASE_URL [REDIS_URL [PREFIX]]]``
+serves ``fixed_twiml``, ``minimal_endpoint`` or ``gateway`` on 127.0.0.1:PORT, pinned to
+one CPU, until killed. The gateway uses a new SQLite file in WORKDIR unless given a
+database URL (e.g. PostgreSQL), and Redis counters when given a Redis URL (and prefix).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ SERVER_CPU = 0
 FIXED = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial>+441632960000</Dial></Response>'
 
 
-def serve(kind: str, port: int, workdir: Path) -> None:
+def serve(kind: str, port: int, workdir: Path, shared: list[str] | None = None) -> None:
     """Run one of the three servers until killed (in its own process)."""
     from aiohttp import web
 
@@ -39,7 +41,7 @@ def serve(kind: str, port: int, workdir: Path) -> None:
     elif kind == "minimal_endpoint":
         app = minimal_app()
     else:
-        app = gateway_app(workdir)
+        app = gateway_app(workdir, *(shared or []))
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
@@ -64,13 +66,19 @@ def minimal_app() -> Any:
     return app
 
 
-def gateway_app(workdir: Path) -> Any:
+def gateway_app(
+    workdir: Path, database_url: str = "", redis_url: str = "", redis_prefix: str = ""
+) -> Any:
     from gateway.cli import server_app
     from gateway.settings import Settings
     from gateway.store import Store
 
+    shared: dict[str, Any] = {}
+    if redis_url:  # else whatever GATEWAY_REDIS_URL says, as before
+        shared["redis"] = {"url": redis_url, **({"prefix": redis_prefix} if redis_prefix else {})}
     settings = Settings(
-        database={"url": f"sqlite+aiosqlite:///{workdir}/gateway.db"},
+        **shared,
+        database={"url": database_url or f"sqlite+aiosqlite:///{workdir}/gateway.db"},
         smtp={"port": 0, "hostname": "bench.test"},
         upstream=f"maildir:{workdir}/mail",
         twilio={"auth_token": TOKEN},
@@ -87,6 +95,20 @@ def gateway_app(workdir: Path) -> Any:
 
     asyncio.run(load())
     return server_app(settings)  # exactly what ``contact-gateway serve`` runs
+
+
+async def evidence_counts(url: str) -> tuple[int, int]:
+    """Records in the shared database, and how many were decided on local counters
+    because the shared ones (Redis) failed."""
+    from gateway.store import Store
+
+    async with await Store.open(url) as store:
+        total = (await store.evidence_head()).seq
+        degraded, offset = 0, 0
+        while page := await store.list_evidence(limit=1000, offset=offset):
+            degraded += sum(record.degraded for record in page)
+            offset += len(page)
+    return total, degraded
 
 
 def customer_phone(i: int) -> str:
@@ -146,4 +168,4 @@ def bench_policy() -> Any:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]))
+    serve(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4:])

@@ -28,6 +28,8 @@ baseline's, round by round (median). Target (issue): at least 70 % of the minima
 endpoint's throughput, with p99 under 10 ms at 300 requests/s.
 
 Run: ``python bench/webhooks.py [--seconds 3] [--rounds 5] [--restricted-share 0.05]``.
+With ``--database-url`` (e.g. an empty PostgreSQL database) and ``--redis-url`` the
+gateways run on those instead of a SQLite file each, as several gateways would.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from webhook_servers import PATH, PUBLIC_URL, RESTRICTED, TOKEN, customer_phone
+from webhook_servers import PATH, PUBLIC_URL, RESTRICTED, TOKEN, customer_phone, evidence_counts
 
 STAFF = "+441632960000"
 LOAD_CPU = 1
@@ -215,12 +217,15 @@ class Target:
     loads: list[dict[str, Any]] = field(default_factory=list)
     steadies: list[dict[str, Any]] = field(default_factory=list)
 
-    def start(self) -> None:
+    def start(self, shared: list[str] | None = None) -> None:
+        """Start the server; a gateway gets ``shared`` (database URL, Redis URL, prefix)."""
         self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.kind}-"))
-        server = "gateway" if self.kind.startswith("gateway") else self.kind
+        gateway = self.kind.startswith("gateway")
+        server = "gateway" if gateway else self.kind
+        extra = (shared or []) if gateway else []
         self.server = subprocess.Popen(
-            [sys.executable, str(SERVERS), server, str(self.port), str(self.workdir)],
+            [sys.executable, str(SERVERS), server, str(self.port), str(self.workdir), *extra],
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
         )
 
@@ -282,9 +287,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ]
         if args.heavy_share:
             targets.append(prepare("gateway_heavy_mix", args.heavy_share, args, folder, seed=2))
+        shared = [args.database_url or "", args.redis_url or "", args.redis_prefix or ""]
         try:
             for target in targets:
-                target.start()
+                target.start(shared)
+                if args.database_url:
+                    # Gateways sharing one database load its policy one after the other.
+                    wait_for(target.port)
             for target in targets:
                 wait_for(target.port)
                 run_wrk(target.port, target.wrk_script, 2, args.connections, offset=0)
@@ -327,6 +336,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out["ratio_to_minimal_endpoint"] >= 0.7
         and results["gateway"][f"p99_ms_at_{args.rate:g}_per_s"] < 10
     )
+    if args.database_url or args.redis_url:
+        out["database"] = (args.database_url or "sqlite").split(":", 1)[0]
+        out["redis_url"] = args.redis_url or None
+    if args.database_url:
+        out["evidence_records"], out["degraded_records"] = asyncio.run(
+            evidence_counts(args.database_url)
+        )
     return out
 
 
@@ -351,6 +367,12 @@ def main() -> None:
     parser.add_argument(
         "--max-rps", type=float, default=10_000, help="requests prepared per second of a round"
     )
+    parser.add_argument(
+        "--database-url", help="the gateways' database, e.g. an empty PostgreSQL database "
+        "(postgresql+asyncpg://...); default: a new SQLite file for each"
+    )  # fmt: skip
+    parser.add_argument("--redis-url", help="the gateways' Redis (default: none)")
+    parser.add_argument("--redis-prefix", help="their Redis key prefix, with --redis-url")
     parser.add_argument("--generate-load", help=argparse.SUPPRESS)
     parser.add_argument("--requests-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

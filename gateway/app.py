@@ -10,14 +10,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from gateway.api import setup_api
 from gateway.clock import Clock, system_clock
-from gateway.counters import InProcessCounter
+from gateway.counters import InProcessCounter, UsageCounter
+from gateway.counters_shared import SharedCounter
+from gateway.health import setup_health
+from gateway.logs import setup_request_ids
 from gateway.mail.lifecycle import add_mail
+from gateway.metrics import METRICS, Metrics
+from gateway.redis_client import REDIS, REDIS_PATIENT, add_redis
 from gateway.service import ContactService
 from gateway.settings import Settings
-from gateway.store import Store, StoreError
+from gateway.shared_state import redis_tasks, shared_counter
+from gateway.store import Store
 from gateway.twilio_wiring import setup_twilio
 from gateway.ui import setup_ui
 from rules.policy_index import DecisionSettings
@@ -32,11 +39,30 @@ def decision_settings(settings: Settings) -> DecisionSettings:
     return DecisionSettings(zone=settings.zone, emergency_number=settings.emergency_number or None)
 
 
-async def open_service(settings: Settings, clock: Clock) -> tuple[Store, ContactService]:
-    """Open the store (applying migrations) and a contact service with rebuilt counters."""
+async def open_service(
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics | None = None,
+    *,
+    redis: tuple[Redis, Redis] | None = None,
+) -> tuple[Store, ContactService]:
+    """Open the store (applying migrations) and a contact service with rebuilt counters.
+
+    With ``redis`` (the quick and the patient client of GATEWAY_REDIS_URL) the counters
+    are shared with every gateway on that Redis (gateway.shared_state).
+    """
     store = await Store.open(settings.database.url, migrate=True)
     try:
-        service = ContactService(store, InProcessCounter(), decision_settings(settings), clock)
+        counter: UsageCounter | SharedCounter = InProcessCounter()
+        if redis is not None:
+            counter = shared_counter(
+                *redis,
+                timeout_s=settings.redis.timeout_s,
+                evidence=lambda: service.counted_entries(),
+            )
+        service = ContactService(
+            store, counter, decision_settings(settings), clock, metrics=metrics
+        )
         await service.rebuild_usage()
     except BaseException:
         await store.close()
@@ -48,13 +74,19 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     """Build the HTTP application (health now; channels and admin join in their modules)."""
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
+    metrics = app[METRICS] = Metrics()
+    setup_request_ids(app)
+    add_redis(app, settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        store, service = await open_service(settings, clock)
+        quick, patient = app.get(REDIS), app.get(REDIS_PATIENT)
+        redis = None if quick is None or patient is None else (quick, patient)
+        store, service = await open_service(settings, clock, metrics, redis=redis)
         app[STORE] = store
         app[SERVICE] = service
         try:
-            yield
+            async with redis_tasks(service, store, patient):
+                yield
         finally:
             await store.close()
 
@@ -63,22 +95,5 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     add_mail(app, settings, clock, store_key=STORE, service_key=SERVICE)
     setup_api(app, settings, clock, store_key=STORE, service_key=SERVICE)
     setup_ui(app, settings, clock)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    setup_health(app, settings, store_key=STORE, service_key=SERVICE)
     return app
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """Liveness: the process is up and its event loop answers."""
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the store answers, so contact can be decided and recorded."""
-    try:
-        await request.app[STORE].ping()
-    except StoreError as exc:
-        return web.json_response(
-            {"status": "unavailable", "database": f"unreachable: {exc}"}, status=503
-        )
-    return web.json_response({"status": "ok", "database": "ok"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,6 +19,7 @@ from aiohttp import web
 from gateway import commands, twilio_simulate, ui_commands, users_commands
 from gateway.app import create_app, decision_settings
 from gateway.commands import CommandFailed
+from gateway.logs import configure_logging
 from gateway.settings import Settings, SettingsError, load_settings
 
 
@@ -138,7 +138,7 @@ def _parse_at(text: str) -> datetime:
 
 def serve(settings: Settings) -> int:
     """Run the gateway until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format)
     app = server_app(settings)
     print(
         f"contact-gateway: HTTP on http://{settings.http.host}:{settings.http.port} "

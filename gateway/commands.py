@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from gateway.clock import system_clock
 from gateway.counters import InProcessCounter
 from gateway.evidence_export import export_csv, export_json
 from gateway.evidence_pack import build_pdf
+from gateway.policy_fanout import announce_policy
 from gateway.policy_file import PolicyFileError, dump_policy, load_policy_file
 from gateway.service import ContactService
 from gateway.settings import Settings
@@ -87,6 +89,8 @@ async def rules_import(settings: Settings, path: Path, *, actor: str, dry_run: b
             f"  {kind}: {counts.created} created, {counts.updated} updated, "
             f"{counts.unchanged} unchanged"
         )
+    if summary.changed and (problem := await announce_policy(settings, summary.policy_version)):
+        print(f"note: {problem}", file=sys.stderr)
     return 0
 
 
@@ -178,7 +182,7 @@ def describe(decision: Decision) -> str:
 
 async def evidence_verify(settings: Settings) -> int:
     async with opened_store(settings) as store:
-        result = await store.verify_evidence()
+        result = await store.verify_evidence(processes=os.cpu_count() or 1)
     if result.ok:
         print(
             f"evidence chain verified: {result.records_checked} records, head seq {result.head_seq}"

@@ -10,8 +10,9 @@ Message-ID, CallSid or MessageSid) is never counted twice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from rules.decision import Usage
 from rules.models import Channel
@@ -33,6 +34,75 @@ class UsageCounter(Protocol):
     ) -> bool: ...
 
     async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int: ...
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CounterReply(Generic[T]):
+    """A counter's answer, and whether it came from this process's own fallback counts
+    (the shared counter was unavailable), which the evidence record must say."""
+
+    value: T
+    degraded: bool = False
+
+
+@runtime_checkable
+class ReportingCounter(Protocol):
+    """A counter that says, call by call, whether its answer is degraded.
+
+    The flag travels with the answer rather than living on the counter, because many
+    contacts are in flight on one event loop and each must carry its own.
+    """
+
+    async def usage_reply(
+        self, customer_id: str, now: datetime, horizon: timedelta
+    ) -> CounterReply[Usage]: ...
+
+    async def consume_reply(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        now: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> CounterReply[bool]: ...
+
+    async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int: ...
+
+
+class _NeverDegraded:
+    """A plain counter (in-process, or Redis used directly) as a ReportingCounter."""
+
+    def __init__(self, counter: UsageCounter) -> None:
+        self._counter = counter
+
+    async def usage_reply(
+        self, customer_id: str, now: datetime, horizon: timedelta
+    ) -> CounterReply[Usage]:
+        return CounterReply(await self._counter.usage(customer_id, now, horizon))
+
+    async def consume_reply(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        now: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> CounterReply[bool]:
+        recorded = await self._counter.consume(customer_id, contact_key, channel, now, limits)
+        return CounterReply(recorded)
+
+    async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int:
+        return await self._counter.load(entries)
+
+
+def reporting(counter: UsageCounter | ReportingCounter) -> ReportingCounter:
+    """``counter`` as one that reports degraded answers (plain counters never are)."""
+    if isinstance(counter, ReportingCounter):
+        return counter
+    return _NeverDegraded(counter)
 
 
 class InProcessCounter:

@@ -51,13 +51,16 @@ class Metrics:
         self.degraded = Counter(
             "gateway_degraded_decisions",
             "Contacts decided or put through in a degraded mode, by channel and reason "
-            "(redis_unavailable: counted on local counters; no_decision: store unreachable).",
+            "(redis_unavailable: counted on local counters; no_decision: a call put through "
+            "undecided; store_unavailable: an email deferred with 451, the store being down).",
             ["channel", "reason"],
             registry=registry,
         )
         self.relay_failures = Counter(
             "gateway_upstream_relay_failures",
-            "Messages the upstream mail server did not take at once (queued for retry).",
+            "Delivery attempts the upstream did not take in full, by kind (unavailable: "
+            "not reached; temporary: refused for now, queued for retry; permanent: refused "
+            "for good, bounced or passed on).",
             ["kind"],
             registry=registry,
         )
@@ -69,6 +72,12 @@ class Metrics:
         self.evidence_chain_length = Gauge(
             "gateway_evidence_chain_length",
             "Records in the evidence chain (its head's seq, read at scrape time).",
+            registry=registry,
+        )
+        self.store_up = Gauge(
+            "gateway_store_up",
+            "1 if the store answered this scrape's reads; 0 if not, and the two gauges read "
+            "from it keep their last values.",
             registry=registry,
         )
 

@@ -17,10 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from gateway.clock import Clock
-from gateway.counters import UsageCounter
+from gateway.counters import ReportingCounter, UsageCounter, reporting
+from gateway.metrics import Metrics
 from gateway.replay import decision_from_record
 from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
 from gateway.store.casework import decision_settings_with_org
+from gateway.store.evidence_db import content_ref
 from rules.decision import EMPTY_USAGE, Contact, Decision, Usage
 from rules.engine import decide
 from rules.models import Channel
@@ -29,6 +31,9 @@ from rules.policy_index import DecisionSettings, Match, PolicyIndex
 _CONSUME_ATTEMPTS = 3
 # How stale the policy may be when another gateway changed it (SPEC §2: within a second).
 POLICY_RECHECK_S = 0.25
+# The same, while the Redis fan-out (gateway.policy_fanout) is subscribed and announces
+# every change at once: the periodic check is then only a safety net.
+POLICY_RECHECK_SUBSCRIBED_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +63,21 @@ class ContactService:
     def __init__(
         self,
         store: Store,
-        counter: UsageCounter,
+        counter: UsageCounter | ReportingCounter,
         decision_settings: DecisionSettings,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
-        self._counter = counter
+        self._metrics = metrics
+        self._counter = reporting(counter)
         self._decision_settings = decision_settings
         self._clock = clock
         self._index: PolicyIndex | None = None
         self._reload = asyncio.Lock()
         self._generation = -1
         self._fresh_until = 0.0
+        self._recheck_s = POLICY_RECHECK_S
         self._checking = False
 
     async def policy(self) -> PolicyIndex:
@@ -77,7 +85,9 @@ class ContactService:
 
         Reading the version for every contact would cost more than deciding it, so it
         is read again only when this process has changed the policy (the store counts
-        that without a query), or when the last read is older than POLICY_RECHECK_S,
+        that without a query), when another gateway announced a change (Redis fan-out,
+        ``policy_changed_elsewhere``), or when the last read is older than
+        POLICY_RECHECK_S (POLICY_RECHECK_SUBSCRIBED_S while the fan-out is subscribed),
         which bounds how long a change made by another gateway takes to arrive.
         """
         generation = self._store.policy_generation
@@ -89,7 +99,7 @@ class ContactService:
             version = await self._store.policy_version()
         finally:
             self._checking = False
-        self._generation, self._fresh_until = generation, time.monotonic() + POLICY_RECHECK_S
+        self._generation, self._fresh_until = generation, time.monotonic() + self._recheck_s
         if self._index is not None and self._index.version == version:
             return self._index
         async with self._reload:
@@ -98,6 +108,21 @@ class ContactService:
                 settings = await decision_settings_with_org(self._store, self._decision_settings)
                 self._index = PolicyIndex(policy, settings, version=version)
         return self._index
+
+    @property
+    def counter(self) -> ReportingCounter:
+        """The usage counter (the app's Redis tasks look after a shared one)."""
+        return self._counter
+
+    def policy_changed_elsewhere(self) -> None:
+        """Another gateway changed the policy: re-read its version at the next contact."""
+        self._fresh_until = 0.0
+
+    def set_policy_recheck(self, seconds: float) -> None:
+        """How old a policy may get before its version is read again (the fan-out sets
+        it long while subscribed, short while not); re-reads at the next contact."""
+        self._recheck_s = seconds
+        self._fresh_until = 0.0
 
     def _fresh_index(self) -> PolicyIndex | None:
         """The loaded policy when it needs no re-reading yet (see ``policy``)."""
@@ -122,25 +147,73 @@ class ContactService:
         index = self._fresh_index()
         if index is None or index.resolve(contact.sender) is not None:
             return None
-        return decide(contact, index, EMPTY_USAGE, self._clock())
+        started = time.perf_counter()
+        decision = decide(contact, index, EMPTY_USAGE, self._clock())
+        self._observe(contact, decision, started, degraded=False)
+        return decision
 
     async def rebuild_usage(self) -> int:
         """Seed the counters from the evidence log (start-up, or after Redis lost them)."""
+        return await self._counter.load(await self.counted_entries())
+
+    async def counted_entries(self) -> list[tuple[str, str, datetime, str]]:
+        """Counted contacts inside the longest limit period, from the evidence log: what
+        every counter is rebuilt from. A contact without a key gets one made of what
+        it is, so rebuilding twice (two gateways at once) never counts it twice."""
         index = await self.policy()
         since = self._clock() - index.longest_period
-        counted = await self._store.counted_since(since)
-        return await self._counter.load(
-            (c.customer_id, c.channel, c.occurred_at, c.contact_key or f"seq:{i}")
-            for i, c in enumerate(counted)
-        )
+        return [
+            (
+                c.customer_id,
+                c.channel,
+                c.occurred_at,
+                c.contact_key or f"evidence:{c.channel}:{c.occurred_at.isoformat()}",
+            )
+            for c in await self._store.counted_since(since)
+        ]
 
     async def explain(self, contact: Contact) -> Decision:
         """The decision ``contact`` would get now, without recording or counting anything."""
         index = await self.policy()
-        usage = await self._usage(index, contact, contact.at)
+        usage, _ = await self._usage(index, contact, contact.at)
         return decide(contact, index, usage, contact.at)
 
     async def handle(
+        self,
+        contact: Contact,
+        *,
+        contact_key: str,
+        content: bytes | None = None,
+        summary: str = "",
+        details: dict[str, Any] | None = None,
+        notify_allowed: bool = True,
+    ) -> Handled:
+        """Decide and record one contact (``_decide_and_record``), counted and timed."""
+        started = time.perf_counter()
+        handled = await self._decide_and_record(
+            contact,
+            contact_key=contact_key,
+            content=content,
+            summary=summary,
+            details=details,
+            notify_allowed=notify_allowed,
+        )
+        self._observe(contact, handled.decision, started, degraded=handled.degraded)
+        return handled
+
+    def _observe(
+        self, contact: Contact, decision: Decision, started: float, *, degraded: bool
+    ) -> None:
+        """Count a decided contact, by channel and action, and how long it took."""
+        if self._metrics is None:
+            return
+        channel = contact.channel.value
+        self._metrics.contacts.labels(channel, decision.action.value).inc()
+        self._metrics.decision_seconds.labels(channel).observe(time.perf_counter() - started)
+        if degraded:
+            self._metrics.degraded.labels(channel, "redis_unavailable").inc()
+
+    async def _decide_and_record(
         self,
         contact: Contact,
         *,
@@ -160,9 +233,11 @@ class ContactService:
         """
         index = await self.policy()
         now = self._clock()
-        decision = await self._decide_and_count(index, contact, contact_key, now)
+        decision, degraded = await self._decide_and_count(index, contact, contact_key, now)
         if not decision.restricted:
-            return Handled(decision=decision, record=None, created=False, held_id=None)
+            return Handled(
+                decision=decision, record=None, created=False, held_id=None, degraded=degraded
+            )
         sha = hashlib.sha256(content).hexdigest() if content is not None else None
         entry = entry_from_decision(
             decision,
@@ -170,7 +245,9 @@ class ContactService:
             contact_key=contact_key,
             policy_version=index.version,
             content_sha256=sha,
+            content_ref=None if sha is None else content_ref(sha),
             details=details,
+            degraded=degraded,
         )
         hold = HoldEntry(summary=summary) if decision.held else None
         result = await self._store.record_contact(entry, content=content, hold=hold)
@@ -184,6 +261,7 @@ class ContactService:
                 held_id=result.held_id,
                 notify=notice is not None and await self._store.notice_claimed_by(contact_key),
                 recorded_notice=notice,
+                degraded=degraded,
             )
         return Handled(
             decision=decision,
@@ -191,6 +269,7 @@ class ContactService:
             created=result.created,
             held_id=result.held_id,
             notify=notify_allowed and await self._may_notify(contact, decision, contact_key, now),
+            degraded=degraded,
         )
 
     async def _may_notify(
@@ -214,26 +293,35 @@ class ContactService:
 
     async def _decide_and_count(
         self, index: PolicyIndex, contact: Contact, contact_key: str, now: datetime
-    ) -> Decision:
+    ) -> tuple[Decision, bool]:
+        """The decision, and whether any count behind it came from this process's own
+        counters (the shared ones failed): the evidence record must say so."""
+        degraded = False
         for _ in range(_CONSUME_ATTEMPTS):
-            usage = await self._usage(index, contact, now)
+            usage, read_locally = await self._usage(index, contact, now)
+            degraded = degraded or read_locally
             decision = decide(contact, index, usage, now)
             if not decision.counted or decision.customer_id is None:
-                return decision
+                return decision, degraded
             limits = [
                 cl for r in index.active_restrictions(decision.customer_id, now) for cl in r.limits
             ]
-            if await self._counter.consume(
+            consumed = await self._counter.consume_reply(
                 decision.customer_id, contact_key, contact.channel, now, limits
-            ):
-                return decision
+            )
+            degraded = degraded or consumed.degraded
+            if consumed.value:
+                return decision, degraded
         # Someone else took the last place between our read and our write each time:
         # decide once more on fresh usage; whatever it says now is final.
-        usage = await self._usage(index, contact, now)
-        return decide(contact, index, usage, now)
+        usage, read_locally = await self._usage(index, contact, now)
+        return decide(contact, index, usage, now), degraded or read_locally
 
-    async def _usage(self, index: PolicyIndex, contact: Contact, now: datetime) -> Usage:
+    async def _usage(
+        self, index: PolicyIndex, contact: Contact, now: datetime
+    ) -> tuple[Usage, bool]:
         match = index.resolve(contact.sender)
         if not isinstance(match, Match) or index.longest_period.total_seconds() == 0:
-            return Usage()
-        return await self._counter.usage(match.customer_id, now, index.longest_period)
+            return Usage(), False
+        reply = await self._counter.usage_reply(match.customer_id, now, index.longest_period)
+        return reply.value, reply.degraded

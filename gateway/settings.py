@@ -118,7 +118,16 @@ class DatabaseSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
+    """The shared Redis (``GATEWAY_REDIS_*``): counters and rule-change fan-out.
+
+    ``timeout_ms`` bounds a contact's wait for Redis (connecting included): Redis answers
+    in well under a millisecond, and a contact must not wait on one that does not; past
+    it the gateway counts locally (see gateway.counters_shared). Time the event loop was
+    too busy to read the answer does not count (gateway.loop_lag), up to a second.
+    """
+
     url: str = ""
+    timeout_ms: int = 50
 
     @field_validator("url")
     @classmethod
@@ -126,6 +135,20 @@ class RedisSettings(BaseModel):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"'{value}' is not a Redis URL (redis://host:port/db)")
         return value
+
+    @field_validator("timeout_ms")
+    @classmethod
+    def _timeout(cls, value: int) -> int:
+        if not 1 <= value <= 5000:
+            raise ValueError(
+                f"{value} is not a timeout in milliseconds between 1 and 5000 "
+                "(tens of milliseconds suit a Redis on the same network, e.g. 50)"
+            )
+        return value
+
+    @property
+    def timeout_s(self) -> float:
+        return self.timeout_ms / 1000
 
 
 class TwilioSettings(BaseModel):
@@ -233,6 +256,8 @@ class Settings(BaseSettings):
     default_region: str = "GB"
     public_url: str = ""
     emergency_number: str = ""
+    spool_dir: Path = Path("var/spool")
+    log_format: str = "json"
 
     @field_validator("upstream")
     @classmethod
@@ -306,6 +331,35 @@ class Settings(BaseSettings):
             return normalise_phone(value, region)
         except IdentityError as exc:
             raise ValueError(str(exc)) from None
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("json", "text"):
+            raise ValueError(f"'{value}' is neither json (one object per line) nor text")
+        return value
+
+    @field_validator("spool_dir", mode="before")
+    @classmethod
+    def _spool_dir(cls, value: Any) -> Any:
+        """Where texts and calls' incidents wait while the database is down (gateway.spool):
+        a directory, or a place one can be made. Whether it can be written is checked at
+        start-up."""
+        if isinstance(value, str | Path) and not str(value).strip():
+            raise ValueError(
+                "must name a directory for the spool (texts and calls kept while the "
+                "database is down), like ./var/spool"
+            )
+        path = Path(str(value).strip())
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"'{path}' exists and is not a directory")
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ValueError(f"'{parent}' is not a directory, so '{path}' cannot be one")
+                break
+        return path
 
     @property
     def zone(self) -> ZoneInfo:

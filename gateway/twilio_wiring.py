@@ -3,7 +3,9 @@
 ``setup_twilio`` is the one call ``create_app`` makes. It mounts the channel's routes at
 /twilio/ and adds a clean-up context that, once the store and the contact service are
 open, gives the channel what it needs (the contact service, the call evidence, the text
-forwarder and its Twilio REST client) and takes it all away again on shutdown.
+forwarder and its Twilio REST client) and takes it all away again on shutdown. Texts
+the store cannot take are kept in the SMS spool and replayed (``gateway.sms_replay``);
+so is the incident record of a call put through undecided (``gateway.incident_spool``).
 
 Evidence is append-only: what Twilio tells us after a call was decided (its duration,
 how the dial went, a voicemail) is a new record pointing at the call's first record.
@@ -11,6 +13,7 @@ how the dial went, a voicemail) is a new record pointing at the call's first rec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -29,9 +32,13 @@ from channels.twilio import (
     build_twilio_app,
 )
 from gateway.clock import Clock
+from gateway.incident_spool import INCIDENT_SPOOL, IncidentReplayer, add_incident_spool
 from gateway.mail.lifecycle import MAIL
+from gateway.metrics import METRICS, Metrics
 from gateway.service import ContactService
 from gateway.settings import Settings
+from gateway.sms_replay import add_sms_spool
+from gateway.spool_replay import store_unavailable
 from gateway.store import EvidenceEntry, EvidenceRecord, NewMail, Store
 from gateway.twilio_forward import (
     EmailSender,
@@ -42,6 +49,10 @@ from gateway.twilio_forward import (
 from rules.decision import Action, Contact, Decision
 
 log = logging.getLogger("gateway.twilio")
+
+# How long an incident waits for the store before it is kept in the spool instead: well
+# inside the channel's 10 s bound on background work, leaving the rest for the disk.
+INCIDENT_STORE_TIMEOUT_S = 5.0
 
 
 class HttpClientFactory(Protocol):
@@ -81,6 +92,9 @@ def setup_twilio(
     sub = build_twilio_app(deps)
     app.add_subapp("/twilio/", sub)
     channel = app[TWILIO] = sub[CHANNEL]
+    # Incidents the store cannot take wait on disk; the spool outlives the calls'
+    # background work (drained below) on shutdown.
+    add_incident_spool(app, settings, store_key=store_key, prepare=config.refusal() is None)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         refusal = config.refusal()
@@ -102,7 +116,9 @@ def setup_twilio(
                 http_client=http,
             )
         deps.contacts = ServiceContacts(service)
-        deps.evidence = StoreCallEvidence(store, clock)
+        deps.evidence = StoreCallEvidence(
+            store, clock, metrics=app.get(METRICS), incidents=app[INCIDENT_SPOOL]
+        )
         deps.forwarder = OfficerForwarder(
             service,
             rest=rest,
@@ -119,6 +135,8 @@ def setup_twilio(
                 await http.close()
 
     app.cleanup_ctx.append(lifecycle)
+    # Texts the store cannot take now wait on disk (after the contacts are filled in).
+    add_sms_spool(app, settings, channel)
 
 
 def _mail_queue(app: web.Application) -> EmailSender:
@@ -202,11 +220,23 @@ class ServiceContacts:
 
 
 class StoreCallEvidence:
-    """Later facts about a call, as records that refer to the call's first record."""
+    """Later facts about a call, as records that refer to the call's first record, and
+    the incident of a call put through undecided (kept on disk while the store is down)."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        metrics: Metrics | None = None,
+        incidents: IncidentReplayer | None = None,
+        store_timeout: float = INCIDENT_STORE_TIMEOUT_S,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._metrics = metrics
+        self._incidents = incidents
+        self._store_timeout = store_timeout
 
     async def record_call_outcome(
         self, *, refers_to: str, key: str, facts: Mapping[str, Any]
@@ -241,7 +271,13 @@ class StoreCallEvidence:
     async def record_incident(
         self, contact: Contact, *, key: str, connected_to: str, error: str
     ) -> None:
-        """A call put through without a decision, marked degraded, for the record."""
+        """A call put through without a decision, marked degraded, for the record.
+
+        The store that could not decide may well not record it either: then the entry
+        is kept in the incident spool, dated when the call arrived, and appended when
+        the store returns. Counted once per call whatever becomes of the record (even
+        when it could not be kept either), but not again for a retried webhook.
+        """
         entry = EvidenceEntry(
             kind="incident",
             contact_key=key,
@@ -263,7 +299,59 @@ class StoreCallEvidence:
             ],
             details={"error": error, "emergency_requested": contact.emergency_requested},
         )
-        await self._store.append_evidence(entry)
+        first = True
+        try:
+            first = await self._record_or_keep(entry, key)
+        finally:
+            if first and self._metrics is not None:
+                self._metrics.degraded.labels(contact.channel.value, "no_decision").inc()
+
+    async def _record_or_keep(self, entry: EvidenceEntry, key: str) -> bool:
+        """Append the incident, or keep it when the store cannot take it now; False when
+        it was on record or kept already (a retry of the same call)."""
+        incidents = self._incidents
+        if incidents is not None and await self._kept_already(incidents, key):
+            incidents.wake()
+            return False  # the first attempt's entry, dated at its arrival, waits on disk
+        try:
+            async with asyncio.timeout(self._store_timeout):
+                return (await self._store.append_evidence(entry)).created
+        except Exception as exc:
+            if incidents is None or not store_unavailable(exc):
+                raise
+            why = f"{type(exc).__name__}: {exc}"
+        try:
+            kept = await incidents.keep(entry)
+        except Exception as exc:
+            log.error(
+                "incident: call %s from %s to %s at %s, connected to %s, could not be "
+                "recorded (%s) nor kept in the incident spool (%s: %s); this line is its "
+                "only record",
+                key,
+                entry.sender,
+                entry.recipient,
+                entry.occurred_at.isoformat(),
+                entry.deliver_to,
+                why,
+                type(exc).__name__,
+                exc,
+            )
+            return True
+        if kept:
+            log.warning(
+                "incident: call %s could not be recorded now (%s); kept in the incident "
+                "spool until the store returns",
+                key,
+                why,
+            )
+        return kept
+
+    @staticmethod
+    async def _kept_already(incidents: IncidentReplayer, key: str) -> bool:
+        try:
+            return await incidents.holds(key)
+        except OSError:
+            return False  # the spool is unreadable: try the store, and keeping it, anyway
 
     def _follow_up(
         self, original: EvidenceRecord, kind: str, key: str, facts: Mapping[str, Any]

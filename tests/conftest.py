@@ -95,8 +95,10 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 @pytest.fixture(autouse=True)
 def _no_fixed_listener_ports(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Every app a test builds listens for SMTP on a free port and delivers under
-    ``tmp_path``, unless the test says otherwise: the defaults (2525, ./var/mail)
-    would collide between test runs sharing a machine and litter the checkout."""
+    """Every app a test builds listens for SMTP on a free port and delivers and spools
+    under ``tmp_path``, unless the test says otherwise: the defaults (2525, ./var/mail,
+    ./var/spool) would collide between test runs sharing a machine and litter the
+    checkout."""
     monkeypatch.setenv("GATEWAY_SMTP_PORT", "0")
     monkeypatch.setenv("GATEWAY_UPSTREAM", f"maildir:{tmp_path / 'mail'}")
+    monkeypatch.setenv("GATEWAY_SPOOL_DIR", str(tmp_path / "spool"))

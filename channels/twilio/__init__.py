@@ -10,10 +10,12 @@ from channels.twilio.ports import (
     ContactHandler,
     HandledContact,
     TextForwarder,
+    TextSpool,
     TwilioConfig,
     TwilioDeps,
 )
 from channels.twilio.runtime import CHANNEL, TwilioChannel
+from channels.twilio.sms import replay_text
 
 __all__ = [
     "CHANNEL",
@@ -21,8 +23,10 @@ __all__ = [
     "ContactHandler",
     "HandledContact",
     "TextForwarder",
+    "TextSpool",
     "TwilioChannel",
     "TwilioConfig",
     "TwilioDeps",
     "build_twilio_app",
+    "replay_text",
 ]

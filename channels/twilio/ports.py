@@ -3,7 +3,8 @@
 The channel never imports ``gateway`` (STYLE: imports run gateway -> channels -> rules):
 it says here what it needs, and ``gateway/twilio_wiring.py`` provides it. Each Protocol
 is one job the webhooks cannot do from the request alone: decide and record a contact,
-remember a STOP, add a later fact about a call to the evidence, pass a text on.
+remember a STOP, add a later fact about a call to the evidence, pass a text on, keep a
+text on local disk while the store cannot take it.
 """
 
 from __future__ import annotations
@@ -101,6 +102,26 @@ class TextForwarder(Protocol):
         ...
 
 
+class TextSpool(Protocol):
+    """Keeps a text durably on local disk when the store cannot record it now.
+
+    Twilio is then answered ``200`` with an empty ``<Response/>``, and the gateway
+    replays the kept text (``channels.twilio.sms.replay_text``) once the store answers.
+    """
+
+    def covers(self, error: Exception) -> bool:
+        """True when ``error`` means the store cannot record now but will later (it is
+        unavailable, or did not answer within the time limit): then the text is kept."""
+        ...
+
+    async def keep(
+        self, params: Mapping[str, str], *, message_sid: str, received_at: datetime
+    ) -> None:
+        """Return only once the text is safe on disk; idempotent on ``message_sid``.
+        Raise when it could not be kept (the channel then answers ``503``)."""
+        ...
+
+
 Clock = Callable[[], datetime]
 
 
@@ -155,3 +176,4 @@ class TwilioDeps:
     contacts: ContactHandler | None = None
     evidence: CallEvidence | None = None
     forwarder: TextForwarder | None = None
+    spool: TextSpool | None = None

@@ -50,9 +50,9 @@ class TwilioChannel:
             raise NotStarted("the evidence store is not running")
         return self.deps.evidence
 
-    def bounded(self) -> asyncio.Timeout:
-        """A time limit for store work done while Twilio waits for the answer."""
-        return asyncio.timeout(self.config.answer_timeout)
+    def bounded(self, within: float | None = None) -> asyncio.Timeout:
+        """A time limit for store work: Twilio's answer time unless ``within`` is given."""
+        return asyncio.timeout(self.config.answer_timeout if within is None else within)
 
     async def handle(
         self,
@@ -62,24 +62,29 @@ class TwilioChannel:
         content: bytes | None = None,
         summary: str = "",
         details: dict[str, Any] | None = None,
+        notify_allowed: bool | None = None,
+        within: float | None = None,
     ) -> HandledContact:
         """Decide and record, bounded in time so Twilio always gets an answer promptly.
 
         A caller hears what is allowed instead on every blocked call, so calls do not
-        use up the day's one notice (``notify_allowed``); texts do.
+        use up the day's one notice (``notify_allowed``); texts do, unless they can no
+        longer be answered (a text replayed from the spool).
         """
+        if notify_allowed is None:
+            notify_allowed = contact.channel is not Channel.VOICE
         contacts = self.contacts
         quick = contacts.untouched(contact)
         if quick is not None:
             return quick  # nobody in the policy: nothing to wait for
-        async with self.bounded():
+        async with self.bounded(within):
             return await contacts.handle(
                 contact,
                 contact_key=key,
                 content=content,
                 summary=summary,
                 details=details,
-                notify_allowed=contact.channel is not Channel.VOICE,
+                notify_allowed=notify_allowed,
             )
 
     def spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:

@@ -9,18 +9,26 @@ otherwise the answer is an empty ``<Response/>``.
 STOP and START (Twilio's keywords) are remembered before the text is decided, so the
 STOP itself is never answered. They are still contact: recorded like any other text.
 
-When the store fails the answer is ``503``: Twilio then tries the number's fallback URL
-(which may be another gateway), and a retry of the same MessageSid is recorded once.
+When the store is unavailable (or does not answer within the time limit) the text is
+written to the gateway's local durable spool and Twilio gets ``200`` with an empty
+``<Response/>``: we cannot decide yet, so we say nothing. The gateway replays the text
+through :func:`replay_text` once the store answers, dated when it arrived and keyed by
+its MessageSid, so a retry of the same MessageSid (or a text that was recorded after
+all) is recorded once. Only when the text cannot be kept either, or the failure is not
+one the spool covers, is the answer ``503``: Twilio then tries the number's fallback URL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 
 from aiohttp import web
 
 from channels.twilio.params import is_number, opt_keyword, sms_contact, sms_details
+from channels.twilio.ports import HandledContact
 from channels.twilio.runtime import CHANNEL, TwilioChannel
 from channels.twilio.signature import PARAMS
 from rules.decision import Action, Contact, Decision
@@ -37,30 +45,13 @@ async def incoming_sms(request: web.Request) -> web.Response:
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     if not sid:
         return web.Response(status=400, text="MessageSid is missing\n")
-    contact = sms_contact(params, channel.numbers, channel.deps.clock())
+    received = channel.deps.clock()
+    contact = sms_contact(params, channel.numbers, received)
     keyword = opt_keyword(contact.text)
     try:
-        if keyword is not None and is_number(contact.sender):
-            async with channel.bounded():
-                await channel.contacts.set_sms_opt_out(contact.sender, keyword)
-        handled = await channel.handle(
-            contact,
-            key=sid,
-            content=contact.text.encode("utf-8"),
-            summary=_summary(contact.text),
-            details={"twilio": sms_details(params)},
-        )
+        handled = await _decide(channel, contact, params, sid, notify_allowed=True, within=None)
     except Exception as exc:
-        log.error(
-            "incident: text %s from %s to %s could not be decided or recorded (%s: %s); "
-            "answered 503 so that Twilio uses the fallback URL",
-            sid,
-            contact.sender,
-            contact.recipient,
-            type(exc).__name__,
-            exc,
-        )
-        return web.Response(status=503, text="the text could not be recorded; try again\n")
+        return await _keep_for_later(channel, contact, params, sid, exc)
     decision = handled.decision
     if handled.created and _forwarded(decision):
         await _forward(channel, contact, decision, sid)
@@ -68,6 +59,99 @@ async def incoming_sms(request: web.Request) -> web.Response:
     if not is_number(contact.sender):
         reply = None
     return web.Response(text=channel.answers.sms_reply(reply), content_type="text/xml")
+
+
+async def replay_text(
+    channel: TwilioChannel,
+    params: Mapping[str, str],
+    *,
+    message_sid: str,
+    received_at: datetime,
+    within: float,
+) -> HandledContact:
+    """Decide and record a text the spool kept, as a live text is, dated when it arrived.
+
+    The same path as the webhook: STOP/START remembered, decided, recorded under its
+    MessageSid (a text already recorded is found, not recorded again) and, when
+    delivered to a named officer, forwarded. It is forwarded even when its record was
+    already there, because in practice that record is the live attempt's own write,
+    which went on after the time limit: the live path answered without forwarding.
+    (The email leg is idempotent on the MessageSid; an SMS leg may repeat in the rare
+    case that Twilio retried a text that had been answered.)
+
+    The customer gets no late reply: Twilio's answer (an empty ``<Response/>``) went
+    out when the text arrived, a reply now could cross with the customer's later
+    contact, and the day's one notice is left for a text that is answered as it
+    arrives (``notify_allowed=False``). Raises what the store raised; the caller keeps
+    the text and tries again later.
+    """
+    contact = sms_contact(params, channel.numbers, received_at)
+    handled = await _decide(
+        channel, contact, params, message_sid, notify_allowed=False, within=within
+    )
+    if _forwarded(handled.decision):
+        await _forward(channel, contact, handled.decision, message_sid)
+    return handled
+
+
+async def _decide(
+    channel: TwilioChannel,
+    contact: Contact,
+    params: Mapping[str, str],
+    sid: str,
+    *,
+    notify_allowed: bool,
+    within: float | None,
+) -> HandledContact:
+    keyword = opt_keyword(contact.text)
+    if keyword is not None and is_number(contact.sender):
+        async with channel.bounded(within):
+            await channel.contacts.set_sms_opt_out(contact.sender, keyword)
+    return await channel.handle(
+        contact,
+        key=sid,
+        content=contact.text.encode("utf-8"),
+        summary=_summary(contact.text),
+        details={"twilio": sms_details(params)},
+        notify_allowed=notify_allowed,
+        within=within,
+    )
+
+
+async def _keep_for_later(
+    channel: TwilioChannel,
+    contact: Contact,
+    params: Mapping[str, str],
+    sid: str,
+    error: Exception,
+) -> web.Response:
+    """Spool the text when the store will take it later; otherwise ``503``."""
+    why = f"{type(error).__name__}: {error}"
+    spool = channel.deps.spool
+    if spool is not None and spool.covers(error):
+        try:
+            await spool.keep(params, message_sid=sid, received_at=contact.at)
+        except Exception as exc:
+            why = f"{why}; and it could not be spooled ({type(exc).__name__}: {exc})"
+        else:
+            log.warning(
+                "text %s from %s to %s could not be recorded now (%s); kept in the spool "
+                "until the store answers, and answered with an empty response",
+                sid,
+                contact.sender,
+                contact.recipient,
+                why,
+            )
+            return web.Response(text=channel.answers.sms_reply(None), content_type="text/xml")
+    log.error(
+        "incident: text %s from %s to %s could not be decided or recorded (%s); "
+        "answered 503 so that Twilio uses the fallback URL",
+        sid,
+        contact.sender,
+        contact.recipient,
+        why,
+    )
+    return web.Response(status=503, text="the text could not be recorded; try again\n")
 
 
 def _forwarded(decision: Decision) -> bool:

@@ -23,6 +23,7 @@ from gateway.clock import Clock
 from gateway.mail.queue import QueueWorker
 from gateway.mail.sink import MailGateway
 from gateway.mail.transport import MaildirTransport, SmtpTransport, transport_for
+from gateway.metrics import METRICS
 from gateway.service import ContactService
 from gateway.settings import Settings
 from gateway.store import MailQueue, Store
@@ -67,11 +68,23 @@ def add_mail(
             timeout=smtp.relay_timeout,
         )
         queue = MailQueue(app[store_key].engine)
+        metrics = app.get(METRICS)
         worker = QueueWorker(
-            queue, transport, clock=clock, hostname=hostname, lifetime=smtp.queue_lifetime
+            queue,
+            transport,
+            clock=clock,
+            hostname=hostname,
+            lifetime=smtp.queue_lifetime,
+            metrics=metrics,
         )
         gateway = MailGateway(
-            app[service_key], app[store_key], worker, transport, hostname=hostname, clock=clock
+            app[service_key],
+            app[store_key],
+            worker,
+            transport,
+            hostname=hostname,
+            clock=clock,
+            metrics=metrics,
         )
         handler = SmtpHandler(
             gateway,

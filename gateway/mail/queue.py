@@ -20,8 +20,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from gateway.logs import bind
 from gateway.mail import compose
 from gateway.mail.transport import MailTransport, Refusal
+from gateway.metrics import Metrics
 from gateway.store import MailQueue, NewMail, QueuedMail
 from gateway.store.outbox import KEEP_DONE
 
@@ -55,8 +57,10 @@ class QueueWorker:
         lifetime: timedelta,
         batch: int = 20,
         poll_seconds: float = 5.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.queue = queue
+        self._metrics = metrics
         self._transport = transport
         self._clock = clock
         self._hostname = hostname
@@ -129,7 +133,10 @@ class QueueWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
 
     async def _attempt(self, item: QueuedMail) -> None:
+        bind(mail_id=str(item.id))  # each attempt is a task of its own (gather)
         report = await self._transport.deliver(item.mail_from, item.recipients, item.content)
+        if self._metrics is not None and report.failure_kind is not None:
+            self._metrics.relay_failures.labels(report.failure_kind).inc()
         now = self._clock()
         expired = now >= item.expires_at
         temporary = report.temporary

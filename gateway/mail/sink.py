@@ -27,11 +27,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from channels.smtp import Disposition, InboundMessage, Outcome
+from gateway.logs import bind
 from gateway.mail import compose
 from gateway.mail.queue import FIRST_RETRY, QueueWorker
 from gateway.mail.transport import DeliveryReport, MailTransport
+from gateway.metrics import Metrics
 from gateway.service import ContactService
-from gateway.store import HoldEntry, NewMail, Store, entry_from_decision
+from gateway.store import HoldEntry, NewMail, Store, StoreError, entry_from_decision
 from rules.decision import Contact, Decision
 from rules.models import Channel
 from rules.policy_index import Match, PolicyIndex
@@ -55,8 +57,10 @@ class MailGateway:
         hostname: str,
         clock: Callable[[], datetime],
         first_retry: timedelta = FIRST_RETRY,
+        metrics: Metrics | None = None,
     ) -> None:
         self._service = service
+        self._metrics = metrics
         self._store = store
         self._worker = worker
         self._transport = transport
@@ -65,6 +69,17 @@ class MailGateway:
         self._first_retry = first_retry
 
     async def accept(self, message: InboundMessage) -> Outcome:
+        """The channel runs each message in a task of its own, so the ids bound here are
+        on every log line about this message, the channel's ``451`` included."""
+        _bind_ids(message)
+        try:
+            return await self._accept(message)
+        except StoreError:
+            if self._metrics is not None:
+                self._metrics.degraded.labels(Channel.EMAIL.value, "store_unavailable").inc()
+            raise
+
+    async def _accept(self, message: InboundMessage) -> Outcome:
         index = await self._service.policy()
         now = self._clock()
         sender, restricted = identify(index, message, now)
@@ -115,6 +130,7 @@ class MailGateway:
         It is not counted and not delivered; it is held so an officer can read what
         the customer sent, and the record says it was refused and why.
         """
+        _bind_ids(message)
         index = await self._service.policy()
         now = self._clock()
         sender, restricted = identify(index, message, now)
@@ -150,6 +166,8 @@ class MailGateway:
         )
         if not report.refused:
             return Outcome(Disposition.DELIVERED)
+        if self._metrics is not None and report.failure_kind is not None:
+            self._metrics.relay_failures.labels(report.failure_kind).inc()
         if not report.accepted and not report.temporary:
             # Refused for good before we said anything: pass the refusal on, and the
             # sender's own server tells them (we keep nothing, so nothing is lost).
@@ -257,6 +275,14 @@ def route(
         extra.append(("X-Contact-Gateway-Exemption", decision.exemption))
     extra.append(("X-Contact-Gateway-Reason", reasons))
     return recipients, extra
+
+
+def _bind_ids(message: InboundMessage) -> None:
+    bind(
+        contact_id=message.message_id or message.queue_id,
+        queue_id=message.queue_id,
+        channel=Channel.EMAIL.value,
+    )
 
 
 def _digest(recipients: Iterable[str]) -> str:

@@ -35,6 +35,9 @@ class Refusal:
 
     code: int
     text: str
+    # Nothing answered (no connection, a timeout, a disk that cannot be written):
+    # not the upstream's word, only ours, so it is always temporary.
+    unreachable: bool = False
 
     @property
     def permanent(self) -> bool:
@@ -58,6 +61,16 @@ class DeliveryReport:
     @property
     def permanent(self) -> dict[str, Refusal]:
         return {r: why for r, why in self.refused.items() if why.permanent}
+
+    @property
+    def failure_kind(self) -> str | None:
+        """How the attempt failed, worst first, for the relay-failure metric: ``unavailable``
+        (not reached), ``temporary`` (4xx), ``permanent`` (5xx); None if all went."""
+        if not self.refused:
+            return None
+        if any(why.unreachable for why in self.refused.values()):
+            return "unavailable"
+        return "temporary" if self.temporary else "permanent"
 
     @classmethod
     def all_refused(cls, recipients: Sequence[str], why: Refusal) -> DeliveryReport:
@@ -146,7 +159,9 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             why = f"the organisation's mail server at {self.host}:{self.port} is unavailable"
             log.warning("%s: %s", why, exc)
-            return DeliveryReport.all_refused(recipients, Refusal(451, f"4.4.1 {why} ({exc})"))
+            return DeliveryReport.all_refused(
+                recipients, Refusal(451, f"4.4.1 {why} ({exc})", unreachable=True)
+            )
         finally:
             if client is not None:
                 await self._release(client, used + 1 if reusable else None)
@@ -242,7 +257,9 @@ class MaildirTransport:
                 accepted.append(recipient)
             except OSError as exc:  # a full disk or a permission problem: try again later
                 log.error("cannot write to the Maildir for %s: %s", recipient, exc)
-                refused[recipient] = Refusal(451, f"4.3.0 cannot write to the Maildir ({exc})")
+                refused[recipient] = Refusal(
+                    451, f"4.3.0 cannot write to the Maildir ({exc})", unreachable=True
+                )
         return DeliveryReport(accepted=tuple(accepted), refused=refused)
 
     @staticmethod

@@ -41,7 +41,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
-        database = _sqlite_file(url)
+        database = sqlite_file(url)
         if database is not None:
             folder = Path(database).parent
             try:
@@ -63,7 +63,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
-def _sqlite_file(url: str) -> str | None:
+def sqlite_file(url: str) -> str | None:
     """The path of a SQLite database file; None for other engines and in-memory ones."""
     parsed = make_url(url)
     database = parsed.database
@@ -77,7 +77,7 @@ def _sqlite_file(url: str) -> str | None:
 async def open_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """:func:`create_engine`, then make sure a SQLite file is in WAL mode."""
     engine = create_engine(url, echo=echo)
-    database = _sqlite_file(url)
+    database = sqlite_file(url)
     if database is not None:
         try:
             await asyncio.to_thread(_enable_wal, database)
@@ -131,6 +131,25 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+# SQLSTATEs (PostgreSQL) meaning the server will not serve us now, though it may later:
+# 08 connection exceptions, 53 out of resources (too many connections), 57P shutting
+# down or starting up. Refused at connect (no statement yet) also: 55000 "database is
+# not currently accepting connections", 3D000 "database does not exist" (a restore).
+_UNAVAILABLE_CLASSES = ("08", "53", "57P")
+_REFUSED_AT_CONNECT = ("55000", "3D000")
+
+
+def _unavailable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if not isinstance(state, str):
+        return False
+    return state.startswith(_UNAVAILABLE_CLASSES) or (
+        exc.statement is None and state in _REFUSED_AT_CONNECT
+    )
+
+
 @asynccontextmanager
 async def translate_errors(what: str) -> AsyncIterator[None]:
     """Turn driver errors into store errors, so callers handle one family.
@@ -145,7 +164,7 @@ async def translate_errors(what: str) -> AsyncIterator[None]:
     except IntegrityError as exc:
         raise StoreError(f"{what} was refused by the database: {exc.orig}") from exc
     except DBAPIError as exc:
-        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        if _unavailable(exc):
             raise StoreUnavailable(f"{what}: the database is unavailable ({exc.orig})") from exc
         raise StoreError(f"{what} failed: {exc.orig}") from exc
     except SQLAlchemyError as exc:

@@ -32,7 +32,7 @@ from gateway.store.errors import StoreUnavailable
 from gateway.store.evidence import EvidenceEntry, EvidenceRecord, HoldEntry, RecordResult
 from gateway.store.schema import evidence, evidence_head
 
-MAX_BATCH = 64
+MAX_BATCH = 256
 
 
 @dataclass(slots=True)
@@ -127,18 +127,16 @@ class EvidenceAppender:
             if new:
                 await _insert(conn, new, now)
                 await write_head(conn, evidence_head, head)
-            held_ids = {
-                record.seq: await held.insert_held(conn, record, item.hold, now)
-                for item, record in new
-                if item.hold is not None
-            }
+            holds = [(record, item.hold) for item, record in new if item.hold is not None]
+            held_ids = await held.insert_held_many(conn, holds, now)
+            seen = [found[r] for r in out if isinstance(r, str)]
+            if seen:
+                held_ids.update(await held.held_ids_for(conn, [r.seq for r in seen]))
             results = []
             for result in out:
                 if isinstance(result, str):
                     record = found[result]
-                    results.append(
-                        RecordResult(record, False, await held.held_id_for(conn, record.seq))
-                    )
+                    results.append(RecordResult(record, False, held_ids.get(record.seq)))
                 else:
                     results.append(
                         RecordResult(result.record, True, held_ids.get(result.record.seq))
@@ -160,8 +158,8 @@ async def _insert(
         for item, record in new
         if item.content is not None and record.content_sha256 is not None
     }
-    for digest, data in contents.items():
-        await evidence_db.store_content(conn, digest, data, now)
+    if contents:
+        await evidence_db.store_contents(conn, contents, now)
     rows = [{**record.hashed_fields(), "hash": record.hash} for _, record in new]
     await conn.execute(insert(evidence), rows)
 

@@ -45,6 +45,8 @@ def with_content(entry: EvidenceEntry, content: bytes) -> EvidenceEntry:
             f"content_sha256 {entry.content_sha256} does not match the content given "
             f"(its SHA-256 is {digest})"
         )
+    if entry.content_sha256 == digest and entry.content_ref is not None:
+        return entry  # already complete: building it again would normalise it again
     return replace(
         entry, content_sha256=digest, content_ref=entry.content_ref or content_ref(digest)
     )
@@ -55,12 +57,13 @@ def content_ref(digest: str) -> str:
     return f"sha256:{digest}"
 
 
-async def store_content(conn: AsyncConnection, digest: str, data: bytes, now: datetime) -> None:
-    """Keep ``data`` once under its SHA-256; storing it again is a no-op."""
-    statement = insert_ignoring_duplicates(conn, contents).values(
-        sha256=digest, size=len(data), data=data, created_at=now
-    )
-    await conn.execute(statement)
+async def store_contents(conn: AsyncConnection, by_digest: dict[str, bytes], now: datetime) -> None:
+    """Keep each content once under its SHA-256, all in one statement (one trip to the driver)."""
+    rows = [
+        {"sha256": digest, "size": len(data), "data": data, "created_at": now}
+        for digest, data in by_digest.items()
+    ]
+    await conn.execute(insert_ignoring_duplicates(conn, contents), rows)
 
 
 async def get_content(conn: AsyncConnection, digest: str) -> bytes | None:

@@ -6,11 +6,14 @@ change to the policy bumps ``policy_meta.policy_version`` with an UPDATE; this w
 marks a connection that ran one, and counts it when the connection goes back to the
 pool (after its transaction has ended), so ``generation`` moves as soon as a change
 made in this process is visible to readers. Changes made by other processes are found
-by re-reading the version at most a moment later (see ``ContactService.policy``).
+by re-reading the version at most a moment later (see ``ContactService.policy``), or
+sooner when a listener (the Redis fan-out, ``gateway.policy_fanout``) tells them.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Update, event
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.store.schema import policy_meta
 
 _MARK = "gateway_policy_changed"
+log = logging.getLogger(__name__)
 
 
 class PolicyWatch:
@@ -26,6 +30,7 @@ class PolicyWatch:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.generation = 0
+        self.listeners: list[Callable[[int], None]] = []
         sync = engine.sync_engine
 
         @event.listens_for(sync, "after_execute")
@@ -36,9 +41,17 @@ class PolicyWatch:
         @event.listens_for(sync.pool, "checkin")
         def _count(dbapi_connection: Any, record: Any) -> None:
             if record is not None and record.info.pop(_MARK, False):
-                self.generation += 1
+                self._moved()
 
         @event.listens_for(sync.pool, "invalidate")
         def _lost(dbapi_connection: Any, record: Any, exception: Any) -> None:
             if record is not None and record.info.pop(_MARK, False):
-                self.generation += 1
+                self._moved()
+
+    def _moved(self) -> None:
+        self.generation += 1
+        for listener in list(self.listeners):
+            try:
+                listener(self.generation)
+            except Exception:  # a listener must never break returning a connection
+                log.exception("a policy-change listener failed")

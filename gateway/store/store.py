@@ -43,10 +43,12 @@ from gateway.store.policy import ImportSummary
 from gateway.store.policy_read import RestrictionVersion
 from gateway.store.policy_watch import PolicyWatch
 from gateway.store.schema import audit_head, audit_log, evidence, evidence_head
+from gateway.store.verify_fast import verify_fast
 from rules.models import Policy
 
 Clock = Callable[[], datetime]
 PING_TIMEOUT_S = 5.0
+MAX_REMEMBERED_CLAIMS = 100_000
 
 
 def utc_now() -> datetime:
@@ -63,6 +65,9 @@ class Store:
         self._audit_lock = asyncio.Lock()
         self._policy_watch = PolicyWatch(engine)
         self._appender = EvidenceAppender(engine, self._evidence_lock, lambda: self._clock())
+        # Day's notices already claimed, by (customer, channel, day): a claim is never
+        # undone, so once seen it needs no query. Cleared when it grows large.
+        self._claimed: dict[tuple[str, str, date], str] = {}
 
     @classmethod
     async def open(
@@ -148,6 +153,12 @@ class Store:
         """Moves whenever this process has changed the policy (no query; see PolicyWatch)."""
         return self._policy_watch.generation
 
+    def watch_policy(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``listener(generation)`` each time this process has changed the policy
+        (synchronously, when the change is visible); returns the function that stops it."""
+        self._policy_watch.listeners.append(listener)
+        return lambda: self._policy_watch.listeners.remove(listener)
+
     async def policy_version(self) -> int:
         """A number bumped by every change, so instances know when to reload."""
         async with read_transaction(self._engine, "reading the policy version") as conn:
@@ -228,8 +239,16 @@ class Store:
         async with read_transaction(self._engine, "reading the evidence head") as conn:
             return await evidence_db.read_evidence_head(conn)
 
-    async def verify_evidence(self, *, batch: int = 2000) -> VerifyResult:
-        """Recompute the whole evidence chain and name the first bad record, if any."""
+    async def verify_evidence(self, *, batch: int = 2000, processes: int = 1) -> VerifyResult:
+        """Recompute the whole evidence chain and name the first bad record, if any.
+
+        The fast scan (``verify_fast``, up to ``processes`` worker processes) answers
+        for an intact chain; anything else is checked again by the reference, which
+        says what is wrong.
+        """
+        fast = await verify_fast(self._engine, processes=processes)
+        if fast is not None:
+            return fast
         async with read_transaction(self._engine, "verifying evidence", snapshot=True) as conn:
             return await verify_chain(
                 conn, evidence, evidence_head, evidence_db.evidence_hashed_fields, batch=batch
@@ -332,22 +351,32 @@ class Store:
 
         Looked up first without the write lock: after the first contact of the day the
         answer is already there, and on SQLite every write queues behind the evidence.
+        A claim this process has seen is remembered, since claims are never undone.
         """
-        async with read_transaction(self._engine, "reading notices") as conn:
-            claimed_by = await notices.claimed_by(
-                conn, customer_id=customer_id, channel=channel, day=day
-            )
-        if claimed_by is not None:
-            return claimed_by == contact_key
-        async with _write(self._engine, "claiming a notice") as conn:
-            return await notices.claim_notice(
-                conn,
-                customer_id=customer_id,
-                channel=channel,
-                day=day,
-                contact_key=contact_key,
-                now=self._clock(),
-            )
+        slot = (customer_id, channel, day)
+        claimed_by = self._claimed.get(slot)
+        if claimed_by is None:
+            async with read_transaction(self._engine, "reading notices") as conn:
+                claimed_by = await notices.claimed_by(
+                    conn, customer_id=customer_id, channel=channel, day=day
+                )
+        if claimed_by is None:
+            async with _write(self._engine, "claiming a notice") as conn:
+                claimed = await notices.claim_notice(
+                    conn,
+                    customer_id=customer_id,
+                    channel=channel,
+                    day=day,
+                    contact_key=contact_key,
+                    now=self._clock(),
+                )
+            if not claimed:
+                return False  # another gateway's claim: read it next time
+            claimed_by = contact_key
+        if len(self._claimed) >= MAX_REMEMBERED_CLAIMS:
+            self._claimed.clear()
+        self._claimed[slot] = claimed_by
+        return claimed_by == contact_key
 
     async def notice_claimed_by(self, contact_key: str) -> bool:
         """Whether ``contact_key`` holds a day's notice claim (read only, for retries)."""

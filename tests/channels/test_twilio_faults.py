@@ -73,7 +73,7 @@ async def timed_post(gateway: Gateway, path: str, params: dict[str, str]) -> tup
 
 
 async def test_a_dropped_database_still_connects_the_call(
-    gateway: Gateway, postgres_url: str, caplog: pytest.LogCaptureFixture
+    gateway: Gateway, postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with admin() as conn:
         name = make_url(postgres_url).database
@@ -89,13 +89,15 @@ async def test_a_dropped_database_still_connects_the_call(
     status, body, took = await timed_post(gateway, "/twilio/voice/menu", keypad)
     assert status == 200 and took < BOUND_S
     assert only(ET.fromstring(body), "Dial").text == EMERGENCY
-    # The end of the dial is still answered with TwiML, and a text gets 503 (fallback URL).
+    # The end of the dial is still answered with TwiML, and a text is kept in the spool
+    # (tests/gateway/test_sms_spool.py) and answered with an empty response.
     dialled = dict(params, DialCallStatus="completed", DialCallDuration="5")
     status, body, _ = await timed_post(gateway, "/twilio/voice/dialled", dialled)
     assert status == 200 and verbs(ET.fromstring(body)) == ["Hangup"]
     sms = {"MessageSid": "SM" + "e" * 32, "From": CUSTOMER_PHONE, "To": STAFF_NUMBER, "Body": "x"}
-    status, _, _ = await timed_post(gateway, "/twilio/sms", sms)
-    assert status == 503
+    status, body, _ = await timed_post(gateway, "/twilio/sms", sms)
+    assert status == 200 and verbs(ET.fromstring(body)) == []
+    assert (tmp_path / "spool" / f"{sms['MessageSid']}.json").is_file()
     ended = dict(params, CallStatus="completed", CallDuration="9")
     status, _, _ = await timed_post(gateway, "/twilio/voice/status", ended)
     assert status == 503

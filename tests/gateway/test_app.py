@@ -21,7 +21,12 @@ async def test_health_and_readiness(aiohttp_client, database_url: str) -> None: 
     health = await client.get("/healthz")
     assert health.status == 200 and await health.json() == {"status": "ok"}
     ready = await client.get("/readyz")
-    assert ready.status == 200 and await ready.json() == {"status": "ok", "database": "ok"}
+    assert ready.status == 200 and await ready.json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "not configured",
+        "upstream": "ok",
+    }
     assert (await app[SERVICE].policy()).version == 0
 
 

@@ -261,12 +261,24 @@ def test_serve_on_embedded_defaults_answers_health(tmp_path: Path) -> None:
             except OSError:
                 assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
                 time.sleep(0.2)
-        assert body == {"status": "ok", "database": "ok"}
+        assert body == {
+            "status": "ok",
+            "database": "ok",
+            "redis": "not configured",
+            "upstream": "ok",
+        }
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
             assert json.loads(r.read()) == {"status": "ok"}
         assert (tmp_path / "var" / "gateway.db").exists()
-    finally:
         proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+        # serve logs one JSON object per line (GATEWAY_LOG_FORMAT defaults to json).
+        logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+        assert any(e["logger"] == "gateway.mail.lifecycle" for e in logged), output
+        assert any(e["logger"] == "aiohttp.access" and e.get("request_id") for e in logged)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
         proc.wait(timeout=20)
         if proc.stdout:
             proc.stdout.close()

@@ -1,7 +1,8 @@
 """Usage counters: exact sliding logs, all-or-nothing, idempotent.
 
-One suite, two implementations: the in-process counter (one gateway on SQLite) and the
-Redis counter (several gateways), on the real Redis at 127.0.0.1:6379. The Redis
+One suite, every implementation: the in-process counter (one gateway on SQLite), the
+Redis counter (several gateways), on the real Redis at 127.0.0.1:6379, and the shared
+counter in front of it (Redis up, and Redis unreachable: then its local counter). The Redis
 counter here is given the test's instants instead of reading the server's clock, so
 both run on the same timeline.
 """
@@ -18,8 +19,10 @@ from redis.asyncio import Redis
 
 from gateway.counters import InProcessCounter, UsageCounter
 from gateway.counters_redis import RedisCounter, customer_keys
+from gateway.counters_shared import SharedCounter
 from rules.models import Channel, Limit
 from rules.policy_index import CompiledLimit
+from tests.gateway.redis_support import free_port
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -38,15 +41,39 @@ async def redis_client() -> Redis:
     return client
 
 
-@pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.redis)])
+async def no_evidence() -> list[tuple[str, str, datetime, str]]:
+    return []
+
+
+@pytest.fixture(
+    params=[
+        "in-process",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("shared", marks=pytest.mark.redis),
+        "shared, Redis down",
+    ]
+)
 async def counter(request: pytest.FixtureRequest) -> AsyncIterator[UsageCounter]:
+    """The shared counter (gateway.counters_shared) must answer exactly alike with Redis
+    up and with Redis down (then from its local counter)."""
     if request.param == "in-process":
         yield InProcessCounter()
         return
+    if request.param == "shared, Redis down":
+        down = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+        try:
+            yield SharedCounter(RedisCounter(down, server_clock=False), evidence=no_evidence)
+        finally:
+            await down.aclose()
+        return
     client = await redis_client()
     prefix = f"cgtest{secrets.token_hex(4)}"
+    redis_counter = RedisCounter(client, server_clock=False, prefix=prefix)
     try:
-        yield RedisCounter(client, server_clock=False, prefix=prefix)
+        if request.param == "shared":
+            yield SharedCounter(redis_counter, evidence=no_evidence, timeout_s=2.0)
+        else:
+            yield redis_counter
     finally:
         keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
         if keys:

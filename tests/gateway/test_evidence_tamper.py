@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store import Store
+from gateway.store import Store, verify_fast
 from gateway.store.schema import evidence, evidence_head
 from tests.gateway.store_factory import T0, independent_hash, make_entry, raw, record_many
 
@@ -133,12 +133,16 @@ async def test_tampering_is_detected_and_named(
     tamper: Callable[[AsyncConnection], Awaitable[object]],
     first_bad: int,
     says: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The fast scan in three worker processes first (the path a long chain takes):
+    # unsure, it hands over to the reference, which must still name the record.
+    monkeypatch.setattr(verify_fast, "MIN_PER_PROCESS", 1)
     await record_many(store, 10)
-    assert (await store.verify_evidence()).ok
+    assert (await store.verify_evidence(processes=3)).ok
     await raw(store, tamper)
-    for batch in (2000, 3):  # also across page boundaries
-        result = await store.verify_evidence(batch=batch)
+    for batch, processes in ((2000, 3), (3, 1)):  # also across page boundaries
+        result = await store.verify_evidence(batch=batch, processes=processes)
         assert not result.ok, how
         assert result.first_bad_seq == first_bad, result.problem
         assert says in result.problem

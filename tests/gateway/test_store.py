@@ -389,3 +389,23 @@ def test_naive_timestamps_are_refused_by_the_column_type() -> None:
     stored = column.process_bind_param(aware, dialect)
     assert stored is not None and stored.tzinfo is None
     assert column.process_result_value(stored, dialect) == aware
+
+
+async def test_a_days_notice_is_claimed_once_across_gateways(
+    store: Store, database_url: str
+) -> None:
+    """Two stores on one database stand for two gateways; the claim they remember
+    must never let a second contact of the day tell the customer again."""
+    day = datetime(2026, 11, 3, tzinfo=UTC).date()
+    claim = {"customer_id": "C-1", "channel": "email", "day": day}
+    async with await Store.open(database_url) as other:
+        assert await store.claim_notice(**claim, contact_key="first")
+        assert not await other.claim_notice(**claim, contact_key="second")
+        assert not await store.claim_notice(**claim, contact_key="third")  # remembered
+        assert not await other.claim_notice(**claim, contact_key="fourth")
+        # A retry of the contact that claimed it is still its claim, on either gateway.
+        assert await store.claim_notice(**claim, contact_key="first")
+        assert await other.claim_notice(**claim, contact_key="first")
+        next_day = {**claim, "day": day + timedelta(days=1)}
+        assert await other.claim_notice(**next_day, contact_key="fifth")
+        assert not await store.claim_notice(**next_day, contact_key="sixth")

@@ -1,0 +1,171 @@
+"""The incident spool: calls put through undecided, kept on disk until they are on record.
+
+When no decision can be made, a call is connected to the number dialled anyway (never
+strand a caller) and an ``incident`` evidence record says so (``StoreCallEvidence``).
+When that record cannot be appended either, because the store is down, the evidence
+entry is kept in the durable spool of ``gateway.spool`` instead: ``incidents/`` under
+``GATEWAY_SPOOL_DIR``, one file per call named by its incident key (``<CallSid>.incident
+.json``, ``<CallSid>.emergency.incident.json``), holding every field of the entry, its
+``occurred_at`` being when the call arrived. The worker (``gateway.spool_replay``)
+appends it as it was kept once the store answers; the key makes that idempotent, so a
+retried webhook or a record that was made after all is recorded once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from gateway.settings import Settings
+from gateway.spool import BadSpoolFile, Spool, read_instant
+from gateway.spool_replay import REPLAY_TIMING, ReplayTiming, SpoolReplayer
+from gateway.store import EvidenceEntry, Store
+from gateway.store.evidence import ENTRY_FIELDS
+
+log = logging.getLogger("gateway.incident_spool")
+
+FORMAT = 1
+FOLDER = "incidents"
+_REQUIRED = ("contact_key", "occurred_at", "channel", "sender", "recipient", "action")
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "reasons": list,
+    "counts": list,
+    "details": dict,
+    "counted": bool,
+    "degraded": bool,
+    "policy_version": int,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SpooledIncident:
+    """One kept incident: the evidence entry to append, keyed by its ``contact_key``."""
+
+    entry: EvidenceEntry
+    path: Path | None = None  # where it is kept, once it is
+
+    def __post_init__(self) -> None:
+        if not self.entry.contact_key:
+            raise ValueError("a kept incident needs its contact_key, to be recorded once")
+
+    @property
+    def key(self) -> str:
+        return self.entry.contact_key or ""
+
+    @property
+    def arrived(self) -> datetime:
+        return self.entry.occurred_at
+
+    @property
+    def label(self) -> str:
+        return f"call incident {self.key}"
+
+    def to_json(self) -> bytes:
+        fields = self.entry.entry_fields()
+        fields["occurred_at"] = self.entry.occurred_at.isoformat()
+        body = {"format": FORMAT, "entry": fields}
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes, path: Path) -> SpooledIncident:
+        """Read a kept incident back; :class:`BadSpoolFile` says what is wrong with it."""
+        try:
+            body = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadSpoolFile(f"not JSON ({exc})") from None
+        if not isinstance(body, dict) or body.get("format") != FORMAT:
+            raise BadSpoolFile(f"not a spooled incident of format {FORMAT}")
+        fields = body.get("entry")
+        if not isinstance(fields, dict):
+            raise BadSpoolFile("entry is missing")
+        return cls(_entry(fields), path)
+
+
+def _entry(fields: dict[str, Any]) -> EvidenceEntry:
+    unknown = sorted(set(fields) - set(ENTRY_FIELDS))
+    if unknown:
+        raise BadSpoolFile(f"entry has fields an evidence entry does not: {unknown}")
+    missing = [name for name in _REQUIRED if fields.get(name) in (None, "")]
+    if missing:
+        raise BadSpoolFile(f"entry has no {', '.join(missing)}")
+    for name, kind in _TYPES.items():
+        if name in fields and not isinstance(fields[name], kind):
+            raise BadSpoolFile(f"entry's {name} is not a {getattr(kind, '__name__', kind)}")
+    values = dict(fields, occurred_at=read_instant(fields["occurred_at"], "occurred_at"))
+    try:
+        return EvidenceEntry(**values)
+    except (TypeError, ValueError) as exc:
+        raise BadSpoolFile(f"not an evidence entry ({exc})") from None
+
+
+class IncidentSpool(Spool[SpooledIncident]):
+    """The incidents' spool directory: ``incidents/`` under ``GATEWAY_SPOOL_DIR``."""
+
+    def __init__(self, spool_dir: Path) -> None:
+        super().__init__(
+            spool_dir / FOLDER, SpooledIncident.from_json, name="incident spool", logger=log.name
+        )
+
+
+class IncidentReplayer(SpoolReplayer[SpooledIncident]):
+    """Keeps incidents the store cannot take, and appends them once it can."""
+
+    def __init__(self, spool: IncidentSpool, store: Store, timing: ReplayTiming) -> None:
+        super().__init__(spool, partial(_append, store), timing, logger=log.name)
+
+    async def keep(self, entry: EvidenceEntry) -> bool:
+        """Return once ``entry`` is safe on disk; False if its key was already kept."""
+        return await self.add(SpooledIncident(entry))
+
+
+INCIDENT_SPOOL = web.AppKey("incident_spool", IncidentReplayer)
+
+
+def add_incident_spool(
+    app: web.Application, settings: Settings, *, store_key: web.AppKey[Store], prepare: bool
+) -> None:
+    """Keep and replay call incidents for as long as ``app`` runs (``app[INCIDENT_SPOOL]``).
+
+    Call after the store's clean-up context is added and before the clean-up context
+    that hands the spool to the call evidence, so the spool outlives the calls'
+    background work on shutdown. ``prepare``: create the directory at start-up (when
+    the webhooks answer), so a spool that cannot be written stops start-up.
+    """
+
+    async def spool_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        spool = IncidentSpool(settings.spool_dir)
+        if prepare:
+            await spool.prepare()
+        replayer = IncidentReplayer(spool, app[store_key], app.get(REPLAY_TIMING, ReplayTiming()))
+        app[INCIDENT_SPOOL] = replayer
+        try:
+            yield
+        finally:
+            await replayer.stop()
+
+    async def start(app: web.Application) -> None:
+        app[INCIDENT_SPOOL].start()
+
+    async def stop(app: web.Application) -> None:
+        await app[INCIDENT_SPOOL].stop()
+
+    app.cleanup_ctx.append(spool_lifecycle)
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)
+
+
+async def _append(store: Store, incident: SpooledIncident, within: float) -> str:
+    async with asyncio.timeout(within):
+        result = await store.append_evidence(incident.entry)
+    if not result.created:
+        return f"already recorded as record {result.record.seq}"
+    return f"recorded as record {result.record.seq}"

@@ -1,0 +1,80 @@
+"""Several gateways as one (SPEC §2): what ``serve`` adds when ``GATEWAY_REDIS_URL`` is set.
+
+``shared_counter`` builds the counter the contact service uses (Redis, with the local
+fall-back of ``gateway.counters_shared``); ``redis_tasks`` runs, for as long as the app
+runs, the counters' watchdog and the policy fan-out (``gateway.policy_fanout``).
+Without a Redis URL neither is used and a gateway behaves as a single process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+
+from gateway.breaker import CircuitBreaker
+from gateway.counters_redis import RedisCounter
+from gateway.counters_shared import WATCH_INTERVAL_S, EvidenceSource, SharedCounter, watch
+from gateway.policy_fanout import PolicyFanout
+from gateway.service import ContactService
+from gateway.store import Store
+
+log = logging.getLogger(__name__)
+
+# Three quick failures in a row, or one timeout, and no contact waits for Redis for a
+# second; then the watchdog tries it (and reloads it) once.
+BREAKER_FAILURES = 3
+BREAKER_COOL_DOWN_S = 1.0
+
+
+def shared_counter(
+    redis: Redis, patient: Redis, *, timeout_s: float, evidence: EvidenceSource
+) -> SharedCounter:
+    """The counter of a gateway that shares Redis with others."""
+    return SharedCounter(
+        RedisCounter(redis),
+        maintenance=RedisCounter(patient),
+        evidence=evidence,
+        breaker=CircuitBreaker(failures=BREAKER_FAILURES, cool_down_s=BREAKER_COOL_DOWN_S),
+        timeout_s=timeout_s,
+    )
+
+
+@asynccontextmanager
+async def redis_tasks(
+    service: ContactService,
+    store: Store,
+    patient: Redis | None,
+    *,
+    watch_interval_s: float = WATCH_INTERVAL_S,
+) -> AsyncIterator[PolicyFanout | None]:
+    """Run the watchdog (if the service counts on Redis) and the fan-out, then stop them."""
+    if patient is None:
+        yield None
+        return
+    fanout = PolicyFanout(service, store, patient)
+    jobs: list[Coroutine[Any, Any, None]] = [fanout.run()]
+    counter = service.counter
+    if isinstance(counter, SharedCounter):
+        jobs.append(watch(counter, interval_s=watch_interval_s))
+    tasks = [asyncio.create_task(_logged(job)) for job in jobs]
+    try:
+        yield fanout
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _logged(job: Coroutine[Any, Any, None]) -> None:
+    try:
+        await job
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("a Redis background task stopped")
+        raise

@@ -1,0 +1,106 @@
+"""The fast evidence check (``gateway.evidence_scan``): it must say "intact" exactly when
+the reference check does, in one process or several, on SQLite and PostgreSQL.
+
+Whenever it is not sure, the store falls back to the reference, so every tampering
+case must still be named precisely; that is asserted here with the ranges split across
+worker processes, the path a long chain takes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from gateway import evidence_scan
+from gateway.store import Store
+from gateway.store import verify_fast as verify_fast_module
+from gateway.store.schema import evidence
+from gateway.store.verify_fast import verify_fast
+from tests.gateway.store_factory import independent_hash, make_entry, raw, record_many
+
+
+@pytest.fixture
+def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let even a short chain be cut into ranges checked by worker processes."""
+    monkeypatch.setattr(verify_fast_module, "MIN_PER_PROCESS", 1)
+
+
+def test_split_covers_every_record_once() -> None:
+    for head, parts in [(1, 4), (10, 3), (1_000_001, 2), (7, 7)]:
+        ranges = evidence_scan.split(head, parts)
+        seqs = [seq for first, last in ranges for seq in range(first, last + 1)]
+        assert seqs == list(range(1, head + 1))
+        assert len(ranges) == min(parts, head)
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+async def test_an_intact_chain_is_confirmed_by_the_fast_scan(
+    store: Store, split_small: None, processes: int
+) -> None:
+    await record_many(store, 12)
+    result = await verify_fast(store.engine, processes=processes)
+    assert result is not None
+    assert (result.ok, result.records_checked, result.head_seq) == (True, 12, 12)
+
+
+async def test_values_orjson_writes_differently_are_checked_by_the_reference(
+    store: Store, split_small: None
+) -> None:
+    # orjson writes 1e-07 as 1e-7 and refuses integers beyond 64 bits; the hash is
+    # over json.dumps's text, so the scan must ask the reference before judging.
+    await store.record_contact(make_entry(1, details={"ratio": 1e-7}))
+    await store.record_contact(make_entry(2, details={"big": 2**70}))
+    await record_many_from(store, 3, 6)
+    result = await verify_fast(store.engine, processes=2)
+    assert result is not None and result.ok
+
+
+async def record_many_from(store: Store, first: int, last: int) -> None:
+    for n in range(first, last + 1):
+        await store.record_contact(make_entry(n))
+
+
+async def test_an_altered_record_in_a_later_range_is_named_by_the_reference(
+    store: Store, split_small: None
+) -> None:
+    await record_many(store, 9)
+    await raw(
+        store, lambda c: c.execute(update(evidence).where(evidence.c.seq == 8).values(sender="x"))
+    )
+    assert await verify_fast(store.engine, processes=3) is None
+    result = await store.verify_evidence(processes=3)
+    assert (result.ok, result.first_bad_seq) == (False, 8)
+    assert "record 8 has been altered" in result.problem
+
+
+async def test_a_broken_link_where_two_ranges_meet_is_caught(
+    store: Store, split_small: None
+) -> None:
+    """Record 4 opens the second of three ranges; re-sealed with a made-up prev_hash
+    it checks out on its own, so only the stitching of the ranges can catch it."""
+    await record_many(store, 9)
+
+    async def reseal(conn: object) -> None:
+        row = (await conn.execute(select(evidence).where(evidence.c.seq == 4))).mappings().one()  # type: ignore[attr-defined]
+        fields = {k: v for k, v in row.items() if k != "hash"}
+        fields["prev_hash"] = "f" * 64
+        await conn.execute(  # type: ignore[attr-defined]
+            update(evidence)
+            .where(evidence.c.seq == 4)
+            .values(prev_hash="f" * 64, hash=independent_hash(fields))
+        )
+
+    await raw(store, reseal)
+    assert evidence_scan.split(9, 3)[1][0] == 4
+    assert await verify_fast(store.engine, processes=3) is None
+    result = await store.verify_evidence(processes=3)
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+    assert "does not follow on from record 3" in result.problem
+
+
+async def test_a_worker_that_cannot_read_the_database_falls_back_to_the_reference(
+    tmp_path: object, split_small: None
+) -> None:
+    bad = evidence_scan.scan_in_process("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
+    with pytest.raises(RuntimeError, match="records 1 to 5"):
+        await bad
