@@ -97,7 +97,8 @@ def seal(entry: EvidenceEntry, head: ChainHead, now: datetime) -> EvidenceRecord
     """
     fields = entry.entry_fields()
     fields.update(seq=head.seq + 1, recorded_at=now, prev_hash=head.hash)
-    return EvidenceRecord(**fields, hash=chain_hash(fields))
+    fields["hash"] = chain_hash(fields)
+    return EvidenceRecord.from_normalised(fields)
 
 
 async def find_by_keys(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRecord]:

@@ -263,3 +263,18 @@ def test_entry_from_decision_keeps_what_a_replay_needs() -> None:
     assert entry.details["next_window"]["starts_at"] == "2026-11-10T10:00:00Z"
     assert entry.details["call_sid"] == "CA123"
     assert entry.occurred_at == at
+
+
+def test_a_sealed_record_is_the_record_the_plain_constructor_builds() -> None:
+    """``seal`` skips normalising again; the record must be the same as if it had not."""
+    from gateway.store.chain import ChainHead
+    from gateway.store.evidence import EvidenceRecord
+    from gateway.store.evidence_db import seal
+
+    entry = make_entry(3, details={"note": "Café", "nested": {"b": 1, "a": [1, 2]}})
+    sealed = seal(entry, ChainHead(seq=2, hash="ab" * 32), T0)
+    fields = {**sealed.hashed_fields(), "hash": sealed.hash}
+    assert sealed == EvidenceRecord(**fields)
+    assert sealed.hash == independent_hash(sealed.hashed_fields())
+    with pytest.raises(ValueError, match="exactly the fields"):
+        EvidenceRecord.from_normalised({k: v for k, v in fields.items() if k != "hash"})
