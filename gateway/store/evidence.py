@@ -73,9 +73,13 @@ class EvidenceEntry:
             if not _SHA256.match(digest):
                 raise ValueError(f"content_sha256 '{self.content_sha256}' is not a SHA-256 hex")
             set_(self, "content_sha256", digest)
-        set_(self, "reasons", json_safe(list(self.reasons)))
-        set_(self, "counts", json_safe(list(self.counts)))
-        set_(self, "details", json_safe(dict(self.details)))
+        # One JSON round trip for the three (it is on every restricted contact's path).
+        reasons, counts, details = json_safe(
+            [list(self.reasons), list(self.counts), dict(self.details)]
+        )
+        set_(self, "reasons", reasons)
+        set_(self, "counts", counts)
+        set_(self, "details", details)
         set_(self, "counted", bool(self.counted))
         set_(self, "degraded", bool(self.degraded))
         set_(self, "policy_version", int(self.policy_version))
