@@ -6,8 +6,8 @@ commands STYLE.md gives, and stopped again at the end; one that was already runn
 left alone. Each run works in its own PostgreSQL databases (``bench_<run>_<section>``,
 dropped at the end) and under its own Redis key prefixes (deleted at the end), so a run
 never touches anyone else's data on the shared servers. Gateways started by the bench
-also get a Redis database of their own (15): until ``serve`` takes a key prefix, their
-keys (RedisCounter's default ``cg:``) land there, and are deleted after each section.
+get their section's prefix (GATEWAY_REDIS_PREFIX) and, as a second fence, a Redis
+database of their own (15); anything left under the default ``cg:`` there is deleted too.
 """
 
 from __future__ import annotations
@@ -144,8 +144,8 @@ class Services:
     def gateway_redis_url(self) -> str:
         """For the gateways: their own Redis database number, as well as the prefix.
 
-        ``serve`` may not (yet) take a key prefix; then its keys (``cg:...``) land in
-        this database, which the bench keeps to itself and empties of them afterwards.
+        The gateways also get the section's key prefix (GATEWAY_REDIS_PREFIX); this
+        database, which the bench keeps to itself, is a second fence.
         """
         return f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.gateway_db}"
 

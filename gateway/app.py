@@ -59,6 +59,7 @@ async def open_service(
                 *redis,
                 timeout_s=settings.redis.timeout_s,
                 evidence=lambda: service.counted_entries(),
+                prefix=settings.redis.prefix,
             )
         service = ContactService(
             store, counter, decision_settings(settings), clock, metrics=metrics
@@ -85,7 +86,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         app[STORE] = store
         app[SERVICE] = service
         try:
-            async with redis_tasks(service, store, patient):
+            async with redis_tasks(service, store, patient, prefix=settings.redis.prefix):
                 yield
         finally:
             await store.close()

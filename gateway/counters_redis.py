@@ -1,27 +1,41 @@
 """Usage counters in Redis: several gateways count each customer's contact once.
 
 The semantics are exactly those of ``InProcessCounter`` (one shared test suite runs
-against both): an exact sliding log per customer and channel, a check of every cap that
-applies and a record of the contact only if all of them allow it, idempotent on the
-contact's key. Here that check-and-record is one Lua script, so it is atomic across
-every gateway sharing the Redis.
+against both): an exact sliding log per customer, a check of every cap that applies and
+a record of the contact only if all of them allow it, idempotent on the contact's key.
+Here that check-and-record is one Lua script, so it is atomic across every gateway
+sharing the Redis.
 
-* Keys are ``cg:{<customer>}:<channel>`` sorted sets (member = contact key, score =
-  milliseconds since the epoch). The braces are a hash tag: all of one customer's keys
-  live in one cluster slot, so the script may touch them together.
+* Each customer has one sorted set of every counted contact, ``<prefix>:{<customer>}:log``:
+  member = the contact key, score = milliseconds since the epoch × 8 + the channel's
+  number. Its order is time's, so an any-channel cap is one ``ZCOUNT``, ``usage`` is one
+  ``ZRANGEBYSCORE``, and a retried contact is found by one exact ``ZSCORE`` whatever its
+  channel.
+* Beside it, one set per channel, ``<prefix>:{<customer>}:<channel>`` (member = contact
+  key, score = milliseconds), for caps on one channel: one ``ZCOUNT`` too. A contact is
+  written to its own channel's set whether or not a cap names that channel today, so a
+  cap added later counts what came before it. A contact is only ever checked against
+  caps on its own channel or on any channel, so the script is given two keys.
+* The braces are a hash tag: all of one customer's keys live in one cluster slot, so
+  the script may touch them together.
 * The script reads the Redis server's clock (``TIME``) unless the caller passes an
   explicit instant, so gateways whose clocks disagree still agree on the count. Tests
   pass instants to keep time a parameter.
-* redis-py's ``Script`` runs ``EVALSHA`` and reloads the script when the server answers
-  ``NOSCRIPT`` (after a restart or ``SCRIPT FLUSH``).
+* The script is called with ``EVALSHA`` and loaded again when the server answers
+  ``NOSCRIPT`` (after a restart or ``SCRIPT FLUSH``), as redis-py's ``Script`` does but
+  without its per-call work, and with the caps as one argument: the limit check is the
+  one Redis call on a contact's path, and each argument costs redis-py more than
+  parsing it costs the script (bench/redis_limit.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from rules.decision import Usage
 from rules.models import Channel
@@ -31,53 +45,72 @@ from rules.policy_index import CompiledLimit
 # longest period; longer than any cap a policy is likely to set.
 _LOADED_TTL = timedelta(days=400)
 _CHANNELS = tuple(Channel)
-_INDEX = {channel: number for number, channel in enumerate(_CHANNELS, start=1)}
+# A channel's number, the low three bits of a score in the log.
+_NUMBER = {channel: number for number, channel in enumerate(_CHANNELS)}
+_SLOTS = 8
+assert len(_CHANNELS) <= _SLOTS, "a log score holds the channel in three bits"
 _MIN_KEEP = timedelta(days=1)
+DEFAULT_PREFIX = "cg"
 
-# KEYS: one sorted set per channel, in the order of _CHANNELS.
-# ARGV: now_ms ('' = server clock), member, own key index, keep_ms,
-#       then one triple per cap: key index (0 = any channel), max, period_ms.
-# Returns {1 or 0, now_ms}: 1 = recorded (or recorded before), 0 = a cap is full.
+# KEYS: the customer's log of every channel, the set of the contact's own channel.
+# ARGV: the contact key, now_ms ('' = the server's clock), and what to check, as one
+#       argument (each one costs the client more than parsing it costs the script):
+#       "<channel number> <keep_ms>" then " a<max>/<period_ms>" for each any-channel cap
+#       and " c<max>/<period_ms>" for each cap on the contact's own channel.
+# Scores are whole milliseconds, so "after now - period" is ">= now - period + 1".
+# Returns 1 = recorded (or recorded before), 0 = a cap is full.
 CONSUME_LUA = """
-local now = tonumber(ARGV[1])
+local log, own = KEYS[1], KEYS[2]
+local member = ARGV[1]
+if redis.call('ZSCORE', log, member) then
+  return 1
+end
+local now = tonumber(ARGV[2])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local member = ARGV[2]
-local own = tonumber(ARGV[3])
-if redis.call('ZSCORE', KEYS[own], member) then
-  return {1, now}
-end
-local keep = tonumber(ARGV[4])
-local i = 5
-while i <= #ARGV do
-  local ch = tonumber(ARGV[i])
-  local max = tonumber(ARGV[i + 1])
-  local low = '(' .. tostring(now - tonumber(ARGV[i + 2]))
-  local count = 0
-  if ch == 0 then
-    for k = 1, #KEYS do
-      count = count + redis.call('ZCOUNT', KEYS[k], low, now)
-    end
+local number, keep, caps = string.match(ARGV[3], '^(%d+) (%d+)(.*)$')
+for kind, max, period in string.gmatch(caps, ' ([ac])(%d+)/(%d+)') do
+  local low = now - tonumber(period) + 1
+  local count
+  if kind == 'a' then
+    count = redis.call('ZCOUNT', log, low * 8, now * 8 + 7)
   else
-    count = redis.call('ZCOUNT', KEYS[ch], low, now)
+    count = redis.call('ZCOUNT', own, low, now)
   end
-  if count >= max then
-    return {0, now}
+  if count >= tonumber(max) then
+    return 0
   end
-  i = i + 3
 end
-redis.call('ZADD', KEYS[own], now, member)
-redis.call('ZREMRANGEBYSCORE', KEYS[own], '-inf', now - keep)
-redis.call('PEXPIRE', KEYS[own], keep)
-return {1, now}
+keep = tonumber(keep)
+redis.call('ZADD', log, now * 8 + tonumber(number), member)
+redis.call('ZADD', own, now, member)
+redis.call('ZREMRANGEBYSCORE', log, '-inf', (now - keep) * 8 + 7)
+redis.call('ZREMRANGEBYSCORE', own, '-inf', now - keep)
+redis.call('PEXPIRE', log, keep)
+redis.call('PEXPIRE', own, keep)
+return 1
 """
 
 
-def customer_keys(customer_id: str, prefix: str = "cg") -> list[str]:
-    """The customer's keys, one per channel, sharing the hash tag ``{customer}``."""
-    return [f"{prefix}:{{{customer_id}}}:{channel.value}" for channel in _CHANNELS]
+def channel_key(customer_id: str, channel: Channel, prefix: str = DEFAULT_PREFIX) -> str:
+    """The set of the customer's contacts on one channel."""
+    return f"{prefix}:{{{customer_id}}}:{channel.value}"
+
+
+def log_key(customer_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """The log of the customer's contacts on every channel."""
+    return f"{prefix}:{{{customer_id}}}:log"
+
+
+def customer_keys(customer_id: str, prefix: str = DEFAULT_PREFIX) -> list[str]:
+    """Every key of the customer, sharing the hash tag ``{customer}``: one set per
+    channel, in the order of ``Channel``, then the log of every channel."""
+    return [
+        *(channel_key(customer_id, channel, prefix) for channel in _CHANNELS),
+        log_key(customer_id, prefix),
+    ]
 
 
 def _ms(at: datetime) -> int:
@@ -95,12 +128,14 @@ def _instant(ms: float) -> datetime:
 class RedisCounter:
     """The shared counter: one Redis for every gateway of a large council."""
 
-    def __init__(self, client: Redis, *, server_clock: bool = True, prefix: str = "cg") -> None:
+    def __init__(
+        self, client: Redis, *, server_clock: bool = True, prefix: str = DEFAULT_PREFIX
+    ) -> None:
         self._client = client
         self._server_clock = server_clock
         self._prefix = prefix
         self._seeded_key = f"{prefix}:seeded"
-        self._consume = client.register_script(CONSUME_LUA)
+        self._script = client.register_script(CONSUME_LUA)
 
     async def usage(self, customer_id: str, now: datetime, horizon: timedelta) -> Usage:
         """Delivered contacts in ``(now - horizon, now]``.
@@ -108,15 +143,14 @@ class RedisCounter:
         A contact stamped by the Redis clock slightly ahead of this gateway's clock is
         read as happening now, so it counts rather than vanishing into the future.
         """
-        low = f"({_ms(now - horizon)}"
-        async with self._client.pipeline(transaction=False) as pipe:
-            for key in customer_keys(customer_id, self._prefix):
-                pipe.zrangebyscore(key, low, "+inf", withscores=True)
-            results = await pipe.execute()
+        low = (_ms(now - horizon) + 1) * _SLOTS
+        entries = await self._client.zrangebyscore(
+            log_key(customer_id, self._prefix), low, "+inf", withscores=True
+        )
         delivered: dict[Channel, list[datetime]] = {}
-        for channel, members in zip(_CHANNELS, results, strict=True):
-            if members:
-                delivered[channel] = [min(_instant(score), now) for _, score in members]
+        for _, score in cast("list[tuple[bytes, float]]", entries):
+            ms, number = divmod(int(score), _SLOTS)
+            delivered.setdefault(_CHANNELS[number], []).append(min(_instant(ms), now))
         return Usage(delivered=delivered)
 
     async def consume(
@@ -127,29 +161,49 @@ class RedisCounter:
         now: datetime,
         limits: Sequence[CompiledLimit],
     ) -> bool:
-        keep = max((c.period for c in limits), default=_MIN_KEEP)
-        args: list[str | int] = [
-            "" if self._server_clock else _ms(now),
+        keep = max((compiled.period for compiled in limits), default=_MIN_KEEP)
+        checks = "".join(
+            f" {'a' if compiled.channel is None else 'c'}"
+            f"{compiled.limit.max}/{_span_ms(compiled.period)}"
+            for compiled in limits
+            if compiled.channel in (None, channel)
+        )
+        recorded = await self._evalsha(
+            log_key(customer_id, self._prefix),
+            channel_key(customer_id, channel, self._prefix),
             contact_key,
-            _INDEX[channel],
-            _span_ms(max(keep, _MIN_KEEP)),
-        ]
-        for compiled in limits:
-            if compiled.channel not in (None, channel):
-                continue
-            index = 0 if compiled.channel is None else _INDEX[compiled.channel]
-            args += [index, compiled.limit.max, _span_ms(compiled.period)]
-        recorded, _ = await self._consume(keys=customer_keys(customer_id, self._prefix), args=args)
+            "" if self._server_clock else _ms(now),
+            f"{_NUMBER[channel]} {_span_ms(max(keep, _MIN_KEEP))}{checks}",
+        )
         return bool(recorded)
 
+    async def _evalsha(self, *keys_and_args: str | int) -> object:
+        """The script on its two keys; loaded again if Redis has lost it."""
+        script = self._script
+        try:
+            return await self._client.evalsha(script.sha, 2, *keys_and_args)
+        except NoScriptError:
+            script.sha = await self._client.script_load(script.script)
+            return await self._client.evalsha(script.sha, 2, *keys_and_args)
+
     async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int:
-        """Seed from evidence records; marks the Redis as seeded for the watchdog."""
+        """Seed from evidence records; marks the Redis as seeded for the watchdog.
+
+        Idempotent: a contact already there is written again with the same scores.
+        """
         loaded = 0
+        ttl = _span_ms(_LOADED_TTL)
         async with self._client.pipeline(transaction=False) as pipe:
-            for customer_id, channel, at, key in entries:
-                name = customer_keys(customer_id, self._prefix)[_INDEX[Channel(channel)] - 1]
-                pipe.zadd(name, {key: _ms(at)})
-                pipe.pexpire(name, _span_ms(_LOADED_TTL))
+            for customer_id, channel_name, at, key in entries:
+                channel, ms = Channel(channel_name), _ms(at)
+                log, own = (
+                    log_key(customer_id, self._prefix),
+                    channel_key(customer_id, channel, self._prefix),
+                )
+                pipe.zadd(log, {key: ms * _SLOTS + _NUMBER[channel]})
+                pipe.zadd(own, {key: ms})
+                pipe.pexpire(log, ttl)
+                pipe.pexpire(own, ttl)
                 loaded += 1
             pipe.set(self._seeded_key, "1")
             await pipe.execute()

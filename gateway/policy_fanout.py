@@ -1,10 +1,12 @@
 """Rule changes reach every gateway within a second: Redis pub/sub.
 
 A gateway that changes the policy (admin API, web UI, ``rules import``) publishes the
-new version on ``cg:policy`` as soon as the change is committed; every gateway listens
-there and, on a message from another process, re-reads the policy version at its next
-contact. Pub/sub delivers at most once, so the database stays the truth and the
-periodic version check stays as the safety net:
+new version on ``<prefix>:policy`` as soon as the change is committed; every gateway
+listens there and, on a message from another process, re-reads the policy version at
+its next contact. The prefix is ``GATEWAY_REDIS_PREFIX`` (default ``cg``): pub/sub
+channels are global to a Redis, whatever the database number, so gateways that share a
+Redis but not a prefix do not hear each other. Pub/sub delivers at most once, so the
+database stays the truth and the periodic version check stays as the safety net:
 
 * while subscribed, each gateway still re-reads the version every
   ``POLICY_RECHECK_SUBSCRIBED_S`` (a change written by something that does not
@@ -28,6 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from gateway.counters_redis import DEFAULT_PREFIX
 from gateway.redis_client import redis_from_settings
 from gateway.service import POLICY_RECHECK_S, POLICY_RECHECK_SUBSCRIBED_S, ContactService
 from gateway.settings import Settings
@@ -35,7 +38,13 @@ from gateway.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-POLICY_CHANNEL = "cg:policy"
+
+def policy_channel(prefix: str) -> str:
+    """The channel of the gateways sharing the key prefix ``prefix``."""
+    return f"{prefix}:policy"
+
+
+POLICY_CHANNEL = policy_channel(DEFAULT_PREFIX)
 RECONNECT_MIN_S = 0.2
 RECONNECT_MAX_S = 5.0
 # How long get_message waits before looking again; after how much quiet a PING checks
@@ -60,7 +69,8 @@ async def announce_policy(settings: Settings, version: int) -> str | None:
     if client is None:
         return None
     try:
-        await client.publish(POLICY_CHANNEL, policy_message(version, "cli"))
+        channel = policy_channel(settings.redis.prefix)
+        await client.publish(channel, policy_message(version, "cli"))
     except (RedisError, OSError) as exc:
         return (
             f"the running gateways could not be told at once ({exc}); they will see "

@@ -104,9 +104,12 @@ class ContactService:
             return self._index
         async with self._reload:
             if self._index is None or self._index.version != version:
-                policy = await self._store.load_policy()
+                # Customers in a compact directory, not a model each: memory (issue 7).
+                lean = await self._store.load_lean_policy()
                 settings = await decision_settings_with_org(self._store, self._decision_settings)
-                self._index = PolicyIndex(policy, settings, version=version)
+                self._index = PolicyIndex.from_directory(
+                    lean.officers, lean.customers, lean.restrictions, settings, version=version
+                )
         return self._index
 
     @property

@@ -120,6 +120,10 @@ class DatabaseSettings(BaseModel):
 class RedisSettings(BaseModel):
     """The shared Redis (``GATEWAY_REDIS_*``): counters and rule-change fan-out.
 
+    ``prefix`` starts every key the gateway writes and the name of its pub/sub channel,
+    so several deployments can share one Redis (channels are global to a Redis, whatever
+    the database number in the URL).
+
     ``timeout_ms`` bounds a contact's wait for Redis (connecting included): Redis answers
     in well under a millisecond, and a contact must not wait on one that does not; past
     it the gateway counts locally (see gateway.counters_shared). Time the event loop was
@@ -128,6 +132,7 @@ class RedisSettings(BaseModel):
 
     url: str = ""
     timeout_ms: int = 50
+    prefix: str = "cg"
 
     @field_validator("url")
     @classmethod
@@ -143,6 +148,18 @@ class RedisSettings(BaseModel):
             raise ValueError(
                 f"{value} is not a timeout in milliseconds between 1 and 5000 "
                 "(tens of milliseconds suit a Redis on the same network, e.g. 50)"
+            )
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        # Braces would change the customer's hash tag (one cluster slot per customer);
+        # spaces make keys awkward to name in redis-cli and in a shell.
+        if not value or any(c.isspace() or c in "{}" for c in value):
+            raise ValueError(
+                f"'{value}' is not a key prefix: it must be non-empty, without spaces or "
+                "braces (e.g. cg, or cg-housing to share a Redis with another gateway)"
             )
         return value
 

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from gateway.breaker import CircuitBreaker
 from gateway.counters_redis import RedisCounter
 from gateway.counters_shared import WATCH_INTERVAL_S, EvidenceSource, SharedCounter, watch
-from gateway.policy_fanout import PolicyFanout
+from gateway.policy_fanout import PolicyFanout, policy_channel
 from gateway.service import ContactService
 from gateway.store import Store
 
@@ -32,12 +32,13 @@ BREAKER_COOL_DOWN_S = 1.0
 
 
 def shared_counter(
-    redis: Redis, patient: Redis, *, timeout_s: float, evidence: EvidenceSource
+    redis: Redis, patient: Redis, *, timeout_s: float, evidence: EvidenceSource, prefix: str
 ) -> SharedCounter:
-    """The counter of a gateway that shares Redis with others."""
+    """The counter of a gateway that shares Redis with others: its keys under ``prefix``
+    (``GATEWAY_REDIS_PREFIX``), shared only with the gateways using the same one."""
     return SharedCounter(
-        RedisCounter(redis),
-        maintenance=RedisCounter(patient),
+        RedisCounter(redis, prefix=prefix),
+        maintenance=RedisCounter(patient, prefix=prefix),
         evidence=evidence,
         breaker=CircuitBreaker(failures=BREAKER_FAILURES, cool_down_s=BREAKER_COOL_DOWN_S),
         timeout_s=timeout_s,
@@ -50,13 +51,14 @@ async def redis_tasks(
     store: Store,
     patient: Redis | None,
     *,
+    prefix: str,
     watch_interval_s: float = WATCH_INTERVAL_S,
 ) -> AsyncIterator[PolicyFanout | None]:
     """Run the watchdog (if the service counts on Redis) and the fan-out, then stop them."""
     if patient is None:
         yield None
         return
-    fanout = PolicyFanout(service, store, patient)
+    fanout = PolicyFanout(service, store, patient, channel=policy_channel(prefix))
     jobs: list[Coroutine[Any, Any, None]] = [fanout.run()]
     counter = service.counter
     if isinstance(counter, SharedCounter):

@@ -7,14 +7,24 @@ when the policy is loaded or changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple, Self
 from zoneinfo import ZoneInfo
 
 from rules.exemptions import ExemptionClassifier
 from rules.lifecycle import lapse_instant
-from rules.models import Channel, Customer, Limit, Officer, Policy, Restriction, Status
+from rules.models import (
+    Channel,
+    Customer,
+    Limit,
+    Officer,
+    Policy,
+    Representative,
+    Restriction,
+    Status,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +57,15 @@ class Ambiguous:
 AMBIGUOUS = Ambiguous()
 
 
+_RECORDED = "customer:"
+_REPRESENTATIVE = "#representative:"
+
+
 def recorded_sender(customer_id: str, representative: int | None = None) -> str:
     """The sender of contact an officer records (a letter, a visit): the customer, or
     their representative by position, since such contact has no address to match."""
-    key = f"customer:{customer_id}"
-    return key if representative is None else f"{key}#representative:{representative}"
+    key = f"{_RECORDED}{customer_id}"
+    return key if representative is None else f"{key}{_REPRESENTATIVE}{representative}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +101,141 @@ def _compile(restriction: Restriction) -> CompiledRestriction:
     return CompiledRestriction(restriction=restriction, limits=limits)
 
 
+class CustomerDirectory(Mapping[str, Customer]):
+    """Every customer's addresses and numbers, compactly, for working out who wrote.
+
+    A customer as a pydantic model costs about 1.5 kB, a large landlord has 100,000 of
+    them, and ``decide`` needs one at a time. The directory keeps what identifying a
+    sender takes (each address or number already resolved: to the customer's id when it
+    is their own, else to their representative's ``Match`` or to ``AMBIGUOUS``) and one
+    flat tuple per customer, from which the customer's model is rebuilt when it is asked
+    for (``directory[customer_id]``). Filled with ``add``.
+    """
+
+    __slots__ = ("_identities", "_names", "_people")
+
+    def __init__(self) -> None:
+        self._identities: dict[str, str | Match | Ambiguous] = {}
+        # customer id -> (name, n emails, n phones, *emails, *phones, then for each
+        # representative: Match, n emails, n phones, *emails, *phones)
+        self._people: dict[str, tuple[Any, ...]] = {}
+        self._names: dict[str, str] = {}  # one copy of each name: many people share one
+
+    def add(
+        self,
+        customer_id: str,
+        name: str,
+        emails: Sequence[str],
+        phones: Sequence[str],
+        representatives: Iterable[tuple[str, Sequence[str], Sequence[str]]] = (),
+    ) -> None:
+        """Add a customer: their own (normalised) identities, then each representative's
+        ``(name, emails, phones)`` in order of position."""
+        record: list[object] = [self._shared(name), len(emails), len(phones), *emails, *phones]
+        for identity in (*emails, *phones):
+            self._claim(identity, customer_id)
+        for rep_name, rep_emails, rep_phones in representatives:
+            rep = Match(customer_id, self._shared(rep_name))
+            record += [rep, len(rep_emails), len(rep_phones), *rep_emails, *rep_phones]
+            for identity in (*rep_emails, *rep_phones):
+                self._claim(identity, rep)
+        self._people[customer_id] = tuple(record)
+
+    def resolve(self, identity: str) -> Match | Ambiguous | None:
+        """See ``PolicyIndex.resolve``."""
+        found = self._identities.get(identity)
+        if isinstance(found, str):
+            return Match(found)
+        if found is not None or not identity.startswith(_RECORDED):
+            return found
+        customer_id, marker, position = identity[len(_RECORDED) :].partition(_REPRESENTATIVE)
+        record = self._people.get(customer_id)
+        if record is None:
+            return None
+        if not marker:
+            return Match(customer_id)
+        for number, (rep, _, _, _) in enumerate(_unpack(record).representatives):
+            if str(number) == position:
+                return rep
+        return None
+
+    def __getitem__(self, customer_id: str) -> Customer:
+        # Built without validating again: what was added came from validated models,
+        # or from the store, which holds nothing else.
+        person = _unpack(self._people[customer_id])
+        return Customer.model_construct(
+            id=customer_id,
+            name=person.name,
+            emails=list(person.emails),
+            phones=list(person.phones),
+            representatives=[
+                Representative.model_construct(name=name, emails=list(emails), phones=list(phones))
+                for _, name, emails, phones in person.representatives
+            ],
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._people)
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+    def _shared(self, name: str) -> str:
+        return self._names.setdefault(name, name)
+
+    def _claim(self, identity: str, claim: str | Match) -> None:
+        """Note who writes from ``identity`` (a customer id: the customer themselves),
+        keeping one answer per identity: the person themselves first (someone who is
+        both a customer and another customer's representative is, when they write,
+        first of all themselves), else the first representative by position, unless
+        representatives of several customers share it."""
+        current = self._identities.get(identity)
+        if current is None or (isinstance(claim, str) and not isinstance(current, str)):
+            self._identities[identity] = claim
+        elif (
+            isinstance(current, Match)
+            and isinstance(claim, Match)
+            and current.customer_id != claim.customer_id
+        ):
+            self._identities[identity] = AMBIGUOUS
+
+
+class _Person(NamedTuple):
+    name: str
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+    # (Match, name, emails, phones) for each representative, by position
+    representatives: tuple[tuple[Match, str, tuple[str, ...], tuple[str, ...]], ...]
+
+
+def _unpack(record: tuple[Any, ...]) -> _Person:
+    """A directory record read back: the inverse of the layout ``add`` writes."""
+    name, n_emails, n_phones = record[:3]
+    at = 3 + n_emails + n_phones
+    emails, phones = record[3 : 3 + n_emails], record[3 + n_emails : at]
+    reps = []
+    while at < len(record):
+        rep, n_emails, n_phones = record[at : at + 3]
+        start = at + 3
+        at = start + n_emails + n_phones
+        emails_, phones_ = record[start : start + n_emails], record[start + n_emails : at]
+        reps.append((rep, rep.representative, emails_, phones_))
+    return _Person(name, emails, phones, tuple(reps))
+
+
 class PolicyIndex:
-    """A read-only, indexed view of a Policy for ``decide``."""
+    """A read-only, indexed view of a policy for ``decide``.
+
+    Built from a whole ``Policy`` (tests, benchmarks, explaining a decision), or with
+    ``from_directory`` from the officers, the restrictions and a ``CustomerDirectory``,
+    which is how the service holds a large policy without a model per customer. Both
+    give the same ``resolve``, ``active_restrictions`` and so the same decisions.
+    """
 
     __slots__ = (
-        "_identities",
+        "_directory",
         "_restrictions",
+        "_restrictions_by_id",
         "customers",
         "longest_period",
         "officers",
@@ -102,27 +245,52 @@ class PolicyIndex:
     )
 
     def __init__(self, policy: Policy, settings: DecisionSettings, *, version: int = 0) -> None:
-        self.policy = policy
+        directory = CustomerDirectory()
+        for customer in policy.customers:
+            directory.add(
+                customer.id,
+                customer.name,
+                customer.emails,
+                customer.phones,
+                [(rep.name, rep.emails, rep.phones) for rep in customer.representatives],
+            )
+        self._build(policy.officers, directory, policy.restrictions, settings, version)
+        self.policy: Policy | None = policy
+        self.customers: Mapping[str, Customer] = {c.id: c for c in policy.customers}
+
+    @classmethod
+    def from_directory(
+        cls,
+        officers: Iterable[Officer],
+        customers: CustomerDirectory,
+        restrictions: Iterable[Restriction],
+        settings: DecisionSettings,
+        *,
+        version: int = 0,
+    ) -> Self:
+        """The index of a policy held without a model per customer: ``customers`` then
+        rebuilds a customer's model when asked, and ``policy`` is None."""
+        index = cls.__new__(cls)
+        index._build(officers, customers, restrictions, settings, version)
+        index.policy = None
+        index.customers = customers
+        return index
+
+    def _build(
+        self,
+        officers: Iterable[Officer],
+        directory: CustomerDirectory,
+        restrictions: Iterable[Restriction],
+        settings: DecisionSettings,
+        version: int,
+    ) -> None:
         self.settings = settings
         self.version = version
-        self.officers: Mapping[str, Officer] = {o.id: o for o in policy.officers}
-        self.customers: Mapping[str, Customer] = {c.id: c for c in policy.customers}
-        identities: dict[str, list[Match]] = {}
-        for customer in policy.customers:
-            for identity in (*customer.emails, *customer.phones, recorded_sender(customer.id)):
-                identities.setdefault(identity, []).append(Match(customer.id))
-            for position, rep in enumerate(customer.representatives):
-                own = recorded_sender(customer.id, position)
-                for identity in (*rep.emails, *rep.phones, own):
-                    identities.setdefault(identity, []).append(Match(customer.id, rep.name))
-        # The person themselves first: someone who is both a customer and another
-        # customer's representative is, when they write, first of all themselves.
-        self._identities = {
-            k: tuple(sorted(v, key=lambda m: m.representative is not None))
-            for k, v in identities.items()
-        }
+        self.officers: Mapping[str, Officer] = {o.id: o for o in officers}
+        self._directory = directory
+        self._restrictions_by_id = {r.id: r for r in restrictions}
         by_customer: dict[str, list[CompiledRestriction]] = {}
-        for restriction in sorted(policy.restrictions, key=lambda r: r.id):
+        for restriction in sorted(self._restrictions_by_id.values(), key=lambda r: r.id):
             if restriction.status is Status.ACTIVE and restriction.authorised_by:
                 by_customer.setdefault(restriction.customer, []).append(_compile(restriction))
         self._restrictions = {k: tuple(v) for k, v in by_customer.items()}
@@ -137,14 +305,12 @@ class PolicyIndex:
         Unclear only when the sender is a representative of several customers and not a
         customer themselves: no one customer's restriction can then be applied.
         """
-        matches = self._identities.get(identity)
-        if not matches:
-            return None
-        if matches[0].representative is None:
-            return matches[0]
-        if len({m.customer_id for m in matches}) > 1:
-            return AMBIGUOUS
-        return matches[0]
+        return self._directory.resolve(identity)
+
+    def restriction(self, restriction_id: str | None) -> Restriction | None:
+        """A restriction by id, whatever its status (held contact names the one it was
+        held under, which may have ended since)."""
+        return None if restriction_id is None else self._restrictions_by_id.get(restriction_id)
 
     def active_restrictions(
         self, customer_id: str, now: datetime

@@ -92,7 +92,7 @@ async def _recipients(
             )
         return [to]
     index = await api.service.policy()
-    restriction = next((r for r in index.policy.restrictions if r.id == held.restriction_id), None)
+    restriction = index.restriction(held.restriction_id)
     officer = covering_officer(index, restriction.named_officer if restriction else None)
     if officer is not None:
         return [officer.email]

@@ -1,8 +1,10 @@
-"""Reading the stored policy: the whole of it for the service, and restriction history.
+"""Reading the stored policy: the whole of it, the lean form the service holds, and
+restriction history.
 
 Customers are spread over three tables (customers, representatives, identities); the
 functions here put them back together as the models' own ``model_dump`` shape, which is
-also what an import compares against to find what changed.
+also what an import compares against to find what changed, or (``load_lean_policy``)
+straight into a ``CustomerDirectory``, without a model per customer.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from gateway.store.schema import (
     restriction_history,
     restrictions,
 )
-from rules.models import Policy
+from rules.models import Officer, Policy, Restriction
+from rules.policy_index import CustomerDirectory
 
 T = TypeVar("T")
 CHUNK = 900  # under every engine's bound-parameter limit
+STREAM_ROWS = 2000  # identity rows read at a time by load_lean_policy
 
 
 def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -101,6 +105,72 @@ async def load_policy(conn: AsyncConnection) -> Policy:
             "restrictions": list(restriction_rows),
         }
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LeanPolicy:
+    """The stored policy as the contact service holds it: officers and restrictions as
+    models (validated again, as ``load_policy`` does), customers in a directory."""
+
+    officers: list[Officer]
+    customers: CustomerDirectory
+    restrictions: list[Restriction]
+
+
+async def load_lean_policy(conn: AsyncConnection) -> LeanPolicy:
+    """The policy for ``PolicyIndex.from_directory``: what ``load_policy`` gives, without
+    a pydantic model per customer (about 1.5 kB each) or all their rows at once.
+
+    Customers' addresses and numbers are streamed, one customer's rows after another,
+    straight into the directory; they were normalised and checked when imported.
+    """
+    officer_rows = (await conn.execute(select(officers).order_by(officers.c.id))).mappings()
+    officer_models = [Officer.model_validate(officer_dump(dict(r))) for r in officer_rows]
+    restriction_data = await conn.execute(select(restrictions.c.data).order_by(restrictions.c.id))
+    restriction_models = [Restriction.model_validate(data) for data in restriction_data.scalars()]
+    rep_query = select(
+        representatives.c.customer_id, representatives.c.position, representatives.c.name
+    ).order_by(representatives.c.customer_id, representatives.c.position)
+    rep_names: dict[str, dict[int, str]] = {}
+    for customer_id, position, name in await conn.execute(rep_query):
+        rep_names.setdefault(customer_id, {})[position] = name
+    query = (
+        select(
+            customers.c.id,
+            customers.c.name,
+            identities.c.representative,
+            identities.c.kind,
+            identities.c.value,
+        )
+        .select_from(customers.outerjoin(identities, identities.c.customer_id == customers.c.id))
+        .order_by(customers.c.id, identities.c.position)
+    )
+    directory = CustomerDirectory()
+    group: list[Any] = []
+    result = await conn.stream(query)
+    async for part in result.partitions(STREAM_ROWS):
+        for row in part:
+            if group and row[0] != group[0][0]:
+                _add_customer(directory, group, rep_names.get(group[0][0], {}))
+                group = []
+            group.append(row)
+    if group:
+        _add_customer(directory, group, rep_names.get(group[0][0], {}))
+    return LeanPolicy(officer_models, directory, restriction_models)
+
+
+def _add_customer(directory: CustomerDirectory, rows: list[Any], rep_names: dict[int, str]) -> None:
+    """One customer's rows (id, name, representative, kind, value), in position order;
+    a customer with no identities has one row of NULLs after the name."""
+    lists: dict[int | None, tuple[list[str], list[str]]] = {None: ([], [])}
+    for position in sorted(rep_names):
+        lists[position] = ([], [])
+    for _, _, representative, kind, value in rows:
+        if value is not None:
+            lists[representative][0 if kind == "email" else 1].append(value)
+    emails, phones = lists[None]
+    reps = [(rep_names[p], *lists[p]) for p in sorted(rep_names)]
+    directory.add(rows[0][0], rows[0][1], emails, phones, reps)
 
 
 async def policy_version(conn: AsyncConnection) -> int:

@@ -40,7 +40,7 @@ from gateway.store.evidence_batch import EvidenceAppender
 from gateway.store.held import HeldContact, HeldStatus
 from gateway.store.migrate import current_revision, head_revision, upgrade_engine
 from gateway.store.policy import ImportSummary
-from gateway.store.policy_read import RestrictionVersion
+from gateway.store.policy_read import LeanPolicy, RestrictionVersion
 from gateway.store.policy_watch import PolicyWatch
 from gateway.store.schema import audit_head, audit_log, evidence, evidence_head
 from gateway.store.verify_fast import verify_fast
@@ -147,6 +147,12 @@ class Store:
         """The whole stored policy: officers, customers, representatives, restrictions."""
         async with read_transaction(self._engine, "loading the policy", snapshot=True) as conn:
             return await policy_read.load_policy(conn)
+
+    async def load_lean_policy(self) -> LeanPolicy:
+        """The stored policy as the contact service holds it: customers in a compact
+        directory rather than a model each (see ``policy_read.load_lean_policy``)."""
+        async with read_transaction(self._engine, "loading the policy", snapshot=True) as conn:
+            return await policy_read.load_lean_policy(conn)
 
     @property
     def policy_generation(self) -> int:

@@ -111,6 +111,23 @@ async def test_a_retried_contact_is_counted_once(counter: UsageCounter) -> None:
     assert usage.delivered == {Channel.EMAIL: [NOW]}
 
 
+async def test_a_contact_key_is_counted_once_whatever_its_channel(counter: UsageCounter) -> None:
+    caps = [cap(None, 5, "P1D")]
+    assert await counter.consume("C-1", "same", Channel.EMAIL, NOW, caps)
+    assert await counter.consume("C-1", "same", Channel.SMS, NOW + timedelta(minutes=1), caps)
+    usage = await counter.usage("C-1", NOW + timedelta(minutes=1), timedelta(days=1))
+    assert usage.delivered == {Channel.EMAIL: [NOW]}
+
+
+async def test_a_cap_added_later_counts_the_contacts_before_it(counter: UsageCounter) -> None:
+    """Contacts are counted per channel even while no cap names their channel."""
+    assert await counter.consume("C-1", "a", Channel.SMS, NOW, [cap(Channel.EMAIL, 5, "P1D")])
+    assert await counter.consume("C-1", "b", Channel.SMS, NOW, [])
+    later = [cap(Channel.SMS, 2, "P1D"), cap(Channel.EMAIL, 5, "P1D")]
+    assert not await counter.consume("C-1", "c", Channel.SMS, NOW + timedelta(hours=1), later)
+    assert await counter.consume("C-1", "d", Channel.EMAIL, NOW + timedelta(hours=1), later)
+
+
 async def test_sliding_period_frees_places_as_contacts_age_out(counter: UsageCounter) -> None:
     caps = [cap(Channel.VOICE, 1, "PT12H")]
     assert await counter.consume("C-1", "a", Channel.VOICE, NOW, caps)
@@ -166,6 +183,32 @@ async def test_redis_script_survives_a_script_flush() -> None:
         keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
         if keys:
             await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_counters_with_different_prefixes_do_not_meet() -> None:
+    """Two deployments on one Redis (GATEWAY_REDIS_PREFIX): their counts and their
+    ``seeded`` markers are their own."""
+    client = await redis_client()
+    north, south = f"cgtest{secrets.token_hex(4)}", f"cgtest{secrets.token_hex(4)}"
+    try:
+        a = RedisCounter(client, server_clock=False, prefix=north)
+        b = RedisCounter(client, server_clock=False, prefix=south)
+        caps = [cap(Channel.EMAIL, 1, "P1D"), cap(None, 1, "P1D")]
+        await a.load([("C-1", "sms", NOW - timedelta(hours=1), "early")])
+        assert not await a.consume("C-1", "x", Channel.EMAIL, NOW, caps)
+        assert await b.consume("C-1", "x", Channel.EMAIL, NOW, caps)
+        assert (await a.usage("C-1", NOW, timedelta(days=1))).delivered == {
+            Channel.SMS: [NOW - timedelta(hours=1)]
+        }
+        assert (await b.usage("C-1", NOW, timedelta(days=1))).delivered == {Channel.EMAIL: [NOW]}
+        assert await a.seeded() and not await b.seeded()
+    finally:
+        for prefix in (north, south):
+            keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+            if keys:
+                await client.delete(*keys)
         await client.aclose()
 
 

@@ -13,19 +13,29 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+from redis.asyncio import Redis
 
 from gateway import policy_fanout
+from gateway.app import open_service
 from gateway.policy_fanout import PolicyFanout, announce_policy
+from gateway.redis_client import redis_from_settings
 from gateway.service import POLICY_RECHECK_S, ContactService
 from gateway.settings import Settings
+from gateway.shared_state import redis_tasks
+from gateway.store import Store
+from rules.models import Channel, Limit
+from rules.policy_index import CompiledLimit
 from tests.conftest import sqlite_url
 from tests.gateway.redis_support import RedisServer
 from tests.gateway.shared_support import (
     REDIS_URL,
     START,
+    TEST_TIMEOUT_MS,
     FakeClock,
     SharedGateway,
     capped_policy,
@@ -205,3 +215,91 @@ async def test_a_subscription_that_goes_silent_is_given_up_and_renewed(
             await eventually(unsubscribed, 3.0)
             server.resume()
             await eventually(lambda: subscribed(fan_b), RECONNECT_BOUND_S)
+
+
+async def test_gateways_with_different_prefixes_share_a_redis_but_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """Two deployments (GATEWAY_REDIS_PREFIX north and south, each its own database) on
+    one Redis, built as ``serve`` builds them: neither sees the other's counts or hears
+    the other's rule changes, and every key either writes carries its prefix."""
+    with RedisServer() as server:
+        clock = FakeClock(START)
+        caps = [cap_per_day(1)]
+        async with (
+            deployment(tmp_path, server.url, "north", clock) as north,
+            deployment(tmp_path, server.url, "north", clock) as north_too,
+            deployment(tmp_path, server.url, "south", clock) as south,
+        ):
+            fanouts = (north.fanout, north_too.fanout, south.fanout)
+            await eventually(lambda: subscribed(*fanouts), RECONNECT_BOUND_S)
+
+            # The counters run on the Redis server's clock, as in production.
+            now = datetime.now(UTC)
+            counted = [
+                await north.service.counter.consume("C-1", "n1", Channel.EMAIL, now, caps),
+                await south.service.counter.consume("C-1", "s1", Channel.EMAIL, now, caps),
+                await north_too.service.counter.consume("C-1", "n2", Channel.EMAIL, now, caps),
+            ]
+            assert counted == [True, True, False]  # south's email is not north's
+            usage = await south.service.counter.usage("C-1", now, timedelta(days=1))
+            assert len(usage.delivered[Channel.EMAIL]) == 1
+
+            summary = await north.store.upsert_policy(capped_policy(5), actor="test")
+            await eventually(lambda: heard(north_too.fanout), FAN_OUT_BOUND_S)
+            await asyncio.sleep(0.2)  # time for a stray announcement to arrive
+            assert south.fanout.heard == 0
+            south_settings = Settings(redis={"url": server.url, "prefix": "south"})
+            assert await announce_policy(south_settings, summary.policy_version) is None
+            await eventually(lambda: heard(south.fanout), FAN_OUT_BOUND_S)
+            await asyncio.sleep(0.2)  # time for a stray announcement to arrive
+            assert [f.heard for f in fanouts] == [0, 1, 1]
+
+            probe = Redis.from_url(server.url)
+            try:
+                keys = {key.decode() async for key in probe.scan_iter()}
+            finally:
+                await probe.aclose()
+            assert {"north:seeded", "south:seeded"} <= keys
+            assert all(key.startswith(("north:", "south:")) for key in keys)
+
+
+def cap_per_day(maximum: int) -> CompiledLimit:
+    limit = Limit(channel="email", max=maximum, per="P1D")
+    return CompiledLimit(limit=limit, period=limit.period, channel=Channel.EMAIL)
+
+
+async def heard(fanout: PolicyFanout) -> bool:
+    return fanout.heard > 0
+
+
+class Deployment(NamedTuple):
+    service: ContactService
+    store: Store
+    fanout: PolicyFanout
+
+
+@asynccontextmanager
+async def deployment(
+    directory: Path, redis_url: str, prefix: str, clock: FakeClock
+) -> AsyncIterator[Deployment]:
+    """One ``serve`` process's service and fan-out, wired by gateway.app and
+    gateway.shared_state from its settings; its database is named after its prefix."""
+    settings = Settings(
+        database={"url": f"sqlite+aiosqlite:///{directory / prefix}.db"},
+        redis={"url": redis_url, "prefix": prefix, "timeout_ms": TEST_TIMEOUT_MS},
+    )
+    quick = redis_from_settings(settings)
+    patient = redis_from_settings(settings, patient=True)
+    assert quick is not None and patient is not None
+    try:
+        store, service = await open_service(settings, clock, redis=(quick, patient))
+        try:
+            async with redis_tasks(service, store, patient, prefix=prefix) as fanout:
+                assert fanout is not None
+                yield Deployment(service, store, fanout)
+        finally:
+            await store.close()
+    finally:
+        await quick.aclose()
+        await patient.aclose()

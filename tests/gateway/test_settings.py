@@ -24,7 +24,7 @@ def test_defaults_match_the_spec() -> None:
     assert (s.http.host, s.http.port) == ("127.0.0.1", 8080)
     assert (s.smtp.host, s.smtp.port) == ("127.0.0.1", 2525)
     assert s.database.url == "sqlite+aiosqlite:///./var/gateway.db"
-    assert s.redis.url == ""
+    assert s.redis.url == "" and s.redis.prefix == "cg"
     assert s.upstream == "maildir:./var/mail"
     assert s.org_domains == ("example.org",)
     assert s.timezone == "Europe/London" and s.zone.key == "Europe/London"
@@ -38,6 +38,7 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("GATEWAY_SMTP_HOST", "0.0.0.0")
     monkeypatch.setenv("GATEWAY_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1/test")
     monkeypatch.setenv("GATEWAY_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("GATEWAY_REDIS_PREFIX", "cg-north")
     monkeypatch.setenv("GATEWAY_ORG_DOMAINS", "Example.org, council.gov.uk")
     monkeypatch.setenv("GATEWAY_TWILIO_AUTH_TOKEN", "s3cret")
     monkeypatch.setenv("GATEWAY_EMERGENCY_NUMBER", "0300 123 4567")
@@ -45,7 +46,7 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     s = load_settings()
     assert s.http.port == 9090 and s.smtp.host == "0.0.0.0"
     assert s.database.url.startswith("postgresql+asyncpg://")
-    assert s.redis.url == "redis://127.0.0.1:6379/0"
+    assert s.redis.url == "redis://127.0.0.1:6379/0" and s.redis.prefix == "cg-north"
     assert s.org_domains == ("example.org", "council.gov.uk")
     assert s.twilio.auth_token.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(s)
@@ -70,6 +71,9 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
             "localhost:6379",
             "GATEWAY_REDIS_URL: 'localhost:6379' is not a Redis URL",
         ),
+        ("GATEWAY_REDIS_PREFIX", "", "GATEWAY_REDIS_PREFIX: '' is not a key prefix"),
+        ("GATEWAY_REDIS_PREFIX", "cg north", "GATEWAY_REDIS_PREFIX: 'cg north' is not a key"),
+        ("GATEWAY_REDIS_PREFIX", "cg{1}", "GATEWAY_REDIS_PREFIX: 'cg{1}' is not a key prefix"),
         ("GATEWAY_UPSTREAM", "mbox:/tmp/x", "GATEWAY_UPSTREAM: 'mbox:/tmp/x' is neither"),
         ("GATEWAY_ORG_DOMAINS", " , ", "GATEWAY_ORG_DOMAINS: at least one staff domain"),
         ("GATEWAY_ORG_DOMAINS", "jane@example.org", "is not a mail domain"),
