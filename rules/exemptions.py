@@ -109,13 +109,17 @@ DEFAULT_PHRASES: Mapping[str, tuple[str, ...]] = {
     ),
 }
 
-_NON_WORD = re.compile(r"[^\w]+")
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, case-folded, apostrophes dropped ("it's" is "its")."""
+    return _WORD.findall(text.casefold().replace("'", ""))
 
 
 def fold(text: str) -> str:
     """Case- and punctuation-insensitive form, padded so phrases match whole words."""
-    words = _NON_WORD.sub(" ", text.casefold().replace("'", "")).split()
-    return " " + " ".join(words) + " "
+    return " " + " ".join(words(text)) + " "
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +132,10 @@ class ExemptionClassifier:
     """
 
     phrases: tuple[tuple[str, tuple[str, ...]], ...]
-    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # Each class's phrases with their words: a phrase can only occur in a text that has
+    # all its words, a set lookup, so the text is searched only for phrases that may be
+    # there (a long email is usually searched for none).
+    _candidates: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = ()
 
     @classmethod
     def build(cls, phrases: Mapping[str, Sequence[str]] | None = None) -> ExemptionClassifier:
@@ -140,17 +147,23 @@ class ExemptionClassifier:
             folded = tuple(dict.fromkeys(f for p in source[name] if (f := fold(p)).strip()))
             if folded:
                 compiled.append((name, folded))
-        patterns = tuple(
-            (name, re.compile("|".join(re.escape(p) for p in folded))) for name, folded in compiled
+        candidates = tuple(
+            (name, tuple((phrase, tuple(phrase.split())) for phrase in folded))
+            for name, folded in compiled
         )
-        return cls(tuple(compiled), patterns)
+        return cls(tuple(compiled), candidates)
 
     def classify(self, text: str) -> str | None:
         """The exemption class of ``text``, or None when it is ordinary contact."""
         if not text:
             return None
-        folded = fold(text)
-        for name, pattern in self.patterns:
-            if pattern.search(folded):
-                return name
+        found = words(text)
+        present = set(found)
+        folded = ""
+        for name, phrases in self._candidates:
+            for phrase, needed in phrases:
+                if all(word in present for word in needed):
+                    folded = folded or " " + " ".join(found) + " "
+                    if phrase in folded:
+                        return name
         return None

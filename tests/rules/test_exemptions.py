@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules.exemptions import DEFAULT_PHRASES, ExemptionClassifier, fold
 
@@ -24,6 +26,7 @@ DEFAULT = ExemptionClassifier.build()
         ("He hit me and there is a leak", "safeguarding"),
         ("Why haven't you answered my complaint?", None),
         ("The gasket on the oven", None),
+        ("The heating has no timer", None),  # a phrase's words, but not the phrase
         ("", None),
     ],
 )
@@ -46,3 +49,36 @@ def test_configured_phrase_lists_replace_the_defaults() -> None:
 def test_safeguarding_is_tried_first() -> None:
     assert DEFAULT.phrases[0][0] == "safeguarding"
     assert set(DEFAULT_PHRASES) == {name for name, _ in DEFAULT.phrases}
+
+
+def _reference(classifier: ExemptionClassifier, text: str) -> str | None:
+    """The classifier's definition, written plainly: the first class (in order) with a
+    phrase that occurs, as whole words, in the folded text."""
+    folded = fold(text)
+    for name, phrases in classifier.phrases:
+        if any(phrase in folded for phrase in phrases):
+            return name
+    return None
+
+
+_PHRASE_WORDS = sorted({w for _, ps in DEFAULT.phrases for p in ps for w in p.split()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_PHRASE_WORDS),
+            st.text(alphabet="abcdefghij'’_é", min_size=1, max_size=6),
+        ),
+        max_size=40,
+    ),
+    st.lists(st.sampled_from([" ", ", ", "!\n", "—", " - ", "'", "  "]), min_size=1),
+)
+def test_classify_agrees_with_its_definition(words: list[str], gaps: list[str]) -> None:
+    """The word-set shortcut never changes an answer: texts made of the phrases' own
+    words, joined by punctuation, are classified as the plain definition says."""
+    text = "".join(word + gaps[i % len(gaps)] for i, word in enumerate(words))
+    assert DEFAULT.classify(text) == _reference(DEFAULT, text)
+    shouted = text.upper()
+    assert DEFAULT.classify(shouted) == _reference(DEFAULT, shouted)
