@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_PHRASES: Mapping[str, tuple[str, ...]] = {
     "emergency_repair": (
@@ -135,7 +135,16 @@ class ExemptionClassifier:
     # Each class's phrases with their words: a phrase can only occur in a text that has
     # all its words, a set lookup, so the text is searched only for phrases that may be
     # there (a long email is usually searched for none).
-    _candidates: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = ()
+    _candidates: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        candidates = tuple(
+            (name, tuple((phrase, tuple(phrase.split())) for phrase in folded))
+            for name, folded in self.phrases
+        )
+        object.__setattr__(self, "_candidates", candidates)
 
     @classmethod
     def build(cls, phrases: Mapping[str, Sequence[str]] | None = None) -> ExemptionClassifier:
@@ -147,11 +156,7 @@ class ExemptionClassifier:
             folded = tuple(dict.fromkeys(f for p in source[name] if (f := fold(p)).strip()))
             if folded:
                 compiled.append((name, folded))
-        candidates = tuple(
-            (name, tuple((phrase, tuple(phrase.split())) for phrase in folded))
-            for name, folded in compiled
-        )
-        return cls(tuple(compiled), candidates)
+        return cls(tuple(compiled))
 
     def classify(self, text: str) -> str | None:
         """The exemption class of ``text``, or None when it is ordinary contact."""
