@@ -105,18 +105,22 @@ class _Checker:
         self.first_prev_hash = ""
         self.prev_hash = ""
 
-    def feed(self, fields: dict[str, Any], stored_hash: str, raw: dict[str, Any]) -> bool:
-        seq = fields["seq"]
-        if seq != self.expected:
-            return False
+    def next_is(self, seq: int, prev_hash: str) -> bool:
+        """Does a record with this seq and prev_hash come next in the range?"""
+        return seq == self.expected and (seq == self.first or prev_hash == self.prev_hash)
+
+    def take(self, seq: int, prev_hash: str, stored_hash: str) -> None:
+        """Move past a record that came next and matched its hash."""
         if seq == self.first:
-            self.first_prev_hash = fields["prev_hash"]
-        elif fields["prev_hash"] != self.prev_hash:
-            return False
-        if not _hash_matches(fields, stored_hash, raw):
-            return False
+            self.first_prev_hash = prev_hash
         self.prev_hash = stored_hash
         self.expected = seq + 1
+
+    def feed(self, fields: dict[str, Any], stored_hash: str, raw: dict[str, Any]) -> bool:
+        seq, prev_hash = fields["seq"], fields["prev_hash"]
+        if not self.next_is(seq, prev_hash) or not _hash_matches(fields, stored_hash, raw):
+            return False
+        self.take(seq, prev_hash, stored_hash)
         return True
 
     def result(self, ok: bool) -> RangeResult:
@@ -167,15 +171,13 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
             "WHERE seq BETWEEN ? AND ? ORDER BY seq",
             (first, last),
         )
-        expected, prev = first, None
         while rows := cursor.fetchmany(_FETCH):
             for row in rows:
                 (seq, kind, key, occurred, recorded, channel, sender, recipient, customer,
                  restriction, action, deliver_to, hold_reason, exemption, reasons, counts,
                  counted, content_sha256, content_ref, policy_version, degraded, details,
                  prev_hash, stored_hash) = row  # fmt: skip
-                if seq != expected or (prev is not None and prev_hash != prev):
-                    checker.expected, checker.prev_hash = expected, prev or ""
+                if not checker.next_is(seq, prev_hash):
                     return checker.result(False)
                 try:
                     if len(occurred) != 26 or len(recorded) != 26:
@@ -209,13 +211,8 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
                 except (ValueError, TypeError):
                     ok = False
                 if not ok and not _sqlite_row(row):
-                    checker.expected, checker.prev_hash = expected, prev or ""
                     return checker.result(False)
-                if prev is None:
-                    checker.first_prev_hash = prev_hash
-                prev = stored_hash
-                expected = seq + 1
-        checker.expected, checker.prev_hash = expected, prev or ""
+                checker.take(seq, prev_hash, stored_hash)
     finally:
         conn.close()
     return checker.result(True)
