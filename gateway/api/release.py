@@ -23,6 +23,7 @@ from gateway.mail.lifecycle import MAIL
 from gateway.store import HeldContact, HeldStateError, HeldStatus, NewMail, NotFound
 from gateway.store.evidence import EvidenceRecord
 from rules.engine import covering_officer
+from rules.identity import IdentityError, normalise_email
 
 _RELEASABLE = (HeldStatus.HELD.value, HeldStatus.REVIEWED.value)
 
@@ -78,19 +79,38 @@ async def release(
     return released, recipients
 
 
+def _staff_address(api: Api, to: str) -> str:
+    """``to`` as a bare staff address, or a 422 naming ``body.to``.
+
+    A line break would let the value add headers (or recipients) to the mail sent on,
+    so anything but a plain address is refused, never quietly cleaned up.
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in to):
+        raise ApiError(
+            422,
+            f"{to!r} contains a line break or another control character",
+            [FieldProblem("body.to", "control character")],
+        )
+    try:
+        address = normalise_email(to)
+    except IdentityError as exc:
+        raise ApiError(422, str(exc), [FieldProblem("body.to", "not an email address")]) from None
+    if address.rpartition("@")[2] not in api.settings.org_domains:
+        raise ApiError(
+            422,
+            f"'{to}' is not a staff address: released contact goes to "
+            f"{', '.join(api.settings.org_domains)} only",
+            [FieldProblem("body.to", "not a staff address")],
+        )
+    return address
+
+
 async def _recipients(
     api: Api, held: HeldContact, record: EvidenceRecord, to: str | None
 ) -> list[str]:
     if to is not None:
-        domain = to.rpartition("@")[2].lower()
-        if domain not in api.settings.org_domains:
-            raise ApiError(
-                422,
-                f"'{to}' is not a staff address: released contact goes to "
-                f"{', '.join(api.settings.org_domains)} only",
-                [FieldProblem("body.to", "not a staff address")],
-            )
-        return [to]
+        address = _staff_address(api, to)
+        return [address]
     index = await api.service.policy()
     restriction = index.restriction(held.restriction_id)
     officer = covering_officer(index, restriction.named_officer if restriction else None)

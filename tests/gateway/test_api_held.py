@@ -91,12 +91,22 @@ async def test_read_release_and_review(api: ApiClient, tmp_path: Path) -> None:
     assert released["held"]["status"] == "released"
     again = await api.call("POST", f"/held/{held_id}/release", "officer", json={})
     assert again.status == 409
+
+    sms_id = await hold(api, Channel.SMS, b"Please ring me about the damp", "SM1")
+    for to, says in [
+        ("x\n@example.org", "control character"),
+        ("jane@example.org\r\nBcc: z@elsewhere.com", "control character"),
+        ("not an address", "not an email address"),
+        ("someone@elsewhere.com", "not a staff address"),
+    ]:
+        refused = await api.call("POST", f"/held/{sms_id}/release", "officer", json={"to": to})
+        assert refused.status == 422, to
+        assert says in str(await refused.json())
     [mail] = await drain(api, tmp_path / "mail", "jane.smith@example.org")
     assert b"X-Contact-Gateway-Released: by officer" in mail
     assert b"X-Contact-Gateway-Original-To: housing@example.org" in mail
     assert mail.endswith(b"The boiler is making a noise again.\r\n")
 
-    sms_id = await hold(api, Channel.SMS, b"Please ring me about the damp", "SM1")
     no_note = await api.call("POST", f"/held/{sms_id}/review", "officer", json={})
     assert no_note.status == 422
     seen = (await api.call("GET", f"/held/{sms_id}", "officer")).headers["ETag"]
