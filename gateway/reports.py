@@ -36,7 +36,7 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         match = _QUARTER.match(text.strip().upper())
-        if match is None:
+        if match is None or not 1900 <= int(match[1]) <= 9998:
             raise ValueError(f"'{text}' is not a quarter like 2026Q4")
         return cls(int(match[1]), int(match[2]))
 

@@ -7,6 +7,7 @@ the dates handed to the pure rules.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -65,5 +66,11 @@ API = web.AppKey("api", Api)
 
 def bank_holidays(nation: Nation, around: date) -> frozenset[date]:
     """UK bank holidays of ``nation`` from the year before ``around`` to three after."""
-    years = range(around.year - 1, around.year + 4)
+    return _bank_holidays(nation, around.year)
+
+
+@functools.lru_cache(maxsize=32)
+def _bank_holidays(nation: Nation, year: int) -> frozenset[date]:
+    # Built once per nation and year, not on every request that checks a review date.
+    years = range(year - 1, year + 4)
     return frozenset(holidays.country_holidays("GB", subdiv=nation, years=years).keys())

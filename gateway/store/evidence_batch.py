@@ -46,11 +46,8 @@ class _Pending:
 class EvidenceAppender:
     """The one writer of a store's evidence chain in this process."""
 
-    def __init__(
-        self, engine: AsyncEngine, lock: asyncio.Lock, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime]) -> None:
         self._engine = engine
-        self._lock = lock
         self._clock = clock
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
@@ -106,7 +103,7 @@ class EvidenceAppender:
             _settle(item, result)
 
     async def _append(self, batch: Sequence[_Pending]) -> list[RecordResult]:
-        async with self._lock, write_transaction(self._engine, "recording a contact") as conn:
+        async with write_transaction(self._engine, "recording a contact") as conn:
             head = await evidence_db.lock_head(conn)
             keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
             found = await _find(conn, keys)

@@ -8,12 +8,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert, select
+from sqlalchemy import Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.chain import ChainHead, chain_hash
-from gateway.store.chain_db import read_head, write_head
+from gateway.store.chain_db import read_head
 from gateway.store.errors import StoreError
 from gateway.store.evidence import HASHED_FIELDS, EvidenceEntry, EvidenceRecord
 from gateway.store.schema import contents, evidence, evidence_head
@@ -106,16 +106,6 @@ async def find_by_keys(conn: AsyncConnection, keys: list[str]) -> dict[str, Evid
     query = select(evidence).where(evidence.c.contact_key.in_(keys))
     found = (row_to_record(row) for row in (await conn.execute(query)).mappings())
     return {record.contact_key: record for record in found if record.contact_key is not None}
-
-
-async def append(
-    conn: AsyncConnection, entry: EvidenceEntry, head: ChainHead, now: datetime
-) -> EvidenceRecord:
-    """Seal ``entry`` as the record after ``head`` (locked by the caller's transaction)."""
-    record = seal(entry, head, now)
-    await conn.execute(insert(evidence).values(**record.hashed_fields(), hash=record.hash))
-    await write_head(conn, evidence_head, ChainHead(seq=record.seq, hash=record.hash))
-    return record
 
 
 async def read_evidence_head(conn: AsyncConnection) -> ChainHead:

@@ -5,9 +5,10 @@ import time. SQLite (one process) and PostgreSQL (several processes) are both su
 through one schema. Every method raises :class:`StoreError` subclasses only, so each
 edge maps "the store failed" in one place (SMTP ``451``, HTTP ``503``).
 
-Appends to the hash chains are serialised twice: an ``asyncio.Lock`` queues coroutines
-in this process before they take a connection, and the chain's head row (``FOR UPDATE``
-on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) queues processes sharing the database.
+Appends to the hash chains are serialised twice: in this process one writer task takes
+evidence (``EvidenceAppender``) and an ``asyncio.Lock`` queues audit entries, and the
+chain's head row (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) queues
+processes sharing the database.
 """
 
 from __future__ import annotations
@@ -61,10 +62,9 @@ class Store:
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
         self._engine = engine
         self._clock = clock
-        self._evidence_lock = asyncio.Lock()
         self._audit_lock = asyncio.Lock()
         self._policy_watch = PolicyWatch(engine)
-        self._appender = EvidenceAppender(engine, self._evidence_lock, lambda: self._clock())
+        self._appender = EvidenceAppender(engine, lambda: self._clock())
         # Day's notices already claimed, by (customer, channel, day): a claim is never
         # undone, so once seen it needs no query. Cleared when it grows large.
         self._claimed: dict[tuple[str, str, date], str] = {}
