@@ -26,7 +26,7 @@ from typing import Generic
 from aiohttp import web
 
 from gateway.spool import K, Spool
-from gateway.store import StoreError, StoreUnavailable
+from gateway.store import StoreUnavailable
 
 # Something whose replay fails this often for a reason other than the store (a fault in
 # the gateway, not in the database) is moved to bad/ so it stops holding others up.
@@ -65,11 +65,6 @@ def store_unavailable(error: BaseException) -> bool:
     """Unavailable, or too slow to answer in time: the store will take it later, so it
     is kept. Anything else is a fault to report, not to wait out."""
     return isinstance(error, StoreUnavailable | TimeoutError)
-
-
-def store_down(error: BaseException) -> bool:
-    """True when a replay's ``error`` means the store cannot record now, but may later."""
-    return isinstance(error, StoreError | TimeoutError)
 
 
 class SpoolReplayer(Generic[K]):
@@ -149,7 +144,7 @@ class SpoolReplayer(Generic[K]):
             try:
                 how = await self._replay(item, self._timing.attempt_timeout)
             except Exception as exc:
-                if store_down(exc):
+                if store_unavailable(exc):
                     self._log.warning(
                         "%s: the store cannot take %s yet (%s: %s); it stays kept",
                         name,
