@@ -174,8 +174,11 @@ async def _webhook_fields(request: web.Request) -> dict[str, str]:
         return {}
     if request.content_type != _FORM:
         return {}
-    form = await request.post()
     channel = "sms" if path.startswith("/twilio/sms") else "voice"
+    try:
+        form = await request.post()
+    except (ValueError, LookupError):  # unreadable: the channel answers 400 and says why
+        return {"channel": channel}
     for name in _TWILIO_SIDS:
         sid = form.get(name)
         if isinstance(sid, str) and _SANE_ID.fullmatch(sid):

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from multidict import MultiDict, MultiDictProxy
 from twilio.request_validator import RequestValidator
 
 from channels.twilio.ports import TwilioConfig
@@ -47,8 +48,12 @@ def signature_middleware(config: TwilioConfig) -> Middleware:
         if not signature:
             return _refuse(request, "no X-Twilio-Signature header")
         url = config.public_url + request.raw_path
-        if request.content_type == "application/json":
-            body = await request.text()
+        try:
+            body_or_form = await _read_body(request)
+        except (ValueError, LookupError) as exc:  # bad multipart, bytes, or charset
+            return web.Response(status=400, text=f"the request body cannot be read: {exc}\n")
+        if isinstance(body_or_form, str):
+            body = body_or_form
             if "bodySHA256" not in request.rel_url.query:
                 return _refuse(request, "a JSON body without bodySHA256 in the URL")
             if not validator.validate(url, body, signature):
@@ -57,14 +62,23 @@ def signature_middleware(config: TwilioConfig) -> Middleware:
             if params is None:
                 return web.Response(status=400, text="the body is not a JSON object\n")
         else:
-            form = await request.post()
-            if not validator.validate(url, form, signature):
+            # Twilio posts plain fields; a file part is never one of them (and would
+            # make the validator fail), so only text fields are signed and passed on.
+            fields = MultiDict((k, v) for k, v in body_or_form.items() if isinstance(v, str))
+            if not validator.validate(url, fields, signature):
                 return _refuse(request, "the signature does not match")
-            params = {key: value for key, value in form.items() if isinstance(value, str)}
+            params = {key: value for key, value in fields.items()}  # the last of repeats
         request[PARAMS] = params
         return await handler(request)
 
     return check_signature
+
+
+async def _read_body(request: web.Request) -> str | MultiDictProxy[Any]:
+    """A JSON webhook's text, or a form webhook's fields."""
+    if request.content_type == "application/json":
+        return await request.text()
+    return await request.post()
 
 
 def _refuse(request: web.Request, why: str) -> web.Response:
