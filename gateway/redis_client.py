@@ -56,7 +56,7 @@ def redis_from_settings(settings: Settings, *, patient: bool = False) -> Redis |
         max_connections=MAX_CONNECTIONS,
         timeout=timeout,
         socket_timeout=timeout,
-        socket_connect_timeout=min(timeout, max(quick, 1.0)),
+        socket_connect_timeout=quick,
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
     return Redis.from_pool(pool)

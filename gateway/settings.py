@@ -287,6 +287,11 @@ class Settings(BaseSettings):
                 port = parts.port
             except ValueError:
                 port = None
+            if "@" in parts.netloc:
+                raise ValueError(
+                    f"'{value}' has a user name in it: the upstream takes no login, "
+                    "write smtp://host:port"
+                )
             if parts.hostname and port and parts.path in ("", "/"):
                 return value
         raise ValueError(f"'{value}' is neither maildir:PATH nor smtp://host:port")

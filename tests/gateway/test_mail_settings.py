@@ -72,6 +72,8 @@ def test_values_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         ({"GATEWAY_SMTP_TLS_CERT": "/no/such/cert.pem"}, "GATEWAY_SMTP_TLS_CERT: '/no/such"),
         ({"GATEWAY_UPSTREAM": "smtp://mail.example.org"}, "GATEWAY_UPSTREAM: 'smtp://mail"),
         ({"GATEWAY_UPSTREAM": "smtp://mail.example.org:x"}, "GATEWAY_UPSTREAM"),
+        # urlsplit and the transport would read different hosts out of it.
+        ({"GATEWAY_UPSTREAM": "smtp://relay@mx.example.org:25"}, "has a user name in it"),
     ],
 )
 def test_bad_value_names_the_variable(
