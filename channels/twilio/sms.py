@@ -53,8 +53,11 @@ async def incoming_sms(request: web.Request) -> web.Response:
     except Exception as exc:
         return await _keep_for_later(channel, contact, params, sid, exc)
     decision = handled.decision
-    if handled.created and _forwarded(decision):
-        await _forward(channel, contact, decision, sid)
+    forward = handled.created and _forwarded(decision)
+    if forward and not await _forward_now(channel, contact, decision, sid):
+        # Twilio gets its 200 now, so the officer's copy must not depend on the log:
+        # the spool forwards it again when it replays the text (found, not re-recorded).
+        await _keep_to_forward(channel, contact, params, sid)
     reply = handled.notice if decision.held and keyword is not True else None
     if not is_number(contact.sender):
         reply = None
@@ -90,7 +93,7 @@ async def replay_text(
         channel, contact, params, message_sid, notify_allowed=False, within=within
     )
     if _forwarded(handled.decision):
-        await _forward(channel, contact, handled.decision, message_sid)
+        await _forward(channel, contact, handled.decision, message_sid)  # raises: kept
     return handled
 
 
@@ -154,6 +157,25 @@ async def _keep_for_later(
     return web.Response(status=503, text="the text could not be recorded; try again\n")
 
 
+async def _keep_to_forward(
+    channel: TwilioChannel, contact: Contact, params: Mapping[str, str], sid: str
+) -> None:
+    """Spool a recorded text whose forward failed, so the replay passes it on."""
+    spool = channel.deps.spool
+    try:
+        if spool is None:
+            raise RuntimeError("no spool is running")
+        await spool.keep(params, message_sid=sid, received_at=contact.at)
+    except Exception:
+        log.exception(
+            "incident: text %s is recorded but was not forwarded, and could not be kept "
+            "to forward later: pass it on by hand",
+            sid,
+        )
+    else:
+        log.warning("text %s kept in the spool to be forwarded when the replay runs", sid)
+
+
 def _forwarded(decision: Decision) -> bool:
     """Delivered to a named officer (texts delivered as addressed stay where they are)."""
     return (
@@ -164,23 +186,30 @@ def _forwarded(decision: Decision) -> bool:
 
 
 async def _forward(channel: TwilioChannel, contact: Contact, decision: Decision, sid: str) -> None:
+    """Pass a delivered text on to its officer; raises when it could not be."""
     forwarder = channel.deps.forwarder
     if forwarder is None:
-        log.error(
-            "text %s should go to officer %s but no forwarder is running", sid, decision.officer_id
-        )
-        return
+        officer = decision.officer_id
+        raise RuntimeError(f"text {sid} should go to officer {officer}; no forwarder is running")
+    async with asyncio.timeout(FORWARD_TIMEOUT_S):
+        await forwarder.forward_text(contact, decision, message_sid=sid)
+
+
+async def _forward_now(
+    channel: TwilioChannel, contact: Contact, decision: Decision, sid: str
+) -> bool:
+    """The live webhook's forward: False (and logged) when it failed."""
     try:
-        async with asyncio.timeout(FORWARD_TIMEOUT_S):
-            await forwarder.forward_text(contact, decision, message_sid=sid)
+        await _forward(channel, contact, decision, sid)
     except Exception:
-        # The text is stored with its evidence record; the log says which one to pass on.
         log.exception(
-            "could not forward text %s from %s to officer %s",
+            "could not forward text %s from %s to officer %s now",
             sid,
             contact.sender,
             decision.officer_id,
         )
+        return False
+    return True
 
 
 def _summary(text: str) -> str:

@@ -376,3 +376,41 @@ async def test_a_spool_that_cannot_be_made_stops_start_up(tmp_path: Path) -> Non
     with pytest.raises(SpoolUnusable, match="GATEWAY_SPOOL_DIR"):
         await server.start_server()
     await server.close()
+
+
+@pytest.mark.slow
+async def test_a_text_whose_forward_fails_is_kept_and_forwarded_by_the_replay(
+    aiohttp_client: Any, postgres_url: str, tmp_path: Path
+) -> None:
+    """The evidence is written but the officer's copy cannot be queued (the mail queue's
+    table is locked for longer than the forward may take): Twilio still gets its 200, so
+    the text goes to the spool, and the replay forwards it once the queue is free."""
+    twilio = {"auth_token": TOKEN, "answer_timeout": ANSWER_TIMEOUT}
+    gateway = await start(
+        aiohttp_client,
+        settings(postgres_url, tmp_path, twilio=twilio, spool_dir=tmp_path / "spool"),
+        FakeClock(NOW),
+        {REPLAY_TIMING: FAST},
+    )
+    await gateway.load(policy(DELIVERED))
+    sid = new_sid("SM")
+    locker = create_async_engine(postgres_url, poolclass=NullPool)
+    try:
+        async with locker.connect() as conn:
+            await conn.execute(text("LOCK TABLE mail_queue IN ACCESS EXCLUSIVE MODE"))
+            response = await post_text(gateway, sid, "The boiler is noisy")
+            assert response.status == 200
+            assert kept(tmp_path / "spool") == [f"{sid}.json"]
+            await conn.rollback()
+    finally:
+        await locker.dispose()
+    box = tmp_path / "jane.smith@example.org"
+
+    async def emailed() -> bool:
+        await gateway.app[MAIL].worker.step()
+        return (box / "new").is_dir() and any((box / "new").iterdir())
+
+    await until("the officer's email", emailed)
+    assert len(mailbox.Maildir(box, create=False)) == 1
+    assert len(await records_for(gateway, sid)) == 1
+    assert kept(tmp_path / "spool") == []
