@@ -207,9 +207,6 @@ class SharedCounter:
     async def load(self, entries: Iterable[Entry]) -> int:
         """Seed from evidence records (start-up): into Redis, or locally if it is down."""
         batch = list(entries)
-        local = self._local
-        if local is not None:
-            await local.load(batch)
         ticket = self._breaker.attempt()
         if ticket is not None:
             try:
@@ -221,9 +218,9 @@ class SharedCounter:
             else:
                 self._breaker.succeeded(ticket)
                 return loaded
-        local = await self._fallback(temporary=True)
+        local = await self._fallback(temporary=True, evidence=batch)
         assert local is not None  # temporary=True always answers
-        return await local.load(batch)
+        return await local.load(batch)  # (a local counter built before may lack some)
 
     async def _on_redis(self, call: Callable[[], Awaitable[T]]) -> T:
         """``call()`` on Redis, within the timeout, while the breaker lets it."""
@@ -253,12 +250,15 @@ class SharedCounter:
         (time it was too busy to read an answer does not count), at most ``hard_s``."""
         return self._lag.deadline(self._timeout_s, hard_s=self._hard_s)
 
-    async def _fallback(self, *, temporary: bool = False) -> InProcessCounter | None:
+    async def _fallback(
+        self, *, temporary: bool = False, evidence: Sequence[Entry] | None = None
+    ) -> InProcessCounter | None:
         """The local counter, built from the evidence log by the first contact to need it.
 
         None when Redis was repaired while the evidence was being read: the caller asks
         Redis again (a copy kept now would go stale while Redis is in use). With
-        ``temporary`` the copy answers this one contact instead.
+        ``temporary`` the copy answers this one contact instead. ``evidence``: the
+        counted contacts, when the caller has just read them.
         """
         local = self._local
         if local is not None:
@@ -267,7 +267,7 @@ class SharedCounter:
             local = self._local
             if local is None:
                 local = InProcessCounter()
-                await local.load(await self._evidence())
+                await local.load(await self._evidence() if evidence is None else evidence)
                 # ... and what Redis counted whose evidence may still be on its way.
                 await local.load([entry for _, entry in self._recent])
                 if self._breaker.closed:
