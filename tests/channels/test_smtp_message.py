@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 
 import pytest
 
 from channels.smtp import InboundMessage, Peer, read_message
+from channels.smtp.message import _parsed_header, _strip_html, body_text
 from channels.smtp.replies import upstream_refusal
 from tests.gateway.mail_support import message
 
@@ -205,3 +209,81 @@ def test_upstream_refusal_keeps_its_words_and_code() -> None:
     assert upstream_refusal(550, "5.1.1 No such user").startswith("550 5.1.1 No such user")
     assert upstream_refusal(550, "no such user").startswith("550 5.0.0 no such user")
     assert upstream_refusal(None, "").startswith("554 5.0.0 refused")
+
+
+def _modern_body_text(raw: bytes) -> str:
+    """What ``body_text`` finds, the long way: the modern policy's own objects."""
+    part = BytesParser(policy=default).parsebytes(raw).get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = part.get_content()
+    return _strip_html(content) if part.get_content_subtype() == "html" else content
+
+
+def _body_corpus() -> dict[str, bytes]:
+    def mail(**headers: str) -> EmailMessage:
+        out = EmailMessage()
+        out["From"] = "a@example.net"
+        for name, value in headers.items():
+            out[name.replace("_", "-")] = value
+        return out
+
+    qp = mail(Subject="qp")
+    qp.set_content("Caf\u00e9 = gas leak " * 30, cte="quoted-printable")
+    b64 = mail(Subject="b64")
+    b64.set_content("no hot water\n" * 20, cte="base64")
+    latin = mail(Subject="latin")
+    latin.set_content("d\u00e9j\u00e0 vu, the boiler", charset="iso-8859-1", cte="8bit")
+    html = mail(Subject="html")
+    html.set_content("<p>There is a <b>gas leak</b></p><style>p{}</style>", subtype="html")
+    alternative = mail(Subject="alternative")
+    alternative.set_content("plain words")
+    alternative.add_alternative("<p>html words</p>", subtype="html")
+    mixed = mail(Subject="mixed")
+    mixed.set_content("the body")
+    mixed.add_attachment("an attached note", filename="note.txt")
+    mixed.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="a.pdf")
+    related = mail(Subject="related")
+    related.set_content("<p>see the picture</p>", subtype="html")
+    related.add_related(b"GIF89a", maintype="image", subtype="gif", cid="<pic@x>")
+    only_attachment = mail(Subject="attachment only")
+    only_attachment.add_attachment("text kept as a file", filename="kept.txt")
+    calendar = mail(Subject="calendar")
+    calendar.set_content("BEGIN:VCALENDAR", subtype="calendar")
+    messages = {
+        name: m.as_bytes()
+        for name, m in [
+            ("quoted-printable", qp),
+            ("base64", b64),
+            ("latin-1 8bit", latin),
+            ("html", html),
+            ("alternative", alternative),
+            ("mixed with attachments", mixed),
+            ("related", related),
+            ("attachment only", only_attachment),
+            ("calendar", calendar),
+        ]
+    }
+    messages["rfc 2231 charset"] = (
+        b"From: a@example.net\r\nContent-Type: text/plain; charset*=utf-8''utf-8\r\n\r\n"
+        b"words \xc3\xa9\r\n"
+    )
+    messages["no content type"] = b"From: a@example.net\r\n\r\njust text\r\n"
+    return messages
+
+
+@pytest.mark.parametrize(("raw"), _body_corpus().values(), ids=_body_corpus().keys())
+def test_body_text_matches_the_modern_parser(raw: bytes) -> None:
+    """The body is found with compat32 headers for speed; the text is what the modern
+    policy's ``get_body``/``get_content`` give."""
+    assert body_text(raw) == _modern_body_text(raw)
+
+
+def test_a_long_content_type_is_read_but_not_kept() -> None:
+    """Fields are parsed once and kept for the next look, but only short ones: a
+    hostile message cannot fill memory with them."""
+    long_type = "text/plain; charset=utf-8; x-padding=" + "a" * 5000
+    raw = f"From: a@example.net\r\nContent-Type: {long_type}\r\n\r\ngas leak\r\n".encode()
+    before = _parsed_header.cache_info().currsize
+    assert body_text(raw) == _modern_body_text(raw) == "gas leak\r\n"
+    assert _parsed_header.cache_info().currsize == before

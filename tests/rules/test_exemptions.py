@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.exemptions import DEFAULT_PHRASES, ExemptionClassifier, fold
+from rules.exemptions import DEFAULT_PHRASES, ExemptionClassifier, fold, words
 
 DEFAULT = ExemptionClassifier.build()
 
@@ -82,3 +85,27 @@ def test_classify_agrees_with_its_definition(words: list[str], gaps: list[str]) 
     assert DEFAULT.classify(text) == _reference(DEFAULT, text)
     shouted = text.upper()
     assert DEFAULT.classify(shouted) == _reference(DEFAULT, shouted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=string.printable, max_size=200),  # ASCII: the fast path
+        st.text(max_size=200),  # anything else, including text ASCII only once folded
+    )
+)
+def test_words_are_the_runs_of_word_characters(text: str) -> None:
+    """Both ways of splitting give the words the definition does."""
+    assert words(text) == re.findall(r"\w+", text.casefold().replace("'", ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Gas_leak: it's 2 AM!", ["gas_leak", "its", "2", "am"]),
+        ("\u212a\u017fss", ["ksss"]),  # Kelvin sign and long s fold to ASCII
+        ("Caf\u00e9 \u2014 d\u00e9j\u00e0", ["caf\u00e9", "d\u00e9j\u00e0"]),
+    ],
+)
+def test_words_examples(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
