@@ -12,63 +12,16 @@ import gc
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from gateway import commands, twilio_simulate, ui_commands, users_commands
-from gateway.app import create_app, decision_settings
-from gateway.commands import CommandFailed
-from gateway.logs import configure_logging
+from gateway.cli_parser import build_parser
+from gateway.command_failed import CommandFailed
 from gateway.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from aiohttp import web
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="contact-gateway",
-        description="Enforce contact restrictions on inbound email, SMS and calls.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    sub.add_parser("serve", help="run the gateway (HTTP and SMTP listeners)")
-
-    db = sub.add_parser("db", help="database schema").add_subparsers(
-        dest="db_command", required=True
-    )
-    db.add_parser("upgrade", help="apply database migrations")
-
-    rules = sub.add_parser("rules", help="import or export the policy (YAML)")
-    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
-    imp = rules_sub.add_parser("import", help="validate a policy file and upsert it by id")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--actor", default="cli", help="who is importing, for the audit log")
-    imp.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-    exp = rules_sub.add_parser("export", help="write the whole policy as YAML")
-    exp.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-
-    explain = sub.add_parser("explain", help="show the decision for a hypothetical contact")
-    explain.add_argument("--channel", required=True, choices=["email", "sms", "voice"])
-    explain.add_argument("--from", dest="sender", required=True, help="address or number")
-    explain.add_argument("--to", dest="recipient", required=True, help="staff address or number")
-    explain.add_argument("--at", help="ISO 8601 instant, e.g. 2026-11-24T10:30:00Z (default: now)")
-    explain.add_argument("--text", default="", help="message text, for exemptions")
-    explain.add_argument(
-        "--emergency", action="store_true", help="caller pressed the emergency option"
-    )
-    explain.add_argument("--json", action="store_true", help="print JSON")
-
-    evidence = sub.add_parser("evidence", help="the evidence log")
-    ev_sub = evidence.add_subparsers(dest="evidence_command", required=True)
-    ev_sub.add_parser("verify", help="check the whole hash chain")
-    ev_exp = ev_sub.add_parser("export", help="one customer's records with the chain proof")
-    ev_exp.add_argument("--customer", required=True)
-    ev_exp.add_argument("--format", choices=["csv", "json", "pdf"], default="json")
-    ev_exp.add_argument("--actor", default="cli", help="who is exporting, for the audit log")
-    ev_exp.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    users_commands.add_parser(sub)
-    ui_commands.add_report_parser(sub)
-    twilio_simulate.add_parser(sub)
-    return parser
+# Each command imports what it needs when it runs (see gateway.cli_parser).
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "evidence" and args.evidence_command == "verify":
+        from gateway.evidence_verify import evidence_verify
+
+        return await evidence_verify(settings)
+    from gateway import commands, twilio_simulate, ui_commands, users_commands
+    from gateway.app import decision_settings
+
     if args.command == "db":
         return await commands.db_upgrade(settings)
     if args.command == "users":
@@ -115,8 +75,6 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             emergency=args.emergency,
             as_json=args.json,
         )
-    if args.evidence_command == "verify":
-        return await commands.evidence_verify(settings)
     if args.format == "pdf":
         return await commands.evidence_pack(settings, args.customer, args.output, actor=args.actor)
     return await commands.evidence_export(settings, args.customer, args.format, args.output)
@@ -145,6 +103,10 @@ SWITCH_INTERVAL_S = 0.001
 
 def serve(settings: Settings) -> int:
     """Run the gateway until interrupted."""
+    from aiohttp import web
+
+    from gateway.logs import configure_logging
+
     configure_logging(settings.log_format)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = server_app(settings)
@@ -159,6 +121,8 @@ def serve(settings: Settings) -> int:
 
 def server_app(settings: Settings) -> web.Application:
     """The application as ``serve`` runs it: ``create_app``, plus a settled heap."""
+    from gateway.app import create_app
+
     app = create_app(settings)
     app.on_startup.append(_freeze_heap)
     return app

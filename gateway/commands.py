@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.clock import system_clock
+from gateway.command_failed import CommandFailed
 from gateway.counters import InProcessCounter
 from gateway.evidence_export import export_csv, export_json
 from gateway.evidence_pack import build_pdf
@@ -31,10 +31,6 @@ from rules.decision import Contact, Decision
 from rules.identity import IdentityError, normalise_identity
 from rules.models import Channel
 from rules.policy_index import DecisionSettings
-
-
-class CommandFailed(Exception):
-    """The command ran and could not do what was asked; the message says why."""
 
 
 @asynccontextmanager
@@ -178,20 +174,6 @@ def describe(decision: Decision) -> str:
     if decision.notice:
         lines.append(f"the customer is told: {decision.notice}")
     return "\n".join(lines)
-
-
-async def evidence_verify(settings: Settings) -> int:
-    async with opened_store(settings) as store:
-        result = await store.verify_evidence(processes=os.cpu_count() or 1)
-    if result.ok:
-        print(
-            f"evidence chain verified: {result.records_checked} records, head seq {result.head_seq}"
-        )
-        return 0
-    print(
-        f"evidence chain BROKEN at record {result.first_bad_seq}: {result.problem}", file=sys.stderr
-    )
-    return 1
 
 
 async def evidence_export(settings: Settings, customer: str, fmt: str, output: Path | None) -> int:

@@ -319,6 +319,98 @@ async def scan_in_process(kind: str, target: str, first: int, last: int) -> Rang
     return RangeResult(**json.loads(out))
 
 
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The chain's head and what its rows span, read in one snapshot."""
+
+    head_seq: int
+    head_hash: str
+    count: int
+    low: int | None
+    high: int | None
+
+    @property
+    def consistent(self) -> bool:
+        """Rows 1..head, no more, no fewer (else only the reference can say what is wrong)."""
+        return self.count == self.head_seq and self.low == 1 and self.high == self.head_seq
+
+
+_BOUNDS_SQL = (
+    "SELECT h.seq, h.hash, (SELECT count(*) FROM evidence),"
+    " (SELECT min(seq) FROM evidence), (SELECT max(seq) FROM evidence)"
+    " FROM evidence_head h WHERE h.id = 1"
+)
+
+
+def bounds_sqlite(path: str) -> Bounds | None:
+    """The chain's bounds in the SQLite file at ``path`` (None: no head row)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute(_BOUNDS_SQL).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else Bounds(*row)
+
+
+async def bounds_postgres(dsn: str) -> Bounds | None:
+    """The chain's bounds in the PostgreSQL database at ``dsn`` (None: no head row)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(_BOUNDS_SQL)
+    finally:
+        await conn.close()
+    return None if row is None else Bounds(*row)
+
+
+async def bounds(kind: str, target: str) -> Bounds | None:
+    if kind == "sqlite":
+        return await asyncio.to_thread(bounds_sqlite, target)
+    return await bounds_postgres(target)
+
+
+def target_for_url(url: str) -> tuple[str, str] | None:
+    """The scan's name for a database URL and its address (a DSN, or a file's path);
+    None for a database the scan cannot open by itself (in memory)."""
+    from sqlalchemy.engine import make_url  # here, not at the top: workers never need it
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return "postgresql", parsed.set(drivername="postgresql").render_as_string(False)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # URI form, e.g. a shared in-memory database
+        return None
+    return "sqlite", database
+
+
+# Below this a second process costs more to start than it saves.
+MIN_PER_PROCESS = 100_000
+
+
+async def verify(kind: str, target: str, *, processes: int = 1) -> Bounds | None:
+    """The bounds of a chain found intact from record 1 to its head, or None when the
+    fast scan cannot say so (empty, rows and head disagree, a bad record, a fault):
+    then only the reference check can tell what is wrong.
+
+    The head is read first and only records up to it are checked, so appends made
+    meanwhile do not matter.
+    """
+    found = await bounds(kind, target)
+    if found is None or found.head_seq == 0 or not found.consistent:
+        return None
+    ranges = split(found.head_seq, min(processes, found.head_seq // MIN_PER_PROCESS))
+    if len(ranges) == 1:
+        results = [await asyncio.to_thread(SCANS[kind], target, *ranges[0])]
+    else:
+        results = list(
+            await asyncio.gather(*(scan_in_process(kind, target, a, b) for a, b in ranges))
+        )
+    return found if stitched(results, found.head_hash) else None
+
+
 def main() -> None:
     request = json.load(sys.stdin)
     scan = SCANS[request["kind"]]

@@ -13,38 +13,15 @@ import argparse
 import secrets
 import sys
 import xml.etree.ElementTree as ET
-from typing import Any
 
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from gateway.commands import CommandFailed
+from gateway.command_failed import CommandFailed
 from gateway.settings import Settings
 from rules.identity import IdentityError, normalise_phone
 
 TIMEOUT_S = 20.0
-
-
-def add_parser(sub: Any) -> None:
-    """Add ``simulate`` and its subcommands to the CLI's subparsers."""
-    simulate = sub.add_parser("simulate", help="sign and post a Twilio webhook, print the TwiML")
-    flows = simulate.add_subparsers(dest="simulate_command", required=True)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", help="where to send it (default: this gateway's HTTP listener)")
-    common.add_argument("--from", dest="sender", required=True, help="the caller or texter")
-    common.add_argument("--to", required=True, help="the organisation's number they used")
-    call = flows.add_parser("call", parents=[common], help="an incoming call (/twilio/voice)")
-    call.add_argument("--sid", help="CallSid (default: a new one; give it again to retry)")
-    key = flows.add_parser("key", parents=[common], help="a key pressed at the menu")
-    key.add_argument("--sid", required=True, help="the CallSid of the call")
-    key.add_argument("--digits", default="1")
-    sms = flows.add_parser("sms", parents=[common], help="an incoming text (/twilio/sms)")
-    sms.add_argument("--sid", help="MessageSid (default: a new one; give it again to retry)")
-    sms.add_argument("--body", required=True)
-    status = flows.add_parser("status", parents=[common], help="a call's status callback")
-    status.add_argument("--sid", required=True, help="the CallSid of the call")
-    status.add_argument("--status", default="completed")
-    status.add_argument("--duration", default="60", help="CallDuration in seconds")
 
 
 def webhook(args: argparse.Namespace, settings: Settings) -> tuple[str, dict[str, str]]:

@@ -7,18 +7,13 @@ import argparse
 import getpass
 
 from gateway.clock import system_clock
-from gateway.commands import CommandFailed, opened_store
+from gateway.command_failed import CommandFailed
+from gateway.commands import opened_store
 from gateway.reports import Quarter, build_report
 from gateway.settings import Settings
 from gateway.store.admin import AdminStore
 from gateway.store.engine import write_transaction
 from gateway.store.ui_sessions import set_password
-
-
-def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = sub.add_parser("report", help="restrictions, reviews and appeals for a quarter")
-    report.add_argument("--quarter", help="e.g. 2026Q4 (default: this quarter)")
-    report.add_argument("--format", choices=["text", "csv"], default="text")
 
 
 async def report(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 
 from gateway.clock import system_clock
-from gateway.commands import CommandFailed, opened_store
+from gateway.command_failed import CommandFailed
+from gateway.commands import opened_store
 from gateway.settings import Settings
 from gateway.store import NotFound
 from gateway.store.admin import AdminStore, Conflict
@@ -18,28 +19,6 @@ from gateway.store.users import change_user, create_user, list_users, rotate_tok
 from rules.roles import Role
 
 CLI_ACTOR = "cli"
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``users`` command and its subcommands."""
-    users = sub.add_parser("users", help="API users and their tokens")
-    users_sub = users.add_subparsers(dest="users_command", required=True)
-    add = users_sub.add_parser("add", help="create a user and print their API token once")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument(
-        "--password", action="store_true", help="also set a web UI password (asked for, twice)"
-    )
-    users_sub.add_parser("list", help="list users and roles")
-    for name, text in (
-        ("disable", "disable a user (their token stops working)"),
-        ("enable", "enable a disabled user"),
-        ("rotate", "replace a user's token and print the new one once"),
-    ):
-        users_sub.add_parser(name, help=text).add_argument("name")
-    users_sub.add_parser("password", help="set a web UI password (asked for, twice)").add_argument(
-        "name"
-    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:

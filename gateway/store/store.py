@@ -245,16 +245,19 @@ class Store:
         async with read_transaction(self._engine, "reading the evidence head") as conn:
             return await evidence_db.read_evidence_head(conn)
 
-    async def verify_evidence(self, *, batch: int = 2000, processes: int = 1) -> VerifyResult:
+    async def verify_evidence(
+        self, *, batch: int = 2000, processes: int = 1, fast: bool = True
+    ) -> VerifyResult:
         """Recompute the whole evidence chain and name the first bad record, if any.
 
         The fast scan (``verify_fast``, up to ``processes`` worker processes) answers
         for an intact chain; anything else is checked again by the reference, which
-        says what is wrong.
+        says what is wrong. ``fast=False``: the reference only (the fast scan was
+        already asked).
         """
-        fast = await verify_fast(self._engine, processes=processes)
-        if fast is not None:
-            return fast
+        found = await verify_fast(self._engine, processes=processes) if fast else None
+        if found is not None:
+            return found
         async with read_transaction(self._engine, "verifying evidence", snapshot=True) as conn:
             return await verify_chain(
                 conn, evidence, evidence_head, evidence_db.evidence_hashed_fields, batch=batch

@@ -233,6 +233,36 @@ def test_evidence_verify_export_and_tamper(database_url: str, tmp_path: Path) ->
     assert "record 2" in broken.stderr
 
 
+_LOADED_BY_VERIFY = """
+import sys
+from gateway.cli import main
+code = main(["evidence", "verify"])
+heavy = [m for m in ("aiohttp", "alembic", "gateway.app", "gateway.store") if m in sys.modules]
+print("loaded:", ",".join(heavy) or "-")
+sys.exit(code)
+"""
+
+
+def test_verifying_an_intact_chain_does_not_load_the_service(database_url: str) -> None:
+    """A long chain is checked by the fast scan alone: the web application, the store
+    and the migrations are loaded only when the reference check has to name a record."""
+    asyncio.run(_record_some(database_url, 3))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_DATABASE_URL"] = database_url
+    intact = subprocess.run(
+        [sys.executable, "-c", _LOADED_BY_VERIFY], capture_output=True, text=True, env=env
+    )
+    assert intact.returncode == 0, intact.stderr
+    assert "3 records" in intact.stdout
+    assert "loaded: -" in intact.stdout
+    asyncio.run(_tamper(database_url))
+    broken = subprocess.run(
+        [sys.executable, "-c", _LOADED_BY_VERIFY], capture_output=True, text=True, env=env
+    )
+    assert broken.returncode == 1 and "record 2" in broken.stderr
+    assert "gateway.store" in broken.stdout  # the reference named it
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 
 from gateway import evidence_scan
 from gateway.store import Store
-from gateway.store import verify_fast as verify_fast_module
 from gateway.store.schema import evidence
 from gateway.store.verify_fast import verify_fast
 from tests.gateway.store_factory import independent_hash, make_entry, raw, record_many
@@ -22,7 +21,7 @@ from tests.gateway.store_factory import independent_hash, make_entry, raw, recor
 @pytest.fixture
 def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let even a short chain be cut into ranges checked by worker processes."""
-    monkeypatch.setattr(verify_fast_module, "MIN_PER_PROCESS", 1)
+    monkeypatch.setattr(evidence_scan, "MIN_PER_PROCESS", 1)
 
 
 def test_split_covers_every_record_once() -> None:

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store import Store, verify_fast
+from gateway import evidence_scan
+from gateway.store import Store
 from gateway.store.schema import evidence, evidence_head
 from tests.gateway.store_factory import T0, independent_hash, make_entry, raw, record_many
 
@@ -137,7 +138,7 @@ async def test_tampering_is_detected_and_named(
 ) -> None:
     # The fast scan in three worker processes first (the path a long chain takes):
     # unsure, it hands over to the reference, which must still name the record.
-    monkeypatch.setattr(verify_fast, "MIN_PER_PROCESS", 1)
+    monkeypatch.setattr(evidence_scan, "MIN_PER_PROCESS", 1)
     await record_many(store, 10)
     assert (await store.verify_evidence(processes=3)).ok
     await raw(store, tamper)
