@@ -391,15 +391,17 @@ MIN_PER_PROCESS = 100_000
 
 
 async def verify(kind: str, target: str, *, processes: int = 1) -> Bounds | None:
-    """The bounds of a chain found intact from record 1 to its head, or None when the
-    fast scan cannot say so (empty, rows and head disagree, a bad record, a fault):
+    """The bounds of a chain found intact from record 1 to its head (or still empty),
+    or None when the fast scan cannot say so (rows and head disagree, a bad record):
     then only the reference check can tell what is wrong.
 
     The head is read first and only records up to it are checked, so appends made
     meanwhile do not matter.
     """
     found = await bounds(kind, target)
-    if found is None or found.head_seq == 0 or not found.consistent:
+    if found is not None and found.head_seq == found.count == 0:
+        return found if found.head_hash == GENESIS_HASH else None  # nothing recorded yet
+    if found is None or not found.consistent:
         return None
     ranges = split(found.head_seq, min(processes, found.head_seq // MIN_PER_PROCESS))
     if len(ranges) == 1:

@@ -181,6 +181,12 @@ class ChainChecker:
                     f"{_span(head.seq + 1, last)} beyond the last record {table} knows "
                     f"of ({head.seq}): the head was rolled back or records were added.",
                 )
+            elif not last and head.hash != GENESIS_HASH:
+                self._fail(
+                    1,
+                    f"{table} says no records were written but does not hold the chain's "
+                    "starting hash: it was altered, or records before it were removed.",
+                )
             elif last and self.prev_hash != head.hash:
                 self._fail(
                     last,

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from gateway import evidence_scan
 from gateway.store import Store
-from gateway.store.schema import evidence
+from gateway.store.schema import evidence, evidence_head
 from gateway.store.verify_fast import verify_fast
 from tests.gateway.store_factory import independent_hash, make_entry, raw, record_many
 
@@ -103,3 +103,18 @@ async def test_a_worker_that_cannot_read_the_database_falls_back_to_the_referenc
     bad = evidence_scan.scan_in_process("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
     with pytest.raises(RuntimeError, match="records 1 to 5"):
         await bad
+
+
+async def test_an_empty_chain_is_intact_only_while_its_head_is_the_genesis(store: Store) -> None:
+    result = await verify_fast(store.engine)
+    assert result is not None and (result.ok, result.head_seq) == (True, 0)
+    await raw(
+        store,
+        lambda c: c.execute(
+            update(evidence_head).where(evidence_head.c.id == 1).values(hash="f" * 64)
+        ),
+    )
+    assert await verify_fast(store.engine) is None
+    result = await store.verify_evidence()
+    assert (result.ok, result.first_bad_seq) == (False, 1)
+    assert "starting hash" in result.problem
