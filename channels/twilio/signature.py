@@ -64,7 +64,9 @@ def signature_middleware(config: TwilioConfig) -> Middleware:
         else:
             # Twilio posts plain fields; a file part is never one of them (and would
             # make the validator fail), so only text fields are signed and passed on.
-            fields = MultiDict((k, v) for k, v in body_or_form.items() if isinstance(v, str))
+            fields: MultiDictProxy[Any] | MultiDict[str] = body_or_form
+            if not all(isinstance(v, str) for v in body_or_form.values()):
+                fields = MultiDict((k, v) for k, v in body_or_form.items() if isinstance(v, str))
             if not validator.validate(url, fields, signature):
                 return _refuse(request, "the signature does not match")
             params = {key: value for key, value in fields.items()}  # the last of repeats
