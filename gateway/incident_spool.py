@@ -14,7 +14,6 @@ retried webhook or a record that was made after all is recorded once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.settings import Settings
-from gateway.spool import BadSpoolFile, Spool, read_instant
+from gateway.spool import BadSpoolFile, Spool, dump_kept, load_kept, read_instant
 from gateway.spool_replay import REPLAY_TIMING, ReplayTiming, SpoolReplayer
 from gateway.store import EvidenceEntry, Store
 from gateway.store.evidence import ENTRY_FIELDS
@@ -72,19 +71,12 @@ class SpooledIncident:
     def to_json(self) -> bytes:
         fields = self.entry.entry_fields()
         fields["occurred_at"] = self.entry.occurred_at.isoformat()
-        body = {"format": FORMAT, "entry": fields}
-        return json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
+        return dump_kept(FORMAT, {"entry": fields})
 
     @classmethod
     def from_json(cls, data: bytes, path: Path) -> SpooledIncident:
         """Read a kept incident back; :class:`BadSpoolFile` says what is wrong with it."""
-        try:
-            body = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadSpoolFile(f"not JSON ({exc})") from None
-        if not isinstance(body, dict) or body.get("format") != FORMAT:
-            raise BadSpoolFile(f"not a spooled incident of format {FORMAT}")
-        fields = body.get("entry")
+        fields = load_kept(data, FORMAT, "incident").get("entry")
         if not isinstance(fields, dict):
             raise BadSpoolFile("entry is missing")
         return cls(_entry(fields), path)

@@ -13,13 +13,12 @@ replays it into the store.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from gateway.spool import BadSpoolFile, Spool, read_instant
+from gateway.spool import BadSpoolFile, Spool, dump_kept, load_kept, read_instant
 
 FORMAT = 1
 
@@ -46,23 +45,19 @@ class SpooledText:
         return f"text {self.message_sid}"
 
     def to_json(self) -> bytes:
-        body = {
-            "format": FORMAT,
-            "message_sid": self.message_sid,
-            "received_at": self.received_at.isoformat(),
-            "params": dict(self.params),
-        }
-        return json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
+        return dump_kept(
+            FORMAT,
+            {
+                "message_sid": self.message_sid,
+                "received_at": self.received_at.isoformat(),
+                "params": dict(self.params),
+            },
+        )
 
     @classmethod
     def from_json(cls, data: bytes, path: Path) -> SpooledText:
         """Read a kept text back; :class:`BadSpoolFile` says what is wrong with it."""
-        try:
-            body = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadSpoolFile(f"not JSON ({exc})") from None
-        if not isinstance(body, dict) or body.get("format") != FORMAT:
-            raise BadSpoolFile(f"not a spooled text of format {FORMAT}")
+        body = load_kept(data, FORMAT, "text")
         sid, at, params = body.get("message_sid"), body.get("received_at"), body.get("params")
         if not isinstance(sid, str) or not sid:
             raise BadSpoolFile("message_sid is missing")

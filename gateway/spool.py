@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
@@ -78,6 +79,24 @@ def file_name(key: str) -> str:
     if _SAFE_KEY.match(key):
         return key.replace(":", ".") + SUFFIX
     return "sid-" + hashlib.sha256(key.encode("utf-8")).hexdigest() + SUFFIX
+
+
+def dump_kept(format_id: int, body: dict[str, Any]) -> bytes:
+    """A kept item's file: its fields and the format they are in, as readable JSON."""
+    document = {"format": format_id, **body}
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def load_kept(data: bytes, format_id: int, what: str) -> dict[str, Any]:
+    """The fields of a file :func:`dump_kept` wrote; :class:`BadSpoolFile` if it is not one
+    (``what`` names the kind of item, for the message)."""
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadSpoolFile(f"not JSON ({exc})") from None
+    if not isinstance(body, dict) or body.get("format") != format_id:
+        raise BadSpoolFile(f"not a spooled {what} of format {format_id}")
+    return body
 
 
 def read_instant(value: Any, name: str) -> datetime:
