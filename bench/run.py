@@ -138,12 +138,19 @@ def _shared_state(section: str, services: Services) -> tuple[list[str], str]:
     return [*args, "--redis-prefix", prefix], prefix
 
 
-def webhooks(run: Run) -> dict[str, Any]:
-    shared, prefix = _shared_state("webhooks", run.services)
+def _bench_on_shared_state(run: Run, section: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """``bench/<section>.py`` with the gateway on PostgreSQL + Redis; its report, and the
+    Redis keys the gateway left under the run's prefix."""
+    shared, prefix = _shared_state(section, run.services)
     try:
-        detail = run.bench("webhooks.py", [*run.size["webhooks"], *shared], 900)
+        detail = run.bench(f"{section}.py", [*run.size[section], *shared], 900)
     finally:
         keys = run.services.gateway_keys(prefix)
+    return detail, keys
+
+
+def webhooks(run: Run) -> dict[str, Any]:
+    detail, keys = _bench_on_shared_state(run, "webhooks")
     ratio = detail["ratio_to_minimal_endpoint"]
     p99 = detail["gateway"]["p99_ms_at_300_per_s"]
     return {
@@ -161,11 +168,7 @@ def webhooks(run: Run) -> dict[str, Any]:
 
 
 def smtp(run: Run) -> dict[str, Any]:
-    shared, prefix = _shared_state("smtp", run.services)
-    try:
-        detail = run.bench("smtp.py", [*run.size["smtp"], *shared], 900)
-    finally:
-        keys = run.services.gateway_keys(prefix)
+    detail, keys = _bench_on_shared_state(run, "smtp")
     ratio = detail["ratio_to_bare_relay"]
     rate = detail["gateway"]["messages_per_s"]
     return {
