@@ -373,17 +373,16 @@ async def bounds(kind: str, target: str) -> Bounds | None:
 def target_for_url(url: str) -> tuple[str, str] | None:
     """The scan's name for a database URL and its address (a DSN, or a file's path);
     None for a database the scan cannot open by itself (in memory)."""
-    from sqlalchemy.engine import make_url  # here, not at the top: workers never need it
+    # Here, not at the top: workers never need SQLAlchemy.
+    from sqlalchemy.engine import make_url
+
+    from gateway.database_url import sqlite_file
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         return "postgresql", parsed.set(drivername="postgresql").render_as_string(False)
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):  # URI form, e.g. a shared in-memory database
-        return None
-    return "sqlite", database
+    path = sqlite_file(url)
+    return None if path is None else ("sqlite", path)
 
 
 # Below this a second process costs more to start than it saves.

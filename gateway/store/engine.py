@@ -30,6 +30,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from gateway.database_url import sqlite_file
 from gateway.store.errors import StoreError, StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -61,17 +62,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         _install_sqlite_hooks(engine)
     return engine
-
-
-def sqlite_file(url: str) -> str | None:
-    """The path of a SQLite database file; None for other engines and in-memory ones."""
-    parsed = make_url(url)
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):  # URI form, e.g. a shared in-memory database
-        return None
-    return database
 
 
 async def open_engine(url: str, *, echo: bool = False) -> AsyncEngine:
