@@ -9,19 +9,16 @@ record in plain words; so loading the rest of the service is paid only then.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 from gateway import evidence_scan
 from gateway.settings import Settings
 
-log = logging.getLogger(__name__)
-
 
 async def evidence_verify(settings: Settings) -> int:
     """Check the whole chain; print what was found. 0 intact, 1 broken."""
-    found = await _fast(settings.database.url)
+    found = await evidence_scan.confirm(settings.database.url, processes=os.cpu_count() or 1)
     if found is not None:
         return _intact(found.head_seq, found.head_seq)
     from gateway.commands import opened_store
@@ -34,17 +31,6 @@ async def evidence_verify(settings: Settings) -> int:
         f"evidence chain BROKEN at record {result.first_bad_seq}: {result.problem}", file=sys.stderr
     )
     return 1
-
-
-async def _fast(url: str) -> evidence_scan.Bounds | None:
-    target = evidence_scan.target_for_url(url)
-    if target is None:
-        return None
-    try:
-        return await evidence_scan.verify(*target, processes=os.cpu_count() or 1)
-    except Exception:  # the reference check will meet the same fault and name it
-        log.debug("the fast evidence scan could not finish", exc_info=True)
-        return None
 
 
 def _intact(records: int, head_seq: int) -> int:

@@ -7,27 +7,16 @@ open) the store runs the reference ``verify_chain``, which names the first bad r
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import evidence_scan
 from gateway.store.chain import VerifyResult
 
-log = logging.getLogger(__name__)
-
 
 async def verify_fast(engine: AsyncEngine, *, processes: int = 1) -> VerifyResult | None:
     """The chain checked by the fast scan, or None when only the reference can tell."""
-    scanner = evidence_scan.target_for_url(engine.url.render_as_string(hide_password=False))
-    if scanner is None:
-        return None
-    kind, target = scanner
-    try:
-        found = await evidence_scan.verify(kind, target, processes=processes)
-    except Exception:  # the reference check will meet the same fault and name it
-        log.warning("the fast evidence scan failed; checking with the reference", exc_info=True)
-        return None
+    url = engine.url.render_as_string(hide_password=False)
+    found = await evidence_scan.confirm(url, processes=processes)
     if found is None:
         return None
     return VerifyResult(
