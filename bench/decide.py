@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from make_policy import make_policy
 
-from rules.decision import Contact, Usage
+from rules.decision import Action, Contact, Usage
 from rules.engine import decide
 from rules.models import Channel, Status
 from rules.policy_index import DecisionSettings, Match, PolicyIndex
@@ -112,12 +112,13 @@ def _identity(emails: list[str], phones: list[str], channel: Channel) -> str | N
 def run(
     cases: list[tuple[Contact, Usage, datetime]], index: PolicyIndex
 ) -> tuple[float, dict[str, int]]:
-    actions: dict[str, int] = {}
+    actions: dict[Action, int] = {}
     start = time.perf_counter()
     for contact, usage, at in cases:
         decision = decide(contact, index, usage, at)
-        actions[decision.action.value] = actions.get(decision.action.value, 0) + 1
-    return time.perf_counter() - start, actions
+        actions[decision.action] = actions.get(decision.action, 0) + 1
+    elapsed = time.perf_counter() - start
+    return elapsed, {action.value: count for action, count in actions.items()}
 
 
 def baseline(cases: list[tuple[Contact, Usage, datetime]], index: PolicyIndex) -> float:

@@ -78,6 +78,12 @@ class Usage:
             at for c in channels for at in self.delivered.get(c, ()) if since < at <= until
         )
 
+    def count(self, channel: Channel | None, since: datetime, until: datetime) -> int:
+        """How many delivery instants ``within`` would give (without sorting them)."""
+        if channel is not None:
+            return sum(1 for at in self.delivered.get(channel, ()) if since < at <= until)
+        return sum(1 for times in self.delivered.values() for at in times if since < at <= until)
+
 
 EMPTY_USAGE = Usage()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from rules.decision import (
     Action,
@@ -32,9 +33,10 @@ from rules.policy_index import Ambiguous, CompiledRestriction, Match, PolicyInde
 from rules.windows import in_call_window, next_window
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Case:
-    """One contact evaluated against one restriction."""
+    """One contact evaluated against one restriction. (Not frozen: it never leaves
+    ``decide``, and a frozen dataclass costs several times as much to build.)"""
 
     contact: Contact
     compiled: CompiledRestriction
@@ -58,16 +60,18 @@ def decide(contact: Contact, policy: PolicyIndex, usage: Usage, now: datetime) -
     """
     match = policy.resolve(contact.sender)
     if match is None:
-        return _untouched(contact, _UNKNOWN_SENDER)
+        return _untouched(contact, "unknown_sender")
     if isinstance(match, Ambiguous):
-        return _untouched(contact, _SEVERAL_CUSTOMERS)
+        return _untouched(contact, "representative_of_several")
     active = policy.active_restrictions(match.customer_id, now)
     if not active:
-        return _untouched(contact, _NO_ACTIVE_RESTRICTION, customer_id=match.customer_id)
+        return _untouched(contact, "no_active_restriction", customer_id=match.customer_id)
     counts = tuple(c for r in active for c in _counts(r, usage, now))
     exempt = _exemption(contact, policy, active, match, counts)
     if exempt is not None:
         return exempt
+    if len(active) == 1:
+        return _evaluate(_Case(contact, active[0], policy, usage, now, match, counts))[2]
     outcomes = [_evaluate(_Case(contact, r, policy, usage, now, match, counts)) for r in active]
     return min(outcomes, key=lambda o: (-o[0], o[1]))[2]
 
@@ -83,14 +87,24 @@ _SEVERAL_CUSTOMERS = (
 _NO_ACTIVE_RESTRICTION = (
     Reason(code="no_active_restriction", text="The customer has no restriction in force."),
 )
+_UNTOUCHED = {
+    reasons[0].code: reasons
+    for reasons in (_UNKNOWN_SENDER, _SEVERAL_CUSTOMERS, _NO_ACTIVE_RESTRICTION)
+}
 
 
-def _untouched(
-    contact: Contact, reasons: tuple[Reason, ...], customer_id: str | None = None
-) -> Decision:
-    action = Action.CONNECT if contact.channel is Channel.VOICE else Action.DELIVER
+def _untouched(contact: Contact, why: str, customer_id: str | None = None) -> Decision:
+    """Passed on as sent; ``why`` is the code of the reason (see ``_UNTOUCHED``)."""
+    return _passed_on(contact.channel is Channel.VOICE, contact.recipient, why, customer_id)
+
+
+@lru_cache(maxsize=4096)
+def _passed_on(voice: bool, recipient: str, why: str, customer_id: str | None) -> Decision:
+    """Most contact is passed on untouched, to one of a few staff addresses; decisions
+    are immutable, so equal ones are shared rather than built for every contact."""
+    action = Action.CONNECT if voice else Action.DELIVER
     return Decision(
-        action=action, deliver_to=contact.recipient, reasons=reasons, customer_id=customer_id
+        action=action, deliver_to=recipient, reasons=_UNTOUCHED[why], customer_id=customer_id
     )
 
 
@@ -101,7 +115,7 @@ def _counts(compiled: CompiledRestriction, usage: Usage, now: datetime) -> list[
             channel=str(cl.limit.channel),
             max=cl.limit.max,
             per=cl.limit.per,
-            used=len(usage.within(cl.channel, now - cl.period, now)),
+            used=usage.count(cl.channel, now - cl.period, now),
         )
         for cl in compiled.limits
     ]

@@ -143,19 +143,25 @@ class ExemptionClassifier:
     """
 
     phrases: tuple[tuple[str, tuple[str, ...]], ...]
-    # Each class's phrases with their words: a phrase can only occur in a text that has
-    # all its words, a set lookup, so the text is searched only for phrases that may be
-    # there (a long email is usually searched for none).
-    _candidates: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = field(
+    # Each phrase filed under its first word, with its rank (class order, then phrase
+    # order) and all its words: a phrase can only occur in a text that has all its words,
+    # so only the phrases filed under the text's own words are tried, a dict lookup per
+    # distinct word (a long email usually tries none).
+    _by_first_word: dict[str, tuple[tuple[int, str, str, tuple[str, ...]], ...]] = field(
         init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
-        candidates = tuple(
-            (name, tuple((phrase, tuple(phrase.split())) for phrase in folded))
-            for name, folded in self.phrases
+        filed: dict[str, list[tuple[int, str, str, tuple[str, ...]]]] = {}
+        rank = 0
+        for name, folded in self.phrases:
+            for phrase in folded:
+                needed = tuple(phrase.split())
+                filed.setdefault(needed[0], []).append((rank, name, phrase, needed))
+                rank += 1
+        object.__setattr__(
+            self, "_by_first_word", {word: tuple(found) for word, found in filed.items()}
         )
-        object.__setattr__(self, "_candidates", candidates)
 
     @classmethod
     def build(cls, phrases: Mapping[str, Sequence[str]] | None = None) -> ExemptionClassifier:
@@ -175,11 +181,18 @@ class ExemptionClassifier:
             return None
         found = words(text)
         present = set(found)
-        folded = ""
-        for name, phrases in self._candidates:
-            for phrase, needed in phrases:
-                if all(word in present for word in needed):
-                    folded = folded or " " + " ".join(found) + " "
-                    if phrase in folded:
-                        return name
+        by_first_word = self._by_first_word
+        tried = [
+            candidate
+            for word in present
+            if (filed := by_first_word.get(word)) is not None
+            for candidate in filed
+        ]
+        if not tried:
+            return None
+        tried.sort()
+        folded = " " + " ".join(found) + " "
+        for _, name, phrase, needed in tried:
+            if all(word in present for word in needed) and phrase in folded:
+                return name
         return None

@@ -79,17 +79,21 @@ class CompiledLimit:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRestriction:
-    """A restriction with its limits compiled."""
+    """A restriction with its limits compiled, and the instants it is in force between:
+    from ``starts`` until ``until`` (its end or, where reviews lapse, its lapse, whichever
+    comes first; None for neither)."""
 
     restriction: Restriction
     limits: tuple[CompiledLimit, ...]
+    starts: datetime
+    until: datetime | None
 
     @property
     def id(self) -> str:
         return self.restriction.id
 
 
-def _compile(restriction: Restriction) -> CompiledRestriction:
+def _compile(restriction: Restriction, settings: DecisionSettings) -> CompiledRestriction:
     limits = tuple(
         CompiledLimit(
             limit=limit,
@@ -98,7 +102,15 @@ def _compile(restriction: Restriction) -> CompiledRestriction:
         )
         for limit in restriction.limits
     )
-    return CompiledRestriction(restriction=restriction, limits=limits)
+    ends = [restriction.ends] if restriction.ends is not None else []
+    if settings.lapse_at_review and restriction.review_on is not None:
+        ends.append(lapse_instant(restriction.review_on, settings.zone))
+    return CompiledRestriction(
+        restriction=restriction,
+        limits=limits,
+        starts=restriction.starts,
+        until=min(ends, default=None),
+    )
 
 
 class CustomerDirectory(Mapping[str, Customer]):
@@ -292,7 +304,9 @@ class PolicyIndex:
         by_customer: dict[str, list[CompiledRestriction]] = {}
         for restriction in sorted(self._restrictions_by_id.values(), key=lambda r: r.id):
             if restriction.status is Status.ACTIVE and restriction.authorised_by:
-                by_customer.setdefault(restriction.customer, []).append(_compile(restriction))
+                by_customer.setdefault(restriction.customer, []).append(
+                    _compile(restriction, settings)
+                )
         self._restrictions = {k: tuple(v) for k, v in by_customer.items()}
         periods = [
             limit.period for rs in self._restrictions.values() for r in rs for limit in r.limits
@@ -316,17 +330,10 @@ class PolicyIndex:
         self, customer_id: str, now: datetime
     ) -> tuple[CompiledRestriction, ...]:
         """The customer's restrictions in force at ``now``, in id order."""
-        return tuple(
-            r
-            for r in self._restrictions.get(customer_id, ())
-            if r.restriction.is_active(now) and not self.lapsed(r.restriction, now)
-        )
-
-    def lapsed(self, restriction: Restriction, now: datetime) -> bool:
-        """True once a restriction has reached its review date, where reviews lapse."""
-        if not self.settings.lapse_at_review or restriction.review_on is None:
-            return False
-        return now >= lapse_instant(restriction.review_on, self.settings.zone)
+        compiled = self._restrictions.get(customer_id)
+        if compiled is None:
+            return ()
+        return tuple(r for r in compiled if r.starts <= now and (r.until is None or now < r.until))
 
     def officer(self, officer_id: str | None) -> Officer | None:
         return None if officer_id is None else self.officers.get(officer_id)

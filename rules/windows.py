@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rules.decision import WindowOccurrence
@@ -132,7 +133,13 @@ def _wall_offset(day: date, instant: datetime, zone: ZoneInfo) -> timedelta:
 
 
 def _wall_inside(day: date, window: CallWindow, instant: datetime, zone: ZoneInfo) -> bool:
-    return window.start_offset <= _wall_offset(day, instant, zone) < window.end_offset
+    return _wall_between(day, window.start_offset, window.end_offset, instant, zone)
+
+
+def _wall_between(
+    day: date, start: timedelta, end: timedelta, instant: datetime, zone: ZoneInfo
+) -> bool:
+    return start <= _wall_offset(day, instant, zone) < end
 
 
 def _occurrences(
@@ -148,20 +155,31 @@ def _occurrences(
         for window in windows:
             if not _on(day, window):
                 continue
-            starts_at = _resolve(_midnight(day) + window.start_offset, zone, fold=0)
-            ends_at = _end(day, window, zone)
-            if starts_at < ends_at:
-                yield _Occurrence(day, window, starts_at, ends_at)
+            instants = _instants(day, window.start_offset, window.end_offset, zone)
+            if instants is not None:
+                yield _Occurrence(day, window, *instants)
 
 
-def _end(day: date, window: CallWindow, zone: ZoneInfo) -> datetime:
+@lru_cache(maxsize=4096)
+def _instants(
+    day: date, start: timedelta, end: timedelta, zone: ZoneInfo
+) -> tuple[datetime, datetime] | None:
+    """The instants a window from ``start`` to ``end`` on ``day`` opens and closes, or
+    None when it has none. Kept: every caller outside a window asks for the same few
+    days and times, and resolving wall times is most of the work of telling them."""
+    starts_at = _resolve(_midnight(day) + start, zone, fold=0)
+    ends_at = _end(day, start, end, zone)
+    return (starts_at, ends_at) if starts_at < ends_at else None
+
+
+def _end(day: date, start: timedelta, end: timedelta, zone: ZoneInfo) -> datetime:
     """The instant a window closes: the second pass of an ambiguous end time, unless the
     repeated stretch begins exactly at the end (then the clock has already left the
     window before the second pass, and the first occurrence is the close)."""
-    wall = _midnight(day) + window.end_offset
+    wall = _midnight(day) + end
     second = _resolve(wall, zone, fold=1)
     first = _resolve(wall, zone, fold=0)
-    if second != first and not _wall_inside(day, window, second - _TICK, zone):
+    if second != first and not _wall_between(day, start, end, second - _TICK, zone):
         return first
     return second
 
