@@ -42,6 +42,7 @@ from evidence_entries import clone, templates
 from sqlalchemy import create_engine, insert, update
 
 from gateway.store import GENESIS_HASH, ChainHead, Store
+from gateway.store.chain import stored_json
 from gateway.store.evidence_db import content_ref, seal
 from gateway.store.schema import evidence, evidence_head
 
@@ -120,7 +121,7 @@ def _put(chunks: Any, item: Any, writer: Any) -> None:
 
 def write_rows(path: str, chunks: Any) -> None:
     """Insert the rows as they come, then the head, in one transaction (second process)."""
-    engine = create_engine(f"sqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}", json_serializer=stored_json)
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA synchronous=OFF")

@@ -12,6 +12,11 @@ things faster, and only ever says yes:
   bytes ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
   gives). Where the two could differ (a float written differently), the record is
   checked again with the reference serialiser before anything is concluded;
+* on SQLite the JSON columns are not even parsed: the store writes them in canonical
+  form (``gateway.store.chain.stored_json``), so their text is spliced into the
+  record's as it is (``orjson.Fragment``). If the result hashes to the stored hash,
+  it is the very text that was sealed, so the values are intact; if not (text an
+  older version wrote in another form, or an altered value), the row is parsed;
 * the chain is cut into contiguous ranges checked side by side in worker processes,
   then stitched: each range must begin with the hash the previous one ended with.
 
@@ -21,13 +26,12 @@ decides nothing that the reference would decide differently.
 
 Workers are plain ``python -m gateway.evidence_scan`` processes that read their range
 (and the database's address, never on the command line) as JSON on stdin and print
-their result as JSON. This module imports nothing heavy (no SQLAlchemy), so a worker
-starts in a few tens of milliseconds.
+their result as JSON. This module imports nothing heavy (no SQLAlchemy; asyncio only in
+the functions that use it), so a SQLite worker starts in a few tens of milliseconds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -70,7 +74,6 @@ COLUMNS = (
 _JSON = ("reasons", "counts", "details")
 _INSTANTS = ("occurred_at", "recorded_at")
 _FETCH = 5000
-_SORT_KEYS = orjson.OPT_SORT_KEYS
 log = logging.getLogger(__name__)
 
 
@@ -165,8 +168,9 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
     not in the usual shape goes through ``_sqlite_row``, the plain version.
     """
     checker = _Checker(first, last)
+    expected, prev = first, ""  # the checker's, kept in locals
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    loads, dumps, sha256, sort_keys = orjson.loads, orjson.dumps, hashlib.sha256, _SORT_KEYS
+    dumps, fragment, sha256 = orjson.dumps, orjson.Fragment, hashlib.sha256
     try:
         cursor = conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM evidence "  # noqa: S608 - fixed column names
@@ -179,7 +183,8 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
                  restriction, action, deliver_to, hold_reason, exemption, reasons, counts,
                  counted, content_sha256, content_ref, policy_version, degraded, details,
                  prev_hash, stored_hash) = row  # fmt: skip
-                if not checker.next_is(seq, prev_hash):
+                # checker.next_is, written out
+                if seq != expected or (seq != first and prev_hash != prev):
                     return checker.result(False)
                 try:
                     if len(occurred) != 26 or len(recorded) != 26:
@@ -190,33 +195,41 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
                         "contact_key": key,
                         "content_ref": content_ref,
                         "content_sha256": content_sha256,
-                        "counted": bool(counted),
-                        "counts": loads(counts),
+                        "counted": True if counted else False,  # noqa: SIM210 - no call
+                        "counts": fragment(counts),
                         "customer_id": customer,
-                        "degraded": bool(degraded),
+                        "degraded": True if degraded else False,  # noqa: SIM210
                         "deliver_to": deliver_to,
-                        "details": loads(details),
+                        "details": fragment(details),
                         "exemption": exemption,
                         "hold_reason": hold_reason,
                         "kind": kind,
                         "occurred_at": f"{occurred[:10]}T{occurred[11:]}Z",
                         "policy_version": policy_version,
                         "prev_hash": prev_hash,
-                        "reasons": loads(reasons),
+                        "reasons": fragment(reasons),
                         "recipient": recipient,
                         "recorded_at": f"{recorded[:10]}T{recorded[11:]}Z",
                         "restriction_id": restriction,
                         "sender": sender,
                         "seq": seq,
                     }
-                    ok = sha256(dumps(fields, option=sort_keys)).hexdigest() == stored_hash
+                    # The keys above are in sorted order, and the JSON columns are taken
+                    # as stored: the store writes them in canonical form, the very text
+                    # that was hashed. (Text in another form, as an older version wrote
+                    # it, goes through _sqlite_row, which parses it.)
+                    ok = sha256(dumps(fields)).hexdigest() == stored_hash
                 except (ValueError, TypeError):
                     ok = False
                 if not ok and not _sqlite_row(row):
                     return checker.result(False)
-                checker.take(seq, prev_hash, stored_hash)
+                # checker.take, written out
+                if seq == first:
+                    checker.first_prev_hash = prev_hash
+                prev, expected = stored_hash, seq + 1
     finally:
         conn.close()
+    checker.expected, checker.prev_hash = expected, prev
     return checker.result(True)
 
 
@@ -239,6 +252,8 @@ def _sqlite_row(row: tuple[Any, ...]) -> bool:
 
 def scan_postgres(dsn: str, first: int, last: int) -> RangeResult:
     """Check records ``first``..``last`` of the PostgreSQL database at ``dsn``."""
+    import asyncio
+
     return asyncio.run(_scan_postgres(dsn, first, last))
 
 
@@ -303,6 +318,8 @@ SCANS: dict[str, Scan] = {"sqlite": scan_sqlite, "postgresql": scan_postgres}
 
 async def scan_in_process(kind: str, target: str, first: int, last: int) -> RangeResult:
     """Run one range's scan in a worker process of its own."""
+    import asyncio
+
     request = json.dumps({"kind": kind, "target": target, "first": first, "last": last})
     worker = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -367,6 +384,8 @@ async def bounds_postgres(dsn: str) -> Bounds | None:
 
 
 async def bounds(kind: str, target: str) -> Bounds | None:
+    import asyncio
+
     if kind == "sqlite":
         return await asyncio.to_thread(bounds_sqlite, target)
     return await bounds_postgres(target)
@@ -374,17 +393,26 @@ async def bounds(kind: str, target: str) -> Bounds | None:
 
 def target_for_url(url: str) -> tuple[str, str] | None:
     """The scan's name for a database URL and its address (a DSN, or a file's path);
-    None for a database the scan cannot open by itself (in memory)."""
-    # Here, not at the top: workers never need SQLAlchemy.
-    from sqlalchemy.engine import make_url
+    None for a database the scan cannot open by itself, or a URL it does not read.
 
-    from gateway.database_url import sqlite_file
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        return "postgresql", parsed.set(drivername="postgresql").render_as_string(False)
-    path = sqlite_file(url)
-    return None if path is None else ("sqlite", path)
+    Read with the standard library, not SQLAlchemy (a seventh of a second to import):
+    only the plain forms the settings document are taken, ``sqlite[+driver]:///path``
+    and ``postgresql[+driver]://...``. Anything else (quoting, query options, a SQLite
+    URI) is left to the reference check, which opens the store as the service does.
+    """
+    scheme, sep, rest = url.partition("://")
+    backend = scheme.partition("+")[0]
+    if not sep:
+        return None
+    if backend == "postgresql":
+        return "postgresql", f"postgresql://{rest}"
+    # sqlite:///relative.db and sqlite:////absolute.db; sqlite:// is in memory.
+    if backend != "sqlite" or not rest.startswith("/") or any(c in rest for c in "?%#"):
+        return None
+    path = rest[1:]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return "sqlite", path
 
 
 # Below this a second process costs more to start than it saves.
@@ -399,6 +427,8 @@ async def verify(kind: str, target: str, *, processes: int = 1) -> Bounds | None
     The head is read first and only records up to it are checked, so appends made
     meanwhile do not matter.
     """
+    import asyncio
+
     found = await bounds(kind, target)
     if found is not None and found.head_seq == found.count == 0:
         return found if found.head_hash == GENESIS_HASH else None  # nothing recorded yet

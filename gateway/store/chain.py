@@ -59,6 +59,14 @@ def canonical_json(fields: Mapping[str, Any]) -> str:
     )
 
 
+def stored_json(value: Any) -> str:
+    """How JSON columns are written: the canonical form, as the value appears inside a
+    record's canonical JSON. Reading is unaffected (any JSON reads the same), but a
+    chain check can then hash the stored text as it is instead of parsing it and
+    serialising it again (``gateway.evidence_scan``)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def chain_hash(fields: Mapping[str, Any]) -> str:
     """SHA-256 hex of the canonical JSON of ``fields`` (which must include seq, prev_hash)."""
     return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()

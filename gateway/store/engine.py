@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from gateway.database_url import sqlite_file
+from gateway.store.chain import stored_json
 from gateway.store.errors import StoreError, StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -40,7 +41,7 @@ _BEGIN_OPTION = "gateway_sqlite_begin"
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url`` with the SQLite transaction fixes installed."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": stored_json}
     if parsed.get_backend_name() == "sqlite":
         database = sqlite_file(url)
         if database is not None:

@@ -8,13 +8,20 @@ worker processes, the path a long chain takes.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
 
 from gateway import evidence_scan
+from gateway.database_url import sqlite_file
 from gateway.store import Store
+from gateway.store.chain import stored_json
 from gateway.store.schema import evidence, evidence_head
 from gateway.store.verify_fast import verify_fast
+from tests.conftest import sqlite_url
 from tests.gateway.store_factory import independent_hash, make_entry, raw, record_many
 
 
@@ -118,3 +125,100 @@ async def test_an_empty_chain_is_intact_only_while_its_head_is_the_genesis(store
     result = await store.verify_evidence()
     assert (result.ok, result.first_bad_seq) == (False, 1)
     assert "starting hash" in result.problem
+
+
+async def test_json_columns_are_stored_in_canonical_form(tmp_path: Path) -> None:
+    """On SQLite the scan hashes the stored JSON text as it is, so the store writes it
+    exactly as it appears inside a record's canonical JSON. (PostgreSQL keeps jsonb in
+    a form of its own, and the scan parses it there.)"""
+    store = await Store.open(sqlite_url(tmp_path))
+    try:
+        await record_many(store, 2)
+        async with store.engine.connect() as conn:
+            query = text("SELECT reasons, counts, details FROM evidence ORDER BY seq")
+            rows = (await conn.execute(query)).all()
+    finally:
+        await store.close()
+    assert len(rows) == 2
+    for row in rows:
+        for stored in row:
+            assert stored == stored_json(json.loads(stored))
+    assert '"note":"Café — “quoted”"' in rows[0][2]
+
+
+async def test_json_text_written_in_another_form_is_still_confirmed_by_the_fast_scan(
+    store: Store, split_small: None
+) -> None:
+    """Rows written before the JSON columns were canonical (spaces, keys in any order)
+    hold the same values, so the chain is intact: the scan reads them and says so."""
+    await record_many(store, 6)
+    loose = json.dumps({"note": "Café — “quoted”", "n": 3})  # ASCII escapes, spaces
+    await raw(
+        store,
+        lambda c: c.execute(
+            update(evidence).where(evidence.c.seq == 3).values(details=json.loads(loose))
+        ),
+    )
+    if store.engine.dialect.name == "sqlite":
+        await raw(
+            store,
+            lambda c: c.execute(
+                text("UPDATE evidence SET details = :t WHERE seq = 3"), {"t": loose}
+            ),
+        )
+    result = await verify_fast(store.engine, processes=2)
+    assert result is not None and (result.ok, result.records_checked) == (True, 6)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite:///data/gateway.db",
+        "sqlite:////var/lib/gateway/gateway.db",
+        "sqlite:///a b.db",
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+        "postgresql://u:p%40ss@db.example.org/gateway?ssl=require",
+    ],
+)
+def test_the_scan_reads_a_database_url_as_sqlalchemy_does(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        expected = ("postgresql", parsed.set(drivername="postgresql").render_as_string(False))
+    else:
+        expected = ("sqlite", sqlite_file(url) or "")
+    assert evidence_scan.target_for_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite+aiosqlite:///file:shared?mode=memory&uri=true",
+        "sqlite:///odd%20name.db",
+        "mysql://root@localhost/gateway",
+        "not a url",
+    ],
+)
+def test_urls_the_scan_does_not_read_are_left_to_the_reference(url: str) -> None:
+    assert evidence_scan.target_for_url(url) is None
+
+
+async def test_rows_the_store_wrote_are_checked_without_parsing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's quick path (stored JSON spliced in, keys already in order) holds for
+    every row the store writes; the plain per-row check is for anything else."""
+    store = await Store.open(sqlite_url(tmp_path))
+    try:
+        await record_many(store, 5)
+        await store.record_contact(make_entry(6, details={"ratio": 0.25, "é": ["ü", None]}))
+    finally:
+        await store.close()
+
+    def parsed(row: object) -> bool:
+        raise AssertionError(f"row parsed: {row}")
+
+    monkeypatch.setattr(evidence_scan, "_sqlite_row", parsed)
+    result = evidence_scan.scan_sqlite(str(tmp_path / "gateway.db"), 1, 6)
+    assert (result.ok, result.first, result.last) == (True, 1, 6)
