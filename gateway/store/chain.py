@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 GENESIS_HASH = "0" * 64
 HASH_ALGORITHM = (
     "hash = lowercase hex SHA-256 of the UTF-8 bytes of the record's canonical JSON: an "
@@ -59,12 +61,52 @@ def canonical_json(fields: Mapping[str, Any]) -> str:
     )
 
 
+class JSONText(str):
+    """JSON already written in canonical form, to be stored as it is (``stored_json``)."""
+
+    __slots__ = ()
+
+
 def stored_json(value: Any) -> str:
     """How JSON columns are written: the canonical form, as the value appears inside a
     record's canonical JSON. Reading is unaffected (any JSON reads the same), but a
     chain check can then hash the stored text as it is instead of parsing it and
-    serialising it again (``gateway.evidence_scan``)."""
+    serialising it again (``gateway.evidence_scan``). Text the sealing has already
+    written (``JSONText``) is stored as it is."""
+    if type(value) is JSONText:
+        return value
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# orjson writes JSON's own types exactly as ``canonical_json`` does (sorted keys, compact,
+# UTF-8, the same string escapes) except floats, which it formats its own way (1e-7, not
+# 1e-07). Anything not a JSON type (a datetime, a subclass) it refuses here, as it does
+# integers beyond 64 bits and unpaired surrogates; the caller then uses canonical_json.
+_EXACT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+_EXACT |= orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def exact_json(value: Any) -> bytes | None:
+    """``canonical_json(value)``'s bytes, written by orjson (a tenth of the time), for a
+    value known to hold no float; None when orjson refuses it (then use canonical_json).
+    """
+    try:
+        return orjson.dumps(value, option=_EXACT)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return None
+
+
+def json_safe_noting_floats(value: Any) -> tuple[Any, bool]:
+    """``json_safe(value)``, and whether it holds a float anywhere (see ``exact_json``)."""
+    floats = False
+
+    def parse_float(text: str) -> float:
+        nonlocal floats
+        floats = True
+        return float(text)
+
+    dumped = json.dumps(value, allow_nan=False, ensure_ascii=False)
+    return json.loads(dumped, parse_float=parse_float), floats
 
 
 def chain_hash(fields: Mapping[str, Any]) -> str:

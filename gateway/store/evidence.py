@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from gateway.store.chain import json_safe
+from gateway.store.chain import JSONText, exact_json, json_safe_noting_floats
 from rules.decision import Contact, Decision
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -74,12 +74,13 @@ class EvidenceEntry:
                 raise ValueError(f"content_sha256 '{self.content_sha256}' is not a SHA-256 hex")
             set_(self, "content_sha256", digest)
         # One JSON round trip for the three (it is on every restricted contact's path).
-        reasons, counts, details = json_safe(
+        (reasons, counts, details), floats = json_safe_noting_floats(
             [list(self.reasons), list(self.counts), dict(self.details)]
         )
         set_(self, "reasons", reasons)
         set_(self, "counts", counts)
         set_(self, "details", details)
+        set_(self, "_json_texts", None if floats else _texts(reasons, counts, details))
         set_(self, "counted", bool(self.counted))
         set_(self, "degraded", bool(self.degraded))
         set_(self, "policy_version", int(self.policy_version))
@@ -87,6 +88,33 @@ class EvidenceEntry:
     def entry_fields(self) -> dict[str, Any]:
         """The entry's own fields by name (no seq or hash)."""
         return {name: getattr(self, name) for name in ENTRY_FIELDS}
+
+    @property
+    def json_texts(self) -> tuple[JSONText, JSONText, JSONText] | None:
+        """``reasons``, ``counts`` and ``details`` in canonical JSON, written once for
+        the hash and the columns alike; None when a float is among them (then only the
+        standard library writes them as the hash needs)."""
+        texts: tuple[JSONText, JSONText, JSONText] | None = self.__dict__.get("_json_texts")
+        return texts
+
+    def with_content_ref(self, content_sha256: str, content_ref: str) -> EvidenceEntry:
+        """This entry pointing at its content: ``content_sha256`` (lower-case SHA-256
+        hex, as ``with_content`` makes it) and ``content_ref``. A copy of the normalised
+        entry, since nothing else changes, rather than a new one normalised again."""
+        if not _SHA256.match(content_sha256):
+            raise ValueError(f"content_sha256 '{content_sha256}' is not a SHA-256 hex")
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["content_sha256"] = content_sha256
+        copy.__dict__["content_ref"] = str(content_ref)
+        return copy
+
+
+def _texts(*values: Any) -> tuple[JSONText, ...] | None:
+    written = [exact_json(value) for value in values]
+    if any(text is None for text in written):
+        return None
+    return tuple(JSONText(text.decode()) for text in written if text is not None)
 
 
 ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(EvidenceEntry))

@@ -163,7 +163,14 @@ async def _insert(
     }
     if contents:
         await evidence_db.store_contents(conn, contents, now)
-    rows = [{**record.hashed_fields(), "hash": record.hash} for _, record in new]
+    rows = []
+    for item, record in new:
+        row = record.hashed_fields()
+        row["hash"] = record.hash
+        texts = item.entry.json_texts
+        if texts is not None:  # written once already, for the hash
+            row["reasons"], row["counts"], row["details"] = texts
+        rows.append(row)
     await conn.execute(insert(evidence), rows)
 
 

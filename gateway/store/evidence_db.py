@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.chain import ChainHead, chain_hash
+from gateway.store.chain import ChainHead, chain_hash, exact_json, format_instant
 from gateway.store.chain_db import read_head
 from gateway.store.errors import StoreError
 from gateway.store.evidence import HASHED_FIELDS, EvidenceEntry, EvidenceRecord
@@ -46,10 +46,8 @@ def with_content(entry: EvidenceEntry, content: bytes) -> EvidenceEntry:
             f"(its SHA-256 is {digest})"
         )
     if entry.content_sha256 == digest and entry.content_ref is not None:
-        return entry  # already complete: building it again would normalise it again
-    return replace(
-        entry, content_sha256=digest, content_ref=entry.content_ref or content_ref(digest)
-    )
+        return entry  # already complete
+    return entry.with_content_ref(digest, entry.content_ref or content_ref(digest))
 
 
 def content_ref(digest: str) -> str:
@@ -97,8 +95,23 @@ def seal(entry: EvidenceEntry, head: ChainHead, now: datetime) -> EvidenceRecord
     """
     fields = entry.entry_fields()
     fields.update(seq=head.seq + 1, recorded_at=now, prev_hash=head.hash)
-    fields["hash"] = chain_hash(fields)
+    body = _exact_canonical(entry, fields)
+    fields["hash"] = chain_hash(fields) if body is None else hashlib.sha256(body).hexdigest()
     return EvidenceRecord.from_normalised(fields)
+
+
+def _exact_canonical(entry: EvidenceEntry, fields: dict[str, Any]) -> bytes | None:
+    """``canonical_json(fields)``'s bytes written by orjson, with the entry's JSON
+    columns as already written (``json_texts``); None when only canonical_json may
+    write them (a float among the values, a value orjson refuses)."""
+    texts = entry.json_texts
+    if texts is None:
+        return None
+    body = dict(fields)
+    body["occurred_at"] = format_instant(fields["occurred_at"])
+    body["recorded_at"] = format_instant(fields["recorded_at"])
+    body["reasons"], body["counts"], body["details"] = (orjson.Fragment(str(t)) for t in texts)
+    return exact_json(body)
 
 
 async def find_by_keys(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRecord]:

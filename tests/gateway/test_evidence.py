@@ -9,10 +9,13 @@ import asyncio
 import hashlib
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from gateway.store import (
@@ -22,7 +25,10 @@ from gateway.store import (
     Store,
     StoreError,
     entry_from_decision,
+    evidence_db,
 )
+from gateway.store.chain import ChainHead, stored_json
+from gateway.store.evidence_db import seal
 from gateway.store.schema import contents, evidence, held_contact
 from rules.decision import (
     Action,
@@ -278,3 +284,68 @@ def test_a_sealed_record_is_the_record_the_plain_constructor_builds() -> None:
     assert sealed.hash == independent_hash(sealed.hashed_fields())
     with pytest.raises(ValueError, match="exactly the fields"):
         EvidenceRecord.from_normalised({k: v for k, v in fields.items() if k != "hash"})
+
+
+_JSON_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),  # beyond 64 bits too
+    st.floats(allow_nan=False, allow_infinity=False),  # 1e-07, 1e+16: written differently
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12),
+)
+_JSON_VALUES = st.recursive(
+    _JSON_LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    details=st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=5),
+    reasons=st.lists(st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=3), max_size=2),
+    sender=st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=20),
+)
+def test_sealing_hashes_exactly_the_documented_canonical_json(
+    details: dict[str, object], reasons: list[dict[str, object]], sender: str
+) -> None:
+    """The seal writes the canonical JSON with orjson where it may (no float anywhere)
+    and with the standard library elsewhere; either way the hash is the documented one,
+    and the JSON columns are stored as the text that was hashed."""
+    entry = make_entry(4, details=details, reasons=reasons, sender=sender)
+    sealed = seal(entry, ChainHead(seq=3, hash="cd" * 32), T0)
+    assert sealed.hash == independent_hash(sealed.hashed_fields())
+    if entry.json_texts is not None:
+        assert entry.json_texts == tuple(
+            stored_json(v) for v in (entry.reasons, entry.counts, entry.details)
+        )
+
+
+def test_everyday_records_are_sealed_without_the_standard_library_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quick path is the one taken for the records a gateway writes all day."""
+
+    def refused(fields: object) -> str:
+        raise AssertionError("canonical_json was used")
+
+    monkeypatch.setattr(evidence_db, "chain_hash", refused)
+    entry = make_entry(5, details={"note": "Café — “quoted”", "n": [1, None, True]})
+    sealed = seal(entry, ChainHead(seq=4, hash="ef" * 32), T0)
+    assert sealed.hash == independent_hash(sealed.hashed_fields())
+    with_float = make_entry(6, details={"ratio": 1e-7})
+    assert with_float.json_texts is None
+    with pytest.raises(AssertionError, match="canonical_json was used"):
+        seal(with_float, ChainHead(seq=5, hash="ef" * 32), T0)
+
+
+def test_pointing_an_entry_at_its_content_changes_only_those_fields() -> None:
+    entry = make_entry(7)
+    digest = hashlib.sha256(b"the message").hexdigest()
+    pointed = entry.with_content_ref(digest, f"sha256:{digest}")
+    assert pointed == replace(entry, content_sha256=digest, content_ref=f"sha256:{digest}")
+    assert pointed.json_texts == entry.json_texts and entry.content_sha256 is None
+    with pytest.raises(ValueError, match="not a SHA-256 hex"):
+        entry.with_content_ref("ABC", "sha256:ABC")
