@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.store import evidence_db, held
+from gateway.store.bulk_insert import insert_rows
 from gateway.store.chain import ChainHead
 from gateway.store.chain_db import write_head
 from gateway.store.engine import write_transaction
@@ -171,7 +171,7 @@ async def _insert(
         if texts is not None:  # written once already, for the hash
             row["reasons"], row["counts"], row["details"] = texts
         rows.append(row)
-    await conn.execute(insert(evidence), rows)
+    await insert_rows(conn, evidence, rows)
 
 
 def _settle(item: _Pending, outcome: RecordResult | BaseException) -> None:

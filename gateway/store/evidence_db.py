@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.store.bulk_insert import insert_rows
 from gateway.store.chain import ChainHead, chain_hash, exact_json, format_instant
 from gateway.store.chain_db import read_head
 from gateway.store.errors import StoreError
@@ -28,13 +28,6 @@ def evidence_hashed_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 def row_to_record(row: Mapping[Any, Any]) -> EvidenceRecord:
     return EvidenceRecord(**{name: row[name] for name in RECORD_FIELDS})
-
-
-def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def with_content(entry: EvidenceEntry, content: bytes) -> EvidenceEntry:
@@ -61,7 +54,7 @@ async def store_contents(conn: AsyncConnection, by_digest: dict[str, bytes], now
         {"sha256": digest, "size": len(data), "data": data, "created_at": now}
         for digest, data in by_digest.items()
     ]
-    await conn.execute(insert_ignoring_duplicates(conn, contents), rows)
+    await insert_rows(conn, contents, rows, skip_duplicates=True)
 
 
 async def get_content(conn: AsyncConnection, digest: str) -> bytes | None:

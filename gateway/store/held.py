@@ -14,10 +14,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.audit import AuditItem
+from gateway.store.bulk_insert import insert_rows
 from gateway.store.errors import HeldStateError, NotFound
 from gateway.store.evidence import EvidenceRecord, HoldEntry
 from gateway.store.schema import held_contact
@@ -86,8 +87,8 @@ async def insert_held_many(
         }
         for record, hold in holds
     ]
-    await conn.execute(insert(held_contact), rows)
-    return await held_ids_for(conn, [record.seq for record, _ in holds])
+    opened = await insert_rows(conn, held_contact, rows, returning=("evidence_seq", "id"))
+    return {int(seq): int(id_) for seq, id_ in opened}
 
 
 async def held_ids_for(conn: AsyncConnection, seqs: list[int]) -> dict[int, int]:

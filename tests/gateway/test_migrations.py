@@ -142,3 +142,32 @@ async def test_postgres_upgrade_takes_an_advisory_lock(postgres_url: str) -> Non
                 assert await waiting == HEAD
     finally:
         await engine.dispose()
+
+
+_COMPRESSION = text(
+    "SELECT attcompression::text FROM pg_attribute "
+    "WHERE attrelid = 'contents'::regclass AND attname = 'data'"
+)
+
+
+@pytest.mark.postgres
+async def test_postgres_compresses_stored_content_with_lz4(postgres_url: str) -> None:
+    """lz4 where the server has it (14 and later, built with lz4, as here); the
+    downgrade puts the server's default back."""
+    await upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(_COMPRESSION)).scalar_one() == "l"
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: _to_revision(c, "0006"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(_COMPRESSION)).scalar_one() == ""
+    finally:
+        await engine.dispose()
+
+
+def _to_revision(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, revision)

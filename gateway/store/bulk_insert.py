@@ -1,0 +1,101 @@
+"""Many rows into one table in one statement.
+
+On PostgreSQL, ``executemany`` runs the INSERT once per row (pipelined, but each row
+still plans, binds and executes on its own), and SQLAlchemy prepares every row's
+parameters in Python. For the evidence appender's batches (hundreds of rows, each
+commit waited on by every contact in it) one statement is much cheaper at both ends:
+
+    INSERT INTO t (a, b, ...) SELECT * FROM unnest(CAST(:a AS type[]), CAST(:b AS type[]), ...)
+
+One array per column, each value passed through its column's own bind processing (so
+a JSON column's value is serialised as the engine's ``json_serializer`` does it, and a
+timestamp is checked as ``UtcDateTime`` checks it). Other databases take the plain
+``insert(table)`` with a list of rows (SQLite runs that as one prepared statement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import CursorResult, Table, insert, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import TextClause
+
+
+async def insert_rows(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_duplicates: bool = False,
+    returning: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` (all with the same keys) into ``table``; the ``returning``
+    columns of the rows inserted. ``skip_duplicates``: a row whose key is already
+    there is left out (``ON CONFLICT DO NOTHING``)."""
+    if not rows:
+        return []
+    if conn.dialect.name != "postgresql":
+        return await _insert_plain(conn, table, rows, skip_duplicates, returning)
+    names = tuple(rows[0])
+    statement = _unnest_insert(table, names, skip_duplicates, returning)
+    processors = _bind_processors(table, names, conn.dialect)
+    arrays = {
+        name: [row[name] for row in rows]
+        if process is None
+        else [process(row[name]) for row in rows]
+        for name, process in zip(names, processors, strict=True)
+    }
+    result: CursorResult[Any] = await conn.execute(statement, arrays)
+    return [tuple(row) for row in result.all()] if returning else []
+
+
+async def _insert_plain(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    skip_duplicates: bool,
+    returning: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    if skip_duplicates:
+        from sqlalchemy.dialects import sqlite
+
+        statement: Any = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        statement = insert(table)
+    if not returning:
+        await conn.execute(statement, list(rows))
+        return []
+    statement = statement.returning(*(table.c[name] for name in returning))
+    result = await conn.execute(statement, list(rows))
+    return [tuple(row) for row in result.all()]
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(
+    table: Table, names: tuple[str, ...], skip_duplicates: bool, returning: tuple[str, ...]
+) -> TextClause:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    quote = dialect.identifier_preparer.quote
+    columns = [table.c[name] for name in names]  # only the table's own columns
+    arrays = ", ".join(f"CAST(:{c.key} AS {c.type.compile(dialect=dialect)}[])" for c in columns)
+    target = dialect.identifier_preparer.format_table(table)
+    listed = ", ".join(quote(c.name) for c in columns)
+    sql = f"INSERT INTO {target} ({listed}) SELECT * FROM unnest({arrays})"  # noqa: S608 - names from the schema, values bound
+    if skip_duplicates:
+        sql += " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(table.c[name].name) for name in returning)
+    return text(sql)
+
+
+@lru_cache(maxsize=64)
+def _bind_processors(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(table.c[name].type.bind_processor(dialect) for name in names)
