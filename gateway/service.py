@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.clock import Clock
@@ -323,8 +323,16 @@ class ContactService:
     async def _usage(
         self, index: PolicyIndex, contact: Contact, now: datetime
     ) -> tuple[Usage, bool]:
+        """The customer's usage as far back as their own longest cap reaches. A customer
+        with no cap in force needs none (``decide`` reads usage only for caps), so most
+        restricted contact (email only, read-and-file, call windows) never waits on the
+        counter."""
         match = index.resolve(contact.sender)
-        if not isinstance(match, Match) or index.longest_period.total_seconds() == 0:
+        if not isinstance(match, Match):
             return Usage(), False
-        reply = await self._counter.usage_reply(match.customer_id, now, index.longest_period)
+        active = index.active_restrictions(match.customer_id, now)
+        horizon = max((cl.period for r in active for cl in r.limits), default=timedelta(0))
+        if horizon.total_seconds() <= 0:
+            return Usage(), False
+        reply = await self._counter.usage_reply(match.customer_id, now, horizon)
         return reply.value, reply.degraded

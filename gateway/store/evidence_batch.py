@@ -104,12 +104,6 @@ class EvidenceAppender:
 
     async def _append(self, batch: Sequence[_Pending]) -> list[RecordResult]:
         async with write_transaction(self._engine, "recording a contact") as conn:
-            if conn.dialect.name == "postgresql":
-                # Plan the lookups by key for the keys at hand. Left to itself, the server
-                # soon settles on one generic plan per prepared statement, made while the
-                # table was small (a sequential scan), and kept it as the table grew: the
-                # lookup took 30 ms instead of 1, and the chain waited on it each time.
-                await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             head = await evidence_db.lock_head(conn)
             keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
             found = await _find(conn, keys)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from gateway.store import EvidenceEntry, HoldEntry, Store, StoreError
 
@@ -98,3 +98,23 @@ async def test_a_caller_that_stops_waiting_does_not_lose_the_record(store: Store
         assert (await reopened.verify_evidence()).ok
     finally:
         await reopened.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_connections_plan_each_statement_for_its_parameters(
+    postgres_url: str,
+) -> None:
+    """Set once per connection, outside any transaction: a rolled-back transaction, or
+    the appender's own, leaves it in force."""
+    store = await Store.open(postgres_url)
+    try:
+        show = text("SHOW plan_cache_mode")
+        async with store.engine.connect() as conn:
+            assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
+            await conn.rollback()
+            assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
+        await store.record_contact(entry("CA-plan"))
+        async with store.engine.connect() as conn:
+            assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
+    finally:
+        await store.close()

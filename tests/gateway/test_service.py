@@ -11,7 +11,7 @@ import pytest
 from gateway.counters import InProcessCounter
 from gateway.service import ContactService
 from gateway.store import Store
-from rules.decision import Action, Contact, HoldReason
+from rules.decision import Action, Contact, HoldReason, Usage
 from rules.models import Channel, Policy
 from rules.policy_index import DecisionSettings
 from tests.rules.factories import LONDON, OFFICERS, customer, restriction
@@ -231,3 +231,57 @@ async def test_a_retry_gets_the_recorded_decision_not_a_fresh_one(
     # And a retry of that excess contact repeats the same words.
     again = await service.handle(email(), contact_key="m2", content=b"two")
     assert again.decision.excess and again.notify and again.notice == excess.notice
+
+
+class WatchedCounter(InProcessCounter):
+    """The real in-process counter, noting how far back each usage read reaches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[timedelta] = []
+
+    async def usage(self, customer_id: str, now: datetime, horizon: timedelta) -> Usage:
+        self.reads.append(horizon)
+        return await super().usage(customer_id, now, horizon)
+
+
+_CAPPED = {"emails": ["sam@example.net"], "phones": ["07700 900456"], "representatives": []}
+
+
+@pytest.mark.parametrize(
+    ("limits", "reads"),
+    [
+        ([], []),  # no cap in force for Alex (Sam's does not matter): no usage needed
+        ([{"channel": "email", "max": 2, "per": "P1D"}], [timedelta(days=1)]),
+        (
+            [
+                {"channel": "sms", "max": 1, "per": "PT12H"},
+                {"channel": "any", "max": 9, "per": "P2D"},
+            ],
+            [timedelta(days=2)],
+        ),
+    ],
+)
+async def test_usage_is_read_only_as_far_back_as_the_customers_own_caps(
+    store: Store, clock: FakeClock, limits: list[dict[str, Any]], reads: list[timedelta]
+) -> None:
+    """Alex's own caps set how far back the counter is read, not the longest cap in the
+    policy (Sam's, 30 days)."""
+    sam = customer(id="C-2", name="Sam Example", **_CAPPED)
+    sams = restriction(
+        id="R-2", customer="C-2", limits=[{"channel": "email", "max": 1, "per": "P30D"}]
+    )
+    both = Policy.model_validate(
+        {
+            "officers": OFFICERS,
+            "customers": [customer(), sam],
+            "restrictions": [restriction(limits=limits), sams],
+        }
+    )
+    await store.upsert_policy(both, actor="test")
+    counter = WatchedCounter()
+    service = ContactService(store, counter, DecisionSettings(zone=LONDON), clock)
+    await service.rebuild_usage()
+    handled = await service.handle(email(), contact_key="m1", content=b"hello")
+    assert handled.decision.action is Action.DELIVER and handled.record is not None
+    assert counter.reads == reads
