@@ -272,6 +272,7 @@ class ContactService:
             created=result.created,
             held_id=result.held_id,
             notify=notify_allowed and await self._may_notify(contact, decision, contact_key, now),
+            recorded_notice=entry.details.get("notice"),  # worded once, for the evidence
             degraded=degraded,
         )
 

@@ -42,15 +42,29 @@ async def insert_rows(
         return await _insert_plain(conn, table, rows, skip_duplicates, returning)
     names = tuple(rows[0])
     statement = _unnest_insert(table, names, skip_duplicates, returning)
-    processors = _bind_processors(table, names, conn.dialect)
-    arrays = {
-        name: [row[name] for row in rows]
+    result: CursorResult[Any] = await conn.execute(statement, arrays(table, rows, conn.dialect))
+    return [tuple(row) for row in result.all()] if returning else []
+
+
+def arrays(
+    table: Table, rows: Sequence[Mapping[str, Any]], dialect: Dialect, prefix: str = ""
+) -> dict[str, list[Any]]:
+    """The bound parameters of ``unnest_select``: one list per column, each value put
+    through its column's bind processing. Parameter names carry ``prefix``."""
+    names = tuple(rows[0])
+    processors = _bind_processors(table, names, dialect)
+    return {
+        prefix + name: [row[name] for row in rows]
         if process is None
         else [process(row[name]) for row in rows]
         for name, process in zip(names, processors, strict=True)
     }
-    result: CursorResult[Any] = await conn.execute(statement, arrays)
-    return [tuple(row) for row in result.all()] if returning else []
+
+
+def unnest_select(table: Table, names: tuple[str, ...], prefix: str = "") -> tuple[str, str]:
+    """PostgreSQL: ``(column list, SELECT * FROM unnest(...) AS rows)`` for inserting rows
+    with the keys ``names`` into ``table``; parameters named ``prefix + name``."""
+    return _unnest_pieces(table, names, prefix)
 
 
 async def _insert_plain(
@@ -75,22 +89,32 @@ async def _insert_plain(
 
 
 @lru_cache(maxsize=64)
-def _unnest_insert(
-    table: Table, names: tuple[str, ...], skip_duplicates: bool, returning: tuple[str, ...]
-) -> TextClause:
+def _unnest_pieces(table: Table, names: tuple[str, ...], prefix: str) -> tuple[str, str]:
     from sqlalchemy.dialects import postgresql
 
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     quote = dialect.identifier_preparer.quote
     columns = [table.c[name] for name in names]  # only the table's own columns
-    arrays = ", ".join(f"CAST(:{c.key} AS {c.type.compile(dialect=dialect)}[])" for c in columns)
-    target = dialect.identifier_preparer.format_table(table)
+    casts = ", ".join(
+        f"CAST(:{prefix}{c.key} AS {c.type.compile(dialect=dialect)}[])" for c in columns
+    )
     listed = ", ".join(quote(c.name) for c in columns)
-    sql = f"INSERT INTO {target} ({listed}) SELECT * FROM unnest({arrays})"  # noqa: S608 - names from the schema, values bound
+    return listed, f"SELECT * FROM unnest({casts}) AS rows"  # noqa: S608 - schema names
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(
+    table: Table, names: tuple[str, ...], skip_duplicates: bool, returning: tuple[str, ...]
+) -> TextClause:
+    from sqlalchemy.dialects import postgresql
+
+    preparer = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
+    listed, rows = _unnest_pieces(table, names, "")
+    sql = f"INSERT INTO {preparer.format_table(table)} ({listed}) {rows}"
     if skip_duplicates:
         sql += " ON CONFLICT DO NOTHING"
     if returning:
-        sql += " RETURNING " + ", ".join(quote(table.c[name].name) for name in returning)
+        sql += " RETURNING " + ", ".join(preparer.quote(table.c[n].name) for n in returning)
     return text(sql)
 
 

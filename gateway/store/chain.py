@@ -96,8 +96,40 @@ def exact_json(value: Any) -> bytes | None:
         return None
 
 
+_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def _only_plain(value: Any) -> bool:
+    """True when ``value`` is dicts with ``str`` keys, lists, tuples, ``str``, ``int``,
+    ``bool`` and None all the way down (exactly those types: no float, no subclass)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _PLAIN_LEAVES:
+            continue
+        if kind is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
 def json_safe_noting_floats(value: Any) -> tuple[Any, bool]:
-    """``json_safe(value)``, and whether it holds a float anywhere (see ``exact_json``)."""
+    """``json_safe(value)``, and whether it holds a float anywhere (see ``exact_json``).
+
+    Values of JSON's own types without a float (nearly all evidence) take orjson's round
+    trip, the same result several times sooner (orjson refuses integers beyond 64 bits:
+    then the standard library's, as for anything else)."""
+    if _only_plain(value):
+        try:
+            return orjson.loads(orjson.dumps(value)), False
+        except TypeError:
+            pass  # an integer beyond 64 bits
     floats = False
 
     def parse_float(text: str) -> float:

@@ -8,7 +8,7 @@ so ``decide`` can be re-run on any logged case and a court can read why.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -233,8 +233,8 @@ def entry_from_decision(
         deliver_to=decision.deliver_to,
         hold_reason=None if decision.hold_reason is None else decision.hold_reason.value,
         exemption=decision.exemption,
-        reasons=[asdict(reason) for reason in decision.reasons],
-        counts=[asdict(count) for count in decision.counts],
+        reasons=[_flat(reason) for reason in decision.reasons],
+        counts=[_flat(count) for count in decision.counts],
         counted=decision.counted,
         content_sha256=content_sha256,
         content_ref=content_ref,
@@ -242,6 +242,12 @@ def entry_from_decision(
         degraded=degraded,
         details=extra,
     )
+
+
+def _flat(value: Any) -> dict[str, Any]:
+    """A flat dataclass (a Reason, a LimitCount: text and numbers) as a dict; what
+    ``asdict`` gives, without its deep copy of every value."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
 
 
 def _iso(value: datetime) -> str:

@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -27,12 +28,17 @@ from gateway.store import evidence_db, held
 from gateway.store.bulk_insert import insert_rows
 from gateway.store.chain import ChainHead
 from gateway.store.chain_db import write_head
-from gateway.store.engine import write_transaction
+from gateway.store.engine import autocommit, write_transaction
 from gateway.store.errors import StoreUnavailable
 from gateway.store.evidence import EvidenceEntry, EvidenceRecord, HoldEntry, RecordResult
-from gateway.store.schema import evidence, evidence_head
+from gateway.store.evidence_append_pg import append_if_head
+from gateway.store.schema import contents, evidence, evidence_head
 
 MAX_BATCH = 256
+# After the one-statement append finds the head moved by another writer, this many
+# batches take the locking path before it is tried again (two busy gateways would
+# otherwise each miss often, paying a statement for nothing every time).
+LOCKED_AFTER_MISS = 8
 
 
 @dataclass(slots=True)
@@ -51,6 +57,10 @@ class EvidenceAppender:
         self._clock = clock
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        # The head as this process last left it (None: unknown, take the locking path),
+        # and how many batches are still to take the locking path after a miss.
+        self._head: ChainHead | None = None
+        self._locked_only = 0
 
     async def record(
         self, entry: EvidenceEntry, content: bytes | None, hold: HoldEntry | None
@@ -103,6 +113,59 @@ class EvidenceAppender:
             _settle(item, result)
 
     async def _append(self, batch: Sequence[_Pending]) -> list[RecordResult]:
+        head, self._head = self._head, None  # unknown until this batch is settled
+        if head is not None and self._unlocked_ok(batch):
+            results = await self._append_unlocked(batch, head)
+            if results is not None:
+                return results
+            self._locked_only = LOCKED_AFTER_MISS  # someone else is appending too
+        results, self._head = await self._append_locked(batch)
+        return results
+
+    def _unlocked_ok(self, batch: Sequence[_Pending]) -> bool:
+        """Try the one-statement append (PostgreSQL) for this batch?"""
+        if self._engine.dialect.name != "postgresql":
+            return False
+        if self._locked_only:
+            self._locked_only -= 1
+            return False
+        keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
+        return len(set(keys)) == len(keys)  # a key twice in the batch: the locking path
+
+    async def _append_unlocked(
+        self, batch: Sequence[_Pending], head: ChainHead
+    ) -> list[RecordResult] | None:
+        """Seal after the head this process last wrote, and write it all in one
+        statement if that is still the head (see ``evidence_append_pg``); None if not."""
+        now = self._clock()
+        new: list[tuple[_Pending, EvidenceRecord]] = []
+        last = head
+        for item in batch:
+            record = evidence_db.seal(item.entry, last, now)
+            last = ChainHead(seq=record.seq, hash=record.hash)
+            new.append((item, record))
+        holds = [(record, item.hold) for item, record in new if item.hold is not None]
+        keys = [item.entry.contact_key for item, _ in new if item.entry.contact_key is not None]
+        async with autocommit(self._engine, "recording a contact") as conn:
+            held_ids = await append_if_head(
+                conn,
+                head,
+                last,
+                keys,
+                _content_rows(new, now),
+                _evidence_rows(new),
+                held.held_rows(holds, now),
+            )
+        if held_ids is None:
+            return None
+        self._head = last
+        return [RecordResult(record, True, held_ids.get(record.seq)) for _, record in new]
+
+    async def _append_locked(
+        self, batch: Sequence[_Pending]
+    ) -> tuple[list[RecordResult], ChainHead]:
+        """Lock the head, find the keys already recorded, seal and write: the results
+        and the head as this transaction left it."""
         async with write_transaction(self._engine, "recording a contact") as conn:
             head = await evidence_db.lock_head(conn)
             keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
@@ -138,7 +201,7 @@ class EvidenceAppender:
                     results.append(
                         RecordResult(result.record, True, held_ids.get(result.record.seq))
                     )
-        return results
+        return results, head
 
 
 async def _find(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRecord]:
@@ -150,13 +213,28 @@ async def _find(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRec
 async def _insert(
     conn: AsyncConnection, new: list[tuple[_Pending, EvidenceRecord]], now: datetime
 ) -> None:
-    contents = {
+    content_rows = _content_rows(new, now)
+    if content_rows:
+        await insert_rows(conn, contents, content_rows, skip_duplicates=True)
+    await insert_rows(conn, evidence, _evidence_rows(new))
+
+
+def _content_rows(
+    new: list[tuple[_Pending, EvidenceRecord]], now: datetime
+) -> list[dict[str, Any]]:
+    """Each new content once, under its SHA-256."""
+    by_digest = {
         record.content_sha256: item.content
         for item, record in new
         if item.content is not None and record.content_sha256 is not None
     }
-    if contents:
-        await evidence_db.store_contents(conn, contents, now)
+    return [
+        {"sha256": digest, "size": len(data), "data": data, "created_at": now}
+        for digest, data in by_digest.items()
+    ]
+
+
+def _evidence_rows(new: list[tuple[_Pending, EvidenceRecord]]) -> list[dict[str, Any]]:
     rows = []
     for item, record in new:
         row = record.hashed_fields()
@@ -165,7 +243,7 @@ async def _insert(
         if texts is not None:  # written once already, for the hash
             row["reasons"], row["counts"], row["details"] = texts
         rows.append(row)
-    await insert_rows(conn, evidence, rows)
+    return rows
 
 
 def _settle(item: _Pending, outcome: RecordResult | BaseException) -> None:

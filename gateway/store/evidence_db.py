@@ -11,7 +11,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.bulk_insert import insert_rows
 from gateway.store.chain import ChainHead, chain_hash, exact_json, format_instant
 from gateway.store.chain_db import read_head
 from gateway.store.errors import StoreError
@@ -46,15 +45,6 @@ def with_content(entry: EvidenceEntry, content: bytes) -> EvidenceEntry:
 def content_ref(digest: str) -> str:
     """How a record points at content kept in the store's ``contents`` table."""
     return f"sha256:{digest}"
-
-
-async def store_contents(conn: AsyncConnection, by_digest: dict[str, bytes], now: datetime) -> None:
-    """Keep each content once under its SHA-256, all in one statement (one trip to the driver)."""
-    rows = [
-        {"sha256": digest, "size": len(data), "data": data, "created_at": now}
-        for digest, data in by_digest.items()
-    ]
-    await insert_rows(conn, contents, rows, skip_duplicates=True)
 
 
 async def get_content(conn: AsyncConnection, digest: str) -> bytes | None:

@@ -71,7 +71,17 @@ async def insert_held_many(
     """Open a held contact for each record, in one statement; their ids by evidence seq."""
     if not holds:
         return {}
-    rows = [
+    opened = await insert_rows(conn, held_contact, held_rows(holds, now), returning=RETURNED)
+    return {int(seq): int(id_) for seq, id_ in opened}
+
+
+# What opening held contacts returns: their ids by evidence seq.
+RETURNED = ("evidence_seq", "id")
+
+
+def held_rows(holds: list[tuple[EvidenceRecord, HoldEntry]], now: datetime) -> list[dict[str, Any]]:
+    """The ``held_contact`` rows that open a held contact for each record."""
+    return [
         {
             "evidence_seq": record.seq,
             "customer_id": record.customer_id,
@@ -87,8 +97,6 @@ async def insert_held_many(
         }
         for record, hold in holds
     ]
-    opened = await insert_rows(conn, held_contact, rows, returning=("evidence_seq", "id"))
-    return {int(seq): int(id_) for seq, id_ in opened}
 
 
 async def held_ids_for(conn: AsyncConnection, seqs: list[int]) -> dict[int, int]:

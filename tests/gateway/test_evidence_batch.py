@@ -118,3 +118,75 @@ async def test_postgres_connections_plan_each_statement_for_its_parameters(
             assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
     finally:
         await store.close()
+
+
+def count_statements(store: Store) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def _statement(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    return seen
+
+
+@pytest.mark.postgres
+async def test_postgres_appends_after_its_own_head_in_one_statement(postgres_url: str) -> None:
+    """Once the appender knows the head, a batch is one statement (no BEGIN, lock, look-up
+    or COMMIT of its own), with its content and held contact, and the chain holds."""
+    store = await Store.open(postgres_url)
+    try:
+        await store.record_contact(entry("first"))  # learns the head: the locking path
+        statements = count_statements(store)
+        commits = count_commits(store)
+        held = await store.record_contact(
+            entry("held", action="voicemail"), content=b"a voicemail", hold=HoldEntry(summary="vm")
+        )
+        plain = await store.record_contact(entry("plain"))
+        assert statements == ["WITH", "WITH"] and commits == [0]
+        assert (held.record.seq, plain.record.seq) == (2, 3)
+        assert held.created and held.held_id is not None and plain.held_id is None
+        assert [h.id for h in await store.list_held()] == [held.held_id]
+        assert await store.get_content(held.record.content_sha256 or "") == b"a voicemail"
+        assert (await store.evidence_head()).seq == 3
+        assert (await store.verify_evidence()).ok
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_a_head_moved_by_another_gateway_is_never_written_past(
+    postgres_url: str,
+) -> None:
+    """Gateway A's head is stale once B appends: A's one-statement attempt writes
+    nothing, and the locking path appends after B's record."""
+    a, b = await Store.open(postgres_url), await Store.open(postgres_url)
+    try:
+        await a.record_contact(entry("a1"))
+        await b.record_contact(entry("b1"))
+        statements = count_statements(a)
+        late = await a.record_contact(entry("a2"))
+        assert late.created and late.record.seq == 3
+        assert late.record.prev_hash == (await b.find_evidence("b1")).hash  # type: ignore[union-attr]
+        assert statements[0] == "WITH" and "SELECT" in statements[1:]  # tried, then locked
+        assert (await a.verify_evidence()).ok
+    finally:
+        await a.close()
+        await b.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_a_key_already_recorded_is_not_recorded_again(postgres_url: str) -> None:
+    """The head is the appender's own, but the key is recorded: the one statement writes
+    nothing, and the contact gets its first record back, as on the locking path."""
+    store = await Store.open(postgres_url)
+    try:
+        first = await store.record_contact(entry("again"), hold=HoldEntry(summary="held"))
+        await store.record_contact(entry("between"))
+        retry = await store.record_contact(entry("again"), hold=HoldEntry(summary="held"))
+        assert not retry.created and retry.record == first.record
+        assert retry.held_id == first.held_id
+        assert (await store.evidence_head()).seq == 2
+        assert len(await store.list_held()) == 1
+    finally:
+        await store.close()
