@@ -74,12 +74,28 @@ class Metrics:
             "Records in the evidence chain (its head's seq, read at scrape time).",
             registry=registry,
         )
+        self._decided: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self.store_up = Gauge(
             "gateway_store_up",
             "1 if the store answered this scrape's reads; 0 if not, and the two gauges read "
             "from it keep their last values.",
             registry=registry,
         )
+
+
+    def decided(self, channel: str, decision: str, seconds: float) -> None:
+        """Count one decided contact and how long it took.
+
+        The labelled children are kept here: ``labels()`` takes a lock and validates
+        its arguments on every call, and this runs for every contact."""
+        children = self._decided.get((channel, decision))
+        if children is None:
+            children = self._decided[(channel, decision)] = (
+                self.contacts.labels(channel, decision),
+                self.decision_seconds.labels(channel),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 METRICS = web.AppKey("metrics", Metrics)

@@ -211,8 +211,7 @@ class ContactService:
         if self._metrics is None:
             return
         channel = contact.channel.value
-        self._metrics.contacts.labels(channel, decision.action.value).inc()
-        self._metrics.decision_seconds.labels(channel).observe(time.perf_counter() - started)
+        self._metrics.decided(channel, decision.action.value, time.perf_counter() - started)
         if degraded:
             self._metrics.degraded.labels(channel, "redis_unavailable").inc()
 
