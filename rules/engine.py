@@ -205,9 +205,7 @@ def _blocked(
             officer=_officer_for(case.index, restriction.named_officer)[0],
             zone=case.index.settings.zone,
             emergency_number=case.index.settings.emergency_number,
-            representatives=tuple(
-                rep.name for rep in case.index.customers[case.match.customer_id].representatives
-            ),
+            representatives=case.index.representative_names(case.match.customer_id),
             now=case.now,
             exceeded=exceeded,
             reset_at=_reset_at(case) if exceeded is not None else None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal, Self
 
 import isodate
@@ -258,8 +258,20 @@ def parse_period(text: str) -> timedelta:
     """Read an ISO 8601 duration (P7D, PT12H, P1W) as a fixed length of time.
 
     Months and years are refused: a sliding period needs a fixed length, and "a month"
-    back from 31 March is not one.
+    back from 31 March is not one. A policy uses a handful of periods, read again for
+    every notice about a cap, so their lengths are kept.
     """
+    if isinstance(text, str):
+        return _known_period(text)
+    return _period(text)
+
+
+@lru_cache(maxsize=256)
+def _known_period(text: str) -> timedelta:
+    return _period(text)
+
+
+def _period(text: str) -> timedelta:
     try:
         value = isodate.parse_duration(text)
     except (isodate.ISO8601Error, ValueError, TypeError):

@@ -186,6 +186,10 @@ class CustomerDirectory(Mapping[str, Customer]):
             ],
         )
 
+    def representative_names(self, customer_id: str) -> tuple[str, ...]:
+        """The customer's representatives' names, by position, without the model."""
+        return tuple(name for _, name, _, _ in _unpack(self._people[customer_id]).representatives)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._people)
 
@@ -334,6 +338,13 @@ class PolicyIndex:
         if compiled is None:
             return ()
         return tuple(r for r in compiled if r.starts <= now and (r.until is None or now < r.until))
+
+    def representative_names(self, customer_id: str) -> tuple[str, ...]:
+        """The names of the customer's representatives, by position (for a notice)."""
+        customers = self.customers
+        if isinstance(customers, CustomerDirectory):
+            return customers.representative_names(customer_id)  # no model built
+        return tuple(rep.name for rep in customers[customer_id].representatives)
 
     def officer(self, officer_id: str | None) -> Officer | None:
         return None if officer_id is None else self.officers.get(officer_id)

@@ -132,6 +132,16 @@ def test_limit_applies_to_its_channel_or_any() -> None:
     assert parse_period("P1W") == timedelta(days=7)
 
 
+def test_a_period_that_is_not_text_is_refused_by_name() -> None:
+    for value in (None, 7, ["P1D"]):
+        with pytest.raises(ValueError, match="is not an ISO 8601 duration"):
+            parse_period(value)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="months or years"):
+        parse_period("P1M")
+    with pytest.raises(ValueError, match="months or years"):
+        parse_period("P1M")  # a refusal is not kept: asked again, refused again
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

@@ -181,3 +181,11 @@ def test_the_same_decisions_from_either_form(sender: str) -> None:
     full, compact = PolicyIndex(policy, SETTINGS), lean(policy)
     case = contact(sender=sender)
     assert decide(case, compact, EMPTY_USAGE, NOW) == decide(case, full, EMPTY_USAGE, NOW)
+
+
+def test_representative_names_from_either_form() -> None:
+    policy = tangled_policy()
+    for index in (PolicyIndex(policy, SETTINGS), lean(policy)):
+        for c in policy.customers:
+            assert index.representative_names(c.id) == tuple(r.name for r in c.representatives)
+    assert lean(policy).representative_names("C-3") == ("Advocate", "Sister")
