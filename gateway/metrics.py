@@ -82,7 +82,6 @@ class Metrics:
             registry=registry,
         )
 
-
     def decided(self, channel: str, decision: str, seconds: float) -> None:
         """Count one decided contact and how long it took.
 

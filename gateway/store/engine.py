@@ -183,14 +183,6 @@ async def translate_errors(what: str) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def autocommit(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConnection]:
-    """A connection in autocommit mode: each statement is its own transaction, committed
-    (durably, with the server's default ``synchronous_commit``) when it answers."""
-    async with translate_errors(what), engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
-
-
-@asynccontextmanager
 async def write_transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConnection]:
     """A transaction that will write: takes SQLite's write lock at BEGIN.
 

@@ -17,6 +17,8 @@ others in it still get their records.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,11 +30,13 @@ from gateway.store import evidence_db, held
 from gateway.store.bulk_insert import insert_rows
 from gateway.store.chain import ChainHead
 from gateway.store.chain_db import write_head
-from gateway.store.engine import autocommit, write_transaction
+from gateway.store.engine import translate_errors, write_transaction
 from gateway.store.errors import StoreUnavailable
 from gateway.store.evidence import EvidenceEntry, EvidenceRecord, HoldEntry, RecordResult
 from gateway.store.evidence_append_pg import append_if_head
 from gateway.store.schema import contents, evidence, evidence_head
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 # After the one-statement append finds the head moved by another writer, this many
@@ -61,6 +65,7 @@ class EvidenceAppender:
         # and how many batches are still to take the locking path after a miss.
         self._head: ChainHead | None = None
         self._locked_only = 0
+        self._conn: AsyncConnection | None = None  # see _statement_connection
 
     async def record(
         self, entry: EvidenceEntry, content: bytes | None, hold: HoldEntry | None
@@ -77,6 +82,9 @@ class EvidenceAppender:
         """Wait for everything already handed in to be written."""
         if self._writer is not None:
             await asyncio.wait([self._writer])
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
 
     async def _write_all(self) -> None:
         try:
@@ -118,7 +126,6 @@ class EvidenceAppender:
             results = await self._append_unlocked(batch, head)
             if results is not None:
                 return results
-            self._locked_only = LOCKED_AFTER_MISS  # someone else is appending too
         results, self._head = await self._append_locked(batch)
         return results
 
@@ -146,20 +153,44 @@ class EvidenceAppender:
             new.append((item, record))
         holds = [(record, item.hold) for item, record in new if item.hold is not None]
         keys = [item.entry.contact_key for item, _ in new if item.entry.contact_key is not None]
-        async with autocommit(self._engine, "recording a contact") as conn:
-            held_ids = await append_if_head(
-                conn,
-                head,
-                last,
-                keys,
-                _content_rows(new, now),
-                _evidence_rows(new),
-                held.held_rows(holds, now),
-            )
+        try:
+            conn = await self._statement_connection()
+            async with translate_errors("recording a contact"):
+                held_ids = await append_if_head(
+                    conn,
+                    head,
+                    last,
+                    keys,
+                    _content_rows(new, now),
+                    _evidence_rows(new),
+                    held.held_rows(holds, now),
+                )
+        except Exception as exc:
+            # A connection kept since the last batch may have gone (the server
+            # restarted), or the batch itself was refused: either way the locking path
+            # answers, on a connection the pool has just checked.
+            log.info("one-statement append failed (%s); taking the locking path", exc)
+            await self._drop_connection()
+            return None
         if held_ids is None:
+            self._locked_only = LOCKED_AFTER_MISS  # someone else is appending too
             return None
         self._head = last
         return [RecordResult(record, True, held_ids.get(record.seq)) for _, record in new]
+
+    async def _statement_connection(self) -> AsyncConnection:
+        """The connection kept for one-statement appends (autocommit): taking one from
+        the pool for each batch costs a round trip of its own (the pool checks it)."""
+        if self._conn is None:
+            conn = await self._engine.connect()
+            self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
 
     async def _append_locked(
         self, batch: Sequence[_Pending]

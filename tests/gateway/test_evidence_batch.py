@@ -169,6 +169,9 @@ async def test_postgres_a_head_moved_by_another_gateway_is_never_written_past(
         assert late.created and late.record.seq == 3
         assert late.record.prev_hash == (await b.find_evidence("b1")).hash  # type: ignore[union-attr]
         assert statements[0] == "WITH" and "SELECT" in statements[1:]  # tried, then locked
+        statements.clear()
+        await a.record_contact(entry("a3"))  # B may still be busy: A locks for a while
+        assert statements[0] == "SELECT" and "WITH" not in statements
         assert (await a.verify_evidence()).ok
     finally:
         await a.close()
@@ -188,5 +191,33 @@ async def test_postgres_a_key_already_recorded_is_not_recorded_again(postgres_ur
         assert retry.held_id == first.held_id
         assert (await store.evidence_head()).seq == 2
         assert len(await store.list_held()) == 1
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_a_kept_connection_that_died_costs_no_contact(postgres_url: str) -> None:
+    """The connection kept for one-statement appends is cut (a server restart, an idle
+    timeout): the next contact is still recorded, by the locking path on a fresh
+    connection, and the one after is one statement again."""
+    store = await Store.open(postgres_url)
+    try:
+        await store.record_contact(entry("one"))
+        await store.record_contact(entry("two"))  # the kept connection is now open
+        async with store.engine.connect() as admin:
+            cut = text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert (await admin.execute(cut)).all()
+            await admin.commit()
+        statements = count_statements(store)
+        after = await store.record_contact(entry("three"))
+        assert after.created and after.record.seq == 3
+        assert "SELECT" in statements  # the locking path took it
+        statements.clear()
+        again = await store.record_contact(entry("four"))
+        assert again.record.seq == 4 and statements == ["WITH"]
+        assert (await store.verify_evidence()).ok
     finally:
         await store.close()
