@@ -27,10 +27,12 @@ exactly as before; this only saves the round trips when nothing stands in the wa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import TextClause
 
 from gateway.store.bulk_insert import arrays, unnest_select
 from gateway.store.chain import ChainHead
@@ -59,35 +61,47 @@ async def append_if_head(
         "new_hash": becomes.hash,
         "keys": keys,
     }
+    content_names = tuple(content_rows[0]) if content_rows else ()
+    held_names = tuple(held_rows[0]) if held_rows else ()
+    statement = _statement(content_names, tuple(evidence_rows[0]), held_names)
+    if content_rows:
+        params.update(arrays(contents, content_rows, conn.dialect, "c_"))
+    params.update(arrays(evidence, evidence_rows, conn.dialect, "e_"))
+    if held_rows:
+        params.update(arrays(held_contact, held_rows, conn.dialect, "h_"))
+    rows = (await conn.execute(statement, params)).all()
+    if not rows or rows[0][0] != 1:
+        return None
+    return {int(seq): int(id_) for _, seq, id_ in rows if seq is not None}
+
+
+@lru_cache(maxsize=16)
+def _statement(
+    content_names: tuple[str, ...], evidence_names: tuple[str, ...], held_names: tuple[str, ...]
+) -> TextClause:
+    """The statement for rows with these keys (none: no such rows), built once."""
     ctes = [
         "moved AS (UPDATE evidence_head SET seq = :new_seq, hash = :new_hash"
         " WHERE id = 1 AND seq = :was_seq AND hash = :was_hash AND NOT EXISTS"
         " (SELECT 1 FROM evidence WHERE contact_key = ANY(CAST(:keys AS TEXT[])))"
         " RETURNING id)"
     ]
-    if content_rows:
-        ctes.append(_insert("stored", contents, content_rows, "c_", " ON CONFLICT DO NOTHING"))
-        params.update(arrays(contents, content_rows, conn.dialect, "c_"))
-    ctes.append(_insert("recorded", evidence, evidence_rows, "e_"))
-    params.update(arrays(evidence, evidence_rows, conn.dialect, "e_"))
-    if held_rows:
+    if content_names:
+        ctes.append(_insert("stored", contents, content_names, "c_", " ON CONFLICT DO NOTHING"))
+    ctes.append(_insert("recorded", evidence, evidence_names, "e_"))
+    if held_names:
         returned = ", ".join(RETURNED)
-        ctes.append(_insert("opened", held_contact, held_rows, "h_", f" RETURNING {returned}"))
-        params.update(arrays(held_contact, held_rows, conn.dialect, "h_"))
+        ctes.append(_insert("opened", held_contact, held_names, "h_", f" RETURNING {returned}"))
         final = (
             f"SELECT (SELECT count(*) FROM moved), {returned}"
             " FROM (SELECT 1) AS one LEFT JOIN opened ON true"
         )
     else:
         final = "SELECT (SELECT count(*) FROM moved), NULL, NULL"
-    sql = "WITH " + ", ".join(ctes) + " " + final
-    rows = (await conn.execute(text(sql), params)).all()
-    if not rows or rows[0][0] != 1:
-        return None
-    return {int(seq): int(id_) for _, seq, id_ in rows if seq is not None}
+    return text("WITH " + ", ".join(ctes) + " " + final)
 
 
-def _insert(name: str, table: Any, rows: Rows, prefix: str, tail: str = "") -> str:
-    listed, select = unnest_select(table, tuple(rows[0]), prefix)
+def _insert(name: str, table: Any, names: tuple[str, ...], prefix: str, tail: str = "") -> str:
+    listed, select = unnest_select(table, names, prefix)
     guarded = f"{select} WHERE EXISTS (SELECT 1 FROM moved)"
     return f"{name} AS (INSERT INTO {table.name} ({listed}) {guarded}{tail})"
