@@ -12,11 +12,6 @@ things faster, and only ever says yes:
   bytes ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
   gives). Where the two could differ (a float written differently), the record is
   checked again with the reference serialiser before anything is concluded;
-* on SQLite the JSON columns are not even parsed: the store writes them in canonical
-  form (``gateway.store.chain.stored_json``), so their text is spliced into the
-  record's as it is (``orjson.Fragment``). If the result hashes to the stored hash,
-  it is the very text that was sealed, so the values are intact; if not (text an
-  older version wrote in another form, or an altered value), the row is parsed;
 * the chain is cut into contiguous ranges checked side by side in worker processes,
   then stitched: each range must begin with the hash the previous one ended with.
 
@@ -73,6 +68,7 @@ COLUMNS = (
 )
 _JSON = ("reasons", "counts", "details")
 _INSTANTS = ("occurred_at", "recorded_at")
+_SORT_KEYS = orjson.OPT_SORT_KEYS
 _FETCH = 5000
 log = logging.getLogger(__name__)
 
@@ -170,7 +166,7 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
     checker = _Checker(first, last)
     expected, prev = first, ""  # the checker's, kept in locals
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    dumps, fragment, sha256 = orjson.dumps, orjson.Fragment, hashlib.sha256
+    loads, dumps, sha256, sort_keys = orjson.loads, orjson.dumps, hashlib.sha256, _SORT_KEYS
     try:
         cursor = conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM evidence "  # noqa: S608 - fixed column names
@@ -196,29 +192,29 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
                         "content_ref": content_ref,
                         "content_sha256": content_sha256,
                         "counted": True if counted else False,  # noqa: SIM210 - no call
-                        "counts": fragment(counts),
+                        "counts": loads(counts),
                         "customer_id": customer,
                         "degraded": True if degraded else False,  # noqa: SIM210
                         "deliver_to": deliver_to,
-                        "details": fragment(details),
+                        "details": loads(details),
                         "exemption": exemption,
                         "hold_reason": hold_reason,
                         "kind": kind,
                         "occurred_at": f"{occurred[:10]}T{occurred[11:]}Z",
                         "policy_version": policy_version,
                         "prev_hash": prev_hash,
-                        "reasons": fragment(reasons),
+                        "reasons": loads(reasons),
                         "recipient": recipient,
                         "recorded_at": f"{recorded[:10]}T{recorded[11:]}Z",
                         "restriction_id": restriction,
                         "sender": sender,
                         "seq": seq,
                     }
-                    # The keys above are in sorted order, and the JSON columns are taken
-                    # as stored: the store writes them in canonical form, the very text
-                    # that was hashed. (Text in another form, as an older version wrote
-                    # it, goes through _sqlite_row, which parses it.)
-                    ok = sha256(dumps(fields)).hexdigest() == stored_hash
+                    # The JSON columns are parsed and written again, never hashed as they
+                    # are stored: stored text in another form than the canonical one
+                    # (spaces, key order), with a hash made to match it, would pass here
+                    # and fail the reference, which hashes the values' canonical form.
+                    ok = sha256(dumps(fields, option=sort_keys)).hexdigest() == stored_hash
                 except (ValueError, TypeError):
                     ok = False
                 if not ok and not _sqlite_row(row):

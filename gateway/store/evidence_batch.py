@@ -172,6 +172,9 @@ class EvidenceAppender:
             log.info("one-statement append failed (%s); taking the locking path", exc)
             await self._drop_connection()
             return None
+        except BaseException:
+            self._conn = None  # stopped mid-statement (shutting down): never used again
+            raise
         if held_ids is None:
             self._locked_only = LOCKED_AFTER_MISS  # someone else is appending too
             return None

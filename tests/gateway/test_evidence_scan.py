@@ -8,9 +8,11 @@ worker processes, the path a long chain takes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
@@ -222,3 +224,46 @@ async def test_rows_the_store_wrote_are_checked_without_parsing_them(
     monkeypatch.setattr(evidence_scan, "_sqlite_row", parsed)
     result = evidence_scan.scan_sqlite(str(tmp_path / "gateway.db"), 1, 6)
     assert (result.ok, result.first, result.last) == (True, 1, 6)
+
+
+async def test_json_text_hashed_as_stored_is_not_taken_for_the_values(tmp_path: Path) -> None:
+    """Someone rewrites the last record's counts with spaces (same values) and seals the
+    record over that text as it stands. The documented hash is over the values' canonical
+    JSON, so the reference calls it broken; the fast scan must not call it intact."""
+    store = await Store.open(sqlite_url(tmp_path))
+    try:
+        await record_many(store, 3)
+        loose = (
+            '[ {"used": 3, "restriction_id": "R-2026-001", "channel": "sms", '
+            '"per": "P7D", "max": 5} ]'
+        )
+        async with store.engine.connect() as conn:
+            row = (
+                (await conn.execute(text("SELECT * FROM evidence WHERE seq = 3"))).mappings().one()
+            )
+        fields = {k: v for k, v in row.items() if k != "hash"}
+        for name in ("occurred_at", "recorded_at"):
+            fields[name] = f"{fields[name][:10]}T{fields[name][11:]}Z"
+        fields["counted"], fields["degraded"] = bool(fields["counted"]), bool(fields["degraded"])
+        for name in ("reasons", "details"):
+            fields[name] = orjson.Fragment(fields[name])
+        fields["counts"] = orjson.Fragment(loose)
+        forged = hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        await raw(
+            store,
+            lambda c: c.execute(
+                text("UPDATE evidence SET counts = :t, hash = :h WHERE seq = 3"),
+                {"t": loose, "h": forged},
+            ),
+        )
+        await raw(
+            store,
+            lambda c: c.execute(
+                update(evidence_head).where(evidence_head.c.id == 1).values(hash=forged)
+            ),
+        )
+        assert await verify_fast(store.engine) is None
+        result = await store.verify_evidence()
+        assert (result.ok, result.first_bad_seq) == (False, 3)
+    finally:
+        await store.close()
