@@ -68,8 +68,8 @@ COLUMNS = (
 )
 _JSON = ("reasons", "counts", "details")
 _INSTANTS = ("occurred_at", "recorded_at")
-_SORT_KEYS = orjson.OPT_SORT_KEYS
 _FETCH = 5000
+_SORT_KEYS = orjson.OPT_SORT_KEYS
 log = logging.getLogger(__name__)
 
 

@@ -69,10 +69,10 @@ class JSONText(str):
 
 def stored_json(value: Any) -> str:
     """How JSON columns are written: the canonical form, as the value appears inside a
-    record's canonical JSON. Reading is unaffected (any JSON reads the same), but a
-    chain check can then hash the stored text as it is instead of parsing it and
-    serialising it again (``gateway.evidence_scan``). Text the sealing has already
-    written (``JSONText``) is stored as it is."""
+    record's canonical JSON, so the stored text is the text that was hashed. Reading is
+    unaffected (any JSON reads the same); checks still parse it, since text in another
+    form could be given a hash of its own. Text the sealing has already written
+    (``JSONText``) is stored as it is, not written twice."""
     if type(value) is JSONText:
         return value
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
