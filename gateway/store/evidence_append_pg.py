@@ -13,11 +13,16 @@ append, so it can seal the batch first and send all of it as one statement:
     SELECT (SELECT count(*) FROM moved), <held ids>
 
 One statement is one transaction (the connection is in autocommit), so it is all or
-nothing, and durable when it answers. The head row is locked by the UPDATE: another
-writer that moved it first (another gateway, or one of ours) makes the condition false
-once the lock is released (PostgreSQL re-checks an updated row's condition), and then
-nothing is written and the caller takes the locking path, which reads the new head,
-finds any recorded key and seals again. So the chain and the once-per-key rule hold
+nothing, and durable when it answers. It is sent to asyncpg directly, its values bound
+by each column's own SQLAlchemy type first (``bulk_insert.arrays``): SQLAlchemy's
+execution costs more Python than the rest of a batch of one, and any failure here
+sends the batch down the locking path, which reports it through SQLAlchemy as usual.
+
+The head row is locked by the UPDATE: another writer that moved it first (another
+gateway, or one of ours) makes the condition false once the lock is released
+(PostgreSQL re-checks an updated row's condition), and then nothing is written and the
+caller takes the locking path, which reads the new head, finds any recorded key and
+seals again. So the chain and the once-per-key rule hold
 exactly as before; this only saves the round trips when nothing stands in the way.
 """
 
@@ -69,7 +74,11 @@ async def append_if_head(
     params.update(arrays(evidence, evidence_rows, conn.dialect, "e_"))
     if held_rows:
         params.update(arrays(held_contact, held_rows, conn.dialect, "h_"))
-    rows = (await conn.execute(statement, params)).all()
+    sql, order = _positional(statement, conn.dialect)
+    driver = (await conn.get_raw_connection()).driver_connection
+    # Straight to asyncpg: the statement is built and its values bound above, and any
+    # failure sends the batch down the locking path, which reports it as usual.
+    rows = await driver.fetch(sql, *(params[name] for name in order))  # type: ignore[union-attr]
     if not rows or rows[0][0] != 1:
         return None
     return {int(seq): int(id_) for _, seq, id_ in rows if seq is not None}
@@ -99,6 +108,18 @@ def _statement(
     else:
         final = "SELECT (SELECT count(*) FROM moved), NULL, NULL"
     return text("WITH " + ", ".join(ctes) + " " + final)
+
+
+_POSITIONAL: dict[TextClause, tuple[str, tuple[str, ...]]] = {}
+
+
+def _positional(statement: TextClause, dialect: Any) -> tuple[str, tuple[str, ...]]:
+    """The statement as asyncpg takes it ($1, $2 ...) and its parameters' names in order."""
+    known = _POSITIONAL.get(statement)
+    if known is None:
+        compiled = statement.compile(dialect=dialect)
+        known = _POSITIONAL[statement] = (compiled.string, tuple(compiled.positiontup or ()))
+    return known
 
 
 def _insert(name: str, table: Any, names: tuple[str, ...], prefix: str, tail: str = "") -> str:
