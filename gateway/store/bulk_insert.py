@@ -49,7 +49,7 @@ async def insert_rows(
 def arrays(
     table: Table, rows: Sequence[Mapping[str, Any]], dialect: Dialect, prefix: str = ""
 ) -> dict[str, list[Any]]:
-    """The bound parameters of ``unnest_select``: one list per column, each value put
+    """The bound parameters of ``unnest_insert``: one list per column, each value put
     through its column's bind processing. Parameter names carry ``prefix``."""
     names = tuple(rows[0])
     processors = _bind_processors(table, names, dialect)
@@ -61,10 +61,11 @@ def arrays(
     }
 
 
-def unnest_select(table: Table, names: tuple[str, ...], prefix: str = "") -> tuple[str, str]:
-    """PostgreSQL: ``(column list, SELECT * FROM unnest(...) AS rows)`` for inserting rows
-    with the keys ``names`` into ``table``; parameters named ``prefix + name``."""
-    return _unnest_pieces(table, names, prefix)
+def unnest_insert(table: Table, names: tuple[str, ...], prefix: str = "", where: str = "") -> str:
+    """PostgreSQL: ``INSERT INTO table (...) SELECT * FROM unnest(...) AS rows [WHERE]``
+    for rows with the keys ``names``; parameters named ``prefix + name`` (``arrays``)."""
+    listed, select = _unnest_pieces(table, names, prefix)
+    return f"INSERT INTO {_quoted_table(table)} ({listed}) {select}{where}"
 
 
 async def _insert_plain(
@@ -90,9 +91,7 @@ async def _insert_plain(
 
 @lru_cache(maxsize=64)
 def _unnest_pieces(table: Table, names: tuple[str, ...], prefix: str) -> tuple[str, str]:
-    from sqlalchemy.dialects import postgresql
-
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    dialect = _postgresql()
     quote = dialect.identifier_preparer.quote
     columns = [table.c[name] for name in names]  # only the table's own columns
     casts = ", ".join(
@@ -106,16 +105,28 @@ def _unnest_pieces(table: Table, names: tuple[str, ...], prefix: str) -> tuple[s
 def _unnest_insert(
     table: Table, names: tuple[str, ...], skip_duplicates: bool, returning: tuple[str, ...]
 ) -> TextClause:
-    from sqlalchemy.dialects import postgresql
-
-    preparer = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
-    listed, rows = _unnest_pieces(table, names, "")
-    sql = f"INSERT INTO {preparer.format_table(table)} ({listed}) {rows}"
+    sql = unnest_insert(table, names)
     if skip_duplicates:
         sql += " ON CONFLICT DO NOTHING"
     if returning:
-        sql += " RETURNING " + ", ".join(preparer.quote(table.c[n].name) for n in returning)
+        sql += " RETURNING " + ", ".join(_quote(table.c[n].name) for n in returning)
     return text(sql)
+
+
+def _quoted_table(table: Table) -> str:
+    return str(_postgresql().identifier_preparer.format_table(table))
+
+
+def _quote(name: str) -> str:
+    return str(_postgresql().identifier_preparer.quote(name))
+
+
+@lru_cache(maxsize=1)
+def _postgresql() -> Dialect:
+    """A PostgreSQL dialect for writing SQL text (names and type names)."""
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 @lru_cache(maxsize=64)

@@ -36,10 +36,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import TextClause
 
-from gateway.store.bulk_insert import arrays, unnest_select
+from gateway.store.bulk_insert import arrays, unnest_insert
 from gateway.store.chain import ChainHead
 from gateway.store.held import RETURNED
 from gateway.store.schema import contents, evidence, held_contact
@@ -68,13 +68,12 @@ async def append_if_head(
     }
     content_names = tuple(content_rows[0]) if content_rows else ()
     held_names = tuple(held_rows[0]) if held_rows else ()
-    statement = _statement(content_names, tuple(evidence_rows[0]), held_names)
+    sql, order = _statement(content_names, tuple(evidence_rows[0]), held_names)
     if content_rows:
         params.update(arrays(contents, content_rows, conn.dialect, "c_"))
     params.update(arrays(evidence, evidence_rows, conn.dialect, "e_"))
     if held_rows:
         params.update(arrays(held_contact, held_rows, conn.dialect, "h_"))
-    sql, order = _positional(statement, conn.dialect)
     driver = (await conn.get_raw_connection()).driver_connection
     # Straight to asyncpg: the statement is built and its values bound above, and any
     # failure sends the batch down the locking path, which reports it as usual.
@@ -87,8 +86,9 @@ async def append_if_head(
 @lru_cache(maxsize=16)
 def _statement(
     content_names: tuple[str, ...], evidence_names: tuple[str, ...], held_names: tuple[str, ...]
-) -> TextClause:
-    """The statement for rows with these keys (none: no such rows), built once."""
+) -> tuple[str, tuple[str, ...]]:
+    """The statement for rows with these keys (none: no such rows), built once, as
+    asyncpg takes it ($1, $2 ...), and its parameters' names in that order."""
     ctes = [
         "moved AS (UPDATE evidence_head SET seq = :new_seq, hash = :new_hash"
         " WHERE id = 1 AND seq = :was_seq AND hash = :was_hash AND NOT EXISTS"
@@ -107,22 +107,12 @@ def _statement(
         )
     else:
         final = "SELECT (SELECT count(*) FROM moved), NULL, NULL"
-    return text("WITH " + ", ".join(ctes) + " " + final)
-
-
-_POSITIONAL: dict[TextClause, tuple[str, tuple[str, ...]]] = {}
-
-
-def _positional(statement: TextClause, dialect: Any) -> tuple[str, tuple[str, ...]]:
-    """The statement as asyncpg takes it ($1, $2 ...) and its parameters' names in order."""
-    known = _POSITIONAL.get(statement)
-    if known is None:
-        compiled = statement.compile(dialect=dialect)
-        known = _POSITIONAL[statement] = (compiled.string, tuple(compiled.positiontup or ()))
-    return known
+    dialect = asyncpg.dialect()  # type: ignore[no-untyped-call]
+    compiled = text("WITH " + ", ".join(ctes) + " " + final).compile(dialect=dialect)
+    return compiled.string, tuple(compiled.positiontup or ())
 
 
 def _insert(name: str, table: Any, names: tuple[str, ...], prefix: str, tail: str = "") -> str:
-    listed, select = unnest_select(table, names, prefix)
-    guarded = f"{select} WHERE EXISTS (SELECT 1 FROM moved)"
-    return f"{name} AS (INSERT INTO {table.name} ({listed}) {guarded}{tail})"
+    """A CTE inserting the rows only if the head moved."""
+    guarded = unnest_insert(table, names, prefix, " WHERE EXISTS (SELECT 1 FROM moved)")
+    return f"{name} AS ({guarded}{tail})"
