@@ -122,25 +122,25 @@ class EvidenceAppender:
 
     async def _append(self, batch: Sequence[_Pending]) -> list[RecordResult]:
         head, self._head = self._head, None  # unknown until this batch is settled
-        if head is not None and self._unlocked_ok(batch):
-            results = await self._append_unlocked(batch, head)
+        keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
+        if head is not None and self._unlocked_ok(keys):
+            results = await self._append_unlocked(batch, head, keys)
             if results is not None:
                 return results
-        results, self._head = await self._append_locked(batch)
+        results, self._head = await self._append_locked(batch, keys)
         return results
 
-    def _unlocked_ok(self, batch: Sequence[_Pending]) -> bool:
-        """Try the one-statement append (PostgreSQL) for this batch?"""
+    def _unlocked_ok(self, keys: list[str]) -> bool:
+        """Try the one-statement append (PostgreSQL) for a batch with these keys?"""
         if self._engine.dialect.name != "postgresql":
             return False
         if self._locked_only:
             self._locked_only -= 1
             return False
-        keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
         return len(set(keys)) == len(keys)  # a key twice in the batch: the locking path
 
     async def _append_unlocked(
-        self, batch: Sequence[_Pending], head: ChainHead
+        self, batch: Sequence[_Pending], head: ChainHead, keys: list[str]
     ) -> list[RecordResult] | None:
         """Seal after the head this process last wrote, and write it all in one
         statement if that is still the head (see ``evidence_append_pg``); None if not."""
@@ -152,7 +152,6 @@ class EvidenceAppender:
             last = ChainHead(seq=record.seq, hash=record.hash)
             new.append((item, record))
         holds = [(record, item.hold) for item, record in new if item.hold is not None]
-        keys = [item.entry.contact_key for item, _ in new if item.entry.contact_key is not None]
         try:
             conn = await self._statement_connection()
             async with translate_errors("recording a contact"):
@@ -196,13 +195,12 @@ class EvidenceAppender:
                 await conn.invalidate()
 
     async def _append_locked(
-        self, batch: Sequence[_Pending]
+        self, batch: Sequence[_Pending], keys: list[str]
     ) -> tuple[list[RecordResult], ChainHead]:
         """Lock the head, find the keys already recorded, seal and write: the results
         and the head as this transaction left it."""
         async with write_transaction(self._engine, "recording a contact") as conn:
             head = await evidence_db.lock_head(conn)
-            keys = [i.entry.contact_key for i in batch if i.entry.contact_key is not None]
             found = await _find(conn, keys)
             now = self._clock()
             out: list[RecordResult | str] = []
