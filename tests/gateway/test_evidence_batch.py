@@ -4,6 +4,7 @@ still gets exactly its own outcome (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,16 @@ def count_commits(store: Store) -> list[int]:
         commits[0] += 1
 
     return commits
+
+
+@pytest.fixture
+async def pg_store(postgres_url: str) -> AsyncIterator[Store]:
+    """An open store on an empty PostgreSQL database (tests of PostgreSQL's own path)."""
+    opened = await Store.open(postgres_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 async def test_concurrent_contacts_share_transactions_and_the_chain_holds(store: Store) -> None:
@@ -102,22 +113,18 @@ async def test_a_caller_that_stops_waiting_does_not_lose_the_record(store: Store
 
 @pytest.mark.postgres
 async def test_postgres_connections_plan_each_statement_for_its_parameters(
-    postgres_url: str,
+    pg_store: Store,
 ) -> None:
     """Set once per connection, outside any transaction: a rolled-back transaction, or
     the appender's own, leaves it in force."""
-    store = await Store.open(postgres_url)
-    try:
-        show = text("SHOW plan_cache_mode")
-        async with store.engine.connect() as conn:
-            assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
-            await conn.rollback()
-            assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
-        await store.record_contact(entry("CA-plan"))
-        async with store.engine.connect() as conn:
-            assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
-    finally:
-        await store.close()
+    show = text("SHOW plan_cache_mode")
+    async with pg_store.engine.connect() as conn:
+        assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
+        await conn.rollback()
+        assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
+    await pg_store.record_contact(entry("CA-plan"))
+    async with pg_store.engine.connect() as conn:
+        assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
 
 
 def count_statements(store: Store) -> list[str]:
@@ -131,28 +138,24 @@ def count_statements(store: Store) -> list[str]:
 
 
 @pytest.mark.postgres
-async def test_postgres_appends_after_its_own_head_in_one_statement(postgres_url: str) -> None:
+async def test_postgres_appends_after_its_own_head_in_one_statement(pg_store: Store) -> None:
     """Once the appender knows the head, a batch is one statement, sent to asyncpg
     directly (so SQLAlchemy runs none: no BEGIN, lock, look-up or COMMIT), with its
     content and held contact, and the chain holds."""
-    store = await Store.open(postgres_url)
-    try:
-        await store.record_contact(entry("first"))  # learns the head: the locking path
-        statements = count_statements(store)
-        commits = count_commits(store)
-        held = await store.record_contact(
-            entry("held", action="voicemail"), content=b"a voicemail", hold=HoldEntry(summary="vm")
-        )
-        plain = await store.record_contact(entry("plain"))
-        assert statements == [] and commits == [0]
-        assert (held.record.seq, plain.record.seq) == (2, 3)
-        assert held.created and held.held_id is not None and plain.held_id is None
-        assert [h.id for h in await store.list_held()] == [held.held_id]
-        assert await store.get_content(held.record.content_sha256 or "") == b"a voicemail"
-        assert (await store.evidence_head()).seq == 3
-        assert (await store.verify_evidence()).ok
-    finally:
-        await store.close()
+    await pg_store.record_contact(entry("first"))  # learns the head: the locking path
+    statements = count_statements(pg_store)
+    commits = count_commits(pg_store)
+    held = await pg_store.record_contact(
+        entry("held", action="voicemail"), content=b"a voicemail", hold=HoldEntry(summary="vm")
+    )
+    plain = await pg_store.record_contact(entry("plain"))
+    assert statements == [] and commits == [0]
+    assert (held.record.seq, plain.record.seq) == (2, 3)
+    assert held.created and held.held_id is not None and plain.held_id is None
+    assert [h.id for h in await pg_store.list_held()] == [held.held_id]
+    assert await pg_store.get_content(held.record.content_sha256 or "") == b"a voicemail"
+    assert (await pg_store.evidence_head()).seq == 3
+    assert (await pg_store.verify_evidence()).ok
 
 
 @pytest.mark.postgres
@@ -180,45 +183,37 @@ async def test_postgres_a_head_moved_by_another_gateway_is_never_written_past(
 
 
 @pytest.mark.postgres
-async def test_postgres_a_key_already_recorded_is_not_recorded_again(postgres_url: str) -> None:
+async def test_postgres_a_key_already_recorded_is_not_recorded_again(pg_store: Store) -> None:
     """The head is the appender's own, but the key is recorded: the one statement writes
     nothing, and the contact gets its first record back, as on the locking path."""
-    store = await Store.open(postgres_url)
-    try:
-        first = await store.record_contact(entry("again"), hold=HoldEntry(summary="held"))
-        await store.record_contact(entry("between"))
-        retry = await store.record_contact(entry("again"), hold=HoldEntry(summary="held"))
-        assert not retry.created and retry.record == first.record
-        assert retry.held_id == first.held_id
-        assert (await store.evidence_head()).seq == 2
-        assert len(await store.list_held()) == 1
-    finally:
-        await store.close()
+    first = await pg_store.record_contact(entry("again"), hold=HoldEntry(summary="held"))
+    await pg_store.record_contact(entry("between"))
+    retry = await pg_store.record_contact(entry("again"), hold=HoldEntry(summary="held"))
+    assert not retry.created and retry.record == first.record
+    assert retry.held_id == first.held_id
+    assert (await pg_store.evidence_head()).seq == 2
+    assert len(await pg_store.list_held()) == 1
 
 
 @pytest.mark.postgres
-async def test_postgres_a_kept_connection_that_died_costs_no_contact(postgres_url: str) -> None:
+async def test_postgres_a_kept_connection_that_died_costs_no_contact(pg_store: Store) -> None:
     """The connection kept for one-statement appends is cut (a server restart, an idle
     timeout): the next contact is still recorded, by the locking path on a fresh
     connection, and the one after is one statement again."""
-    store = await Store.open(postgres_url)
-    try:
-        await store.record_contact(entry("one"))
-        await store.record_contact(entry("two"))  # the kept connection is now open
-        async with store.engine.connect() as admin:
-            cut = text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            assert (await admin.execute(cut)).all()
-            await admin.commit()
-        statements = count_statements(store)
-        after = await store.record_contact(entry("three"))
-        assert after.created and after.record.seq == 3
-        assert "SELECT" in statements  # the locking path took it
-        statements.clear()
-        again = await store.record_contact(entry("four"))
-        assert again.record.seq == 4 and statements == []  # one statement again
-        assert (await store.verify_evidence()).ok
-    finally:
-        await store.close()
+    await pg_store.record_contact(entry("one"))
+    await pg_store.record_contact(entry("two"))  # the kept connection is now open
+    async with pg_store.engine.connect() as admin:
+        cut = text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert (await admin.execute(cut)).all()
+        await admin.commit()
+    statements = count_statements(pg_store)
+    after = await pg_store.record_contact(entry("three"))
+    assert after.created and after.record.seq == 3
+    assert "SELECT" in statements  # the locking path took it
+    statements.clear()
+    again = await pg_store.record_contact(entry("four"))
+    assert again.record.seq == 4 and statements == []  # one statement again
+    assert (await pg_store.verify_evidence()).ok
