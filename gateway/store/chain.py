@@ -152,7 +152,7 @@ def json_safe(value: Any) -> Any:
     Tuples become lists and non-string keys become strings here, once, rather than
     silently in the JSON column, where they would change the hash on the way out.
     """
-    return json.loads(json.dumps(value, allow_nan=False, ensure_ascii=False))
+    return json_safe_noting_floats(value)[0]
 
 
 @dataclass(frozen=True, slots=True)
