@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -38,6 +39,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from gateway.canonical_json import canonical_text, exact_json, only_plain
 
 GENESIS_HASH = "0" * 64
 COLUMNS = (
@@ -67,8 +70,26 @@ COLUMNS = (
     "hash",
 )
 _JSON = ("reasons", "counts", "details")
+_NOT_JSON = tuple(name for name in COLUMNS if name not in _JSON and name != "hash")
+# Columns the migrations declare as text (String, Text and the id and hash types).
+_TEXT_COLUMNS = (
+    "kind", "contact_key", "channel", "sender", "recipient", "customer_id",
+    "restriction_id", "action", "deliver_to", "hold_reason", "exemption",
+    "content_sha256", "content_ref", "prev_hash", "hash",
+)  # fmt: skip
 _INSTANTS = ("occurred_at", "recorded_at")
 _FETCH = 5000
+# How SQLAlchemy writes an instant to SQLite (UTC wall-clock text with microseconds),
+# for a real date and time with a four-digit year: text that the reference, reading it
+# with datetime.fromisoformat, turns into "<date>T<time>Z" and nothing else. (It reads
+# far more: week dates, commas, zones, any separator; those rows, 29 February among
+# them, take the plain path.) Two of them, occurred_at and recorded_at, in one match.
+_USUAL_INSTANT = (
+    r"[1-9]\d{3}-"
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    r" (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}"
+)
+_TWO_USUAL_INSTANTS = re.compile(_USUAL_INSTANT * 2, re.ASCII)
 _SORT_KEYS = orjson.OPT_SORT_KEYS
 log = logging.getLogger(__name__)
 
@@ -85,10 +106,10 @@ class RangeResult:
 
 
 def _sqlite_instant(value: Any) -> str:
-    # SQLAlchemy writes SQLite timestamps as fixed-width UTC text with microseconds.
-    if isinstance(value, str) and len(value) == 26 and value[10] == " ":
-        return f"{value[:10]}T{value[11:]}Z"
-    return _instant(datetime.fromisoformat(str(value)))
+    """A stored instant's canonical text, read as the reference reads it from SQLite
+    (SQLAlchemy's DATETIME there is ``datetime.fromisoformat``): any other reading could
+    take text the reference reads as another instant, or refuses, for a good one."""
+    return _instant(datetime.fromisoformat(value))
 
 
 def _instant(value: datetime) -> str:
@@ -117,9 +138,11 @@ class _Checker:
         self.prev_hash = stored_hash
         self.expected = seq + 1
 
-    def feed(self, fields: dict[str, Any], stored_hash: str, raw: dict[str, Any]) -> bool:
+    def feed(self, fields: dict[str, Any], stored_hash: str, texts: CanonicalTexts) -> bool:
+        """Take the next record (``fields`` as for :func:`_matches`) if it is the one
+        expected and matches its hash."""
         seq, prev_hash = fields["seq"], fields["prev_hash"]
-        if not self.next_is(seq, prev_hash) or not _hash_matches(fields, stored_hash, raw):
+        if not self.next_is(seq, prev_hash) or not _matches(fields, stored_hash, texts):
             return False
         self.take(seq, prev_hash, stored_hash)
         return True
@@ -129,62 +152,176 @@ class _Checker:
         return RangeResult(self.first, self.last, ok, self.first_prev_hash, self.prev_hash)
 
 
-def _load_json(value: Any, loads: Any = orjson.loads) -> Any:
-    if not isinstance(value, str | bytes):
-        return value  # a driver that decodes JSON itself
-    try:
-        return loads(value)
-    except ValueError:
-        return json.loads(value)
+def _load_json(value: Any) -> Any:
+    """A JSON column's value as the reference reads it (``json.loads``, as SQLAlchemy's
+    JSON type does; a driver that decodes JSON itself has already)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _hash_matches(fields: dict[str, Any], stored_hash: str, raw: dict[str, Any]) -> bool:
-    try:
-        fast = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        fast = b""
-    if fast and hashlib.sha256(fast).hexdigest() == stored_hash:
-        return True
-    # orjson may read or write a value differently from the reference (1e-07, an
-    # integer beyond 64 bits): ask the reference, from the stored JSON text, before
-    # calling the record altered.
+def _reference_matches(fields: dict[str, Any], stored_hash: str) -> bool:
+    """The reference's own verdict on one record: ``fields`` as the database gave them
+    (JSON columns as stored, instants in their text form), hashed by ``chain_hash``."""
     from gateway.store.chain import chain_hash
 
-    reference = {**fields, **{name: _load_json(text, json.loads) for name, text in raw.items()}}
     try:
-        return chain_hash(reference) == stored_hash
+        plain = {**fields, **{name: _load_json(fields[name]) for name in _JSON}}
+        return chain_hash(plain) == stored_hash
     except (TypeError, ValueError):
         return False
 
 
-def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
+class CanonicalTexts:
+    """Stored JSON texts, each with its value's canonical JSON as the reference writes
+    it, ready to splice into a record (``orjson.Fragment``).
+
+    The reference parses a JSON column and hashes the value's canonical form, not the
+    stored text, so text in any other form (spaces, key order, escapes) is rewritten
+    here exactly as the reference would, never hashed as it stands: a hash made over
+    such text calls the record broken, there and here. Values of JSON's own types with
+    no float are parsed and written by orjson, which gives the same value and the same
+    bytes as the standard library for them (``gateway.canonical_json.exact_json``); any
+    float, integer beyond 64 bits or text orjson refuses goes through the standard
+    library, the reference's own serialiser.
+
+    A council's chain repeats the same few thousand texts (the same reasons, the same
+    notices, counts that differ by one), so each distinct text is parsed once: that is
+    what makes the scan cheaper than parsing three columns a row. The memo is bounded.
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.known: dict[str, orjson.Fragment] = {}
+
+    def fragment(self, text: Any) -> orjson.Fragment | None:
+        """The canonical JSON of the value stored as ``text``; None when the reference
+        could not write one (then only the reference can judge the record)."""
+        known = self.known.get(text) if type(text) is str else None
+        if known is not None:
+            return known
+        canonical = self._canonical(text)
+        if canonical is None:
+            return None
+        if len(self.known) >= self.LIMIT:
+            self.known.clear()
+        self.known[text] = found = orjson.Fragment(canonical)
+        return found
+
+    @staticmethod
+    def _canonical(text: Any) -> bytes | None:
+        if type(text) is not str:
+            return None  # a number or bytes where JSON text belongs: the reference's to judge
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if only_plain(value) and (written := exact_json(value)) is not None:
+                return written
+        try:
+            return canonical_text(json.loads(text)).encode()
+        except (ValueError, TypeError, UnicodeError):
+            return None
+
+
+_PLAIN_TOP = frozenset({str, int, bool, type(None)})
+
+
+def _matches(fields: dict[str, Any], stored_hash: str, texts: CanonicalTexts) -> bool:
+    """Does one record match its stored hash, as the reference computes it?
+
+    ``fields`` are the hashed fields as stored: JSON columns as their text, instants
+    already in their canonical text. The record is written by orjson with each JSON
+    column's canonical form spliced in; anything orjson might write differently from the
+    reference (a float, say, where a driver or an altered table gave one) and any
+    mismatch are left to the reference itself.
+    """
+    spliced = dict(fields)
+    for name in _JSON:
+        fragment = texts.fragment(fields[name])
+        if fragment is None:
+            return _reference_matches(fields, stored_hash)
+        spliced[name] = fragment
+    if all(type(fields[name]) in _PLAIN_TOP for name in _NOT_JSON):
+        try:
+            if hashlib.sha256(orjson.dumps(spliced, option=_SORT_KEYS)).hexdigest() == stored_hash:
+                return True
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits
+            pass
+    return _reference_matches(fields, stored_hash)
+
+
+# Declared types with SQLite's text affinity (https://sqlite.org/datatype3.html, 3.1):
+# a number written to such a column is stored as text, so it is read back a string.
+def _text_affinity(declared: str) -> bool:
+    declared = declared.upper()
+    return "INT" not in declared and any(word in declared for word in ("CHAR", "CLOB", "TEXT"))
+
+
+def _sqlite_shape_is_usual(conn: sqlite3.Connection) -> bool:
+    """Do the string columns still have text affinity, as the migrations made them?
+
+    The quick loop below relies on it: only ``seq``, ``policy_version``, the instants,
+    the flags and the JSON columns can then hold anything but text or null, and each of
+    those is checked. A table rebuilt otherwise could hold a float where a name belongs,
+    which orjson writes differently from the reference, so it goes to the reference."""
+    declared = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(evidence)")}
+    return all(_text_affinity(declared.get(name, "")) for name in _TEXT_COLUMNS)
+
+
+def scan_sqlite(
+    path: str, first: int, last: int, texts: CanonicalTexts | None = None
+) -> RangeResult:
     """Check records ``first``..``last`` of the SQLite file at ``path``.
 
-    The loop is written out for speed (it runs a million times): a row whose values are
-    not in the usual shape goes through ``_sqlite_row``, the plain version.
+    The loop is written out for speed (it runs a million times). The record's canonical
+    JSON is written by orjson from a dict built in sorted key order, with each JSON
+    column's canonical form spliced in (:class:`CanonicalTexts`).
+
+    The 21 other columns come as one JSON array built by SQLite: Python's sqlite3 lets
+    go of the GIL and takes it back for every column it reads, which was a third of the
+    scan. A JSON array gives back exactly the text, integers and nulls stored; only a
+    float could come back changed (SQLite writes 15 digits), and every column that can
+    hold one is checked for it (the others have text affinity, ``_sqlite_shape_is_usual``).
+    A value JSON cannot hold (a blob) stops the scan, and the reference then judges. A
+    row not in the usual shape is read again as it is stored and checked the plain way
+    (``_sqlite_row``).
     """
     checker = _Checker(first, last)
     expected, prev = first, ""  # the checker's, kept in locals
+    texts = texts or CanonicalTexts()
+    known, fragment = texts.known, texts.fragment
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    loads, dumps, sha256, sort_keys = orjson.loads, orjson.dumps, hashlib.sha256, _SORT_KEYS
+    loads, dumps, sha256 = orjson.loads, orjson.dumps, hashlib.sha256
+    usual_instants = _TWO_USUAL_INSTANTS.fullmatch
+    r: orjson.Fragment | None
+    c: orjson.Fragment | None
+    d: orjson.Fragment | None
     try:
-        cursor = conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM evidence "  # noqa: S608 - fixed column names
-            "WHERE seq BETWEEN ? AND ? ORDER BY seq",
-            (first, last),
-        )
+        if not _sqlite_shape_is_usual(conn):
+            return checker.result(False)
+        cursor = conn.execute(_SQLITE_SCAN, (first, last))
         while rows := cursor.fetchmany(_FETCH):
-            for row in rows:
+            for packed, reasons, counts, details in rows:
                 (seq, kind, key, occurred, recorded, channel, sender, recipient, customer,
-                 restriction, action, deliver_to, hold_reason, exemption, reasons, counts,
-                 counted, content_sha256, content_ref, policy_version, degraded, details,
-                 prev_hash, stored_hash) = row  # fmt: skip
+                 restriction, action, deliver_to, hold_reason, exemption, counted,
+                 content_sha256, content_ref, policy_version, degraded, prev_hash,
+                 stored_hash) = loads(packed)  # fmt: skip
                 # checker.next_is, written out
                 if seq != expected or (seq != first and prev_hash != prev):
                     return checker.result(False)
                 try:
-                    if len(occurred) != 26 or len(recorded) != 26:
+                    if type(seq) is not int or type(policy_version) is not int:
+                        raise TypeError("not the usual numbers")
+                    if len(occurred) != 26 or not usual_instants(occurred + recorded):
                         raise ValueError("not the usual timestamp text")
+                    try:
+                        r, c, d = known[reasons], known[counts], known[details]
+                    except KeyError:
+                        r, c, d = fragment(reasons), fragment(counts), fragment(details)
+                        if r is None or c is None or d is None:
+                            raise ValueError("JSON only the reference can read") from None
+                    # Keys in sorted order, as the canonical form has them.
                     fields = {
                         "action": action,
                         "channel": channel,
@@ -192,32 +329,28 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
                         "content_ref": content_ref,
                         "content_sha256": content_sha256,
                         "counted": True if counted else False,  # noqa: SIM210 - no call
-                        "counts": loads(counts),
+                        "counts": c,
                         "customer_id": customer,
                         "degraded": True if degraded else False,  # noqa: SIM210
                         "deliver_to": deliver_to,
-                        "details": loads(details),
+                        "details": d,
                         "exemption": exemption,
                         "hold_reason": hold_reason,
                         "kind": kind,
                         "occurred_at": f"{occurred[:10]}T{occurred[11:]}Z",
                         "policy_version": policy_version,
                         "prev_hash": prev_hash,
-                        "reasons": loads(reasons),
+                        "reasons": r,
                         "recipient": recipient,
                         "recorded_at": f"{recorded[:10]}T{recorded[11:]}Z",
                         "restriction_id": restriction,
                         "sender": sender,
                         "seq": seq,
                     }
-                    # The JSON columns are parsed and written again, never hashed as they
-                    # are stored: stored text in another form than the canonical one
-                    # (spaces, key order), with a hash made to match it, would pass here
-                    # and fail the reference, which hashes the values' canonical form.
-                    ok = sha256(dumps(fields, option=sort_keys)).hexdigest() == stored_hash
+                    ok = sha256(dumps(fields)).hexdigest() == stored_hash
                 except (ValueError, TypeError):
                     ok = False
-                if not ok and not _sqlite_row(row):
+                if not ok and not _sqlite_row(conn, expected, texts):
                     return checker.result(False)
                 # checker.take, written out
                 if seq == first:
@@ -229,31 +362,41 @@ def scan_sqlite(path: str, first: int, last: int) -> RangeResult:
     return checker.result(True)
 
 
-def _sqlite_row(row: tuple[Any, ...]) -> bool:
-    """The plain check of one SQLite row: does it match its stored hash?"""
+_PACKED = tuple(name for name in COLUMNS if name not in _JSON)
+_SQLITE_SCAN = (
+    f"SELECT json_array({', '.join(_PACKED)}), {', '.join(_JSON)} FROM evidence "  # noqa: S608
+    "WHERE seq BETWEEN ? AND ? ORDER BY seq"
+)
+_SQLITE_ROW = f"SELECT {', '.join(COLUMNS)} FROM evidence WHERE seq = ?"  # noqa: S608
+
+
+def _sqlite_row(conn: sqlite3.Connection, seq: int, texts: CanonicalTexts) -> bool:
+    """The plain check of record ``seq``, read as it is stored: does it match its hash?"""
+    row = conn.execute(_SQLITE_ROW, (seq,)).fetchone()
+    if row is None:
+        return False  # its seq is not stored as that integer
     fields = dict(zip(COLUMNS, row, strict=True))
     stored_hash = fields.pop("hash")
-    raw = {name: fields[name] for name in _JSON}
     try:
-        for name in _JSON:
-            fields[name] = _load_json(fields[name])
         for name in _INSTANTS:
             fields[name] = _sqlite_instant(fields[name])
     except (ValueError, TypeError):
         return False
     fields["counted"] = bool(fields["counted"])
     fields["degraded"] = bool(fields["degraded"])
-    return _hash_matches(fields, stored_hash, raw)
+    return _matches(fields, stored_hash, texts)
 
 
-def scan_postgres(dsn: str, first: int, last: int) -> RangeResult:
+def scan_postgres(
+    dsn: str, first: int, last: int, texts: CanonicalTexts | None = None
+) -> RangeResult:
     """Check records ``first``..``last`` of the PostgreSQL database at ``dsn``."""
     import asyncio
 
-    return asyncio.run(_scan_postgres(dsn, first, last))
+    return asyncio.run(_scan_postgres(dsn, first, last, texts or CanonicalTexts()))
 
 
-async def _scan_postgres(dsn: str, first: int, last: int) -> RangeResult:
+async def _scan_postgres(dsn: str, first: int, last: int, texts: CanonicalTexts) -> RangeResult:
     import asyncpg
 
     checker = _Checker(first, last)
@@ -268,15 +411,9 @@ async def _scan_postgres(dsn: str, first: int, last: int) -> RangeResult:
             for row in rows:
                 fields = dict(row.items())
                 stored_hash = fields.pop("hash")
-                raw = {name: fields[name] for name in _JSON}
-                try:
-                    for name in _JSON:
-                        fields[name] = _load_json(fields[name])
-                except (ValueError, TypeError):
-                    return checker.result(False)
                 for name in _INSTANTS:
                     fields[name] = _instant(fields[name])
-                if not checker.feed(fields, stored_hash, raw):
+                if not checker.feed(fields, stored_hash, texts):
                     return checker.result(False)
             after = int(rows[-1]["seq"])
     finally:
@@ -307,31 +444,92 @@ def stitched(results: list[RangeResult], head_hash: str) -> bool:
     return prev == head_hash
 
 
-# Checks records first..last of the database at an address (a file, a DSN).
-Scan = Callable[[str, int, int], RangeResult]
+# Checks records first..last of the database at an address (a file, a DSN), with the
+# JSON texts already met in the worker's earlier ranges.
+Scan = Callable[[str, int, int, CanonicalTexts], RangeResult]
 SCANS: dict[str, Scan] = {"sqlite": scan_sqlite, "postgresql": scan_postgres}
 
 
-async def scan_in_process(kind: str, target: str, first: int, last: int) -> RangeResult:
-    """Run one range's scan in a worker process of its own."""
+class Worker:
+    """A worker process (``python -m gateway.evidence_scan``) that checks the ranges
+    sent to it one at a time: one JSON line in (the range and the database's address,
+    never on the command line), one JSON line out."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls) -> Worker:
+        import asyncio
+
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gateway.evidence_scan",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def scan(self, kind: str, target: str, first: int, last: int) -> RangeResult:
+        request = {"kind": kind, "target": target, "first": first, "last": last}
+        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        await self.process.stdin.drain()
+        answer = await self.process.stdout.readline()
+        if not answer:  # the worker stopped: it says why on stderr
+            self.process.stdin.close()
+            err = await self.process.stderr.read()
+            await self.process.wait()
+            raise RuntimeError(
+                f"the evidence scan of records {first} to {last} failed: "
+                f"{err.decode(errors='replace').strip()}"
+            )
+        return RangeResult(**json.loads(answer))
+
+    async def close(self, *, stop: bool = False) -> None:
+        """Let the worker end (no more ranges), or with ``stop`` end it now."""
+        if self.process.returncode is None:
+            if stop:
+                self.process.kill()
+            else:
+                self.process.stdin.close()
+        await self.process.wait()
+
+
+# A long chain is cut into this many ranges per worker, handed out as workers come free:
+# on a shared machine one core can run much slower than the other, and a worker that
+# finishes early takes on more instead of waiting.
+RANGES_PER_WORKER = 16
+
+
+async def scan_in_workers(
+    kind: str, target: str, ranges: list[tuple[int, int]], workers: int
+) -> list[RangeResult]:
+    """Check ``ranges`` in ``workers`` worker processes, each taking the next range as
+    it comes free; after a range that is not intact no more are started (the reference
+    check will then run, and name the problem)."""
     import asyncio
 
-    request = json.dumps({"kind": kind, "target": target, "first": first, "last": last})
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.evidence_scan",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await worker.communicate(request.encode())
-    if worker.returncode != 0:
-        raise RuntimeError(
-            f"the evidence scan of records {first} to {last} failed: "
-            f"{err.decode(errors='replace').strip()}"
-        )
-    return RangeResult(**json.loads(out))
+    pending = list(reversed(ranges))
+    results: list[RangeResult] = []
+
+    async def work() -> None:
+        worker, finished = await Worker.start(), False
+        try:
+            while pending:
+                result = await worker.scan(kind, target, *pending.pop())
+                results.append(result)
+                if not result.ok:
+                    pending.clear()
+            finished = True
+        finally:
+            await asyncio.shield(worker.close(stop=not finished))
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(workers):
+            group.create_task(work())
+    return results
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,13 +628,13 @@ async def verify(kind: str, target: str, *, processes: int = 1) -> Bounds | None
         return found if found.head_hash == GENESIS_HASH else None  # nothing recorded yet
     if found is None or not found.consistent:
         return None
-    ranges = split(found.head_seq, min(processes, found.head_seq // MIN_PER_PROCESS))
-    if len(ranges) == 1:
-        results = [await asyncio.to_thread(SCANS[kind], target, *ranges[0])]
+    workers = max(1, min(processes, found.head_seq // MIN_PER_PROCESS))
+    if workers == 1:
+        scan = SCANS[kind]
+        results = [await asyncio.to_thread(scan, target, 1, found.head_seq, CanonicalTexts())]
     else:
-        results = list(
-            await asyncio.gather(*(scan_in_process(kind, target, a, b) for a, b in ranges))
-        )
+        ranges = split(found.head_seq, workers * RANGES_PER_WORKER)
+        results = await scan_in_workers(kind, target, ranges, workers)
     return found if stitched(results, found.head_hash) else None
 
 
@@ -455,10 +653,14 @@ async def confirm(url: str, *, processes: int = 1) -> Bounds | None:
 
 
 def main() -> None:
-    request = json.load(sys.stdin)
-    scan = SCANS[request["kind"]]
-    result = scan(request["target"], int(request["first"]), int(request["last"]))
-    json.dump(asdict(result), sys.stdout)
+    """A worker: check each range asked for on stdin, answering each on stdout."""
+    texts = CanonicalTexts()  # kept from range to range: the same texts come again
+    for line in sys.stdin:
+        request = json.loads(line)
+        scan = SCANS[request["kind"]]
+        result = scan(request["target"], int(request["first"]), int(request["last"]), texts)
+        sys.stdout.write(json.dumps(asdict(result)) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

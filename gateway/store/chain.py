@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from gateway.canonical_json import canonical_text, only_plain
+
 GENESIS_HASH = "0" * 64
 HASH_ALGORITHM = (
     "hash = lowercase hex SHA-256 of the UTF-8 bytes of the record's canonical JSON: an "
@@ -52,13 +54,7 @@ def _plain(value: Any) -> Any:
 
 def canonical_json(fields: Mapping[str, Any]) -> str:
     """Serialise hashed fields exactly one way, so a hash can be recomputed anywhere."""
-    return json.dumps(
-        {key: _plain(value) for key, value in fields.items()},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+    return canonical_text({key: _plain(value) for key, value in fields.items()})
 
 
 class JSONText(str):
@@ -78,54 +74,13 @@ def stored_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# orjson writes JSON's own types exactly as ``canonical_json`` does (sorted keys, compact,
-# UTF-8, the same string escapes) except floats, which it formats its own way (1e-7, not
-# 1e-07). Anything not a JSON type (a datetime, a subclass) it refuses here, as it does
-# integers beyond 64 bits and unpaired surrogates; the caller then uses canonical_json.
-_EXACT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
-_EXACT |= orjson.OPT_PASSTHROUGH_DATACLASS
-
-
-def exact_json(value: Any) -> bytes | None:
-    """``canonical_json(value)``'s bytes, written by orjson (a tenth of the time), for a
-    value known to hold no float; None when orjson refuses it (then use canonical_json).
-    """
-    try:
-        return orjson.dumps(value, option=_EXACT)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return None
-
-
-_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
-
-
-def _only_plain(value: Any) -> bool:
-    """True when ``value`` is dicts with ``str`` keys, lists, tuples, ``str``, ``int``,
-    ``bool`` and None all the way down (exactly those types: no float, no subclass)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind in _PLAIN_LEAVES:
-            continue
-        if kind is dict:
-            if not all(type(key) is str for key in item):
-                return False
-            stack.extend(item.values())
-        elif kind is list or kind is tuple:
-            stack.extend(item)
-        else:
-            return False
-    return True
-
-
 def json_safe_noting_floats(value: Any) -> tuple[Any, bool]:
     """``json_safe(value)``, and whether it holds a float anywhere (see ``exact_json``).
 
     Values of JSON's own types without a float (nearly all evidence) take orjson's round
     trip, the same result several times sooner (orjson refuses integers beyond 64 bits:
     then the standard library's, as for anything else)."""
-    if _only_plain(value):
+    if only_plain(value):
         try:
             return orjson.loads(orjson.dumps(value)), False
         except TypeError:
@@ -216,16 +171,8 @@ class ChainChecker:
         if self.failed:
             return False
         seq = int(fields["seq"])
-        expected = self.expected_seq
-        if seq != expected:
-            where = (
-                f"the chain starts at record {seq}"
-                if expected == 1
-                else f"the chain jumps from record {expected - 1} to record {seq}"
-            )
-            return self._fail(
-                expected, f"{_span(expected, seq - 1)} missing: {where}, so records were deleted."
-            )
+        if seq != self.expected_seq:
+            return self._missing_before(seq)
         if fields["prev_hash"] != self.prev_hash:
             if seq == 1:
                 detail = "record 1 should start the chain (prev_hash of 64 zeros) but does not"
@@ -245,6 +192,29 @@ class ChainChecker:
         self.expected_seq = seq + 1
         self.prev_hash = stored_hash
         return True
+
+    def unreadable(self, seq: int, error: Exception) -> bool:
+        """Record ``seq`` is there but a value in it cannot be read back (text where an
+        instant belongs that is no instant, say): nothing the service writes, so it was
+        altered."""
+        if self.failed:
+            return False
+        if seq != self.expected_seq:
+            return self._missing_before(seq)
+        return self._fail(
+            seq, f"record {seq} has been altered: a value in it cannot be read back ({error})."
+        )
+
+    def _missing_before(self, seq: int) -> bool:
+        expected = self.expected_seq
+        where = (
+            f"the chain starts at record {seq}"
+            if expected == 1
+            else f"the chain jumps from record {expected - 1} to record {seq}"
+        )
+        return self._fail(
+            expected, f"{_span(expected, seq - 1)} missing: {where}, so records were deleted."
+        )
 
     def finish(self, head: ChainHead, table: str) -> VerifyResult:
         """Compare the end of the chain with the head row, which catches a cut-off tail."""

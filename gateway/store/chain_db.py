@@ -55,11 +55,37 @@ async def verify_chain(
     last = 0
     while True:
         query = select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
-        rows = (await conn.execute(query)).mappings().all()
-        if not rows:
-            break
+        unreadable = None
+        try:
+            rows = (await conn.execute(query)).mappings().all()
+        except (ValueError, TypeError):  # a value the column's type cannot read back
+            rows, unreadable = await _one_at_a_time(conn, table, last, batch)
         for row in rows:
             if not checker.feed(hashed_fields(row), str(row["hash"])):
                 return checker.finish(head, head_table.name)
+        if unreadable is not None:
+            checker.unreadable(*unreadable)
+        if not rows or unreadable is not None:
+            break
         last = int(rows[-1]["seq"])
     return checker.finish(head, head_table.name)
+
+
+async def _one_at_a_time(
+    conn: AsyncConnection, table: Table, after: int, batch: int
+) -> tuple[list[Any], tuple[int, Exception] | None]:
+    """A batch that could not be read, read again one record at a time: the records
+    before the first unreadable one, and that one's seq and what was wrong."""
+    rows: list[Any] = []
+    while len(rows) < batch:
+        query = select(table).where(table.c.seq > after).order_by(table.c.seq).limit(1)
+        try:
+            row = (await conn.execute(query)).mappings().one_or_none()
+        except (ValueError, TypeError) as error:
+            seq_query = select(table.c.seq).where(table.c.seq > after).order_by(table.c.seq)
+            return rows, (int((await conn.execute(seq_query.limit(1))).scalar_one()), error)
+        if row is None:
+            break
+        rows.append(row)
+        after = int(row["seq"])
+    return rows, None

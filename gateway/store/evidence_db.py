@@ -11,7 +11,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.chain import ChainHead, chain_hash, exact_json, format_instant
+from gateway.canonical_json import exact_json
+from gateway.store.chain import ChainHead, chain_hash, format_instant
 from gateway.store.chain_db import read_head
 from gateway.store.errors import StoreError
 from gateway.store.evidence import HASHED_FIELDS, EvidenceEntry, EvidenceRecord

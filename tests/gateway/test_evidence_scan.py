@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import orjson
@@ -106,12 +107,16 @@ async def test_a_broken_link_where_two_ranges_meet_is_caught(
     assert "does not follow on from record 3" in result.problem
 
 
-async def test_a_worker_that_cannot_read_the_database_falls_back_to_the_reference(
+async def test_a_worker_that_cannot_read_the_database_says_which_records(
     tmp_path: object, split_small: None
 ) -> None:
-    bad = evidence_scan.scan_in_process("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
-    with pytest.raises(RuntimeError, match="records 1 to 5"):
-        await bad
+    worker = await evidence_scan.Worker.start()
+    try:
+        with pytest.raises(RuntimeError, match="(?s)records 1 to 5 failed: .*unable to open database file"):
+            await worker.scan("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
+    finally:
+        await worker.close()
+    assert worker.process.returncode not in (None, 0)
 
 
 async def test_an_empty_chain_is_intact_only_while_its_head_is_the_genesis(store: Store) -> None:
@@ -215,15 +220,18 @@ async def test_rows_the_store_wrote_are_checked_without_parsing_them(
     try:
         await record_many(store, 5)
         await store.record_contact(make_entry(6, details={"ratio": 0.25, "é": ["ü", None]}))
+        # Every character a sender's name can hold comes back exactly from SQLite's JSON.
+        odd = 'Zoë "Z" O\'Neil \\ \x00\x01\x1f\x7f\n\t \u2028\u2029 😀 𝒜 \ufeff'
+        await store.record_contact(make_entry(7, sender=odd, deliver_to=None))
     finally:
         await store.close()
 
-    def parsed(row: object) -> bool:
-        raise AssertionError(f"row parsed: {row}")
+    def parsed(*args: object) -> bool:
+        raise AssertionError(f"row parsed: {args}")
 
     monkeypatch.setattr(evidence_scan, "_sqlite_row", parsed)
-    result = evidence_scan.scan_sqlite(str(tmp_path / "gateway.db"), 1, 6)
-    assert (result.ok, result.first, result.last) == (True, 1, 6)
+    result = evidence_scan.scan_sqlite(str(tmp_path / "gateway.db"), 1, 7)
+    assert (result.ok, result.first, result.last) == (True, 1, 7)
 
 
 async def test_json_text_hashed_as_stored_is_not_taken_for_the_values(tmp_path: Path) -> None:
@@ -263,6 +271,58 @@ async def test_json_text_hashed_as_stored_is_not_taken_for_the_values(tmp_path: 
             ),
         )
         assert await verify_fast(store.engine) is None
+        result = await store.verify_evidence()
+        assert (result.ok, result.first_bad_seq) == (False, 3)
+    finally:
+        await store.close()
+
+
+def lax_hash(row: dict[str, object]) -> str:
+    """The hash a scan would accept that trusted orjson to write every value as the
+    reference does and took timestamp text by its shape alone."""
+    fields = {k: v for k, v in row.items() if k != "hash"}
+    for name in ("occurred_at", "recorded_at"):
+        value = str(fields[name])
+        fields[name] = f"{value[:10]}T{value[11:]}Z"
+    fields["counted"], fields["degraded"] = bool(fields["counted"]), bool(fields["degraded"])
+    for name in ("reasons", "counts", "details"):
+        fields[name] = orjson.loads(fields[name])  # type: ignore[arg-type]
+    return hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("details", '{"ratio":1e-7}'),  # orjson writes 1e-7, the reference 1e-07
+        ("policy_version", 1e-7),  # a float where an integer belongs
+        ("occurred_at", "2026-11-03 10:15:00,000000"),  # read as .000000
+        ("occurred_at", "2026-W45-2 10:15:00.000000"),  # a week date: 3 November
+        ("occurred_at", "0999-11-03 10:15:00.000000"),  # written back as 999-11-03
+        ("occurred_at", "2026-02-30 10:15:00.000000"),  # no such day
+        ("occurred_at", "2026-11-03 24:15:00.000000"),  # no such hour
+    ],
+)
+async def test_a_record_resealed_for_a_lax_scan_is_not_called_intact(
+    tmp_path: Path, split_small: None, column: str, value: object
+) -> None:
+    """Someone rewrites one value of the last record so that a scan taking shortcuts
+    would still match it, and seals the record and the head over that. The reference
+    reads the value differently (or not at all) and calls the record broken; the fast
+    scan must not call the chain intact."""
+    store = await Store.open(sqlite_url(tmp_path))
+    path = tmp_path / "gateway.db"
+    try:
+        await record_many(store, 3)
+        with sqlite3.connect(path) as conn:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"UPDATE evidence SET {column} = ? WHERE seq = 3", (value,))  # noqa: S608
+            row = dict(conn.execute("SELECT * FROM evidence WHERE seq = 3").fetchone())
+            forged = lax_hash(row)
+            conn.execute("UPDATE evidence SET hash = ? WHERE seq = 3", (forged,))
+            conn.execute("UPDATE evidence_head SET hash = ? WHERE id = 1", (forged,))
+        conn.close()
+        assert evidence_scan.scan_sqlite(str(path), 1, 3).ok is False
+        assert await verify_fast(store.engine, processes=2) is None
         result = await store.verify_evidence()
         assert (result.ok, result.first_bad_seq) == (False, 3)
     finally:
