@@ -78,7 +78,11 @@ _TEXT_COLUMNS = (
     "content_sha256", "content_ref", "prev_hash", "hash",
 )  # fmt: skip
 _INSTANTS = ("occurred_at", "recorded_at")
-_FETCH = 5000
+# SQLite rows are taken a hundred or so at a time, so each is checked while its values are
+# still in the processor's cache: 5,000 at a time made the scan about a tenth slower.
+_SQLITE_ROWS = 128
+# PostgreSQL pages are larger: each is a round trip to the server.
+_POSTGRES_PAGE = 5000
 # How SQLAlchemy writes an instant to SQLite (UTC wall-clock text with microseconds),
 # for a real date and time with a four-digit year: text that the reference, reading it
 # with datetime.fromisoformat, turns into "<date>T<time>Z" and nothing else. (It reads
@@ -301,7 +305,7 @@ def scan_sqlite(
         if not _sqlite_shape_is_usual(conn):
             return checker.result(False)
         cursor = conn.execute(_SQLITE_SCAN, (first, last))
-        while rows := cursor.fetchmany(_FETCH):
+        while rows := cursor.fetchmany(_SQLITE_ROWS):
             for packed, reasons, counts, details in rows:
                 (seq, kind, key, occurred, recorded, channel, sender, recipient, customer,
                  restriction, action, deliver_to, hold_reason, exemption, counted,
@@ -407,7 +411,7 @@ async def _scan_postgres(dsn: str, first: int, last: int, texts: CanonicalTexts)
             "WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
         )
         after = first - 1
-        while rows := await conn.fetch(query, after, last, _FETCH):
+        while rows := await conn.fetch(query, after, last, _POSTGRES_PAGE):
             for row in rows:
                 fields = dict(row.items())
                 stored_hash = fields.pop("hash")
