@@ -327,3 +327,23 @@ async def test_a_record_resealed_for_a_lax_scan_is_not_called_intact(
         assert (result.ok, result.first_bad_seq) == (False, 3)
     finally:
         await store.close()
+
+
+async def test_when_a_worker_fails_the_others_are_ended_and_the_failure_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[evidence_scan.Worker] = []
+    start = evidence_scan.Worker.start
+
+    async def recorded() -> evidence_scan.Worker:
+        worker = await start()
+        started.append(worker)
+        return worker
+
+    monkeypatch.setattr(evidence_scan.Worker, "start", recorded)
+    ranges = [(1, 5), (6, 10), (11, 15), (16, 20)]
+    with pytest.raises(ExceptionGroup) as caught:
+        await evidence_scan.scan_in_workers("sqlite", "/nonexistent/dir/gateway.db", ranges, 2)
+    assert caught.value.subgroup(RuntimeError) is not None
+    assert len(started) == 2
+    assert all(worker.process.returncode is not None for worker in started)
