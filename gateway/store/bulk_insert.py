@@ -19,14 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, insert, text
+from sqlalchemy import Connection, CursorResult, Table, insert, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
 
 
-async def insert_rows(
-    conn: AsyncConnection,
+def insert_rows(
+    conn: Connection,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -35,14 +34,15 @@ async def insert_rows(
 ) -> list[tuple[Any, ...]]:
     """Insert ``rows`` (all with the same keys) into ``table``; the ``returning``
     columns of the rows inserted. ``skip_duplicates``: a row whose key is already
-    there is left out (``ON CONFLICT DO NOTHING``)."""
+    there is left out (``ON CONFLICT DO NOTHING``). On a synchronous connection (an
+    ``AsyncConnection``'s ``run_sync`` gives one)."""
     if not rows:
         return []
     if conn.dialect.name != "postgresql":
-        return await _insert_plain(conn, table, rows, skip_duplicates, returning)
+        return _insert_plain(conn, table, rows, skip_duplicates, returning)
     names = tuple(rows[0])
     statement = _unnest_insert(table, names, skip_duplicates, returning)
-    result: CursorResult[Any] = await conn.execute(statement, arrays(table, rows, conn.dialect))
+    result: CursorResult[Any] = conn.execute(statement, arrays(table, rows, conn.dialect))
     return [tuple(row) for row in result.all()] if returning else []
 
 
@@ -68,8 +68,8 @@ def unnest_insert(table: Table, names: tuple[str, ...], prefix: str = "", where:
     return f"INSERT INTO {_quoted_table(table)} ({listed}) {select}{where}"
 
 
-async def _insert_plain(
-    conn: AsyncConnection,
+def _insert_plain(
+    conn: Connection,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     skip_duplicates: bool,
@@ -82,10 +82,10 @@ async def _insert_plain(
     else:
         statement = insert(table)
     if not returning:
-        await conn.execute(statement, list(rows))
+        conn.execute(statement, list(rows))
         return []
     statement = statement.returning(*(table.c[name] for name in returning))
-    result = await conn.execute(statement, list(rows))
+    result = conn.execute(statement, list(rows))
     return [tuple(row) for row in result.all()]
 
 

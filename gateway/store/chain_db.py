@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.chain import ChainChecker, ChainHead, VerifyResult
@@ -23,17 +23,27 @@ VERIFY_BATCH = 2000
 
 async def read_head(conn: AsyncConnection, head: Table, *, for_update: bool) -> ChainHead:
     """The chain's head; with ``for_update`` other writers wait until this commits."""
+    return await conn.run_sync(read_head_sync, head, for_update=for_update)
+
+
+def read_head_sync(conn: Connection, head: Table, *, for_update: bool) -> ChainHead:
+    """:func:`read_head` on a synchronous connection."""
     query = select(head.c.seq, head.c.hash).where(head.c.id == 1)
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    row = (await conn.execute(query)).one_or_none()
+    row = conn.execute(query).one_or_none()
     if row is None:
         raise ChainBroken(f"{head.name} has no row: the database was not migrated or was altered")
     return ChainHead(seq=int(row.seq), hash=str(row.hash))
 
 
 async def write_head(conn: AsyncConnection, head: Table, new: ChainHead) -> None:
-    await conn.execute(update(head).where(head.c.id == 1).values(seq=new.seq, hash=new.hash))
+    await conn.run_sync(write_head_sync, head, new)
+
+
+def write_head_sync(conn: Connection, head: Table, new: ChainHead) -> None:
+    """:func:`write_head` on a synchronous connection."""
+    conn.execute(update(head).where(head.c.id == 1).values(seq=new.seq, hash=new.hash))
 
 
 async def verify_chain(

@@ -20,17 +20,25 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.store import evidence_db, held
 from gateway.store.bulk_insert import insert_rows
 from gateway.store.chain import ChainHead
-from gateway.store.chain_db import write_head
-from gateway.store.engine import translate_errors, write_transaction
+from gateway.store.chain_db import write_head_sync
+from gateway.store.engine import (
+    immediate,
+    sqlite_thread_engine,
+    sqlite_write_turn,
+    translate_errors,
+    write_transaction,
+)
 from gateway.store.errors import StoreUnavailable
 from gateway.store.evidence import EvidenceEntry, EvidenceRecord, HoldEntry, RecordResult
 from gateway.store.evidence_append_pg import append_if_head
@@ -66,6 +74,10 @@ class EvidenceAppender:
         self._head: ChainHead | None = None
         self._locked_only = 0
         self._conn: AsyncConnection | None = None  # see _statement_connection
+        # SQLite: the thread the locking append runs in, and its engine (see below).
+        self._thread: ThreadPoolExecutor | None = None
+        self._thread_engine: Engine | None = None
+        self._thread_checked = False
 
     async def record(
         self, entry: EvidenceEntry, content: bytes | None, hold: HoldEntry | None
@@ -85,6 +97,12 @@ class EvidenceAppender:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
+        thread, self._thread = self._thread, None
+        engine, self._thread_engine = self._thread_engine, None
+        if thread is not None:
+            if engine is not None:  # its connection is closed in the thread that made it
+                await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
+            thread.shutdown()
 
     async def _write_all(self) -> None:
         try:
@@ -198,57 +216,71 @@ class EvidenceAppender:
         self, batch: Sequence[_Pending], keys: list[str]
     ) -> tuple[list[RecordResult], ChainHead]:
         """Lock the head, find the keys already recorded, seal and write: the results
-        and the head as this transaction left it."""
-        async with write_transaction(self._engine, "recording a contact") as conn:
-            head = await evidence_db.lock_head(conn)
-            found = await _find(conn, keys)
-            now = self._clock()
-            out: list[RecordResult | str] = []
-            new: list[tuple[_Pending, EvidenceRecord]] = []
-            for item in batch:
-                key = item.entry.contact_key
-                if key is not None and key in found:
-                    out.append(key)  # seen before (or earlier in this batch): resolved below
-                    continue
-                record = evidence_db.seal(item.entry, head, now)
-                head = ChainHead(seq=record.seq, hash=record.hash)
-                new.append((item, record))
-                out.append(RecordResult(record, True, None))
-                if key is not None:
-                    found[key] = record
-            if new:
-                await _insert(conn, new, now)
-                await write_head(conn, evidence_head, head)
-            holds = [(record, item.hold) for item, record in new if item.hold is not None]
-            held_ids = await held.insert_held_many(conn, holds, now)
-            seen = [found[r] for r in out if isinstance(r, str)]
-            if seen:
-                held_ids.update(await held.held_ids_for(conn, [r.seq for r in seen]))
-            results = []
-            for result in out:
-                if isinstance(result, str):
-                    record = found[result]
-                    results.append(RecordResult(record, False, held_ids.get(record.seq)))
-                else:
-                    results.append(
-                        RecordResult(result.record, True, held_ids.get(result.record.seq))
-                    )
-        return results, head
+        and the head as this transaction left it.
+
+        On a SQLite file the transaction runs in one trip to a thread of the appender's
+        own (see ``sqlite_thread_engine``); elsewhere on the pool's connection."""
+        what = "recording a contact"
+        if not self._thread_checked:
+            self._thread_checked = True
+            self._thread_engine = sqlite_thread_engine(self._engine)
+            if self._thread_engine is not None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="evidence-sqlite")
+        if self._thread_engine is None:
+            async with write_transaction(self._engine, what) as conn:
+                return await conn.run_sync(_locked_batch, batch, keys, self._clock())
+        loop = asyncio.get_running_loop()
+        async with sqlite_write_turn(self._engine, what):
+            return await loop.run_in_executor(
+                self._thread, _locked_in_thread, self._thread_engine, batch, keys, self._clock()
+            )
 
 
-async def _find(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRecord]:
-    if not keys:
-        return {}
-    return await evidence_db.find_by_keys(conn, keys)
+def _locked_in_thread(
+    engine: Engine, batch: Sequence[_Pending], keys: list[str], now: datetime
+) -> tuple[list[RecordResult], ChainHead]:
+    with engine.connect() as conn, immediate(conn).begin():
+        return _locked_batch(conn, batch, keys, now)
 
 
-async def _insert(
-    conn: AsyncConnection, new: list[tuple[_Pending, EvidenceRecord]], now: datetime
-) -> None:
-    content_rows = _content_rows(new, now)
-    if content_rows:
-        await insert_rows(conn, contents, content_rows, skip_duplicates=True)
-    await insert_rows(conn, evidence, _evidence_rows(new))
+def _locked_batch(
+    conn: Connection, batch: Sequence[_Pending], keys: list[str], now: datetime
+) -> tuple[list[RecordResult], ChainHead]:
+    """The locking append, in the caller's transaction on a synchronous connection."""
+    head = evidence_db.lock_head(conn)
+    found = evidence_db.find_by_keys(conn, keys)
+    out: list[RecordResult | str] = []
+    new: list[tuple[_Pending, EvidenceRecord]] = []
+    for item in batch:
+        key = item.entry.contact_key
+        if key is not None and key in found:
+            out.append(key)  # seen before (or earlier in this batch): resolved below
+            continue
+        record = evidence_db.seal(item.entry, head, now)
+        head = ChainHead(seq=record.seq, hash=record.hash)
+        new.append((item, record))
+        out.append(RecordResult(record, True, None))
+        if key is not None:
+            found[key] = record
+    if new:
+        content_rows = _content_rows(new, now)
+        if content_rows:
+            insert_rows(conn, contents, content_rows, skip_duplicates=True)
+        insert_rows(conn, evidence, _evidence_rows(new))
+        write_head_sync(conn, evidence_head, head)
+    holds = [(record, item.hold) for item, record in new if item.hold is not None]
+    held_ids = held.insert_held_many(conn, holds, now)
+    seen = [found[r] for r in out if isinstance(r, str)]
+    if seen:
+        held_ids.update(held.held_ids_for(conn, [r.seq for r in seen]))
+    results = []
+    for result in out:
+        if isinstance(result, str):
+            record = found[result]
+            results.append(RecordResult(record, False, held_ids.get(record.seq)))
+        else:
+            results.append(RecordResult(result.record, True, held_ids.get(result.record.seq)))
+    return results, head
 
 
 def _content_rows(

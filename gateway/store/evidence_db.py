@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.canonical_json import exact_json
 from gateway.store.chain import ChainHead, chain_hash, format_instant
-from gateway.store.chain_db import read_head
+from gateway.store.chain_db import read_head, read_head_sync
 from gateway.store.errors import StoreError
 from gateway.store.evidence import HASHED_FIELDS, EvidenceEntry, EvidenceRecord
 from gateway.store.schema import contents, evidence, evidence_head
@@ -66,9 +66,9 @@ async def get_record(conn: AsyncConnection, seq: int) -> EvidenceRecord | None:
     return None if found is None else row_to_record(found)
 
 
-async def lock_head(conn: AsyncConnection) -> ChainHead:
+def lock_head(conn: Connection) -> ChainHead:
     """Take the chain's append lock for this transaction and return the current head."""
-    return await read_head(conn, evidence_head, for_update=True)
+    return read_head_sync(conn, evidence_head, for_update=True)
 
 
 def seal(entry: EvidenceEntry, head: ChainHead, now: datetime) -> EvidenceRecord:
@@ -98,10 +98,12 @@ def _exact_canonical(entry: EvidenceEntry, fields: dict[str, Any]) -> bytes | No
     return exact_json(body)
 
 
-async def find_by_keys(conn: AsyncConnection, keys: list[str]) -> dict[str, EvidenceRecord]:
+def find_by_keys(conn: Connection, keys: list[str]) -> dict[str, EvidenceRecord]:
     """The records already made for any of ``keys``, by key."""
+    if not keys:
+        return {}
     query = select(evidence).where(evidence.c.contact_key.in_(keys))
-    found = (row_to_record(row) for row in (await conn.execute(query)).mappings())
+    found = (row_to_record(row) for row in conn.execute(query).mappings())
     return {record.contact_key: record for record in found if record.contact_key is not None}
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.audit import AuditItem
@@ -65,13 +65,13 @@ def _held(row: Mapping[Any, Any]) -> HeldContact:
     return HeldContact(**{name: row[name] for name in HeldContact.__slots__})
 
 
-async def insert_held_many(
-    conn: AsyncConnection, holds: list[tuple[EvidenceRecord, HoldEntry]], now: datetime
+def insert_held_many(
+    conn: Connection, holds: list[tuple[EvidenceRecord, HoldEntry]], now: datetime
 ) -> dict[int, int]:
     """Open a held contact for each record, in one statement; their ids by evidence seq."""
     if not holds:
         return {}
-    opened = await insert_rows(conn, held_contact, held_rows(holds, now), returning=RETURNED)
+    opened = insert_rows(conn, held_contact, held_rows(holds, now), returning=RETURNED)
     return {int(seq): int(id_) for seq, id_ in opened}
 
 
@@ -99,12 +99,12 @@ def held_rows(holds: list[tuple[EvidenceRecord, HoldEntry]], now: datetime) -> l
     ]
 
 
-async def held_ids_for(conn: AsyncConnection, seqs: list[int]) -> dict[int, int]:
+def held_ids_for(conn: Connection, seqs: list[int]) -> dict[int, int]:
     """The held contacts opened for any of the records ``seqs``, by evidence seq."""
     query = select(held_contact.c.evidence_seq, held_contact.c.id).where(
         held_contact.c.evidence_seq.in_(seqs)
     )
-    return {int(seq): int(id_) for seq, id_ in (await conn.execute(query)).all()}
+    return {int(seq): int(id_) for seq, id_ in conn.execute(query).all()}
 
 
 async def held_id_for(conn: AsyncConnection, seq: int) -> int | None:

@@ -42,7 +42,7 @@ async def _stored(store: Store, first: int, last: int) -> list[dict[str, Any]]:
 async def test_rows_are_stored_as_sqlalchemys_insert_stores_them(store: Store) -> None:
     rows = _rows(1, 6)
     async with store.engine.begin() as conn:
-        assert await insert_rows(conn, evidence, rows) == []
+        assert await conn.run_sync(insert_rows, evidence, rows) == []
     ours = await _stored(store, 1, 6)
     async with store.engine.begin() as conn:
         await conn.execute(delete(evidence))
@@ -60,11 +60,11 @@ async def test_duplicates_can_be_skipped_and_ids_returned(store: Store) -> None:
     blob = {"sha256": "a" * 64, "size": 3, "data": b"abc", "created_at": now}
     other = {"sha256": "b" * 64, "size": 2, "data": b"de", "created_at": now}
     async with store.engine.begin() as conn:
-        await insert_rows(conn, contents, [blob], skip_duplicates=True)
-        await insert_rows(conn, contents, [blob, other], skip_duplicates=True)
-        await insert_rows(conn, evidence, _rows(1, 2))
-        opened = await insert_rows(
-            conn,
+        await conn.run_sync(insert_rows, contents, [blob], skip_duplicates=True)
+        await conn.run_sync(insert_rows, contents, [blob, other], skip_duplicates=True)
+        await conn.run_sync(insert_rows, evidence, _rows(1, 2))
+        opened = await conn.run_sync(
+            insert_rows,
             held_contact,
             [
                 {
@@ -90,7 +90,7 @@ async def test_duplicates_can_be_skipped_and_ids_returned(store: Store) -> None:
 
 async def test_no_rows_is_no_statement(store: Store) -> None:
     async with store.engine.begin() as conn:
-        assert await insert_rows(conn, evidence, [], returning=("seq",)) == []
+        assert await conn.run_sync(insert_rows, evidence, [], returning=("seq",)) == []
 
 
 async def test_a_naive_timestamp_is_refused_as_the_column_type_refuses_it(store: Store) -> None:
@@ -98,4 +98,4 @@ async def test_a_naive_timestamp_is_refused_as_the_column_type_refuses_it(store:
     row["occurred_at"] = datetime(2026, 11, 21, 10, 0)
     with pytest.raises(Exception, match="naive datetime"):
         async with store.engine.begin() as conn:
-            await insert_rows(conn, evidence, [row])
+            await conn.run_sync(insert_rows, evidence, [row])

@@ -4,14 +4,17 @@ still gets exactly its own outcome (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 
 from gateway.store import EvidenceEntry, HoldEntry, Store, StoreError
+from tests.conftest import sqlite_url
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 
@@ -31,14 +34,20 @@ def entry(key: str | None, **overrides: Any) -> EvidenceEntry:
     return EvidenceEntry(**values)
 
 
-def count_commits(store: Store) -> list[int]:
+@contextmanager
+def counting_commits() -> Iterator[list[int]]:
+    """Commits on every engine while in the block: the store's own and, on SQLite, the
+    one its appender writes through in a thread of its own."""
     commits = [0]
 
-    @event.listens_for(store.engine.sync_engine, "commit")
     def _commit(conn: Any) -> None:
         commits[0] += 1
 
-    return commits
+    event.listen(Engine, "commit", _commit)
+    try:
+        yield commits
+    finally:
+        event.remove(Engine, "commit", _commit)
 
 
 @pytest.fixture
@@ -52,14 +61,14 @@ async def pg_store(postgres_url: str) -> AsyncIterator[Store]:
 
 
 async def test_concurrent_contacts_share_transactions_and_the_chain_holds(store: Store) -> None:
-    commits = count_commits(store)
-    results = await asyncio.gather(
-        *(store.record_contact(entry(f"k{i}"), content=b"c%d" % (i % 3)) for i in range(40))
-    )
+    with counting_commits() as commits:
+        results = await asyncio.gather(
+            *(store.record_contact(entry(f"k{i}"), content=b"c%d" % (i % 3)) for i in range(40))
+        )
     assert all(r.created for r in results)
     assert sorted(r.record.seq for r in results) == list(range(1, 41))
     assert [r.record.contact_key for r in results] == [f"k{i}" for i in range(40)]
-    assert commits[0] < 10  # 40 contacts, a handful of transactions
+    assert 0 < commits[0] < 10  # 40 contacts, a handful of transactions
     assert (await store.verify_evidence()).ok
     assert (await store.evidence_head()).seq == 40
     assert await store.get_content(results[4].record.content_sha256 or "") == b"c1"
@@ -144,11 +153,11 @@ async def test_postgres_appends_after_its_own_head_in_one_statement(pg_store: St
     content and held contact, and the chain holds."""
     await pg_store.record_contact(entry("first"))  # learns the head: the locking path
     statements = count_statements(pg_store)
-    commits = count_commits(pg_store)
-    held = await pg_store.record_contact(
-        entry("held", action="voicemail"), content=b"a voicemail", hold=HoldEntry(summary="vm")
-    )
-    plain = await pg_store.record_contact(entry("plain"))
+    with counting_commits() as commits:
+        held = await pg_store.record_contact(
+            entry("held", action="voicemail"), content=b"a voicemail", hold=HoldEntry(summary="vm")
+        )
+        plain = await pg_store.record_contact(entry("plain"))
     assert statements == [] and commits == [0]
     assert (held.record.seq, plain.record.seq) == (2, 3)
     assert held.created and held.held_id is not None and plain.held_id is None
@@ -217,3 +226,30 @@ async def test_postgres_a_kept_connection_that_died_costs_no_contact(pg_store: S
     again = await pg_store.record_contact(entry("four"))
     assert again.record.seq == 4 and statements == []  # one statement again
     assert (await pg_store.verify_evidence()).ok
+
+
+async def test_sqlite_a_batch_is_written_in_one_trip_to_the_appenders_thread(
+    tmp_path: Any,
+) -> None:
+    """On a SQLite file every statement of an append runs in the appender's own thread,
+    none on the event loop's side of aiosqlite (three or four trips a statement there),
+    and the thread's connection is closed with the store."""
+    store = await Store.open(sqlite_url(tmp_path))
+    where: list[tuple[str, str]] = []
+
+    def _statement(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        where.append((statement.split(None, 1)[0].upper(), threading.current_thread().name))
+
+    event.listen(Engine, "before_cursor_execute", _statement)
+    try:
+        first = await store.record_contact(entry("a"), content=b"x", hold=HoldEntry(summary="s"))
+        again = await store.record_contact(entry("a"))
+    finally:
+        event.remove(Engine, "before_cursor_execute", _statement)
+        await store.close()
+    threads = {name for _, name in where}
+    assert len(threads) == 1 and threads.pop().startswith("evidence-sqlite")
+    assert {"SELECT", "INSERT", "UPDATE"} <= {verb for verb, _ in where}
+    assert first.created and first.held_id is not None
+    assert not again.created and again.held_id == first.held_id
+    assert not any(t.name.startswith("evidence-sqlite") for t in threading.enumerate())

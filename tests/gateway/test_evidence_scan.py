@@ -112,7 +112,9 @@ async def test_a_worker_that_cannot_read_the_database_says_which_records(
 ) -> None:
     worker = await evidence_scan.Worker.start()
     try:
-        with pytest.raises(RuntimeError, match="(?s)records 1 to 5 failed: .*unable to open database file"):
+        with pytest.raises(
+            RuntimeError, match="(?s)records 1 to 5 failed: .*unable to open database file"
+        ):
             await worker.scan("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
     finally:
         await worker.close()
