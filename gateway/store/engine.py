@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
@@ -62,37 +61,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        _install_sqlite_hooks(engine.sync_engine)
+        _install_sqlite_hooks(engine)
     else:
         _install_postgres_hooks(engine)
     return engine
-
-
-def sqlite_thread_engine(engine: AsyncEngine) -> Engine | None:
-    """A synchronous engine on ``engine``'s SQLite file, set up the same way, for work
-    done in one trip to a thread of its own (None: not a SQLite file).
-
-    Every statement through aiosqlite is three or four trips between the event loop and
-    the driver's thread; a transaction of eight statements, run where the file is, is
-    one. Use it from one thread only (its connections stay in the thread that made them).
-    """
-    database = sqlite_file(str(engine.url)) if is_sqlite(engine) else None
-    if database is None:
-        return None
-    sync = sa_create_engine(
-        f"sqlite:///{database}",
-        json_serializer=stored_json,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
-        pool_reset_on_return=None,
-        pool_size=1,
-    )
-    _install_sqlite_hooks(sync)
-    return sync
-
-
-def immediate(conn: Connection) -> Connection:
-    """``conn`` with its transactions begun as ``BEGIN IMMEDIATE`` (SQLite's write lock)."""
-    return conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
 async def open_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -129,8 +101,8 @@ def _enable_wal(path: str) -> None:
             time.sleep(0.05)
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take BEGIN away from the driver; SQLAlchemy emits it below.
         dbapi_connection.isolation_level = None
@@ -142,7 +114,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         finally:
             cursor.close()
 
-    @event.listens_for(engine, "begin")
+    @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
@@ -224,19 +196,10 @@ async def write_transaction(engine: AsyncEngine, what: str) -> AsyncIterator[Asy
         async with translate_errors(what), engine.connect() as conn, conn.begin():
             yield conn
         return
-    async with sqlite_write_turn(engine, what), engine.connect() as conn:
+    async with _sqlite_writer(engine, what), translate_errors(what), engine.connect() as conn:
         conn = await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         async with conn.begin():
             yield conn
-
-
-@asynccontextmanager
-async def sqlite_write_turn(engine: AsyncEngine, what: str) -> AsyncIterator[None]:
-    """This process's turn to write to ``engine``'s SQLite file, with the database's
-    errors turned into store errors: what a SQLite write transaction is wrapped in,
-    whichever connection (or thread) it then runs on."""
-    async with _sqlite_writer(engine, what), translate_errors(what):
-        yield
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()

@@ -20,25 +20,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.store import evidence_db, held
 from gateway.store.bulk_insert import insert_rows
 from gateway.store.chain import ChainHead
 from gateway.store.chain_db import write_head_sync
-from gateway.store.engine import (
-    immediate,
-    sqlite_thread_engine,
-    sqlite_write_turn,
-    translate_errors,
-    write_transaction,
-)
+from gateway.store.engine import translate_errors, write_transaction
 from gateway.store.errors import StoreUnavailable
 from gateway.store.evidence import EvidenceEntry, EvidenceRecord, HoldEntry, RecordResult
 from gateway.store.evidence_append_pg import append_if_head
@@ -74,10 +67,6 @@ class EvidenceAppender:
         self._head: ChainHead | None = None
         self._locked_only = 0
         self._conn: AsyncConnection | None = None  # see _statement_connection
-        # SQLite: the thread the locking append runs in, and its engine (see below).
-        self._thread: ThreadPoolExecutor | None = None
-        self._thread_engine: Engine | None = None
-        self._thread_checked = False
 
     async def record(
         self, entry: EvidenceEntry, content: bytes | None, hold: HoldEntry | None
@@ -97,12 +86,6 @@ class EvidenceAppender:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
-        thread, self._thread = self._thread, None
-        engine, self._thread_engine = self._thread_engine, None
-        if thread is not None:
-            if engine is not None:  # its connection is closed in the thread that made it
-                await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
-            thread.shutdown()
 
     async def _write_all(self) -> None:
         try:
@@ -216,31 +199,9 @@ class EvidenceAppender:
         self, batch: Sequence[_Pending], keys: list[str]
     ) -> tuple[list[RecordResult], ChainHead]:
         """Lock the head, find the keys already recorded, seal and write: the results
-        and the head as this transaction left it.
-
-        On a SQLite file the transaction runs in one trip to a thread of the appender's
-        own (see ``sqlite_thread_engine``); elsewhere on the pool's connection."""
-        what = "recording a contact"
-        if not self._thread_checked:
-            self._thread_checked = True
-            self._thread_engine = sqlite_thread_engine(self._engine)
-            if self._thread_engine is not None:
-                self._thread = ThreadPoolExecutor(1, thread_name_prefix="evidence-sqlite")
-        if self._thread_engine is None:
-            async with write_transaction(self._engine, what) as conn:
-                return await conn.run_sync(_locked_batch, batch, keys, self._clock())
-        loop = asyncio.get_running_loop()
-        async with sqlite_write_turn(self._engine, what):
-            return await loop.run_in_executor(
-                self._thread, _locked_in_thread, self._thread_engine, batch, keys, self._clock()
-            )
-
-
-def _locked_in_thread(
-    engine: Engine, batch: Sequence[_Pending], keys: list[str], now: datetime
-) -> tuple[list[RecordResult], ChainHead]:
-    with engine.connect() as conn, immediate(conn).begin():
-        return _locked_batch(conn, batch, keys, now)
+        and the head as this transaction left it."""
+        async with write_transaction(self._engine, "recording a contact") as conn:
+            return await conn.run_sync(_locked_batch, batch, keys, self._clock())
 
 
 def _locked_batch(

@@ -4,7 +4,6 @@ still gets exactly its own outcome (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from gateway.store import EvidenceEntry, HoldEntry, Store, StoreError
-from tests.conftest import sqlite_url
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 
@@ -36,8 +34,7 @@ def entry(key: str | None, **overrides: Any) -> EvidenceEntry:
 
 @contextmanager
 def counting_commits() -> Iterator[list[int]]:
-    """Commits on every engine while in the block: the store's own and, on SQLite, the
-    one its appender writes through in a thread of its own."""
+    """Commits on every engine while in the block."""
     commits = [0]
 
     def _commit(conn: Any) -> None:
@@ -226,30 +223,3 @@ async def test_postgres_a_kept_connection_that_died_costs_no_contact(pg_store: S
     again = await pg_store.record_contact(entry("four"))
     assert again.record.seq == 4 and statements == []  # one statement again
     assert (await pg_store.verify_evidence()).ok
-
-
-async def test_sqlite_a_batch_is_written_in_one_trip_to_the_appenders_thread(
-    tmp_path: Any,
-) -> None:
-    """On a SQLite file every statement of an append runs in the appender's own thread,
-    none on the event loop's side of aiosqlite (three or four trips a statement there),
-    and the thread's connection is closed with the store."""
-    store = await Store.open(sqlite_url(tmp_path))
-    where: list[tuple[str, str]] = []
-
-    def _statement(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        where.append((statement.split(None, 1)[0].upper(), threading.current_thread().name))
-
-    event.listen(Engine, "before_cursor_execute", _statement)
-    try:
-        first = await store.record_contact(entry("a"), content=b"x", hold=HoldEntry(summary="s"))
-        again = await store.record_contact(entry("a"))
-    finally:
-        event.remove(Engine, "before_cursor_execute", _statement)
-        await store.close()
-    threads = {name for _, name in where}
-    assert len(threads) == 1 and threads.pop().startswith("evidence-sqlite")
-    assert {"SELECT", "INSERT", "UPDATE"} <= {verb for verb, _ in where}
-    assert first.created and first.held_id is not None
-    assert not again.created and again.held_id == first.held_id
-    assert not any(t.name.startswith("evidence-sqlite") for t in threading.enumerate())
