@@ -10,18 +10,22 @@ things faster, and only ever says yes:
   SQLAlchemy's result processing;
 * the canonical JSON is produced by orjson (sorted keys, compact, UTF-8 — the same
   bytes ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
-  gives). Where the two could differ (a float written differently), the record is
-  checked again with the reference serialiser before anything is concluded;
+  gives for JSON's own types without a float), each JSON column's canonical form
+  worked out once per distinct text (:class:`CanonicalTexts`, by the reference's own
+  serialiser wherever orjson could write differently). Each shortcut is taken only
+  where it reads a value exactly as the reference does; a row that is not in the
+  usual shape is read again as stored and checked the plain way;
 * the chain is cut into contiguous ranges checked side by side in worker processes,
-  then stitched: each range must begin with the hash the previous one ended with.
+  handed out as workers come free, then stitched: each range must begin with the hash
+  the previous one ended with.
 
 A range that finds anything wrong reports only that it did; the caller then runs the
 reference check, which names the first bad record in plain words. So the fast path
 decides nothing that the reference would decide differently.
 
-Workers are plain ``python -m gateway.evidence_scan`` processes that read their range
-(and the database's address, never on the command line) as JSON on stdin and print
-their result as JSON. This module imports nothing heavy (no SQLAlchemy; asyncio only in
+Workers are plain ``python -m gateway.evidence_scan`` processes that read each range
+(and the database's address, never on the command line) as a line of JSON on stdin and
+answer each with a line of JSON. This module imports nothing heavy (no SQLAlchemy; asyncio only in
 the functions that use it), so a SQLite worker starts in a few tens of milliseconds.
 """
 

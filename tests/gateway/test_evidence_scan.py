@@ -113,7 +113,7 @@ async def test_a_worker_that_cannot_read_the_database_says_which_records(
     worker = await evidence_scan.Worker.start()
     try:
         with pytest.raises(
-            RuntimeError, match="(?s)records 1 to 5 failed: .*unable to open database file"
+            RuntimeError, match=r"(?s)records 1 to 5 failed: .*unable to open database file"
         ):
             await worker.scan("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
     finally:
@@ -137,9 +137,9 @@ async def test_an_empty_chain_is_intact_only_while_its_head_is_the_genesis(store
 
 
 async def test_json_columns_are_stored_in_canonical_form(tmp_path: Path) -> None:
-    """On SQLite the scan hashes the stored JSON text as it is, so the store writes it
-    exactly as it appears inside a record's canonical JSON. (PostgreSQL keeps jsonb in
-    a form of its own, and the scan parses it there.)"""
+    """The store writes JSON columns exactly as they appear inside a record's canonical
+    JSON, so the stored text is the text that was hashed (and the scan finds each text
+    already in canonical form)."""
     store = await Store.open(sqlite_url(tmp_path))
     try:
         await record_many(store, 2)
@@ -317,7 +317,7 @@ async def test_a_record_resealed_for_a_lax_scan_is_not_called_intact(
         await record_many(store, 3)
         with sqlite3.connect(path) as conn:
             conn.row_factory = sqlite3.Row
-            conn.execute(f"UPDATE evidence SET {column} = ? WHERE seq = 3", (value,))  # noqa: S608
+            conn.execute(f"UPDATE evidence SET {column} = ? WHERE seq = 3", (value,))
             row = dict(conn.execute("SELECT * FROM evidence WHERE seq = 3").fetchone())
             forged = lax_hash(row)
             conn.execute("UPDATE evidence SET hash = ? WHERE seq = 3", (forged,))
