@@ -25,8 +25,9 @@ decides nothing that the reference would decide differently.
 
 Workers are plain ``python -m gateway.evidence_scan`` processes that read each range
 (and the database's address, never on the command line) as a line of JSON on stdin and
-answer each with a line of JSON. This module imports nothing heavy (no SQLAlchemy; asyncio only in
-the functions that use it), so a SQLite worker starts in a few tens of milliseconds.
+answer each with a line of JSON. This module imports nothing heavy (no SQLAlchemy;
+asyncio only in the functions that use it), so a SQLite worker starts in a few tens of
+milliseconds.
 """
 
 from __future__ import annotations
@@ -482,9 +483,13 @@ class Worker:
 
     async def scan(self, kind: str, target: str, first: int, last: int) -> RangeResult:
         request = {"kind": kind, "target": target, "first": first, "last": last}
-        self.process.stdin.write(json.dumps(request).encode() + b"\n")
-        await self.process.stdin.drain()
-        answer = await self.process.stdout.readline()
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            await self.process.stdin.drain()
+        except ConnectionError:  # it had already stopped (a broken pipe): see below
+            answer = b""
+        else:
+            answer = await self.process.stdout.readline()
         if not answer:  # the worker stopped: it says why on stderr
             self.process.stdin.close()
             err = await self.process.stderr.read()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -349,3 +350,38 @@ async def test_when_a_worker_fails_the_others_are_ended_and_the_failure_is_raise
     assert caught.value.subgroup(RuntimeError) is not None
     assert len(started) == 2
     assert all(worker.process.returncode is not None for worker in started)
+
+
+async def test_a_row_checked_the_plain_way_lets_the_scan_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """29 February is a real day the quick timestamp check leaves to the plain one; the
+    scan reads that row again as stored, finds it intact and carries on to the end."""
+    store = await Store.open(sqlite_url(tmp_path))
+    try:
+        await record_many(store, 2)
+        leap = make_entry(3, occurred_at=datetime(2028, 2, 29, 9, 30, 0, 123456, tzinfo=UTC))
+        await store.record_contact(leap)
+        await record_many_from(store, 4, 6)
+    finally:
+        await store.close()
+    plain: list[int] = []
+    checked = evidence_scan._sqlite_row
+
+    def spied(conn: sqlite3.Connection, seq: int, texts: evidence_scan.CanonicalTexts) -> bool:
+        plain.append(seq)
+        return checked(conn, seq, texts)
+
+    monkeypatch.setattr(evidence_scan, "_sqlite_row", spied)
+    result = evidence_scan.scan_sqlite(str(tmp_path / "gateway.db"), 1, 6)
+    assert plain == [3]
+    assert (result.ok, result.last) == (True, 6)
+
+
+async def test_a_worker_that_has_died_is_reported_not_waited_for() -> None:
+    worker = await evidence_scan.Worker.start()
+    worker.process.kill()
+    await worker.process.wait()
+    with pytest.raises(RuntimeError, match="records 1 to 5 failed"):
+        await worker.scan("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
+    await worker.close()
