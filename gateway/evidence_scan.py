@@ -194,10 +194,11 @@ class CanonicalTexts:
 
     A council's chain repeats the same few thousand texts (the same reasons, the same
     notices, counts that differ by one), so each distinct text is parsed once: that is
-    what makes the scan cheaper than parsing three columns a row. The memo is bounded.
+    what makes the scan cheaper than parsing three columns a row. The memo is bounded
+    (about 30 MB at most, for texts of a kilobyte), and starts again when full.
     """
 
-    LIMIT = 200_000
+    LIMIT = 20_000
 
     def __init__(self) -> None:
         self.known: dict[str, orjson.Fragment] = {}

@@ -385,3 +385,18 @@ async def test_a_worker_that_has_died_is_reported_not_waited_for() -> None:
     with pytest.raises(RuntimeError, match="records 1 to 5 failed"):
         await worker.scan("sqlite", "/nonexistent/dir/gateway.db", 1, 5)
     await worker.close()
+
+
+def test_the_memo_of_json_texts_stays_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evidence_scan.CanonicalTexts, "LIMIT", 2)
+    texts = evidence_scan.CanonicalTexts()
+    loose = ['{"b": 1, "a": [true, null]}', "[1.0, 1e-7]", '"caf\\u00e9"', "{}"]
+    for stored in loose * 2:
+        fragment = texts.fragment(stored)
+        assert fragment is not None
+        expected = json.dumps(
+            json.loads(stored), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        assert orjson.dumps([fragment]) == f"[{expected}]".encode()
+        assert len(texts.known) <= 2
+    assert texts.fragment("not json") is None and texts.fragment(7) is None
