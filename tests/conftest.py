@@ -83,14 +83,28 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    """A migrated, open store on ``database_url``; closed after the test."""
-    opened = await Store.open(database_url)
+@asynccontextmanager
+async def open_store(url: str) -> AsyncIterator[Store]:
+    """A migrated, open store on ``url``, closed on leaving."""
+    opened = await Store.open(url)
     try:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A migrated, open store on ``database_url``; closed after the test."""
+    async with open_store(database_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def pg_store(postgres_url: str) -> AsyncIterator[Store]:
+    """An open store on an empty PostgreSQL database (tests of PostgreSQL's own path)."""
+    async with open_store(postgres_url) as opened:
+        yield opened
 
 
 @pytest.fixture(autouse=True)

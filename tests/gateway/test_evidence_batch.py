@@ -4,7 +4,7 @@ still gets exactly its own outcome (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -45,16 +45,6 @@ def counting_commits() -> Iterator[list[int]]:
         yield commits
     finally:
         event.remove(Engine, "commit", _commit)
-
-
-@pytest.fixture
-async def pg_store(postgres_url: str) -> AsyncIterator[Store]:
-    """An open store on an empty PostgreSQL database (tests of PostgreSQL's own path)."""
-    opened = await Store.open(postgres_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def test_concurrent_contacts_share_transactions_and_the_chain_holds(store: Store) -> None:
