@@ -36,7 +36,11 @@ SERVICE = web.AppKey("service", ContactService)
 
 def decision_settings(settings: Settings) -> DecisionSettings:
     """The organisation-wide facts ``decide`` needs, from the gateway's settings."""
-    return DecisionSettings(zone=settings.zone, emergency_number=settings.emergency_number or None)
+    return DecisionSettings(
+        zone=settings.zone,
+        emergency_number=settings.emergency_number or None,
+        protected=settings.protected.routes(settings.emergency_number),
+    )
 
 
 async def open_service(

@@ -27,7 +27,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rules.identity import IdentityError, normalise_phone
+from rules.identity import IdentityError, normalise_email, normalise_phone
+from rules.protected import ProtectedRoutes, RouteName
 
 
 class HttpSettings(BaseModel):
@@ -250,6 +251,82 @@ def parse_routes(text: str) -> dict[str, str]:
     return routes
 
 
+class ProtectedSettings(BaseModel):
+    """Protected routes (``GATEWAY_PROTECTED_*``): staff addresses and numbers that no
+    restriction ever touches, each a comma-separated list of addresses and E.164 numbers.
+
+    The first address of each route also receives its class of exempt contact wherever
+    it was sent (an appeal written to the named officer goes to ``appeals``); a class
+    whose route has no address goes to the named officer as before. ``head_of_service``
+    receives a new complaint from a customer under no contact. ``other`` lists further
+    routes that are simply left alone. The emergency number is always protected.
+    """
+
+    emergency_repairs: str = ""
+    safeguarding: str = ""
+    data_protection: str = ""
+    appeals: str = ""
+    complaints: str = ""
+    head_of_service: str = ""
+    other: str = ""
+
+    @field_validator("*")
+    @classmethod
+    def _identities(cls, value: str) -> str:
+        return ",".join(parse_identities(value))
+
+    def routes(self, emergency_number: str = "") -> ProtectedRoutes:
+        """The routes as the rules take them."""
+        found = {RouteName(name): parse_identities(getattr(self, name)) for name in _ROUTE_FIELDS}
+        if emergency_number and emergency_number not in found[RouteName.EMERGENCY_REPAIRS]:
+            found[RouteName.EMERGENCY_REPAIRS] += (emergency_number,)
+        return ProtectedRoutes.of(found)
+
+
+_ROUTE_FIELDS = tuple(name.value for name in RouteName)
+
+
+def parse_identities(text: str) -> tuple[str, ...]:
+    """``appeals@example.org, +441632960999`` -> normalised addresses and numbers."""
+    found: list[str] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            if "@" in item:
+                found.append(normalise_email(item))
+            elif item.startswith("+"):
+                found.append(normalise_phone(item, "GB"))
+            else:
+                raise ValueError(
+                    f"'{item}' is neither an email address nor a number in E.164 "
+                    "(like +441632960000)"
+                )
+        except IdentityError as exc:
+            raise ValueError(str(exc)) from None
+    return tuple(dict.fromkeys(found))
+
+
+class HeldSettings(BaseModel):
+    """Reading held contact (``GATEWAY_HELD_*``): a person must read every held item.
+
+    An item still unread ``read_within`` working days after it was held (bank holidays
+    of the organisation's nation are not working days) is escalated once, by email
+    through the mail upstream, to the named officer and ``escalate_to`` (a team
+    address); the gateway looks for such items every ``check_every_s`` seconds.
+    """
+
+    read_within: int = Field(default=1, ge=1, le=30)
+    escalate_to: str = ""
+    check_every_s: float = Field(default=300.0, gt=0)
+
+    @field_validator("escalate_to")
+    @classmethod
+    def _team(cls, value: str) -> str:
+        return ",".join(parse_identities(value)) if value.strip() else ""
+
+
 class Settings(BaseSettings):
     """Everything the gateway reads from its environment; defaults run on one machine."""
 
@@ -267,6 +344,9 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     twilio: TwilioSettings = TwilioSettings()
+    protected: ProtectedSettings = ProtectedSettings()
+    held: HeldSettings = HeldSettings()
+    exemption_phrases: Path | None = None
     upstream: str = "maildir:./var/mail"
     org_domains: Annotated[tuple[str, ...], NoDecode] = ("example.org",)
     timezone: str = "Europe/London"

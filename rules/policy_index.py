@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from rules.exemptions import ExemptionClassifier
 from rules.lifecycle import lapse_instant
+from rules.protected import NO_ROUTES, ProtectedRoutes
 from rules.models import (
     Channel,
     Customer,
@@ -34,6 +35,9 @@ class DecisionSettings:
     zone: ZoneInfo
     emergency_number: str | None = None
     exemptions: ExemptionClassifier = field(default_factory=ExemptionClassifier.build)
+    # Staff addresses and numbers no restriction touches, and where each class of
+    # exempt contact goes (rules.protected).
+    protected: ProtectedRoutes = NO_ROUTES
     # The organisation's choice that a restriction stops at the start of its review date
     # (local time) unless it was renewed; enforced here, at the moment, so no contact
     # slips through while the recorded status catches up.
