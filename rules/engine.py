@@ -30,6 +30,7 @@ from rules.decision import (
 from rules.models import Channel, Handling, Officer
 from rules.notices import NoticeFacts
 from rules.policy_index import Ambiguous, CompiledRestriction, Match, PolicyIndex
+from rules.protected import ExemptClass, RouteName
 from rules.windows import in_call_window, next_window
 
 
@@ -149,12 +150,27 @@ def _exemption(
             via_representative=match.representative,
             counts=counts,
         )
-    exemption = index.settings.exemptions.classify(contact.text)
-    if exemption is None:
+    routes = index.settings.protected
+    route = routes.route_of(contact.recipient)
+    if route is not None:
+        return _protected(contact, route, first.id, match, counts)
+    found = index.settings.exemptions.explain(contact.text) if contact.text else None
+    if found is None:
         return None
+    exemption = found.exempt_class
     named = next((r.restriction for r in active if r.restriction.named_officer), None)
     officer, why = _officer_for(index, named.named_officer if named else None)
     target = _address(contact, officer)
+    destination = None
+    if contact.channel is not Channel.VOICE:
+        no_contact = any(r.restriction.handling is Handling.NO_CONTACT for r in active)
+        destination = routes.destination(ExemptClass(exemption), no_contact=no_contact)
+    if destination is not None:
+        target, officer, why = (
+            destination,
+            None,
+            f" Sent to {destination}, where {_WORDS[ExemptClass(exemption)]} go.",
+        )
     return Decision(
         action=Action.CONNECT if contact.channel is Channel.VOICE else Action.DELIVER,
         deliver_to=target,
@@ -164,7 +180,7 @@ def _exemption(
             Reason(
                 code=f"exempt.{exemption}",
                 text=f"Exempt from the restriction ({exemption.replace('_', ' ')}): "
-                "delivered whatever the restriction says." + why,
+                f"{found.describe()}; delivered whatever the restriction says." + why,
                 restriction_id=first.id,
                 clause="exemptions",
             ),
@@ -174,6 +190,47 @@ def _exemption(
         via_representative=match.representative,
         counts=counts,
     )
+
+
+# What each class of exempt contact is called where it is sent on.
+_WORDS = {
+    ExemptClass.SAFEGUARDING: "safeguarding concerns",
+    ExemptClass.EMERGENCY_REPAIR: "emergency repairs",
+    ExemptClass.SUBJECT_ACCESS_REQUEST: "requests for one's own data",
+    ExemptClass.APPEAL: "appeals",
+    ExemptClass.COMPLAINT: "complaints",
+}
+
+
+def _protected(
+    contact: Contact,
+    route: RouteName,
+    restriction_id: str,
+    match: Match,
+    counts: tuple[LimitCount, ...],
+) -> Decision:
+    """Contact to a protected route: delivered as addressed, recorded as exempt."""
+    return Decision(
+        action=Action.CONNECT if contact.channel is Channel.VOICE else Action.DELIVER,
+        deliver_to=contact.recipient,
+        exemption=PROTECTED_ROUTE,
+        reasons=(
+            Reason(
+                code=f"exempt.{PROTECTED_ROUTE}",
+                text=f"Sent to a protected route ({route.value.replace('_', ' ')}, "
+                f"{contact.recipient}): no restriction applies to it.",
+                restriction_id=restriction_id,
+                clause="exemptions",
+            ),
+        ),
+        customer_id=match.customer_id,
+        restriction_id=restriction_id,
+        via_representative=match.representative,
+        counts=counts,
+    )
+
+
+PROTECTED_ROUTE = "protected_route"
 
 
 def _blocked(

@@ -1,198 +1,310 @@
-"""Exemptions: contact no restriction may stop (SPEC §4 step 1).
+"""Exemptions: contact no restriction may stop (the first step of ``decide``).
 
-Emergency repairs, gas or water leaks, loss of heating or hot water, safeguarding and
-subject access requests are statutory or contractual duties. A restriction that held
-such a message would put a person at risk or break the law, so the classifier is
-deliberately generous: a false positive costs an officer a minute; a false negative
-could cost a life. Matching is on whole words after folding case and punctuation, so
-"GAS LEAK!!!" and "gas-leak" both match "gas leak".
+Emergency repairs, safeguarding concerns, requests for one's own data, appeals against
+a restriction and complaints must always get through. A restriction that held such a
+message would put a person at risk or break the law, so the rule is "when in doubt,
+deliver": a false exemption costs an officer a minute, a missed one could cost a life.
+
+The classifier reads like a person in a hurry would (``rules.exemption_text``): the new
+words of the message, case, accents and punctuation aside. It matches phrases
+(``rules.exemption_patterns``), English and Welsh (``rules.exemption_lexicon``), in
+their inflected and mutated forms and with one slip forgiven (``rules.exemption_words``).
+
+False exemptions are cut only where recall does not suffer, and only for repairs, where
+tenants most often mention a settled matter: a repair phrase does not count when the
+word before it negates it ("no gas smell now") or when its clause says the matter is
+over ("thanks for sorting the leak last year") without saying it is back ("again",
+"still"). An appeal about a benefit (PIP, Universal Credit) is not an appeal against a
+restriction, and a complaint about a neighbour is not a complaint about the landlord,
+unless the message also speaks of the restriction or of the landlord's service.
+
+Deterministic and offline: the same text always gets the same answer, with the words
+and the phrase that decided it, so a reviewer sees why.
 """
 
 from __future__ import annotations
 
-import re
-import string
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-DEFAULT_PHRASES: Mapping[str, tuple[str, ...]] = {
-    "emergency_repair": (
-        "emergency",
-        "urgent repair",
-        "emergency repair",
-        "flood",
-        "flooding",
-        "flooded",
-        "burst pipe",
-        "sewage",
-        "fire",
-        "smoke",
-        "sparks",
-        "sparking",
-        "electric shock",
-        "no electricity",
-        "no power",
-        "power cut",
-        "exposed wires",
-        "ceiling collapse",
-        "ceiling collapsed",
-        "cannot lock",
-        "can't lock",
-        "cant lock",
-        "door will not lock",
-        "broken in",
-        "break in",
-        "insecure",
-        "carbon monoxide",
-        "co alarm",
-    ),
-    "gas_or_water_leak": (
-        "gas leak",
-        "smell of gas",
-        "smell gas",
-        "smells of gas",
-        "gas smell",
-        "leak",
-        "leaking",
-        "water leak",
-        "water coming through",
-        "water pouring",
-    ),
-    "no_heating_or_hot_water": (
-        "no heating",
-        "no heat",
-        "heating not working",
-        "heating broken",
-        "boiler broken",
-        "boiler not working",
-        "no hot water",
-        "hot water not working",
-        "no water",
-    ),
-    "safeguarding": (
-        "safeguarding",
-        "in danger",
-        "at risk",
-        "abuse",
-        "abused",
-        "being hurt",
-        "hurt me",
-        "hit me",
-        "violence",
-        "violent",
-        "domestic abuse",
-        "self harm",
-        "suicide",
-        "suicidal",
-        "kill myself",
-        "end my life",
-        "threatened",
-        "threatening me",
-        "child at risk",
-        "neglect",
-        "vulnerable adult",
-    ),
-    "subject_access_request": (
-        "subject access",
-        "subject access request",
-        "sar",
-        "dsar",
-        "data protection act",
-        "gdpr",
-        "my personal data",
-        "my data",
-        "information you hold",
-        "information held about me",
-        "data you hold",
-        "copy of my records",
-        "copy of my file",
-        "freedom of information",
-    ),
-}
+from rules.exemption_lexicon import CLASS_ORDER, CONCEPTS, DEFAULT_PHRASES
+from rules.exemption_patterns import Pattern, parse
+from rules.exemption_real_words import REAL_WORDS
+from rules.exemption_text import Tokens, tokens
+from rules.exemption_words import SlipIndex, inflections, mutations, slip_index, slips
 
-_WORD = re.compile(r"\w+")
-# For ASCII text: every byte that is not a word character (``\w``) becomes a space.
-_ASCII_WORD_BYTES = frozenset((string.ascii_letters + string.digits + "_").encode())
-_ASCII_SPACES = bytes(b if b in _ASCII_WORD_BYTES else 0x20 for b in range(256))
+# Phrases per class and language: {class: {language: (phrase, ...)}}.
+PhraseLists = Mapping[str, Mapping[str, Sequence[str]]]
+
+_MEMO_LIMIT = 20_000  # words whose slips are remembered (bounded memory)
 
 
-def words(text: str) -> list[str]:
-    r"""The words of ``text``, case-folded, apostrophes dropped ("it's" is "its").
+@dataclass(frozen=True, slots=True)
+class ExemptionMatch:
+    """Why a text is exempt: its class, the words that matched, and the phrase."""
 
-    Words are runs of ``\w``. ASCII text (most mail) takes a path three times faster
-    with the same result: bytes that are not word characters become spaces, then split.
-    """
-    text = text.casefold().replace("'", "")
-    if text.isascii():
-        return text.encode("ascii").translate(_ASCII_SPACES).decode("ascii").split()
-    return _WORD.findall(text)
+    exempt_class: str
+    words: str
+    phrase: str
+
+    def describe(self) -> str:
+        return f"the words '{self.words}' (phrase '{self.phrase}')"
 
 
-def fold(text: str) -> str:
-    """Case- and punctuation-insensitive form, padded so phrases match whole words."""
-    return " " + " ".join(words(text)) + " "
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    exact: dict[str, frozenset[str]]
+    near: SlipIndex
 
 
 @dataclass(frozen=True, slots=True)
 class ExemptionClassifier:
-    """Maps text to the first exemption class it belongs to, or None.
+    """Maps text to the first exemption class it belongs to (``CLASS_ORDER``), or None."""
 
-    Classes are tried in a fixed order (safeguarding first: when a message is both a
-    repair and a safeguarding matter, the safeguarding label is the one that must be
-    seen), so the answer is deterministic.
-    """
-
-    phrases: tuple[tuple[str, tuple[str, ...]], ...]
-    # Each phrase filed under its first word, with its rank (class order, then phrase
-    # order) and all its words: a phrase can only occur in a text that has all its words,
-    # so only the phrases filed under the text's own words are tried, a dict lookup per
-    # distinct word (a long email usually tries none).
-    _by_first_word: dict[str, tuple[tuple[int, str, str, tuple[str, ...]], ...]] = field(
-        init=False, repr=False, compare=False
-    )
+    phrases: Mapping[str, Mapping[str, tuple[str, ...]]]
+    _patterns: tuple[Pattern, ...] = field(init=False, repr=False, compare=False)
+    _vocabulary: _Vocabulary = field(init=False, repr=False, compare=False)
+    _filed: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _base: frozenset[str] = field(init=False, repr=False, compare=False)
+    # Words with atoms (the phrase words' forms, and words met one slip from them),
+    # and words met that have none.
+    _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        filed: dict[str, list[tuple[int, str, str, tuple[str, ...]]]] = {}
-        rank = 0
-        for name, folded in self.phrases:
-            for phrase in folded:
-                needed = tuple(phrase.split())
-                filed.setdefault(needed[0], []).append((rank, name, phrase, needed))
-                rank += 1
-        object.__setattr__(
-            self, "_by_first_word", {word: tuple(found) for word, found in filed.items()}
-        )
+        exact: dict[str, set[str]] = {}
+        base: set[str] = set()  # words as written (slips are forgiven on these only)
+        for name, by_language in CONCEPTS.items():
+            for language, words in by_language.items():
+                for word in words:
+                    _file(exact, word, "@" + name, language)
+                    base.add(word)
+        patterns = []
+        for exempt_class in CLASS_ORDER:
+            for language, texts in self.phrases.get(exempt_class, {}).items():
+                for text in texts:
+                    slots, gaps, near = parse(text, exempt_class, CONCEPTS)
+                    atoms = []
+                    for slot in slots:
+                        atoms.append(frozenset(_atom(exact, piece, language) for piece in slot))
+                        base.update(piece for piece in slot if not piece.startswith("@"))
+                    patterns.append(Pattern(text, exempt_class, tuple(atoms), gaps, near))
+        frozen = {word: frozenset(atoms) for word, atoms in exact.items()}
+        vocabulary = _Vocabulary(frozen, slip_index(base))
+        object.__setattr__(self, "_base", frozenset(base))
+        object.__setattr__(self, "_patterns", tuple(patterns))
+        filed: dict[str, list[int]] = {}
+        for i, pattern in enumerate(patterns):
+            for atom in pattern.slots[0]:
+                filed.setdefault(atom, []).append(i)
+        object.__setattr__(self, "_filed", {a: tuple(found) for a, found in filed.items()})
+        object.__setattr__(self, "_vocabulary", vocabulary)
+        object.__setattr__(self, "_memo", (dict(frozen), set()))
 
     @classmethod
-    def build(cls, phrases: Mapping[str, Sequence[str]] | None = None) -> ExemptionClassifier:
-        """Build from configured phrase lists (defaults when None); empty phrases are ignored."""
+    def build(cls, phrases: PhraseLists | None = None) -> ExemptionClassifier:
+        """The classifier for ``phrases`` (the defaults when None); see
+        ``rules.exemption_config`` for adding to and removing from the defaults."""
         source = DEFAULT_PHRASES if phrases is None else phrases
-        order = sorted(source, key=lambda name: (name != "safeguarding", name))
-        compiled = []
-        for name in order:
-            folded = tuple(dict.fromkeys(f for p in source[name] if (f := fold(p)).strip()))
-            if folded:
-                compiled.append((name, folded))
-        return cls(tuple(compiled))
+        return cls(
+            {
+                name: {lang: tuple(texts) for lang, texts in by_language.items()}
+                for name, by_language in source.items()
+            }
+        )
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every word form a phrase matches exactly."""
+        return frozenset(self._vocabulary.exact)
+
+    def base_words(self) -> frozenset[str]:
+        """The words phrases and word lists are written with (slips are forgiven on these)."""
+        return self._base
 
     def classify(self, text: str) -> str | None:
         """The exemption class of ``text``, or None when it is ordinary contact."""
+        found = self.explain(text)
+        return None if found is None else found.exempt_class
+
+    def explain(self, text: str) -> ExemptionMatch | None:
+        """The class of ``text`` with the words and phrase that decided it, or None.
+
+        Work is put off until it is needed: which phrases could match is known from the
+        distinct words alone, and only the words those phrases use are then placed.
+        """
         if not text:
             return None
-        found = words(text)
-        present = set(found)
-        by_first_word = self._by_first_word
-        tried = [
-            candidate
-            for word in present
-            if (filed := by_first_word.get(word)) is not None
-            for candidate in filed
-        ]
-        if not tried:
+        read = tokens(text)
+        hits = self._hits(set(read.every))
+        if not hits:
             return None
-        tried.sort()
-        folded = " " + " ".join(found) + " "
-        for _, name, phrase, needed in tried:
-            if all(word in present for word in needed) and phrase in folded:
-                return name
+        present = frozenset().union(*hits.values())
+        filed = self._filed
+        patterns = self._patterns
+        candidates = [
+            patterns[i]
+            for i in sorted({i for atom in present for i in filed.get(atom, ())})
+            if all(not slot.isdisjoint(present) for slot in patterns[i].slots)
+        ]
+        if not candidates:
+            return None
+        needed = set(_PLACED_CUES).union(*(slot for p in candidates for slot in p.slots))
+        placed = {word: atoms for word, atoms in hits.items() if not atoms.isdisjoint(needed)}
+        words = read.words
+        where = _Where(words, placed)
+        context = _Context(read, where, present)
+        for pattern in candidates:
+            for places in pattern.occurrences(where):
+                if not context.discounted(pattern.exempt_class, places):
+                    shown = _shown(words, places)
+                    return ExemptionMatch(pattern.exempt_class, shown, pattern.text)
         return None
+
+    def _hits(self, distinct: set[str]) -> dict[str, frozenset[str]]:
+        """The atoms of each of ``distinct`` that has any: exact forms first, then one
+        slip (remembered, for words not seen before; the memory is bounded)."""
+        known, missed = self._memo
+        distinct.difference_update(missed)
+        unknown = distinct.difference(known)
+        if unknown:
+            vocabulary = self._vocabulary
+            if len(known) + len(missed) + len(unknown) > len(vocabulary.exact) + _MEMO_LIMIT:
+                known.clear()
+                known.update(vocabulary.exact)
+                missed.clear()
+            for word in unknown:
+                near = slips(word, vocabulary.near, REAL_WORDS)
+                if near:
+                    known[word] = frozenset().union(*(vocabulary.exact[w] for w in near))
+                else:
+                    missed.add(word)
+                    distinct.discard(word)
+        return {word: known[word] for word in distinct}
+
+
+# Cues whose places (not just presence) a discount looks at.
+_PLACED_CUES = (
+    "@negator",
+    "@settled",
+    "@live_now",
+    "@next_door",
+    "@fire_compound",
+    "@other_appeal",
+    "@restriction",
+    "@amend",
+    "@copy",
+)
+_APPEAL_REACH = 16
+
+
+def _file(exact: dict[str, set[str]], word: str, atom: str, language: str) -> None:
+    forms = mutations(word) if language == "cy" else inflections(word)
+    if language == "cy":
+        forms |= inflections(word) if word.isascii() and len(word) > 5 else set()
+    for form in forms:
+        exact.setdefault(form, set()).add(atom)
+
+
+def _atom(exact: dict[str, set[str]], piece: str, language: str) -> str:
+    if piece.startswith("@"):
+        return piece
+    atom = "=" + piece
+    _file(exact, piece, atom, language)
+    return atom
+
+
+def _shown(words: Sequence[str], places: tuple[int, ...]) -> str:
+    ordered = sorted(places)
+    out = [words[ordered[0]]]
+    for before, place in itertools.pairwise(ordered):
+        out.append(("… " if place - before > 1 else "") + words[place])
+    return " ".join(out)
+
+
+class _Where(Mapping[str, list[int]]):
+    """Where each atom lies in the words: worked out per atom when first asked for."""
+
+    __slots__ = ("_by_atom", "_by_word", "_found")
+
+    def __init__(self, words: Sequence[str], placed: Mapping[str, frozenset[str]]) -> None:
+        by_word: dict[str, list[int]] = {word: [] for word in placed}
+        found = by_word.get
+        for position, word in enumerate(words):
+            positions = found(word)
+            if positions is not None:
+                positions.append(position)
+        by_atom: dict[str, list[str]] = {}
+        for word, atoms in placed.items():
+            for atom in atoms:
+                by_atom.setdefault(atom, []).append(word)
+        self._by_word = by_word
+        self._by_atom = by_atom
+        self._found: dict[str, list[int]] = {}
+
+    def __getitem__(self, atom: str) -> list[int]:
+        found = self._found.get(atom)
+        if found is None:
+            owners = self._by_atom[atom]  # KeyError: the atom is nowhere
+            if len(owners) == 1:
+                found = self._by_word[owners[0]]
+            else:
+                found = sorted(p for word in owners for p in self._by_word[word])
+            self._found[atom] = found
+        return found
+
+    def __contains__(self, atom: object) -> bool:
+        return atom in self._by_atom
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_atom)
+
+    def __len__(self) -> int:
+        return len(self._by_atom)
+
+
+class _Context:
+    """What around a match may discount it (see the module docstring)."""
+
+    __slots__ = ("_read", "present", "where")
+
+    def __init__(self, read: Tokens, where: _Where, present: frozenset[str]) -> None:
+        self._read = read
+        self.where = where
+        self.present = present
+
+    def _in_clauses(self, cue: str, places: tuple[int, ...]) -> bool:
+        """Whether the cue is in a clause any of ``places`` is in."""
+        spans = self._spans(places)
+        return any(a <= p < b for p in self.where.get("@" + cue, ()) for a, b in spans)
+
+    def _spans(self, places: tuple[int, ...]) -> list[tuple[int, int]]:
+        return [self._read.clause(p) for p in places]
+
+    def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
+        return any(abs(c - p) <= reach for c in self.where.get("@" + cue, ()) for p in places)
+
+    def discounted(self, exempt_class: str, places: tuple[int, ...]) -> bool:
+        if exempt_class == "emergency_repair":
+            first = min(places)
+            if first >= 1 and first - 1 in self.where.get("@negator", ()):
+                return True
+            fire = self.where.get("@fire", ())
+            compound = self.where.get("@fire_compound", ())
+            if any(p in fire and (p + 1 in compound or p - 1 in compound) for p in places):
+                return True
+            return self._in_clauses("settled", places) and not self._in_clauses("live_now", places)
+        if exempt_class == "appeal":
+            # An appeal about a benefit or a parking ticket, unless the restriction is
+            # mentioned with it.
+            near = self._near_any("other_appeal", places, _APPEAL_REACH)
+            return near and not self._near_any("restriction", places, _APPEAL_REACH)
+        if exempt_class == "subject_access_request":
+            # "Please update my details" is not a request for them.
+            return self._in_clauses("amend", places) and not self._in_clauses("copy", places)
+        if exempt_class == "complaint":
+            return (
+                self._in_clauses("next_door", places)
+                and "@landlord" not in self.present
+                and "@escalation" not in self.present
+            )
+        return False

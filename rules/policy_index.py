@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from rules.exemptions import ExemptionClassifier
 from rules.lifecycle import lapse_instant
-from rules.protected import NO_ROUTES, ProtectedRoutes
 from rules.models import (
     Channel,
     Customer,
@@ -26,6 +25,7 @@ from rules.models import (
     Restriction,
     Status,
 )
+from rules.protected import NO_ROUTES, ProtectedRoutes
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,725 @@
+"""The default phrases and word lists, English and Welsh (see rules.exemption_patterns).
+
+Written from what tenants actually write (tests/corpus/exemptions holds the examples it
+was checked against): plain words, misspellings a slip does not cover ("gass" is one
+letter from "gas" but too short to be fuzzed), text-speak, and Welsh as spoken, with the
+mutations added by rules.exemption_words. Word lists hold single words; phrases join
+them. An organisation adds to and removes from the phrases (rules.exemption_config).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rules.protected import ExemptClass
+
+LANGUAGES = ("en", "cy")
+CLASS_ORDER = tuple(c.value for c in ExemptClass)
+
+
+def _w(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# Word lists: {name: {language: words}}. Welsh words are written without accents.
+CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    # --- repairs -------------------------------------------------------------------
+    "gas": {"en": _w("gas gass gaz gasses"), "cy": _w("nwy")},
+    "smell": {
+        "en": _w(
+            "smell smel smelt smells stink stinks stinking stench whiff niff odour odor "
+            "reek reeks reeking hiss hissing leak leek escape escaping fumes"
+        ),
+        "cy": _w("arogl arogli ogla oglau drewi drewllyd gollwng hisian gwynt drewdod"),
+    },
+    "eggs": {"en": _w("egg eggs eggy sulphur sulfur"), "cy": _w("wyau wy")},
+    "rotten": {"en": _w("rotten rotting bad off"), "cy": _w("drwg pwdr")},
+    "co": {"en": _w("co monoxide carbon"), "cy": _w("monocsid carbon")},
+    "alarm": {
+        "en": _w("alarm alarms detector detecter sensor alarum"),
+        "cy": _w("larwm larymau synhwyrydd"),
+    },
+    "sounding": {
+        "en": _w(
+            "beeping beep beeps bleeping going went gone sounding ringing screaming "
+            "flashing shrieking sounded triggered"
+        ),
+        "cy": _w("canu bipian seinio swnio mynd"),
+    },
+    "water": {"en": _w("water watter warer wter h2o"), "cy": _w("dwr dwrr")},
+    "flowing": {
+        "en": _w(
+            "pouring pour pours gushing gush pissing streaming spraying spurting "
+            "flooding flooded cascading bursting pooling everywhere"
+        ),
+        "cy": _w("arllwys llifo llif gorlifo pistyllio ymhobman"),
+    },
+    "seeping": {
+        "en": _w("coming dripping leaking leak leek running seeping trickling soaking"),
+        "cy": _w("gollwng diferu rhedeg dod"),
+    },
+    "through": {
+        "en": _w("through thru threw trough into down from out under"),
+        "cy": _w("drwy trwy lawr allan"),
+    },
+    "fitting": {
+        "en": _w(
+            "light lights lite fitting fittings socket sockets switch electrics wiring "
+            "wires fusebox fuse spotlights"
+        ),
+        "cy": _w("golau goleuadau soced socedi ffiws gwifrau"),
+    },
+    "overhead": {
+        "en": _w("ceiling celing cieling ceilling roof loft upstairs above"),
+        "cy": _w("nenfwd llofft"),
+    },
+    "pipe": {
+        "en": _w("pipe pipes piping pipework tank cylinder tap radiator"),
+        "cy": _w("peipen peip pibell pibellau tanc tap"),
+    },
+    "burst": {
+        "en": _w("burst bust busted split cracked snapped broke broken exploded"),
+        "cy": _w("byrstio torri hollti"),
+    },
+    "leak": {"en": _w("leak leek leaking leaks"), "cy": _w("gollwng gollyngiad")},
+    "wet_place": {
+        "en": _w(
+            "ceiling roof light sink bath toilet loo boiler tank cylinder pipe upstairs "
+            "everywhere through floor kitchen bathroom wall socket stopcock radiator"
+        ),
+        "cy": _w("nenfwd golau sinc bath toiled boeler tanc peipen llawr wal"),
+    },
+    "stop": {"en": _w("stop turn off shut"), "cy": _w("stopio diffodd cau")},
+    "stopcock": {"en": _w("stopcock stoptap stopcok valve"), "cy": _w("stopcock")},
+    "cannot": {
+        "en": _w("cant cannot couldnt wont unable carnt cnt"),
+        "cy": _w("methu fedra fedrai gallu"),
+    },
+    "sewage": {
+        "en": _w("sewage sewer sewerage poo poop faeces feces excrement turds"),
+        "cy": _w("carthion carthffosiaeth baw"),
+    },
+    "toilet": {"en": _w("toilet loo toilets drains drain"), "cy": _w("toiled ty bach draen")},
+    "overflow": {
+        "en": _w("overflowing overflow overflowed backing coming spilling"),
+        "cy": _w("gorlifo gorlif"),
+    },
+    "heating": {
+        "en": _w(
+            "heating heat heater heaters boiler boilr boiller boyler combi radiators "
+            "radiator rads storage warmth"
+        ),
+        "cy": _w("gwres gwresogi boeler bwyler rheiddiaduron rheiddiadur twymo"),
+    },
+    "hot_water": {"en": _w("hot water shower"), "cy": _w("poeth cawod")},
+    "broken": {
+        "en": _w(
+            "broken broke brokn bust busted dead packed conked failed failing stopped "
+            "kaput smashed snapped faulty"
+        ),
+        "cy": _w("torri marw nam ffaelu stopio"),
+    },
+    "off": {
+        "en": _w("off cold freezing frozen down tripped tripping nothing error"),
+        "cy": _w("oer rhewi rhewllyd"),
+    },
+    "not": {
+        "en": _w(
+            "no not isnt aint wont doesnt dont didnt cant never without nt havent hasnt "
+            "hadnt wasnt werent"
+        ),
+        "cy": _w("dim ddim heb nid"),
+    },
+    "working": {
+        "en": _w("working work works workin come coming firing fire ignite on"),
+        "cy": _w("gweithio cynnau"),
+    },
+    "spark": {
+        "en": _w("sparks sparking sparked spark sparky arcing"),
+        "cy": _w("gwreichion gwreichioni gwreichionen"),
+    },
+    "burning": {
+        "en": _w("burning burnt burned scorched melting melted smouldering"),
+        "cy": _w("llosgi llosg"),
+    },
+    "electric": {
+        "en": _w(
+            "electric electrics electricity elec electrical power lecky leccy socket "
+            "sockets plug wiring wires wire fusebox fuse consumer lights"
+        ),
+        "cy": _w("trydan soced socedi gwifrau gwifren ffiws pwer golau goleuadau"),
+    },
+    "exposed": {
+        "en": _w("exposed bare live hanging loose dangling sticking"),
+        "cy": _w("noeth byw hongian rhydd"),
+    },
+    "shock": {"en": _w("shock shocked electrocuted zapped"), "cy": _w("sioc")},
+    "fire": {"en": _w("fire fyre flames flame blaze ablaze alight"), "cy": _w("tan fflamau fflam")},
+    "smoke": {"en": _w("smoke smoking smokey smoky"), "cy": _w("mwg mygu")},
+    "ceiling": {
+        "en": _w(
+            "ceiling celing cieling ceilling plaster plasterboard roof wall walls chimney "
+            "bricks brick brickwork concrete masonry render balcony lump chunk"
+        ),
+        "cy": _w("nenfwd wal waliau simdde plastr"),
+    },
+    "collapse": {
+        "en": _w(
+            "collapse collapsed collapsing caved fallen fell falling bulging sagging "
+            "bowing crumbling subsiding"
+        ),
+        "cy": _w("cwympo disgyn syrthio dymchwel chwalu"),
+    },
+    "door": {
+        "en": _w("door doors lock locks latch window windows frame"),
+        "cy": _w("drws drysau clo ffenest ffenestr ffenestri"),
+    },
+    "secure": {"en": _w("secure lock shut close"), "cy": _w("cloi cau")},
+    "damaged": {
+        "en": _w("smash kick force hanging snap split broken broke bust busted swings"),
+        "cy": _w("malu chwalu torri"),
+    },
+    "intruder": {
+        "en": _w("burgled burglary burglars intruder intruders"),
+        "cy": _w("lladron lleidr bwrgleriaeth"),
+    },
+    "lift": {"en": _w("lift lifts elevator"), "cy": _w("lifft")},
+    "stuck": {"en": _w("stuck trapped"), "cy": _w("sownd")},
+    # --- safeguarding ---------------------------------------------------------------
+    "kill": {
+        "en": _w("kill killing end ending hurt hurting harm harming cut cutting"),
+        "cy": _w("lladd brifo niweidio anafu torri"),
+    },
+    "myself": {"en": _w("myself meself mysef myslf"), "cy": _w("hun hunan")},
+    "die": {"en": _w("die dead dying"), "cy": _w("marw")},
+    "alive": {"en": _w("live living alive here"), "cy": _w("byw")},
+    "cope": {"en": _w("cope coping carry"), "cy": _w("ymdopi")},
+    "partner": {
+        "en": _w(
+            "he she him partner ex boyfriend girlfriend husband wife hubby bf son "
+            "daughter dad father stepdad brother hes shes hell hed"
+        ),
+        "cy": _w("gwr gwraig cariad partner mab merch tad brawd"),
+    },
+    "hit": {
+        "en": _w(
+            "hit hits hitting hitted punch punched punches beat beats beating beaten "
+            "kicked strangled strangling choked choking slapped slaps pushed shoved "
+            "grabbed attacked assaulted battered thumped headbutted throttled raped"
+        ),
+        "cy": _w("taro curo bwrw cicio tagu ymosod gwthio"),
+    },
+    "me": {"en": _w("me us mum mam"), "cy": _w("fi i mi")},
+    "scared": {
+        "en": _w("scared frightened afraid terrified petrified fear scaring"),
+        "cy": _w("ofn ofnus ofni"),
+    },
+    "threat": {
+        "en": _w("threatened threatening threaten threats threat"),
+        "cy": _w("bygwth bygythiad bygythiol"),
+    },
+    "child": {
+        "en": _w(
+            "child children kid kids kiddies baby babies toddler toddlers boy girl "
+            "boys girls kiddie little ones son daughter"
+        ),
+        "cy": _w("plentyn plant babi babis bachgen merch"),
+    },
+    "alone": {"en": _w("alone unsupervised own themselves"), "cy": _w("ben")},
+    "neglect": {
+        "en": _w(
+            "neglected neglect neglecting starving hungry unfed filthy bruises bruised "
+            "bruising screaming crying locked"
+        ),
+        "cy": _w("esgeuluso llwglyd newynog cleisiau sgrechian crio"),
+    },
+    "cutting": {"en": _w("cutting cut slashing"), "cy": _w("torri")},
+    "thinking": {"en": _w("think thinking thought thoughts thinks"), "cy": _w("meddwl")},
+    "let": {"en": _w("let letting allow allowing"), "cy": _w("gadael")},
+    "seen": {"en": _w("seen saw seeing heard"), "cy": _w("gweld clywed")},
+    "neighbour": {
+        "en": _w(
+            "neighbour neighbor neighbours neighbors lady man gentleman woman fella "
+            "bloke nan grandad nextdoor upstairs downstairs chap occupants"
+        ),
+        "cy": _w("cymydog cymdoges cymdogion ddyn dynes hen nesa nesaf"),
+    },
+    "next_door": {
+        "en": _w(
+            "neighbour neighbor neighbours neighbors nextdoor next upstairs downstairs occupants"
+        ),
+        "cy": _w("cymydog cymdoges cymdogion nesa nesaf"),
+    },
+    "amend": {
+        "en": _w("update updated change changed correct corrected amend amended spelling"),
+        "cy": _w("diweddaru newid cywiro"),
+    },
+    "days": {"en": _w("days weeks week ages while"), "cy": _w("dyddiau diwrnodau wythnos")},
+    "piling": {
+        "en": _w("piling pilling building stacking stacked piled mounting"),
+        "cy": _w("pentyrru casglu"),
+    },
+    "post": {"en": _w("post mail letters milk curtains blinds"), "cy": _w("post llythyrau llenni")},
+    "worried": {
+        "en": _w("worried worry worrying concerned concern scared"),
+        "cy": _w("poeni pryderus pryder"),
+    },
+    "exploit": {
+        "en": _w(
+            "cuckooing cuckoo exploiting exploited exploitation grooming groomed "
+            "trafficked trafficking dealers"
+        ),
+        "cy": _w("camfanteisio manteisio"),
+    },
+    "weapon": {"en": _w("knife knives gun machete stab stabbed stabbing"), "cy": _w("cyllell gwn")},
+    "danger": {"en": _w("danger dangerous unsafe risk harm"), "cy": _w("perygl peryglus")},
+    "safe": {"en": _w("safe"), "cy": _w("ddiogel diogel")},
+    # --- data, appeals, complaints ----------------------------------------------------
+    "records": {
+        "en": _w(
+            "records record file files data information info notes documents "
+            "correspondence recordings"
+        ),
+        "cy": _w("cofnodion cofnod ffeil data gwybodaeth nodiadau manylion dogfennau popeth"),
+    },
+    "hold": {
+        "en": _w("hold have keep kept store stored holding got"),
+        "cy": _w("gennych cadw dal"),
+    },
+    "about_me": {"en": _w("me myself mine"), "cy": _w("amdanaf amdana fi")},
+    "copy": {"en": _w("copy copies access request"), "cy": _w("copi cais")},
+    "appeal": {"en": _w("appeal appealing appealed apeal apeel"), "cy": _w("apel apelio")},
+    "restriction": {
+        "en": _w(
+            "restriction restrictions restricted restricting restrict ban banned banning "
+            "barred sanction"
+        ),
+        "cy": _w("cyfyngiad cyfyngiadau cyfyngu gwahardd gwaharddiad"),
+    },
+    "challenge": {
+        "en": _w(
+            "challenge challenging contest contesting dispute disputing overturn "
+            "reconsider review reviewed lift lifted remove removed reverse"
+        ),
+        "cy": _w("herio adolygu adolygiad ailystyried codi dileu gwrthdroi"),
+    },
+    "unfair": {
+        "en": _w("unfair unjust wrong disproportionate ridiculous outrageous discriminatory"),
+        "cy": _w("annheg anghyfiawn anghywir"),
+    },
+    "complaint": {
+        "en": _w("complaint complaints complain complaining complained complant"),
+        "cy": _w("cwyn cwynion cwyno"),
+    },
+    "ombudsman": {
+        "en": _w("ombudsman ombudsmen ombudsperson ombudman lgsco"),
+        "cy": _w("ombwdsmon ombwdsman"),
+    },
+    # --- context cues (see rules.exemptions: what discounts a match) -------------------
+    "negator": {
+        "en": _w("no not never isnt wasnt arent dont doesnt didnt nothing nobody"),
+        "cy": _w("dim"),
+    },
+    "settled": {
+        "en": _w(
+            "fixed sorted repaired resolved mended replaced dried drying year years "
+            "test tested testing check checked serviced service inspection certificate "
+            "passed fine used anymore previous previously drill cooking toast bacon steam "
+            "kettle reported planned bleeding bled lastweek lastyear lastmonth "
+            "workingagain backon wonky squeak squeaks squeaky hinge gate january february "
+            "march april june july august september october "
+            "november december jan feb mar apr jun jul aug sept oct nov dec documentary "
+            "programme newsletter training"
+        ),
+        "cy": _w("trwsio trwsiwyd llynedd prawf archwiliad gwasanaeth iawn ddoe sych"),
+    },
+    "live_now": {
+        "en": _w("still since started currently tonight worse another"),
+        "cy": _w("dal ers heno gwaeth"),
+    },
+    "fire_compound": {
+        "en": _w(
+            "door doors safety alarm alarms exit escape drill extinguisher extinguishers "
+            "blanket brigade service risk assessment regulations officer works fighter "
+            "fighters station precautions"
+        ),
+        "cy": _w("diogelwch larwm dihangfa drws drysau"),
+    },
+    "other_appeal": {
+        "en": _w(
+            "pip benefit benefits dwp tribunal universal credit esa council tax parking "
+            "ticket fine pcn exam school planning"
+        ),
+        "cy": _w("budd budd-dal tribiwnlys parcio"),
+    },
+    "landlord": {
+        "en": _w(
+            "staff officer officers service landlord manager management handling handled "
+            "dealt ignored ignoring response repairs contractor contractors workman rude"
+        ),
+        "cy": _w("staff swyddog gwasanaeth landlord rheolwr anwybyddu"),
+    },
+    "escalation": {"en": _w("formal stage escalate ombudsman mp councillor"), "cy": _w("ffurfiol")},
+}
+
+# Phrases per class and language.
+DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "safeguarding": {
+        "en": (
+            "safeguarding concern|issue|referral|matter|risk|team",
+            "welfare check|concern",
+            "concern|concerned|worried for ~ welfare|safety",
+            "check on her|him|them",
+            "{kill} {myself}",
+            "{kill} herself|himself|themselves|yourself",
+            "kill you|her|him|us|me",
+            "took|taken|swallowed|take ~ tablets|pills|paracetamol|overdose",
+            "{cutting} again|myself|arms|wrists|legs|herself|himself",
+            "self harming|harmed",
+            "{thinking} ~ dying|death|suicide|ending",
+            "{not} be here|around ~ much|long|longer|anymore|after",
+            "{not} have to deal with me",
+            "say goodbye|goodbyes",
+            "selling|sell|dealing ~ drugs",
+            "drugs ~ flat|house|using",
+            "{not} {let} me|him|her|them ~ leave|out|go",
+            "{not} letting me|him|her",
+            "kept in ~ flat|house|room",
+            "{child} ~ food|hungry|starving",
+            "taking|took|stealing|stole|steals|takes ~ money|pension|card|savings ~ "
+            "her|his|nan|nans|grandad|grandads|mums|dads|elderly",
+            "older men ~~ young|girl|boy|{child}",
+            "young|girl|boy|{child} ~~ older men",
+            "{not} been ~ school",
+            "mum|dad|parents ~ asleep|drunk|passed|off",
+            "touch|touched|touching me|her|him",
+            "into my room ~ night",
+            "{not} believe me",
+            "spat|spit|spitting at me",
+            "burn ~ house|flat|door|down|us|me",
+            "because|cause|cos ~ polish|black|muslim|gay|jewish|asian|foreign|disabled|trans",
+            "non mol",
+            "{partner} ~ found|outside|followed|watching|turned|stalking|stalked",
+            "checks my phone",
+            "he|she checks it",
+            "hurt her|him|them|us|kids",
+            "begging ~ stop",
+            "screaming ~ thud|thuds|banging|crying|help",
+            "no answer|answering ~ {days}",
+            "{not} answering ~ door",
+            "smell|smells ~ letterbox",
+            "{post} ~ stuck|door",
+            "found ~ her|him ~ floor",
+            "fell|fallen|fall ~ {cannot}|confused|sense|ambulance",
+            "{not} making sense",
+            "suicide",
+            "suicidal",
+            "self harm",
+            "selfharm",
+            "overdose",
+            "end it all",
+            "end it",
+            "end my life",
+            "take my own life",
+            "end things",
+            "{cope} anymore|any|no",
+            "{cannot} {cope}",
+            "{cannot} go on",
+            "{cannot} carry on",
+            "no point {alive}",
+            "no point going on",
+            "nothing {alive} for",
+            "better off without me",
+            "better off dead",
+            "{not} want {alive}",
+            "{not} want to be here",
+            "{not} wanna be here",
+            "{not} want wake up",
+            "want to {die}",
+            "wanna {die}",
+            "wish i {die}",
+            "{partner} ~ {hit} ~ {me}",
+            "{hit} me",
+            "{scared} ~ {partner}",
+            "{threat} ~ kill|stab|hurt|burn|smash",
+            "{threat} me",
+            "domestic abuse",
+            "domestic violence",
+            "abusing me",
+            "abuses me",
+            "abused",
+            "child abuse",
+            "financial abuse",
+            "racist|racial|homophobic abuse",
+            "hate crime",
+            "controlling",
+            "coercive",
+            "refuge",
+            "non molestation",
+            "{child} ~ {alone}",
+            "{child} ~ {neglect}",
+            "{neglect} ~ {child}",
+            "child protection",
+            "social services",
+            "{not} {seen} .. {days}",
+            "{not} {seen} .. {neighbour}",
+            "{neighbour} ~ {not} {seen}",
+            "{post} ~ {piling}",
+            "{worried} ~ {neighbour}",
+            "{worried} about her|him",
+            "{exploit}",
+            "taking advantage",
+            "{weapon}",
+            "in {danger}",
+            "at risk",
+            "{not} feel {safe}",
+            "{not} {safe}",
+            "vulnerable adult",
+            "fallen .. {cannot} get up",
+            "{neighbour} ~ collapsed",
+        ),
+        "cy": (
+            "pryder diogelu",
+            "{kill} {myself}",
+            "cyffuriau ~ fflat|ty|gwerthu",
+            "gadael iddo|iddi|i ~ allan|fynd",
+            "{not} gallu ~ ymlaen|ymdopi",
+            "edrych ar ei ol|hol",
+            "hunanladdiad",
+            "hunan niweidio",
+            "hunan anafu",
+            "dim pwynt byw",
+            "ddim isio byw",
+            "ddim eisiau byw",
+            "ddim am fyw",
+            "{cannot} ymdopi",
+            "methu mynd ymlaen",
+            "well .. hebddo|hebdda|hebof",
+            "gorffen y cyfan",
+            "diweddu",
+            "cam drin",
+            "camdrin",
+            "trais",
+            "{partner} ~ {hit}",
+            "{scared} ~ {partner}",
+            "bygwth|bygythiad|bygythiol",
+            "{hit} i|fi|mi",
+            "ofn ~ iddo|iddi|fo|fe|ddod|dod",
+            "{child} ~ {alone}",
+            "{child} ~ {neglect}",
+            "{not} {seen} .. {neighbour}",
+            "{neighbour} ~ {not} {seen}",
+            "{post} ~ {piling}",
+            "poeni am ~ {neighbour}|hi|fo|hen",
+            "{exploit}",
+            "{weapon}",
+            "mewn {danger}",
+            "ddim yn {safe}",
+            "trosedd casineb",
+            "hiliol",
+            "wedi cwympo",
+            "gwasanaethau cymdeithasol",
+        ),
+    },
+    "emergency_repair": {
+        "en": (
+            "{gas} ~ {smell}",
+            "{smell} {gas}",
+            "{rotten} {eggs}",
+            "smell|smells|smelling {eggs}",
+            "{co} ~ {alarm} ~ {sounding}",
+            "{co} ~ {sounding}",
+            "{eggs} ~ {rotten}|{smell}",
+            "could|might|maybe|think|probably be gas",
+            "{flowing} ~ {cannot} ~ {stop}",
+            "tap ~ snapped|broken|bust|burst ~ off",
+            "{ceiling} ~ coming down",
+            "{ceiling} ~ fell|fallen|falling",
+            "{ceiling} ~ come|came off",
+            "crack|cracks|cracked ~~ worse|wider|bigger|spreading|creaking|brick|bricks",
+            "carbon monoxide ~ headache|headaches|dizzy|sick|poisoning|symptoms|fumes",
+            "{alarm} .. {sounding} .. off",
+            "{alarm} ~ {cannot} {stop}",
+            "{water} ~ {flowing}",
+            "{water} ~ {seeping} ~ {through}",
+            "{water} ~ {seeping} ~ {overhead}|{fitting}",
+            "{water} ~ {fitting}",
+            "{flowing} ~ {fitting}|{overhead}",
+            "{seeping} ~ {fitting}",
+            "{pipe} ~ {burst}",
+            "{burst} ~ {pipe}",
+            "{leak} ~ {wet_place}",
+            "{leak} ~ {water}",
+            "{leak} ~ {gas}",
+            "{cannot} ~ {stop} ~ {water}",
+            "{cannot} ~ {stopcock}",
+            "flooding|flooded",
+            "{sewage}",
+            "{toilet} ~ {overflow}",
+            "{heating} ~ {broken}|{off}",
+            "{heating} .. {not} .. {working}",
+            "{not} {heating}",
+            "{not} hot water",
+            "{not} {hot_water}",
+            "hot water ~ {broken}|{off}",
+            "hot water .. {not} .. {working}",
+            "{not} water",
+            "{spark}",
+            "{burning} ~ smell",
+            "smell ~ {burning}",
+            "{electric} ~ {burning}",
+            "{electric} ~ {smoke}",
+            "{exposed} ~ wires|wire|wiring|cables",
+            "buzzing ~ {electric}|meter|cupboard|socket",
+            "{shock}",
+            "{not} {electric}",
+            "power cut",
+            "{electric} ~ {broken}|{off}",
+            "{electric} .. {not} .. {working}",
+            "keeps tripping",
+            "on {fire}",
+            "caught {fire}",
+            "{fire} in|at|from|upstairs|downstairs|next|kitchen|flat|house|bin|room",
+            "{smoke} ~ {flowing}|{seeping}",
+            "{smoke} ~ {fitting}",
+            "full {smoke}",
+            "{smoke} everywhere",
+            "{ceiling} ~ {collapse}",
+            "{collapse} ~ {ceiling}",
+            "{door} .. {not} .. {secure}",
+            "{door} .. {cannot} .. {secure}",
+            "{cannot} .. {secure} .. {door}",
+            "{door} ~ {damaged}",
+            "{cannot} {secure}",
+            "insecure",
+            "{intruder}",
+            "broken into",
+            "break in",
+            "{lift} ~ {stuck}",
+            "{lift} ~ {broken}",
+            "{lift} ~ out order",
+            "wheelchair|disabled ~ {cannot} ~ leave|out|get",
+            "{lift} .. {not} .. {working}",
+            "emergency repair",
+            "urgent repair",
+        ),
+        "cy": (
+            "{gas} ~ {smell}",
+            "{rotten} {eggs}",
+            "{co} ~ {alarm} ~ {sounding}",
+            "larwm ~ {sounding}",
+            "dwr ~ {flowing}",
+            "dwr ~ {seeping} ~ {through}|{overhead}|{fitting}",
+            "{pipe} ~ {burst}",
+            "gollwng ~ {wet_place}",
+            "{sewage}",
+            "{heating} ~ {broken}|{off}",
+            "{heating} .. ddim .. gweithio",
+            "dim {heating}",
+            "dim dwr",
+            "dwr poeth ~ dim|ddim",
+            "gwreichion|gwreichioni",
+            "gwifrau|gwifren|weiars ~ {exposed}",
+            "arogl|ogla ~ llosgi",
+            "dim trydan|pwer",
+            "trydan ~ {broken}|{off}",
+            "ar {fire}",
+            "{fire} ~ {smoke}|llosgi|cegin|fflat|ty|ystafell",
+            "mwg ~ {flowing}|{seeping}|{fitting}|ymhobman",
+            "{ceiling} ~ {collapse}",
+            "{door} ~ ddim|dim ~ {secure}",
+            "{door} ~ methu ~ {secure}",
+            "{door} ~ {damaged}",
+            "methu {secure}",
+            "{intruder}",
+            "torri mewn",
+            "lifft ~ {stuck}|{broken}",
+            "atgyweirio brys",
+            "trwsio brys",
+        ),
+    },
+    "subject_access_request": {
+        "en": (
+            "subject access",
+            "sar",
+            "dsar",
+            "data protection",
+            "gdpr",
+            "right of access",
+            "personal data",
+            "personal information",
+            "{copy} ~ my|me ~ {records}",
+            "{records} ~ {hold} ~ about|on me",
+            "{records} ~ {hold} ~ about|on myself",
+            "everything ~ {hold} ~ me",
+            "what ~ {hold} ~ on|about me",
+            "all ~ {records} ~ about|on me",
+            "my file",
+            "my data|information|info|records",
+            "everything ~ {hold} ~ on|about me",
+            "all ~ emails|notes|records|letters ~ about|mention|mentions|on me",
+            "{copy} ~ report|notes|file|records|recording|recordings ~ about|on me",
+            "notes ~ staff|officer|officers|you ~ write|wrote|make|made|keep|kept",
+            "what ~ {records} ~ on|about me",
+            "my case notes",
+            "my housing file",
+            "my tenancy file",
+        ),
+        "cy": (
+            "cais ~ {records}",
+            "data personol",
+            "gwybodaeth bersonol",
+            "diogelu data",
+            "gdpr",
+            "{records} ~ amdanaf|amdana",
+            "copi|cais ~ {records}",
+            "popeth ~ gennych",
+            "fy ffeil",
+            "fy nghofnodion",
+        ),
+    },
+    "appeal": {
+        "en": (
+            "{appeal}",
+            "{challenge} ~ {restriction}",
+            "{challenge} ~ decision",
+            "{restriction} ~ {unfair}",
+            "{unfair} ~ {restriction}",
+            "no contact ~ {unfair}|{challenge}|disagree",
+            "disagree ~ {restriction}|decision",
+            "{not} agree ~ {restriction}|decision|rule|contact",
+            "contest it|this|decision",
+            "{restriction} ~ looked|look ~ again",
+            "decision ~ looked|look ~ again",
+            "{restriction} ~~ {challenge}",
+        ),
+        "cy": (
+            "{appeal}",
+            "{challenge} ~ {restriction}",
+            "{challenge} ~ penderfyniad",
+            "{restriction} ~ {unfair}",
+            "{unfair} ~ {restriction}",
+            "anghytuno ~ {restriction}|penderfyniad",
+            "edrych eto ~ penderfyniad|{restriction}",
+            "adolygiad ~ {restriction}|cyswllt|nghyswllt",
+        ),
+    },
+    "complaint": {
+        "en": (
+            "{complaint}",
+            "{ombudsman}",
+            "my mp",
+            "member of parliament",
+            "councillor",
+            "stage 1|2|one|two",
+        ),
+        "cy": (
+            "{complaint}",
+            "{ombudsman}",
+            "aelod seneddol",
+            "aelod o'r senedd",
+            "cynghorydd",
+            "cam 1|2|un|dau",
+        ),
+    },
+}

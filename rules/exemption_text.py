@@ -1,0 +1,163 @@
+"""Text as the exemption classifier reads it: the new words of a message, as tokens.
+
+Tenants write on phones, in a hurry, sometimes in crisis: capitals, no punctuation,
+curly apostrophes, Welsh with or without its accents. Reading starts by making all of
+that one shape:
+
+* the quoted part of a reply is dropped (lines starting ``>`` and everything after an
+  "On ... wrote:" line or an Outlook "Original Message" block), because it was decided
+  when it was first sent, and because our own notices, quoted back, name the emergency
+  and appeal routes; a message that is nothing but quotation is read whole;
+* case is folded, accents are taken off (``dŵr`` is ``dwr``), apostrophes dropped
+  (``can't`` is ``cant``);
+* words are runs of letters and digits; sentence ends (``. ! ? ;`` and line breaks) and
+  "but" (``ond``) end a clause, which is how far a "that was last year" reaches;
+* a few words that carry no meaning for the classes (articles, forms of "be" and
+  "have", Welsh ``y``, ``yr``, ``mae``, ``yn``) are left out, so "the gas is leaking" and
+  "gas leaking" are read alike.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+
+# Lines and blocks that start the quoted part of a reply (English and Welsh clients).
+_QUOTE_START = re.compile(
+    r"^(?:>|On\b.{0,300}\bwrote:\s*$|Ar\b.{0,300}\bysgrifennodd.{0,80}:\s*$|"
+    r"-{2,}\s*(?:Original Message|Forwarded message|Neges Wreiddiol)\s*-{2,}|"
+    r"From:\s.*\n(?:.*\n)?\s*(?:Sent|Date):\s)",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+_WELSH_CLITIC = re.compile(r"['’]([nr])\b")
+_REPLY_SUBJECT = re.compile(r"^\s*(?:re|fw|fwd|aw|ateb)\s*:", re.IGNORECASE)
+# What any quoted part contains (a cheap look before the regular expression).
+_QUOTE_MARKS = (">", "wrote:", "ysgrifennodd", "-----", "From:")
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "am",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "its",
+        "theres",
+        "thats",
+        "of",
+        "just",
+        "really",
+        "very",
+        "like",
+        "proper",
+        "so",
+        "fy",
+        "di",
+        "eu",
+        "ei",
+        "y",
+        "yr",
+        "r",
+        "mae",
+        "yn",
+        "roedd",
+        "oedd",
+        "wedi",
+    ]
+)
+# Words that end a clause as a full stop does.
+# Pairs of words read as one: "dim ond" is Welsh for "only" (not a negation); the
+# others say a matter is over ("last week", "back on", "working again").
+_JOINED = (
+    (" dim ond ", " dimond "),
+    (" last week", " lastweek"),
+    (" last year", " lastyear"),
+    (" last month", " lastmonth"),
+    (" back on ", " backon "),
+    (" working again", " workingagain"),
+)
+CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "ond"})
+BREAK = "|"
+
+_BREAK_CHARS = ".!?;\n"
+_WORD_CHARS = frozenset((string.ascii_letters + string.digits).encode())
+_TABLE = bytes(
+    b if b in _WORD_CHARS else (ord(BREAK) if chr(b) in _BREAK_CHARS else 0x20) for b in range(256)
+)
+
+
+def new_text(text: str) -> str:
+    """``text`` without the quoted part of a reply (see the module docstring)."""
+    first, newline, rest = text.partition("\n")
+    if newline and rest.strip() and _REPLY_SUBJECT.match(first):
+        text = rest  # a reply's subject is the thread's, not this message's
+    if not any(mark in text for mark in _QUOTE_MARKS):
+        return text
+    found = _QUOTE_START.search(text)
+    if found is None:
+        return text
+    head = text[: found.start()]
+    if not head.strip():
+        return text
+    return head
+
+
+def plain(text: str) -> str:
+    """Lower case ASCII: accents off, apostrophes (straight and curly) dropped, but
+    Welsh ``'n`` and ``'r`` kept apart (``gwifrau'n`` is ``gwifrau n``)."""
+    if "'n" in text or "'r" in text or "’" in text:
+        text = _WELSH_CLITIC.sub(r" \1", text)
+    if not text.isascii():
+        text = text.replace("’", "").replace("‘", "").replace("ʼ", "")
+        if not text.isascii():
+            text = unicodedata.normalize("NFKD", text.lower())
+            text = text.encode("ascii", "ignore").decode("ascii")
+    return text.lower().replace("'", "")
+
+
+class Tokens:
+    """The words of a text in order, with ``BREAK`` where a sentence ends; the words
+    that count (stop words left out) and their clauses are worked out when asked for."""
+
+    __slots__ = ("_kept", "every")
+
+    def __init__(self, every: list[str]) -> None:
+        self.every = every
+        self._kept: list[str] | None = None
+
+    @property
+    def words(self) -> list[str]:
+        if self._kept is None:
+            stop = STOPWORDS
+            self._kept = [word for word in self.every if word not in stop]
+        return self._kept
+
+    def clause(self, position: int) -> tuple[int, int]:
+        """The clause ``position`` is in, as the span of ``words`` it covers: from the
+        last sentence end or word like "but" before it to the next."""
+        words = self.words
+        start = position
+        while start > 0 and words[start - 1] != BREAK and words[start] not in CLAUSE_WORDS:
+            start -= 1
+        end = position + 1
+        while end < len(words) and words[end] != BREAK and words[end] not in CLAUSE_WORDS:
+            end += 1
+        return start, end
+
+
+def tokens(text: str) -> Tokens:
+    """The words of ``text`` that the classifier reads (see the module docstring)."""
+    raw = plain(new_text(text)).encode("ascii").translate(_TABLE).decode("ascii")
+    raw = raw.replace(BREAK, " | ")
+    for phrase, word in _JOINED:
+        if phrase in raw:
+            raw = raw.replace(phrase, word)
+    return Tokens(raw.split())
