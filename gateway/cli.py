@@ -1,4 +1,5 @@
-"""The ``contact-gateway`` command: serve, db, rules, explain, evidence, users, simulate.
+"""The ``contact-gateway`` command: serve, db, rules, explain, exemptions, evidence, users,
+simulate.
 
 Exit codes: 0 success; 1 the command ran and found a problem (a refused file, a broken
 evidence chain); 2 the command was used wrongly or the settings are invalid.
@@ -62,6 +63,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 settings, args.file, actor=args.actor, dry_run=args.dry_run
             )
         return await commands.rules_export(settings, args.output)
+    if args.command == "exemptions":
+        return await commands.exemptions_check(
+            settings, decision_settings(settings), args.text, as_json=args.json
+        )
     if args.command == "explain":
         at = _parse_at(args.at) if args.at else None
         return await commands.explain(

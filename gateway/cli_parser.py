@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--json", action="store_true", help="print JSON")
 
+    exemptions = sub.add_parser("exemptions", help="the exemption classifier")
+    ex_sub = exemptions.add_subparsers(dest="exemptions_command", required=True)
+    check = ex_sub.add_parser(
+        "check", help="which exemption class a text falls in, and on which words"
+    )
+    check.add_argument("text", help="the message text (an email's subject and body)")
+    check.add_argument("--json", action="store_true", help="print JSON")
+
     evidence = sub.add_parser("evidence", help="the evidence log")
     ev_sub = evidence.add_subparsers(dest="evidence_command", required=True)
     ev_sub.add_parser("verify", help="check the whole hash chain")

@@ -21,6 +21,7 @@ from gateway.command_failed import CommandFailed
 from gateway.counters import InProcessCounter
 from gateway.evidence_export import export_csv, export_json
 from gateway.evidence_pack import build_pdf
+from gateway.org_decisions import decision_settings_with_org
 from gateway.policy_fanout import announce_policy
 from gateway.policy_file import PolicyFileError, dump_policy, load_policy_file
 from gateway.service import ContactService
@@ -129,6 +130,34 @@ async def explain(
         print(json.dumps(decision_json(decision), indent=2))
     else:
         print(describe(decision))
+    return 0
+
+
+async def exemptions_check(
+    settings: Settings, decision_settings: DecisionSettings, text: str, *, as_json: bool
+) -> int:
+    """Classify ``text`` as a restricted customer's contact would be: with the phrases
+    an administrator stored, else the phrase file's, else the defaults."""
+    async with opened_store(settings) as store:
+        current = await decision_settings_with_org(store, decision_settings)
+    found = current.exemptions.explain(text)
+    if as_json:
+        out = (
+            None
+            if found is None
+            else {
+                "exempt_class": found.exempt_class,
+                "words": found.words,
+                "phrase": found.phrase,
+            }
+        )
+        print(json.dumps(out))
+    elif found is None:
+        print("no exemption: held like any other contact under a restriction")
+    else:
+        print(f"exempt: {found.exempt_class}")
+        print(f"words: {found.words}")
+        print(f"phrase: {found.phrase}")
     return 0
 
 

@@ -19,9 +19,9 @@ from typing import Any
 from gateway.clock import Clock
 from gateway.counters import ReportingCounter, UsageCounter, reporting
 from gateway.metrics import Metrics
+from gateway.org_decisions import decision_settings_with_org
 from gateway.replay import decision_from_record
 from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
-from gateway.store.casework import decision_settings_with_org
 from gateway.store.evidence_db import content_ref
 from rules.decision import EMPTY_USAGE, Contact, Decision, Usage
 from rules.engine import decide

@@ -434,6 +434,26 @@ class Settings(BaseSettings):
         except IdentityError as exc:
             raise ValueError(str(exc)) from None
 
+    @field_validator("exemption_phrases", mode="before")
+    @classmethod
+    def _phrases_path(cls, value: Any) -> Any:
+        return None if value is None or not str(value).strip() else value
+
+    @field_validator("exemption_phrases")
+    @classmethod
+    def _phrases(cls, value: Path | None) -> Path | None:
+        """The organisation's phrase file is read and checked whole at start-up: a bad
+        line stops the gateway with the line named, and nothing half-applied runs."""
+        if value is None:
+            return None
+        from gateway.exemption_phrases import PhraseFileError, load_classifier
+
+        try:
+            load_classifier(value)
+        except PhraseFileError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, value: str) -> str:

@@ -99,13 +99,19 @@ class OfficerForwarder:
 
     async def forward_text(self, contact: Contact, decision: Decision, *, message_sid: str) -> None:
         index = await self._service.policy()
-        officer = index.officer(decision.officer_id)
-        if officer is None:
-            raise LookupError(f"officer '{decision.officer_id}' is no longer in the policy")
         customer = index.customers.get(decision.customer_id or "")
         who = customer.name if customer is not None else "a customer"
         sender = display_phone(contact.sender)
         exempt = f" (exempt: {decision.exemption.replace('_', ' ')})" if decision.exemption else ""
+        if decision.officer_id is None and decision.deliver_to and "@" in decision.deliver_to:
+            # A class of exempt text with a destination of its own (the appeals address).
+            await self._email(
+                contact, decision, decision.deliver_to, who, sender, exempt, message_sid
+            )
+            return
+        officer = index.officer(decision.officer_id)
+        if officer is None:
+            raise LookupError(f"officer '{decision.officer_id}' is no longer in the policy")
         failures: list[str] = []
         try:
             await self._email(contact, decision, officer.email, who, sender, exempt, message_sid)

@@ -120,7 +120,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "cy": _w("torri marw nam ffaelu stopio"),
     },
     "off": {
-        "en": _w("off cold freezing frozen down tripped tripping nothing error"),
+        "en": _w("off cold freezing frozen down tripped tripping nothing error gone"),
         "cy": _w("oer rhewi rhewllyd"),
     },
     "not": {
@@ -551,6 +551,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{leak} ~ {wet_place}",
             "{leak} ~ {water}",
             "{leak} ~ {gas}",
+            "{leak} ~ again|still|worse",
             "{cannot} ~ {stop} ~ {water}",
             "{cannot} ~ {stopcock}",
             "flooding|flooded",

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rules.exemption_text import STOPWORDS, plain
 
@@ -31,6 +32,12 @@ WIDE_WINDOW = 16  # "~~"
 
 # Anything but letters, digits and the pattern marks separates words, as in a text.
 _PUNCTUATION = re.compile(r"(?:[^a-z0-9{}|~._]|(?<!\.)\.(?!\.)|_(?![a-z0-9_]*}))+")
+
+
+class Places(Protocol):
+    """Where each atom lies in a text (positions in order; empty where it is not)."""
+
+    def get(self, atom: str) -> Sequence[int]: ...
 
 
 class PhraseError(ValueError):
@@ -47,19 +54,17 @@ class Pattern:
     gaps: tuple[int, ...]  # between consecutive slots, for ordered phrases
     near: int  # for "~" and "~~": any order, within this many words (0: ordered)
 
-    def occurrences(self, where: Mapping[str, list[int]]) -> Iterator[tuple[int, ...]]:
+    def occurrences(self, where: Places) -> Iterator[tuple[int, ...]]:
         """Occurrences in a text whose atoms lie at ``where``: for an ordered phrase one
         per place its first word is found, for an order-free one the first."""
         places = []
         for slot in self.slots:
-            found = sorted({p for atom in slot for p in where.get(atom, ())})
+            found = sorted({p for atom in slot for p in where.get(atom)})
             if not found:
                 return
             places.append(found)
         if self.near:
-            done = _near(places, self.near)
-            if done is not None:
-                yield done
+            yield from _near(places, self.near)
             return
         for first in places[0]:
             done = _ordered(places, self.gaps, first)
@@ -85,7 +90,8 @@ def _ordered(places: list[list[int]], gaps: tuple[int, ...], first: int) -> tupl
     return extend((first,))
 
 
-def _near(places: list[list[int]], window: int) -> tuple[int, ...] | None:
+def _near(places: list[list[int]], window: int) -> Iterator[tuple[int, ...]]:
+    """Each window of ``window`` words holding a place of every slot, from its start."""
     for start in sorted({p for found in places for p in found}):
         chosen = []
         for found in places:
@@ -94,8 +100,7 @@ def _near(places: list[list[int]], window: int) -> tuple[int, ...] | None:
                 break
             chosen.append(found[i])
         else:
-            return tuple(chosen)
-    return None
+            yield tuple(chosen)
 
 
 def parse(
@@ -108,8 +113,6 @@ def parse(
         raise PhraseError(f"'{text}' mixes '~' and '..': use one or the other")
     spaced = plain(text).replace("..", " .. ").replace("~~", "~").replace("~", " ~ ")
     pieces = _PUNCTUATION.sub(" ", spaced).split()
-    if ".." in pieces and "." in "".join(p for p in pieces if p != ".."):
-        raise PhraseError(f"'{text}' has a stray '.'")
     slots: list[tuple[str, ...]] = []
     gaps: list[int] = []
     gap = GAP_ADJACENT
@@ -141,6 +144,4 @@ def _choice(piece: str, text: str, concepts: Mapping[str, object]) -> str:
             known = ", ".join(sorted(concepts))
             raise PhraseError(f"'{text}': {piece} is not a known word list (known: {known})")
         return "@" + name
-    if not piece.isalnum():
-        raise PhraseError(f"'{text}': '{piece}' is not a word")
     return "" if piece in STOPWORDS else piece

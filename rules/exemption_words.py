@@ -97,7 +97,11 @@ def inflections(word: str) -> set[str]:
     if len(word) < 3 or not word.isalpha():
         return forms
     stem = word[:-1] if word.endswith("e") else word
-    forms |= {word + "s", word + "es", stem + "ed", stem + "ing", stem + "er", stem + "y"}
+    forms |= {word + "s", stem + "ed", stem + "ing", stem + "er"}
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        forms.add(word + "es")
+    if stem == word:
+        forms.add(word + "y")  # leaky, but not copy from cope
     if word.endswith("y") and len(word) > 3:
         forms |= {word[:-1] + "ies", word[:-1] + "ied"}
     last = word[-1]

@@ -25,7 +25,7 @@ and the phrase that decided it, so a reviewer sees why.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rules.exemption_lexicon import CLASS_ORDER, CONCEPTS, DEFAULT_PHRASES
@@ -221,7 +221,7 @@ def _shown(words: Sequence[str], places: tuple[int, ...]) -> str:
     return " ".join(out)
 
 
-class _Where(Mapping[str, list[int]]):
+class _Where:
     """Where each atom lies in the words: worked out per atom when first asked for."""
 
     __slots__ = ("_by_atom", "_by_word", "_found")
@@ -241,25 +241,17 @@ class _Where(Mapping[str, list[int]]):
         self._by_atom = by_atom
         self._found: dict[str, list[int]] = {}
 
-    def __getitem__(self, atom: str) -> list[int]:
+    def get(self, atom: str) -> Sequence[int]:
+        """Where ``atom`` lies, in order (empty when it is nowhere)."""
         found = self._found.get(atom)
         if found is None:
-            owners = self._by_atom[atom]  # KeyError: the atom is nowhere
+            owners = self._by_atom.get(atom, ())
             if len(owners) == 1:
                 found = self._by_word[owners[0]]
             else:
                 found = sorted(p for word in owners for p in self._by_word[word])
             self._found[atom] = found
         return found
-
-    def __contains__(self, atom: object) -> bool:
-        return atom in self._by_atom
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_atom)
-
-    def __len__(self) -> int:
-        return len(self._by_atom)
 
 
 class _Context:
@@ -275,21 +267,21 @@ class _Context:
     def _in_clauses(self, cue: str, places: tuple[int, ...]) -> bool:
         """Whether the cue is in a clause any of ``places`` is in."""
         spans = self._spans(places)
-        return any(a <= p < b for p in self.where.get("@" + cue, ()) for a, b in spans)
+        return any(a <= p < b for p in self.where.get("@" + cue) for a, b in spans)
 
     def _spans(self, places: tuple[int, ...]) -> list[tuple[int, int]]:
         return [self._read.clause(p) for p in places]
 
     def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
-        return any(abs(c - p) <= reach for c in self.where.get("@" + cue, ()) for p in places)
+        return any(abs(c - p) <= reach for c in self.where.get("@" + cue) for p in places)
 
     def discounted(self, exempt_class: str, places: tuple[int, ...]) -> bool:
         if exempt_class == "emergency_repair":
             first = min(places)
-            if first >= 1 and first - 1 in self.where.get("@negator", ()):
+            if first >= 1 and first - 1 in self.where.get("@negator"):
                 return True
-            fire = self.where.get("@fire", ())
-            compound = self.where.get("@fire_compound", ())
+            fire = self.where.get("@fire")
+            compound = self.where.get("@fire_compound")
             if any(p in fire and (p + 1 in compound or p - 1 in compound) for p in places):
                 return True
             return self._in_clauses("settled", places) and not self._in_clauses("live_now", places)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from rules.decision import HoldReason, LimitCount
 from rules.identity import display_phone
 from rules.models import Channel, Officer, Restriction, parse_period
+from rules.protected import ROUTE_PURPOSE, RouteName
 from rules.windows import next_window
 from rules.wording import clock_words, date_words, period_words, windows_words
 
@@ -59,6 +60,8 @@ class NoticeFacts:
     now: datetime
     exceeded: LimitCount | None = None
     reset_at: datetime | None = None
+    # The routes that stay open whatever the restriction (rules.protected).
+    routes: tuple[tuple[RouteName, str], ...] = ()
 
 
 def notice_text(facts: NoticeFacts) -> str:
@@ -67,6 +70,7 @@ def notice_text(facts: NoticeFacts) -> str:
     if facts.hold_reason not in (HoldReason.NO_CONTACT, HoldReason.REPRESENTATIVE_ONLY):
         parts.append(_allowed_instead(facts))
     parts.append(_emergency(facts))
+    parts.append(_open_routes(facts))
     return " ".join(p for p in parts if p)
 
 
@@ -170,6 +174,21 @@ def _emergency(facts: NoticeFacts) -> str:
             "emergency repair."
         )
     return f"{lead} say so in your message and it will be passed on straight away."
+
+
+def _open_routes(facts: NoticeFacts) -> str:
+    """The protected routes, each with what it is for: "To appeal against this decision,
+    write to appeals@example.org." A caller hears only those with a number."""
+    sentences = []
+    for name, way in facts.routes:
+        if name is RouteName.EMERGENCY_REPAIRS and way == facts.emergency_number:
+            continue  # already said
+        purpose = ROUTE_PURPOSE[name]
+        if way.startswith("+"):
+            sentences.append(f"{purpose[0].upper()}{purpose[1:]}, call {display_phone(way)}.")
+        elif facts.channel is not Channel.VOICE:
+            sentences.append(f"{purpose[0].upper()}{purpose[1:]}, write to {way}.")
+    return " ".join(sentences)
 
 
 def _join(items: list[str]) -> str:

@@ -54,7 +54,7 @@ ROUTE_PURPOSE: Mapping[RouteName, str] = {
     RouteName.EMERGENCY_REPAIRS: "for an emergency repair",
     RouteName.SAFEGUARDING: "if you or someone else is at risk",
     RouteName.DATA_PROTECTION: "to ask for the information we hold about you",
-    RouteName.APPEALS: "to appeal against this decision",
+    RouteName.APPEALS: "to appeal against the decision to restrict your contact",
     RouteName.COMPLAINTS: "to make a complaint",
 }
 

@@ -177,11 +177,12 @@ async def _keep_to_forward(
 
 
 def _forwarded(decision: Decision) -> bool:
-    """Delivered to a named officer (texts delivered as addressed stay where they are)."""
+    """Delivered to a named officer, or to where a class of exempt contact goes (an
+    address: the appeals team...); texts delivered as addressed stay where they are."""
     return (
         decision.action is Action.DELIVER
         and decision.restricted
-        and decision.officer_id is not None
+        and (decision.officer_id is not None or "@" in (decision.deliver_to or ""))
     )
 
 

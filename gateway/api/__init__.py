@@ -19,6 +19,7 @@ from gateway.api import (
     appeals_api,
     casework_api,
     evidence_api,
+    exemptions_api,
     held_api,
     records_api,
     restrictions_api,
@@ -63,6 +64,7 @@ ROUTES: list[Route] = [
     *appeals_api.ROUTES,
     *held_api.ROUTES,
     *evidence_api.ROUTES,
+    *exemptions_api.ROUTES,
 ]
 
 

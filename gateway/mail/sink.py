@@ -35,6 +35,7 @@ from gateway.metrics import Metrics
 from gateway.service import ContactService
 from gateway.store import HoldEntry, NewMail, Store, StoreError, entry_from_decision
 from rules.decision import Contact, Decision
+from rules.engine import PROTECTED_ROUTE
 from rules.models import Channel
 from rules.policy_index import Match, PolicyIndex
 
@@ -83,13 +84,15 @@ class MailGateway:
         index = await self._service.policy()
         now = self._clock()
         sender, restricted = identify(index, message, now)
+        protected = protected_recipients(index, message) if restricted else ()
         contact = Contact(
             channel=Channel.EMAIL,
             sender=sender,
-            recipient=message.recipients[0].lower(),
+            # Mail to a protected route is decided as mail to that route.
+            recipient=protected[0] if protected else message.recipients[0].lower(),
             at=now,
             # The body is read only when a restriction could make it matter (exemptions).
-            text=message.text() if restricted else "",
+            text=message.text() if restricted and not protected else "",
         )
         handled = await self._service.handle(
             contact,
@@ -112,7 +115,7 @@ class MailGateway:
                 handled.record.seq if handled.record else "-",
             )
             return Outcome(Disposition.HELD)
-        recipients, extra = route(message, decision)
+        recipients, extra = route(message, decision, protected)
         outcome = await self._relay(message, recipients, message.for_delivery(extra))
         log.info(
             "%s from %s to %s: %s%s",
@@ -251,21 +254,38 @@ def identify(index: PolicyIndex, message: InboundMessage, now: datetime) -> tupl
     return (candidates[0] if candidates else NULL_SENDER), False
 
 
+def protected_recipients(index: PolicyIndex, message: InboundMessage) -> tuple[str, ...]:
+    """The message's recipients that are protected routes (rules.protected)."""
+    routes = index.settings.protected
+    return tuple(r for r in (r.lower() for r in message.recipients) if routes.route_of(r))
+
+
 def route(
-    message: InboundMessage, decision: Decision
+    message: InboundMessage, decision: Decision, protected: tuple[str, ...] = ()
 ) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
     """The envelope recipients for a delivered message, and the header fields it gains.
 
-    Redirection to the named officer (or deputy) rewrites the envelope only: the
-    message keeps its content and its To/Cc, and gains fields saying where it was
-    addressed and why it went elsewhere.
+    Redirection to the named officer (or deputy), or to where a class of exempt contact
+    goes (the appeals address...), rewrites the envelope only: the message keeps its
+    content and its To/Cc, and gains fields saying where it was addressed and why it
+    went elsewhere. A restricted customer's message to a protected route goes to the
+    protected routes among its recipients only: copying a protected address in does
+    not carry a message to the staff the restriction keeps it from.
     """
     if not decision.restricted:
         return message.recipients, []
     reasons = " ".join(r.text for r in decision.reasons)
     extra = [("X-Contact-Gateway-Restriction", str(decision.restriction_id))]
     recipients = message.recipients
-    if decision.officer_id is not None and decision.deliver_to:
+    redirected = decision.officer_id is not None or (
+        decision.exemption is not None
+        and decision.deliver_to not in {r.lower() for r in message.recipients}
+    )
+    if decision.exemption == PROTECTED_ROUTE and protected:
+        recipients = protected
+        if set(protected) != {r.lower() for r in message.recipients}:
+            extra.append(("X-Contact-Gateway-Original-Recipients", ", ".join(message.recipients)))
+    elif redirected and decision.deliver_to:
         recipients = (decision.deliver_to,)
         extra += [
             ("X-Contact-Gateway-Original-Recipients", ", ".join(message.recipients)),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -22,10 +21,7 @@ from gateway.store.admin_schema import (
     customer_flags,
     org_settings,
 )
-from gateway.store.engine import read_transaction
 from gateway.store.errors import NotFound
-from gateway.store.store import Store
-from rules.policy_index import DecisionSettings
 
 _PUBLIC_FLAG = [c for c in customer_flags.c if c.name != "reason"]
 
@@ -232,14 +228,3 @@ async def write_settings(tx: Tx, values: dict[str, Any]) -> dict[str, Any]:
             "updated", "settings", "organisation", {k: before.get(k) for k in changed}, changed
         )
     return await read_settings(tx.conn)
-
-
-async def decision_settings_with_org(store: Store, base: DecisionSettings) -> DecisionSettings:
-    """``base`` with the organisation's settings that change decisions applied.
-
-    Changing one bumps the policy version, so the contact service reads them together
-    with the policy and every channel sees the change on its next contact.
-    """
-    async with read_transaction(store.engine, "reading the organisation's settings") as conn:
-        values = await read_settings(conn)
-    return replace(base, lapse_at_review=bool(values.get("lapse_at_review", False)))

@@ -222,7 +222,7 @@ async def test_exempt_text_gets_through_a_no_contact_restriction(
     (sent,) = api.sent
     assert "(exempt: gas or water leak)" in sent["Body"]
     (record,) = await sqlite_gateway.evidence()
-    assert record.exemption == "gas_or_water_leak" and record.action == "deliver"
+    assert record.exemption == "emergency_repair" and record.action == "deliver"
 
 
 async def test_officer_without_a_mobile_gets_no_sms(

@@ -76,7 +76,7 @@ DELIVER_CASES = [
         CUSTOMER,
         "There is a gas leak in my kitchen",
         OFFICER,
-        "gas_or_water_leak",
+        "emergency_repair",
         id="exemption beats no contact",
     ),
     pytest.param(

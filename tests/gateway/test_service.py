@@ -153,7 +153,7 @@ async def test_exempt_contact_is_delivered_and_recorded_as_exempt(
     await store.upsert_policy(policy(channels=[], handling="no_contact"), actor="test")
     handled = await service.handle(email(text="there is a gas leak"), contact_key="g", content=b"x")
     assert handled.decision.action is Action.DELIVER
-    assert handled.record is not None and handled.record.exemption == "gas_or_water_leak"
+    assert handled.record is not None and handled.record.exemption == "emergency_repair"
     assert await store.list_held() == []
 
 

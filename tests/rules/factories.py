@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from rules.decision import Contact
 from rules.models import Channel, Policy
 from rules.policy_index import DecisionSettings, PolicyIndex
+from rules.protected import NO_ROUTES, ProtectedRoutes
 
 LONDON = ZoneInfo("Europe/London")
 # Tuesday 24 November 2026, 10:30 in London (GMT, so also 10:30 UTC).
@@ -70,6 +71,7 @@ def index(
     customers: list[dict[str, Any]] | None = None,
     officers: list[dict[str, Any]] | None = None,
     emergency: str | None = EMERGENCY,
+    protected: ProtectedRoutes = NO_ROUTES,
 ) -> PolicyIndex:
     policy = Policy.model_validate(
         {
@@ -78,7 +80,9 @@ def index(
             "restrictions": list(restrictions),
         }
     )
-    return PolicyIndex(policy, DecisionSettings(zone=LONDON, emergency_number=emergency))
+    return PolicyIndex(
+        policy, DecisionSettings(zone=LONDON, emergency_number=emergency, protected=protected)
+    )
 
 
 def contact(channel: Channel | str = Channel.EMAIL, **overrides: Any) -> Contact:

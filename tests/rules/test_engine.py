@@ -55,7 +55,7 @@ CASES = [
         restriction(channels=[], handling="no_contact"),
         contact={"text": "There is a GAS LEAK in the kitchen!!!"},
         deliver_to=JANE,
-        code="exempt.gas_or_water_leak",
+        code="exempt.emergency_repair",
     ),
     Case(
         "exempt safeguarding over excess",
@@ -78,7 +78,7 @@ CASES = [
         restriction(named_officer=None, handling="read_and_file"),
         contact={"text": "No heating since Friday"},
         deliver_to=STAFF_EMAIL,
-        code="exempt.no_heating_or_hot_water",
+        code="exempt.emergency_repair",
     ),
     Case(
         "emergency option on a call connects to the emergency line",
@@ -405,7 +405,7 @@ def test_emergency_option_without_emergency_number_connects_number_dialled() -> 
 def test_exempt_contact_is_not_counted() -> None:
     policy = index(restriction(limits=[{"channel": "email", "max": 1, "per": "P1D"}]))
     decision = decide(contact(text="water leak"), policy, Usage(), NOW)
-    assert decision.exemption == "gas_or_water_leak"
+    assert decision.exemption == "emergency_repair"
     assert not decision.counted
 
 

@@ -1,15 +1,13 @@
-"""The exemption classifier: generous, whole-word, case- and punctuation-insensitive."""
+"""The exemption classifier reads tenants' messages as a person would."""
 
 from __future__ import annotations
-
-import re
-import string
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.exemptions import DEFAULT_PHRASES, ExemptionClassifier, fold, words
+from rules.exemption_lexicon import CLASS_ORDER, DEFAULT_PHRASES
+from rules.exemptions import ExemptionClassifier, ExemptionMatch
 
 DEFAULT = ExemptionClassifier.build()
 
@@ -17,95 +15,155 @@ DEFAULT = ExemptionClassifier.build()
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("There is a GAS LEAK!!!", "gas_or_water_leak"),
-        ("I can smell gas in the hallway", "gas_or_water_leak"),
-        ("water is leaking through the ceiling", "gas_or_water_leak"),
-        ("Boiler broken, no heating and no hot water", "no_heating_or_hot_water"),
-        ("Emergency: the front door won't lock", "emergency_repair"),
-        ("sparks coming from the socket", "emergency_repair"),
-        ("I am worried a child at risk next door", "safeguarding"),
-        ("This is a Subject-Access Request under GDPR", "subject_access_request"),
-        ("please send a copy of my records", "subject_access_request"),
-        ("He hit me and there is a leak", "safeguarding"),
-        ("Why haven't you answered my complaint?", None),
-        ("The gasket on the oven", None),
-        ("The heating has no timer", None),  # a phrase's words, but not the phrase
+        # What the issue found held under no contact: each must now get through.
+        ("can smell rotten eggs by the cooker", "emergency_repair"),
+        ("boilers been off 3 days and ive a newborn", "emergency_repair"),
+        ("water coming through the light fitting", "emergency_repair"),
+        ("pipe burst under the sink cant turn it off", "emergency_repair"),
+        ("the CO detector went off in the night", "emergency_repair"),
+        ("front door lock hanging off, cant secure the flat", "emergency_repair"),
+        ("thinking of ending it tbh", "safeguarding"),
+        ("not seen the lady next door for days, post piling up", "safeguarding"),
+        ("send me everything you hold about me", "subject_access_request"),
+        ("I want to challenge the decision restricting my contact", "appeal"),
+        ("I'm taking this to the ombudsman", "complaint"),
+        ("Mae nwy yn gollwng yn y gegin", "emergency_repair"),
+        # Shouted, misspelt, text-speak, Welsh with and without accents.
+        ("GAS LEAK!!!", "emergency_repair"),
+        ("I can’t turn the stopcock off", "emergency_repair"),
+        ("the boilr is brokn no heat", "emergency_repair"),
+        ("elecricity gone in the whole flat", "emergency_repair"),
+        ("dim dŵr poeth o gwbl", "emergency_repair"),
+        ("dim dwr poeth o gwbl", "emergency_repair"),
+        ("ma'r gwifrau'n hongian allan o'r wal", "emergency_repair"),
+        ("dwi di bod yn meddwl am ladd fy hun", "safeguarding"),
+        ("He hit me last night and there is a leak", "safeguarding"),
+        ("what info do u have on me? i want to see it all", "subject_access_request"),
+        ("dwi isio apelio yn erbyn y cyfyngiad", "appeal"),
+        ("Dwi am wneud cwyn ffurfiol", "complaint"),
+        # Near misses that must stay held.
+        ("the smoke alarm test was fine", None),
+        ("thanks for sorting the leak last year", None),
+        ("there is no gas smell now, the engineer fixed it", None),
+        ("it's an emergency, I need my parking permit", None),
+        ("my PIP appeal is next week so I can't come in", None),
+        ("I want to complain about next door leaving their bins out", None),
+        ("could you update my data, I've changed my surname", None),
+        ("is there a fire drill for the block this month?", None),
+        ("we looked at the door and it's fine", None),
+        ("the gasket on the oven", None),
         ("", None),
     ],
 )
-def test_default_classes(text: str, expected: str | None) -> None:
+def test_classes(text: str, expected: str | None) -> None:
     assert DEFAULT.classify(text) == expected
 
 
-def test_fold_is_whole_words() -> None:
-    assert fold("Gas-Leak!! now") == " gas leak now "
-    assert fold("can't") == " cant "
+def test_a_match_names_its_words_and_phrase() -> None:
+    found = DEFAULT.explain("There's a really strong smell of gas in the kitchen")
+    assert found == ExemptionMatch("emergency_repair", "smell gas", "{gas} ~ {smell}")
+    assert found.describe() == "the words 'smell gas' (phrase '{gas} ~ {smell}')"
+    apart = DEFAULT.explain("gas in the hall and a horrible smell")
+    assert apart is not None and apart.words == "gas … smell"
 
 
-def test_configured_phrase_lists_replace_the_defaults() -> None:
-    classifier = ExemptionClassifier.build({"pest": ["Rats!", "  "], "empty": [" ", "!!"]})
-    assert classifier.classify("there are rats in the loft") == "pest"
-    assert classifier.classify("gas leak") is None
-    assert [name for name, _ in classifier.phrases] == ["pest"]
+def test_safeguarding_is_seen_before_a_repair_in_the_same_message() -> None:
+    assert CLASS_ORDER[0] == "safeguarding"
+    assert DEFAULT.classify("water pouring through the ceiling and he hit me") == "safeguarding"
 
 
-def test_safeguarding_is_tried_first() -> None:
-    assert DEFAULT.phrases[0][0] == "safeguarding"
-    assert set(DEFAULT_PHRASES) == {name for name, _ in DEFAULT.phrases}
-
-
-def _reference(classifier: ExemptionClassifier, text: str) -> str | None:
-    """The classifier's definition, written plainly: the first class (in order) with a
-    phrase that occurs, as whole words, in the folded text."""
-    folded = fold(text)
-    for name, phrases in classifier.phrases:
-        if any(phrase in folded for phrase in phrases):
-            return name
-    return None
-
-
-_PHRASE_WORDS = sorted({w for _, ps in DEFAULT.phrases for p in ps for w in p.split()})
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(_PHRASE_WORDS),
-            st.text(alphabet="abcdefghij'’_é", min_size=1, max_size=6),
-        ),
-        max_size=40,
-    ),
-    st.lists(st.sampled_from([" ", ", ", "!\n", "—", " - ", "'", "  "]), min_size=1),
-)
-def test_classify_agrees_with_its_definition(words: list[str], gaps: list[str]) -> None:
-    """The word-set shortcut never changes an answer: texts made of the phrases' own
-    words, joined by punctuation, are classified as the plain definition says."""
-    text = "".join(word + gaps[i % len(gaps)] for i, word in enumerate(words))
-    assert DEFAULT.classify(text) == _reference(DEFAULT, text)
-    shouted = text.upper()
-    assert DEFAULT.classify(shouted) == _reference(DEFAULT, shouted)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.one_of(
-        st.text(alphabet=string.printable, max_size=200),  # ASCII: the fast path
-        st.text(max_size=200),  # anything else, including text ASCII only once folded
+def test_the_quoted_part_of_a_reply_is_not_read() -> None:
+    reply = (
+        "ok thanks\n\nOn Tue, 3 Mar 2026, Housing Team wrote:\n"
+        "> For an emergency repair, call 0800 000 000. To appeal, write to appeals@x.org.\n"
+        "> There is a gas leak procedure.\n"
     )
-)
-def test_words_are_the_runs_of_word_characters(text: str) -> None:
-    """Both ways of splitting give the words the definition does."""
-    assert words(text) == re.findall(r"\w+", text.casefold().replace("'", ""))
+    assert DEFAULT.classify(reply) is None
+    assert DEFAULT.classify("> gas leak in the kitchen") == "emergency_repair"  # all quoted
+    outlook = "fine\n-----Original Message-----\nFrom: x\nboiler broken no heating"
+    assert DEFAULT.classify(outlook) is None
+    assert DEFAULT.classify("Re: your complaint\nthanks, all sorted now") is None
+    assert DEFAULT.classify("Re: hi\nthe ceiling has collapsed") == "emergency_repair"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Gas_leak: it's 2 AM!", ["gas_leak", "its", "2", "am"]),
-        ("\u212a\u017fss", ["ksss"]),  # Kelvin sign and long s fold to ASCII
-        ("Caf\u00e9 \u2014 d\u00e9j\u00e0", ["caf\u00e9", "d\u00e9j\u00e0"]),
-    ],
-)
-def test_words_examples(text: str, expected: list[str]) -> None:
-    assert words(text) == expected
+def test_a_settled_matter_is_discounted_unless_it_is_back() -> None:
+    assert DEFAULT.classify("the leak was fixed last week") is None
+    assert DEFAULT.classify("the leak was fixed last week but its leaking again") == (
+        "emergency_repair"
+    )
+    assert DEFAULT.classify("the leak was fixed but still leaking through the ceiling") == (
+        "emergency_repair"
+    )
+    # A sentence of its own is not discounted by another's "fixed".
+    assert DEFAULT.classify("You fixed the door. Now water pouring through the ceiling.") == (
+        "emergency_repair"
+    )
+
+
+def test_a_negated_repair_is_discounted() -> None:
+    assert DEFAULT.classify("no gas smell at all") is None
+    assert DEFAULT.classify("no heating at all") == "emergency_repair"  # the phrase has "no"
+
+
+def test_fire_in_a_compound_is_not_a_fire() -> None:
+    assert DEFAULT.classify("the sign on the fire door is missing") is None
+    assert DEFAULT.classify("rhaglen am ddiogelwch tân") is None
+    assert DEFAULT.classify("there's a fire in the bin store") == "emergency_repair"
+
+
+def test_an_appeal_about_a_benefit_is_not_an_appeal_against_a_restriction() -> None:
+    assert DEFAULT.classify("my universal credit appeal was turned down") is None
+    assert DEFAULT.classify("I appeal against the ban, and my PIP too") == "appeal"
+
+
+def test_a_request_to_change_data_is_not_a_request_for_it() -> None:
+    assert DEFAULT.classify("please correct my details") is None
+    assert DEFAULT.classify("please correct my data and send me a copy of my file") == (
+        "subject_access_request"
+    )
+
+
+def test_a_complaint_about_a_neighbour_is_one_about_the_landlord_when_it_says_so() -> None:
+    assert DEFAULT.classify("complaint about the neighbours' dog") is None
+    assert DEFAULT.classify("complaint about the neighbours, your staff ignored me") == (
+        "complaint"
+    )
+
+
+def test_a_real_word_is_not_a_slip() -> None:
+    assert DEFAULT.classify("please treat this as a priority") is None  # not "threat"
+    assert DEFAULT.classify("there was a threat to burn the flat") == "safeguarding"
+
+
+def test_slips_are_remembered_within_a_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    classifier = ExemptionClassifier.build()
+    known, missed = classifier._memo
+    base = len(known)
+    assert classifier.classify("boilr brokn") == "emergency_repair"
+    assert "boilr" in known and "brokn" not in missed
+    monkeypatch.setattr("rules.exemptions._MEMO_LIMIT", 2)
+    assert classifier.classify("zzzzzz yyyyyy xxxxxx") is None
+    assert len(known) == base and missed == {"zzzzzz", "yyyyyy", "xxxxxx"}
+
+
+def test_the_words_phrases_are_written_with() -> None:
+    assert {"boiler", "nwy", "gas"} <= DEFAULT.base_words()
+    assert {"boilers", "nwy", "nhrydan"} <= DEFAULT.vocabulary()
+    assert "boilers" not in DEFAULT.base_words()
+
+
+def test_configured_phrases_are_used() -> None:
+    phrases = {name: dict(by_lang) for name, by_lang in DEFAULT_PHRASES.items()}
+    phrases["emergency_repair"] = {"en": ("stairlift stuck",)}
+    classifier = ExemptionClassifier.build(phrases)
+    assert classifier.classify("the stairlift is stuck again") == "emergency_repair"
+    assert classifier.classify("gas leak") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_one_answer(text: str) -> None:
+    """Total and deterministic: never raises, and the same text, the same answer."""
+    first = DEFAULT.explain(text)
+    assert first == DEFAULT.explain(text)
+    assert first is None or first.exempt_class in CLASS_ORDER

@@ -1,0 +1,58 @@
+"""The organisation-wide facts decisions depend on, as the gateway's settings give them
+and as an administrator has changed them (stored, audited, and versioned with the
+policy, so every gateway sees a change at its next contact)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from typing import Any
+
+from gateway.exemption_phrases import ORG_SETTING, load_classifier
+from gateway.settings import parse_identities
+from gateway.store.casework import read_settings
+from gateway.store.engine import read_transaction
+from gateway.store.store import Store
+from rules.exemptions import ExemptionClassifier
+from rules.policy_index import DecisionSettings
+from rules.protected import ProtectedRoutes, RouteName
+
+ROUTES_SETTING = "protected_routes"
+
+
+async def decision_settings_with_org(store: Store, base: DecisionSettings) -> DecisionSettings:
+    """``base`` with the organisation's settings that change decisions applied.
+
+    Changing one bumps the policy version, so the contact service reads them together
+    with the policy and every channel sees the change on its next contact.
+    """
+    async with read_transaction(store.engine, "reading the organisation's settings") as conn:
+        values = await read_settings(conn)
+    changed = replace(base, lapse_at_review=bool(values.get("lapse_at_review", False)))
+    phrases = values.get(ORG_SETTING)
+    if isinstance(phrases, str) and phrases.strip():
+        # Checked whole when stored (gateway.api.exemptions_api); built once per text.
+        changed = replace(changed, exemptions=_classifier(phrases))
+    routes = values.get(ROUTES_SETTING)
+    if isinstance(routes, dict) and routes:
+        changed = replace(changed, protected=_with_routes(base, routes))
+    return changed
+
+
+@functools.lru_cache(maxsize=4)
+def _classifier(text: str) -> ExemptionClassifier:
+    return load_classifier(None, text)
+
+
+def _with_routes(base: DecisionSettings, stored: dict[str, Any]) -> ProtectedRoutes:
+    """The gateway's protected routes with those an administrator set replacing theirs."""
+    routes: dict[RouteName, tuple[str, ...]] = dict(base.protected.routes)
+    for name, identities in stored.items():
+        if name in RouteName.__members__.values():
+            routes[RouteName(name)] = parse_identities(str(identities))
+    if base.emergency_number and base.emergency_number not in routes.get(
+        RouteName.EMERGENCY_REPAIRS, ()
+    ):
+        emergency = routes.get(RouteName.EMERGENCY_REPAIRS, ())
+        routes[RouteName.EMERGENCY_REPAIRS] = (*emergency, base.emergency_number)
+    return ProtectedRoutes.of(routes)
