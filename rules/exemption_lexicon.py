@@ -325,9 +325,8 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "fixed sorted repaired resolved mended replaced dried drying year years "
             "test tested testing check checked serviced service inspection certificate "
             "passed fine used anymore previous previously drill cooking toast bacon steam "
-            "kettle reported planned bleeding bled lastweek lastyear lastmonth "
-            "workingagain backon wonky squeak squeaks squeaky hinge gate january february "
-            "march april june july august september october "
+            "kettle reported planned bleeding bled wonky squeak squeaks squeaky hinge gate "
+            "january february march april june july august september october "
             "november december jan feb mar apr jun jul aug sept oct nov dec documentary "
             "programme newsletter training"
         ),
@@ -361,6 +360,19 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "escalation": {"en": _w("formal stage escalate ombudsman mp councillor"), "cy": _w("ffurfiol")},
 }
+
+# Pairs of words that say a matter is over, as a "settled" word does.
+SETTLED_PAIRS = frozenset(
+    {
+        ("last", "week"),
+        ("last", "year"),
+        ("last", "month"),
+        ("back", "on"),
+        ("working", "again"),
+        ("wythnos", "diwethaf"),
+        ("wythnos", "dwytha"),
+    }
+)
 
 # Phrases per class and language.
 DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {

@@ -152,7 +152,11 @@ def slip_index(vocabulary: Iterable[str]) -> SlipIndex:
     for word in words:
         for shorter in deletes(word):
             shortened.setdefault(shorter, set()).add(word)
-    return SlipIndex(words, {key: frozenset(found) for key, found in shortened.items()})
+    shared: dict[frozenset[str], frozenset[str]] = {}  # one copy of each set of words
+    return SlipIndex(
+        words,
+        {key: shared.setdefault(frozenset(f), frozenset(f)) for key, f in shortened.items()},
+    )
 
 
 def slips(token: str, index: SlipIndex, real_words: AbstractSet[str]) -> frozenset[str]:

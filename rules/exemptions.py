@@ -28,7 +28,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rules.exemption_lexicon import CLASS_ORDER, CONCEPTS, DEFAULT_PHRASES
+from rules.exemption_lexicon import CLASS_ORDER, CONCEPTS, DEFAULT_PHRASES, SETTLED_PAIRS
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
 from rules.exemption_text import Tokens, tokens
@@ -89,7 +89,8 @@ class ExemptionClassifier:
                         atoms.append(frozenset(_atom(exact, piece, language) for piece in slot))
                         base.update(piece for piece in slot if not piece.startswith("@"))
                     patterns.append(Pattern(text, exempt_class, tuple(atoms), gaps, near))
-        frozen = {word: frozenset(atoms) for word, atoms in exact.items()}
+        shared: dict[frozenset[str], frozenset[str]] = {}  # one copy of each set of atoms
+        frozen = {word: shared.setdefault(frozenset(a), frozenset(a)) for word, a in exact.items()}
         vocabulary = _Vocabulary(frozen, slip_index(base))
         object.__setattr__(self, "_base", frozenset(base))
         object.__setattr__(self, "_patterns", tuple(patterns))
@@ -228,11 +229,9 @@ class _Where:
 
     def __init__(self, words: Sequence[str], placed: Mapping[str, frozenset[str]]) -> None:
         by_word: dict[str, list[int]] = {word: [] for word in placed}
-        found = by_word.get
-        for position, word in enumerate(words):
-            positions = found(word)
-            if positions is not None:
-                positions.append(position)
+        chosen = itertools.compress(range(len(words)), map(placed.__contains__, words))
+        for position in chosen:
+            by_word[words[position]].append(position)
         by_atom: dict[str, list[str]] = {}
         for word, atoms in placed.items():
             for atom in atoms:
@@ -269,6 +268,15 @@ class _Context:
         spans = self._spans(places)
         return any(a <= p < b for p in self.where.get("@" + cue) for a, b in spans)
 
+    def _settled_pair(self, places: tuple[int, ...]) -> bool:
+        """Whether a clause of ``places`` says the matter is over in two words."""
+        words = self._read.words
+        return any(
+            pair in SETTLED_PAIRS
+            for a, b in self._spans(places)
+            for pair in itertools.pairwise(words[a:b])
+        )
+
     def _spans(self, places: tuple[int, ...]) -> list[tuple[int, int]]:
         return [self._read.clause(p) for p in places]
 
@@ -284,7 +292,8 @@ class _Context:
             compound = self.where.get("@fire_compound")
             if any(p in fire and (p + 1 in compound or p - 1 in compound) for p in places):
                 return True
-            return self._in_clauses("settled", places) and not self._in_clauses("live_now", places)
+            settled = self._in_clauses("settled", places) or self._settled_pair(places)
+            return settled and not self._in_clauses("live_now", places)
         if exempt_class == "appeal":
             # An appeal about a benefit or a parking ticket, unless the restriction is
             # mentioned with it.

@@ -125,12 +125,12 @@ HOLD_CASES = [
 @pytest.mark.parametrize(("overrides", "sender", "hold_reason"), HOLD_CASES)
 async def test_held(stored: Env, overrides: dict[str, Any], sender: str, hold_reason: str) -> None:
     await stored.use(overrides)
-    sent = message(sender, subject="My complaint")
+    sent = message(sender, subject="My rent account")
     reply = await transact(stored.gateway.port, sender, [STAFF], sent)
     assert reply.code == 250
     assert stored.upstream.messages == []
     [held] = await stored.gateway.store.list_held()
-    assert (held.hold_reason, held.summary, held.sender) == (hold_reason, "My complaint", sender)
+    assert (held.hold_reason, held.summary, held.sender) == (hold_reason, "My rent account", sender)
     assert await stored.gateway.store.get_content(str(held.content_sha256)) == sent
     record = await stored.gateway.store.get_evidence(held.evidence_seq)
     assert record is not None and record.action == "hold" and record.hold_reason == hold_reason
