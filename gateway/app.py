@@ -16,7 +16,9 @@ from gateway.api import setup_api
 from gateway.clock import Clock, system_clock
 from gateway.counters import InProcessCounter, UsageCounter
 from gateway.counters_shared import SharedCounter
+from gateway.exemption_phrases import load_classifier
 from gateway.health import setup_health
+from gateway.held_escalation import add_held_escalation
 from gateway.logs import setup_request_ids
 from gateway.mail.lifecycle import add_mail
 from gateway.metrics import METRICS, Metrics
@@ -39,6 +41,7 @@ def decision_settings(settings: Settings) -> DecisionSettings:
     return DecisionSettings(
         zone=settings.zone,
         emergency_number=settings.emergency_number or None,
+        exemptions=load_classifier(settings.exemption_phrases),
         protected=settings.protected.routes(settings.emergency_number),
     )
 
@@ -55,7 +58,7 @@ async def open_service(
     With ``redis`` (the quick and the patient client of GATEWAY_REDIS_URL) the counters
     are shared with every gateway on that Redis (gateway.shared_state).
     """
-    store = await Store.open(settings.database.url, migrate=True)
+    store = await Store.open(settings.database.url, migrate=True, clock=clock)
     try:
         counter: UsageCounter | SharedCounter = InProcessCounter()
         if redis is not None:
@@ -98,6 +101,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.cleanup_ctx.append(lifecycle)
     setup_twilio(app, settings, clock, service_key=SERVICE, store_key=STORE)
     add_mail(app, settings, clock, store_key=STORE, service_key=SERVICE)
+    add_held_escalation(app, settings, clock, store_key=STORE, service_key=SERVICE)
     setup_api(app, settings, clock, store_key=STORE, service_key=SERVICE)
     setup_ui(app, settings, clock)
     setup_health(app, settings, store_key=STORE, service_key=SERVICE)

@@ -16,8 +16,9 @@ should send this gateway traffic, with one entry per dependency:
   from many load balancers costs the mail server one connection per interval.
 
 ``/metrics`` is Prometheus's text format from the app's own registry. The held queue's
-depth and the evidence chain's length are read from the store when scraped; if the
-store cannot be read then, the page is still served (``200``), those two gauges keep
+depth, how much of it is overdue (unread past its working-day deadline, see
+gateway.api.held_age) and the evidence chain's length are read from the store when scraped;
+if the store cannot be read then, the page is still served (``200``), those gauges keep
 their last values, and ``gateway_store_up`` says ``0``, so nothing stale passes as new.
 """
 
@@ -29,6 +30,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +39,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
+from gateway.api.deps import API
+from gateway.api.held_age import held_ages
 from gateway.counters_shared import SharedCounter
 from gateway.metrics import METRICS, Metrics
 from gateway.redis_client import REDIS
@@ -159,20 +163,33 @@ async def redis_status(
     return OK
 
 
-async def read_store_gauges(metrics: Metrics, store: Store | None) -> None:
-    """Set the gauges that are read from the store (left as they were if it fails)."""
+async def read_store_gauges(
+    metrics: Metrics,
+    store: Store | None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Set the gauges that are read from the store (left as they were if it fails).
+
+    The overdue count needs the settings and the time (working days since held)."""
     if store is None:
         metrics.store_up.set(0)
         return
+    overdue: int | None = None
     try:
         async with asyncio.timeout(SCRAPE_TIMEOUT_S):
             held = await store.count_held()
             head = await store.evidence_head()
+            if settings is not None and now is not None:
+                ages = await held_ages(store, settings, now)
+                overdue = await store.count_overdue(ages.held_before())
     except (StoreError, TimeoutError) as exc:
         metrics.store_up.set(0)
         log.warning("metrics: the store could not be read (%s); its gauges are stale", exc)
         return
     metrics.held_queue.set(held)
+    if overdue is not None:
+        metrics.held_overdue.set(overdue)
     metrics.evidence_chain_length.set(head.seq)
     metrics.store_up.set(1)
 
@@ -208,7 +225,9 @@ def setup_health(
     async def metrics_page(request: web.Request) -> web.Response:
         """Prometheus's text format; the store's gauges are read now."""
         metrics = request.app[METRICS]
-        await read_store_gauges(metrics, request.app.get(store_key))
+        api = request.app.get(API)  # its clock is the app's (tests inject one)
+        now = None if api is None else api.clock()
+        await read_store_gauges(metrics, request.app.get(store_key), settings, now)
         return web.Response(
             body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

@@ -69,6 +69,18 @@ class Metrics:
             "Held contacts waiting for review (read from the store at scrape time).",
             registry=registry,
         )
+        self.held_overdue = Gauge(
+            "gateway_held_overdue",
+            "Held contacts nobody has read past their read-by deadline (GATEWAY_HELD_READ_WITHIN "
+            "working days; read from the store at scrape time).",
+            registry=registry,
+        )
+        self.held_escalations = Counter(
+            "gateway_held_escalations",
+            "Escalation emails queued for held contact left unread past its deadline (each "
+            "item once, by the one gateway that claimed it).",
+            registry=registry,
+        )
         self.evidence_chain_length = Gauge(
             "gateway_evidence_chain_length",
             "Records in the evidence chain (its head's seq, read at scrape time).",
@@ -77,7 +89,7 @@ class Metrics:
         self._decided: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self.store_up = Gauge(
             "gateway_store_up",
-            "1 if the store answered this scrape's reads; 0 if not, and the two gauges read "
+            "1 if the store answered this scrape's reads; 0 if not, and the gauges read "
             "from it keep their last values.",
             registry=registry,
         )

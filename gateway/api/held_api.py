@@ -1,22 +1,46 @@
 """Held contact: list with filters, read the stored content (audited), release to the
-named officer, or mark reviewed with a note ("read and file" means a person read it)."""
+named officer, or mark reviewed with a note ("read and file" means a person read it).
+
+Each held contact is shown with its age and read-by deadline (gateway.api.held_age), and the
+list filters on ``overdue``. A reader marking an item read may say it raises a new
+matter or is urgent (``raises``): then it is not filed but released, an appeal to the
+appeals address and so on (the protected route of its class, from the settings), a new
+matter or a class with no route to the named officer, as a release does.
+"""
 
 from __future__ import annotations
 
 import base64
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import API
-from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
+from gateway.api.deps import API, Api
+from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
+from gateway.api.held_age import HeldAges, held_ages
 from gateway.api.release import release
-from gateway.store import HeldStatus, NotFound
-from gateway.store.admin import check_version
+from gateway.store import HeldContact, HeldStateError, HeldStatus, NotFound
+from gateway.store.admin import check_version, etag
 from gateway.store.records import list_held
 from rules.decision import HoldReason
-from rules.models import Channel
+from rules.models import Channel, Handling
+from rules.protected import ExemptClass
 from rules.roles import Permission
+
+
+class Raises(StrEnum):
+    """What a reader says a held contact raises: a new matter, or a kind of urgent
+    contact no restriction may stop (rules.protected.ExemptClass)."""
+
+    NEW_MATTER = "new_matter"
+    EMERGENCY_REPAIR = "emergency_repair"
+    SAFEGUARDING = "safeguarding"
+    SUBJECT_ACCESS_REQUEST = "subject_access_request"
+    APPEAL = "appeal"
+    COMPLAINT = "complaint"
 
 
 class HeldOut(BaseModel):
@@ -35,6 +59,13 @@ class HeldOut(BaseModel):
     resolved_by: str | None
     resolved_at: datetime | None
     resolution_note: str | None
+    raises: Raises | None = Field(description="what its reader said it raises, if released so")
+    escalated_at: datetime | None = Field(description="when it was escalated, left unread")
+    age_seconds: int = Field(ge=0, description="seconds since it was held")
+    age_working_days: int = Field(ge=0, description="working days since the day it was held")
+    age: str = Field(description='the age as a person reads it: "held 2 working days ago"')
+    read_by: datetime = Field(description="when it becomes overdue if nobody has read it")
+    overdue: bool = Field(description="still unread (status held) past read_by")
 
 
 class HeldQuery(PageQuery):
@@ -43,6 +74,7 @@ class HeldQuery(PageQuery):
     channel: Channel | None = None
     hold_reason: HoldReason | None = None
     restriction: str | None = Field(default=None, max_length=64)
+    overdue: bool | None = None
 
 
 class HeldContent(BaseModel):
@@ -62,11 +94,34 @@ class ReleaseIn(Strict):
 
 class ReviewedIn(Strict):
     note: str = Field(min_length=1, max_length=10_000)
+    raises: Raises | None = Field(
+        default=None,
+        description="it raises a new matter or is urgent: release it to where that kind goes "
+        "instead of filing it",
+    )
 
 
 class Released(BaseModel):
     held: HeldOut
     delivered_to: list[str]
+
+
+class ReviewedOut(HeldOut):
+    delivered_to: list[str] = Field(description="where it went, when ``raises`` released it")
+
+
+def _out(held: HeldContact, ages: HeldAges) -> dict[str, Any]:
+    return held.as_dict() | ages.facts(held.created_at, held.status)
+
+
+async def _ages(ctx: Ctx) -> HeldAges:
+    api = ctx.request.app[API]
+    return await held_ages(api.admin.store, api.settings, api.clock())
+
+
+def _with_version(held: HeldContact, body: dict[str, Any]) -> Reply:
+    """The ETag covers the stored contact, not its age, which changes by the second."""
+    return Reply(body=body, etag=etag(held.as_dict()))
 
 
 async def held_list(ctx: Ctx) -> Reply:
@@ -78,9 +133,13 @@ async def held_list(ctx: Ctx) -> Reply:
         "hold_reason": None if q.hold_reason is None else q.hold_reason.value,
         "restriction_id": q.restriction,
     }
+    ages = await _ages(ctx)
+    overdue = None if q.overdue is None else (q.overdue, ages.held_before())
     async with ctx.request.app[API].admin.reading("listing held contact") as conn:
-        found = await list_held(conn, filters=filters, limit=q.limit + 1, offset=q.offset)
-    return Reply(page([h.as_dict() for h in found], q))
+        found = await list_held(
+            conn, filters=filters, limit=q.limit + 1, offset=q.offset, overdue=overdue
+        )
+    return Reply(page([_out(h, ages) for h in found], q))
 
 
 async def _held(ctx: Ctx) -> int:
@@ -93,7 +152,7 @@ async def _held(ctx: Ctx) -> int:
 async def held_get(ctx: Ctx) -> Reply:
     held = await ctx.request.app[API].admin.store.get_held(await _held(ctx))
     assert held is not None
-    return with_etag(held.as_dict())
+    return _with_version(held, _out(held, await _ages(ctx)))
 
 
 async def _unchanged(ctx: Ctx, held_id: int) -> None:
@@ -145,16 +204,59 @@ async def held_release(ctx: Ctx) -> Reply:
         note=body.note,
         to=body.to,
     )
-    return Reply({"held": held.as_dict(), "delivered_to": to})
+    return Reply({"held": _out(held, await _ages(ctx)), "delivered_to": to})
 
 
 async def held_review(ctx: Ctx) -> Reply:
+    """Mark read and filed; or, when the reader says it raises something, send it on."""
     body: ReviewedIn = ctx.body
-    store = ctx.request.app[API].admin.store
+    api = ctx.request.app[API]
     held_id = await _held(ctx)
     await _unchanged(ctx, held_id)
-    held = await store.mark_reviewed(held_id, actor=ctx.user.name, note=body.note)
-    return with_etag(held.as_dict())
+    delivered: list[str] = []
+    if body.raises is None:
+        held = await api.admin.store.mark_reviewed(held_id, actor=ctx.user.name, note=body.note)
+    else:
+        held, delivered = await _release_raised(
+            ctx.request.app, api, held_id, body.raises, actor=ctx.user.name, note=body.note
+        )
+    return _with_version(held, _out(held, await _ages(ctx)) | {"delivered_to": delivered})
+
+
+async def _release_raised(
+    app: web.Application, api: Api, held_id: int, raises: Raises, *, actor: str, note: str
+) -> tuple[HeldContact, list[str]]:
+    """Release an unread item its reader says raises ``raises``, where that kind goes.
+
+    An urgent class goes to its protected route (a complaint under no contact to the
+    head of service, where named); a new matter, or a class the organisation gave no
+    address, goes to the named officer (or the covering deputy) as any release does.
+    """
+    held = await api.admin.store.get_held(held_id)
+    assert held is not None
+    if held.status != HeldStatus.HELD.value:
+        by = f" by {held.resolved_by}" if held.resolved_by else ""
+        raise HeldStateError(
+            f"held contact {held_id} is already {held.status}{by}, so it cannot be marked read"
+        )
+    destination = None
+    if raises is not Raises.NEW_MATTER:
+        index = await api.service.policy()
+        restriction = index.restriction(held.restriction_id)
+        no_contact = restriction is not None and restriction.handling is Handling.NO_CONTACT
+        destination = index.settings.protected.destination(
+            ExemptClass(raises.value), no_contact=no_contact
+        )
+    return await release(
+        app,
+        api,
+        held_id,
+        actor=actor,
+        note=note,
+        to=None,
+        destination=destination,
+        raises=raises.value,
+    )
 
 
 TAG = "held contact"
@@ -197,10 +299,12 @@ ROUTES = [
         f"{ONE}/review",
         held_review,
         M,
-        "Mark read and filed, with a note of what the reader found",
+        "Mark read and filed, with a note of what the reader found; with 'raises' (a new "
+        "matter or an urgent kind) release it instead, to that kind's protected route or "
+        "the named officer",
         TAG,
         body=ReviewedIn,
-        response=HeldOut,
+        response=ReviewedOut,
         if_match=True,
     ),
 ]

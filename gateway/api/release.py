@@ -7,6 +7,11 @@ saying where it was addressed, why it was held and who released it; an SMS, voic
 or recorded contact (letter, visit...) becomes an email to the officer carrying the text
 or the reference. Queueing comes first, keyed by the held contact, so a release retried
 after a failure never delivers twice; then the held contact is marked released, audited.
+
+Where it goes: ``to``, an address a person typed, must be a plain staff address (one of
+the organisation's domains); ``destination`` is one the gateway chose itself from its
+settings (a protected route such as the appeals address, for an item its reader said
+is an appeal) and is trusted as it is. Without either, the named officer as above.
 """
 
 from __future__ import annotations
@@ -29,8 +34,20 @@ _RELEASABLE = (HeldStatus.HELD.value, HeldStatus.REVIEWED.value)
 
 
 async def release(
-    app: web.Application, api: Api, held_id: int, *, actor: str, note: str | None, to: str | None
+    app: web.Application,
+    api: Api,
+    held_id: int,
+    *,
+    actor: str,
+    note: str | None,
+    to: str | None,
+    destination: str | None = None,
+    raises: str | None = None,
 ) -> tuple[HeldContact, list[str]]:
+    """Send a held contact on and mark it released; ``raises`` is what its reader said it
+    raises (an appeal, a new matter...) when that is why, kept with the resolution."""
+    if to is not None and destination is not None:
+        raise ValueError("give a typed 'to' or a trusted destination, not both")
     store = api.admin.store
     held = await store.get_held(held_id)
     if held is None:
@@ -41,7 +58,9 @@ async def release(
     content = await store.get_content(held.content_sha256) if held.content_sha256 else None
     if record is None:
         raise NotFound(f"the evidence record for held contact {held_id} is missing")
-    recipients = await _recipients(api, held, record, to)
+    recipients = (
+        [destination] if destination is not None else await _recipients(api, held, record, to)
+    )
     runtime = app.get(MAIL)
     if runtime is None:
         raise ApiError(503, "email delivery is not running, so nothing can be released now")
@@ -72,9 +91,12 @@ async def release(
             content=mail,
         )
     )
-    released = await store.release_held(held_id, actor=actor, note=note)
+    released = await store.release_held(held_id, actor=actor, note=note, raises=raises)
+    delivered: dict[str, object] = {"to": recipients}
+    if raises is not None:
+        delivered["raises"] = raises
     await store.append_audit(
-        actor, "release_delivered", "held_contact", str(held_id), None, {"to": recipients}
+        actor, "release_delivered", "held_contact", str(held_id), None, delivered
     )
     return released, recipients
 

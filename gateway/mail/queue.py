@@ -84,6 +84,10 @@ class QueueWorker:
         self._wake.set()
         return added
 
+    def wake(self) -> None:
+        """Start a round now: something was queued in a transaction of another part."""
+        self._wake.set()
+
     async def step(self) -> int:
         """Try every message that is due now, once. Returns how many were tried."""
         self._rounds += 1

@@ -56,6 +56,8 @@ class HeldContact:
     resolved_by: str | None
     resolved_at: datetime | None
     resolution_note: str | None
+    raises: str | None
+    escalated_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -153,8 +155,13 @@ async def resolve_held(
     actor: str,
     note: str | None,
     now: datetime,
+    raises: str | None = None,
 ) -> tuple[HeldContact, AuditItem]:
-    """Move a held contact to ``to``; the conditional UPDATE lets only one officer win."""
+    """Move a held contact to ``to``; the conditional UPDATE lets only one officer win.
+
+    ``raises`` is what the reader said it raises (a new matter, an appeal...) when that
+    is why it goes on; it is kept with the resolution and in the audit entry.
+    """
     before = await get_held(conn, held_id)
     if before is None:
         raise NotFound(f"there is no held contact {held_id}")
@@ -162,7 +169,9 @@ async def resolve_held(
     result = await conn.execute(
         update(held_contact)
         .where(held_contact.c.id == held_id, held_contact.c.status.in_(allowed))
-        .values(status=to.value, resolved_by=actor, resolved_at=now, resolution_note=note)
+        .values(
+            status=to.value, resolved_by=actor, resolved_at=now, resolution_note=note, raises=raises
+        )
     )
     if result.rowcount != 1:
         current = await get_held(conn, held_id) or before
@@ -179,7 +188,8 @@ async def resolve_held(
         entity="held_contact",
         entity_id=str(held_id),
         before={"status": before.status},
-        after={"status": after.status, "note": note},
+        after={"status": after.status, "note": note}
+        | ({"raises": raises} if raises is not None else {}),
     )
     return after, item
 
@@ -204,3 +214,50 @@ async def attach_content(
     if result.rowcount != 1:
         return None
     return await held_id_for(conn, evidence_seq)
+
+
+async def count_overdue(conn: AsyncConnection, held_before: datetime) -> int:
+    """How many contacts held before ``held_before`` nobody has read yet."""
+    query = (
+        select(func.count())
+        .select_from(held_contact)
+        .where(held_contact.c.status == HeldStatus.HELD.value)
+        .where(held_contact.c.created_at < held_before)
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def unescalated_overdue(
+    conn: AsyncConnection, held_before: datetime, *, limit: int
+) -> list[HeldContact]:
+    """Unread contacts held before ``held_before`` and not yet escalated, oldest first."""
+    query = (
+        select(held_contact)
+        .where(
+            held_contact.c.status == HeldStatus.HELD.value,
+            held_contact.c.created_at < held_before,
+            held_contact.c.escalated_at.is_(None),
+        )
+        .order_by(held_contact.c.id)
+        .limit(limit)
+    )
+    return [_held(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def claim_escalation(conn: AsyncConnection, held_id: int, now: datetime) -> bool:
+    """Mark ``held_id`` escalated at ``now`` if it is still unread and not yet escalated.
+
+    The conditional UPDATE is the claim: of gateways trying at once, exactly one sees
+    a row changed (PostgreSQL re-checks the condition after waiting for the row lock;
+    SQLite writes one at a time), and only that one sends the escalation.
+    """
+    result = await conn.execute(
+        update(held_contact)
+        .where(
+            held_contact.c.id == held_id,
+            held_contact.c.status == HeldStatus.HELD.value,
+            held_contact.c.escalated_at.is_(None),
+        )
+        .values(escalated_at=now)
+    )
+    return bool(result.rowcount == 1)

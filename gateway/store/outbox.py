@@ -219,6 +219,15 @@ class MailQueue:
             return [_queued(row) for row in (await conn.execute(query)).mappings()]
 
 
+async def enqueue_in(
+    conn: AsyncConnection, mail: NewMail, *, now: datetime, lifetime: timedelta
+) -> bool:
+    """Queue ``mail`` inside the caller's transaction, due at once; False if its key was
+    already queued. The message then commits (or not) with the change that caused it,
+    so a crash between the two can neither lose it nor send it for a change undone."""
+    return await _insert(conn, mail, now, now, lifetime)
+
+
 async def _insert(
     conn: AsyncConnection,
     mail: NewMail,

@@ -8,6 +8,7 @@ entries and policy version; only the cross-references a one-item policy cannot c
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.admin import Conflict, Invalid, Tx, check_version
 from gateway.store.errors import NotFound, PolicyConflict
-from gateway.store.held import HeldContact
+from gateway.store.held import HeldContact, HeldStatus
 from gateway.store.policy import upsert_policy
 from gateway.store.policy_read import customer_dumps, officer_dump, rows_by_id
 from gateway.store.schema import (
@@ -234,11 +235,21 @@ async def list_held(
     filters: dict[str, str | None],
     limit: int,
     offset: int,
+    overdue: tuple[bool, datetime] | None = None,
 ) -> list[HeldContact]:
-    """Held contact, oldest first, filtered by any of its columns' values."""
+    """Held contact, oldest first, filtered by any of its columns' values.
+
+    ``overdue``: (True, held_before) keeps only the unread contacts held before that
+    instant (gateway.api.held_age works it out); (False, held_before) keeps the rest."""
     query = select(held_contact).order_by(held_contact.c.id).limit(limit).offset(offset)
     for name, value in filters.items():
         if value is not None:
             query = query.where(held_contact.c[name] == value)
+    if overdue is not None:
+        wanted, held_before = overdue
+        late = (held_contact.c.status == HeldStatus.HELD.value) & (
+            held_contact.c.created_at < held_before
+        )
+        query = query.where(late if wanted else ~late)
     rows = (await conn.execute(query)).mappings()
     return [HeldContact(**{name: row[name] for name in HeldContact.__slots__}) for row in rows]

@@ -221,6 +221,10 @@ held_contact = Table(
     Column("resolved_by", Text),
     Column("resolved_at", UtcDateTime),
     Column("resolution_note", Text),
+    # What the reader said it raises (new_matter, appeal, ...) when that released it.
+    Column("raises", String(32)),
+    # When it was escalated for being left unread (once; set by the gateway that won).
+    Column("escalated_at", UtcDateTime),
 )
 
 audit_log = Table(

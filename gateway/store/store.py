@@ -314,6 +314,11 @@ class Store:
         async with read_transaction(self._engine, "counting held contact") as conn:
             return await held.count_held(conn, customer_id=customer_id, status=status)
 
+    async def count_overdue(self, held_before: datetime) -> int:
+        """Unread held contacts held before ``held_before`` (see gateway.api.held_age)."""
+        async with read_transaction(self._engine, "counting overdue held contact") as conn:
+            return await held.count_overdue(conn, held_before)
+
     async def get_held(self, held_id: int) -> HeldContact | None:
         async with read_transaction(self._engine, "reading held contact") as conn:
             return await held.get_held(conn, held_id)
@@ -329,10 +334,14 @@ class Store:
             )
 
     async def release_held(
-        self, held_id: int, *, actor: str, note: str | None = None
+        self, held_id: int, *, actor: str, note: str | None = None, raises: str | None = None
     ) -> HeldContact:
-        """Mark a held contact released (the service then delivers it); audited."""
-        return await self._resolve(held_id, HeldStatus.RELEASED, actor=actor, note=note)
+        """Mark a held contact released (the service then delivers it); audited.
+
+        ``raises``: what its reader said it raises, when that is why it was released."""
+        return await self._resolve(
+            held_id, HeldStatus.RELEASED, actor=actor, note=note, raises=raises
+        )
 
     async def mark_reviewed(
         self, held_id: int, *, actor: str, note: str | None = None
@@ -341,12 +350,18 @@ class Store:
         return await self._resolve(held_id, HeldStatus.REVIEWED, actor=actor, note=note)
 
     async def _resolve(
-        self, held_id: int, to: HeldStatus, *, actor: str, note: str | None
+        self,
+        held_id: int,
+        to: HeldStatus,
+        *,
+        actor: str,
+        note: str | None,
+        raises: str | None = None,
     ) -> HeldContact:
         async with self._audit_lock, _write(self._engine, f"marking contact {to}") as conn:
             now = self._clock()
             result, item = await held.resolve_held(
-                conn, held_id, to, actor=actor, note=note, now=now
+                conn, held_id, to, actor=actor, note=note, now=now, raises=raises
             )
             await audit_db.append_audit_items(conn, [item], now=now)
         return result

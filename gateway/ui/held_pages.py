@@ -1,5 +1,8 @@
 """The held-contact queue: read a held email, SMS or voicemail reference, then release it
-or mark it read with a note. Reading the content is audited by the API route it uses."""
+or mark it read with a note (saying, if so, that it raises a new matter or is urgent,
+which sends it on instead). Each item shows how long it has waited in working days, and
+the queue can show only the overdue ones. Reading the content is audited by the API
+route it uses."""
 
 from __future__ import annotations
 
@@ -14,6 +17,15 @@ from gateway.ui.core import PREFIX, USER, page, redirect, render, text
 from rules.roles import Permission
 
 STATUSES = ("held", "released", "reviewed")
+# What a reader may say an item raises, as the review form offers it (API: ``raises``).
+RAISES = (
+    ("new_matter", "A new matter"),
+    ("safeguarding", "Safeguarding"),
+    ("emergency_repair", "An emergency repair"),
+    ("subject_access_request", "A subject access request"),
+    ("appeal", "An appeal"),
+    ("complaint", "A complaint"),
+)
 
 
 @page()
@@ -23,6 +35,9 @@ async def queue(request: web.Request) -> web.StreamResponse:
     for key in ("customer", "channel"):
         if request.query.get(key):
             query[key] = request.query[key][:64]
+    overdue = request.query.get("overdue") == "1"
+    if overdue:
+        query["overdue"] = True
     try:
         found = await call(request, request[USER], "GET", "/held", query=query)
     except UiProblem as problem:
@@ -35,6 +50,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         statuses=STATUSES,
         channel=query.get("channel", ""),
         customer=query.get("customer", ""),
+        overdue=overdue,
     )
 
 
@@ -81,12 +97,23 @@ async def _item(
             shown = readable(content, held["channel"])
         except UiProblem as refused:  # e.g. a viewer following a link: say so, not a 500
             problem, status = refused, refused.status
-    return render(request, "held_item.html", status=status, held=held, shown=shown, problem=problem)
+    return render(
+        request,
+        "held_item.html",
+        status=status,
+        held=held,
+        shown=shown,
+        problem=problem,
+        raises=RAISES,
+    )
 
 
 async def _resolve(request: web.Request, action: str) -> web.StreamResponse:
     note = text(request, "note")
     body: dict[str, Any] = {"note": note} if note or action == "review" else {}
+    raises = text(request, "raises")
+    if action == "review" and raises:
+        body["raises"] = raises  # the API refuses a kind it does not know (422)
     try:
         await call(
             request,
