@@ -13,7 +13,7 @@ from aiohttp import web
 
 from gateway.clock import Clock
 from gateway.settings import Settings
-from gateway.ui import evidence_pages, held_pages, login, pages, restriction_pages
+from gateway.ui import evidence_pages, exemption_pages, held_pages, login, pages, restriction_pages
 from gateway.ui.core import PREFIX, UI, Ui, security_headers, templates
 
 STATIC = Path(__file__).parent / "static"
@@ -52,4 +52,8 @@ def setup_ui(app: web.Application, settings: Settings, clock: Clock) -> None:
     r.add_get(PREFIX + "/evidence/export", evidence_pages.export)
     r.add_get(PREFIX + "/audit", evidence_pages.audit)
     r.add_get(PREFIX + "/reports", evidence_pages.reports)
+    r.add_get(PREFIX + "/exemptions", exemption_pages.view)
+    r.add_post(PREFIX + "/exemptions", exemption_pages.check)
+    r.add_post(PREFIX + "/exemptions/routes", exemption_pages.set_routes)
+    r.add_post(PREFIX + "/exemptions/phrases", exemption_pages.set_phrases)
     r.add_static(PREFIX + "/static", STATIC)

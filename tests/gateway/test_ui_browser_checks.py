@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 
 from gateway.api.deps import API
+from gateway.store.engine import write_transaction
+from gateway.store.ui_sessions import set_password
 from gateway.store.users import create_user
 from rules.roles import Role
 from tests.gateway.mail_support import message
 from tests.gateway.test_ui_hostile import HOSTILE, IMG, SCRIPT, assert_inert, hostile_pages
 from tests.gateway.ui_support import (
+    PASSWORD,
     Served,
     browser,
     login,
@@ -36,6 +39,7 @@ READ_ONLY_BUTTONS = {
     "Download",
     "Filter",
     "Show the decision",
+    "Check the message",
 }
 UNLABELLED = """() => [...document.querySelectorAll(
     'input:not([type=hidden]), select, textarea')].filter(e =>
@@ -54,6 +58,18 @@ def _post(page: Any, path: str, data: dict[str, str], want: int = 303) -> Any:
     )
     assert answer.status == want, f"{path}: {answer.status} {answer.text()[:1500]}"
     return answer
+
+
+def _add_admin(gw: Served, name: str) -> None:
+    """An administrator with a web password (the served gateway's users have none)."""
+
+    async def add() -> None:
+        async with gw.app[API].admin.writing("test", "users") as tx:
+            await create_user(tx, name, Role.ADMIN)
+        async with write_transaction(gw.app[API].admin.store.engine, "passwords") as conn:
+            await set_password(conn, name, PASSWORD, gw.app[API].clock())
+
+    gw.run(add())
 
 
 def _seed_hostile(gw: Served, page: Any) -> int:
@@ -129,12 +145,13 @@ def test_hostile_text_never_runs_and_a_viewer_cannot_change_anything(tmp_path: P
 
         login(page, gw.base, "vic")
         viewed = [p for p, _ in hostile_pages(held_id) if p != "/admin/audit"]
-        for path in [*viewed, "/admin/explain"]:
+        for path in [*viewed, "/admin/explain", "/admin/exemptions"]:
             page.goto(gw.base + path)
             posts = page.locator("form[method=post]")
             actions = [posts.nth(i).get_attribute("action") for i in range(posts.count())]
-            # "What would happen if…" posts (message text stays out of URLs) but changes nothing.
-            read_only = ["/admin/explain"] if path == "/admin/explain" else []
+            # "What would happen if…" and the exemption check post (message text stays out
+            # of URLs) but change nothing.
+            read_only = [path] if path in ("/admin/explain", "/admin/exemptions") else []
             assert actions == ["/admin/logout", *read_only], (path, actions)
             buttons = set(page.get_by_role("button").all_inner_texts())
             assert buttons <= READ_ONLY_BUTTONS, (path, buttons)
@@ -152,6 +169,8 @@ def test_hostile_text_never_runs_and_a_viewer_cannot_change_anything(tmp_path: P
             ("/admin/restrictions/R-X/appeals/1/decision", {"outcome": "quash", "reason": "v"}),
             (f"/admin/held/{held_id}/review", {"note": "viewer"}),
             (f"/admin/held/{held_id}/release", {"note": "viewer"}),
+            ("/admin/exemptions/routes", {"route_appeals": "viewer@example.net"}),
+            ("/admin/exemptions/phrases", {"yaml": "appeal:\n  en:\n    add: [viewer]\n"}),
         ]
         for path, data in attempts:
             answer = _post(page, path, data, want=403)
@@ -218,6 +237,7 @@ def test_phone_width_labels_and_keyboard(tmp_path: Path) -> None:
             "/admin/held",
             f"/admin/held/{held_id}?read=1",
             "/admin/explain",
+            "/admin/exemptions",
             "/admin/evidence?verify=1&customer=C-100",
             "/admin/audit",
             "/admin/reports",
@@ -231,6 +251,23 @@ def test_phone_width_labels_and_keyboard(tmp_path: Path) -> None:
                 shot(page, "dashboard-phone")
             elif path == "/admin/customers/C-100":
                 shot(page, "customer-phone")
+        logout(page)
+
+        _add_admin(gw, "ada")  # an administrator sees the forms to change exemptions
+        login(page, base, "ada")
+        page.goto(base + "/admin/exemptions")
+        page.get_by_label("Message text").fill("Mae nwy yn gollwng yn y gegin")
+        page.get_by_role("button", name="Check the message").click()
+        assert "Emergency repair" in page.locator("#check-result").inner_text(timeout=5000)
+        assert page.evaluate(UNLABELLED) == []
+        assert page.evaluate(OVERFLOW) <= 0, "exemptions (a check shown) is wider than a phone"
+        page.get_by_label("Phrase changes (YAML)").fill("appeal:\n  en:\n    add: ['']\n")
+        page.get_by_role("button", name="Replace the phrases").click()
+        summary = page.get_by_role("alert").inner_text(timeout=5000)
+        assert "line 3: appeal.en.add.0: is empty" in summary
+        assert page.evaluate(UNLABELLED) == []
+        assert page.evaluate(OVERFLOW) <= 0, "exemptions (an error shown) is wider than a phone"
+        shot(page, "exemptions-phone")
         logout(page)
 
         page.goto(base + "/admin/login")  # sign in, and ask, by keyboard alone
