@@ -361,6 +361,20 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "escalation": {"en": _w("formal stage escalate ombudsman mp councillor"), "cy": _w("ffurfiol")},
 }
 
+# Words so common that a phrase is not looked for around them (rules.exemptions picks
+# each phrase's rarest slot to start from).
+COMMON_WORDS = frozenset(
+    """
+    i me my you your he she him her it its we us our they them their this that what
+    who to of in on at for from by with as about into out up down off over under
+    and or but if so no not dont cant wont isnt all any some there here now then
+    be is are was were have has had do does did get got go going come coming can could
+    would should will just like one two time day days week back again still very
+    mum dad please thanks help hi hello dear
+    a fi mi chi ni nhw o yn y yr ar am i gyda mae dwi ddim dim heb ond na
+    """.split()  # noqa: SIM905 (a list of words, as data)
+)
+
 # Pairs of words that say a matter is over, as a "settled" word does.
 SETTLED_PAIRS = frozenset(
     {

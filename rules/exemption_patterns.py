@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,23 +54,46 @@ class Pattern:
     slots: tuple[frozenset[str], ...]
     gaps: tuple[int, ...]  # between consecutive slots, for ordered phrases
     near: int  # for "~" and "~~": any order, within this many words (0: ordered)
+    anchor: int = 0  # the slot the phrase is looked for around (its rarest)
 
-    def occurrences(self, where: Places) -> Iterator[tuple[int, ...]]:
-        """Occurrences in a text whose atoms lie at ``where``: for an ordered phrase one
-        per place its first word is found, for an order-free one the first."""
-        places = []
-        for slot in self.slots:
-            found = sorted({p for atom in slot for p in where.get(atom)})
-            if not found:
-                return
-            places.append(found)
-        if self.near:
-            yield from _near(places, self.near)
+    def occurrences_around(
+        self,
+        anchors: Places,
+        words: Sequence[str],
+        words_of: Callable[[frozenset[str]], AbstractSet[str]],
+    ) -> Iterator[tuple[int, ...]]:
+        """Occurrences found around each place of the anchor slot: the other slots are
+        looked for only in the words within reach of it (``words_of(slot)``: the text's
+        words that can fill a slot)."""
+        anchor = self.slots[self.anchor]
+        starts = sorted({p for atom in anchor for p in anchors.get(atom)})
+        if not starts:
             return
-        for first in places[0]:
-            done = _ordered(places, self.gaps, first)
-            if done is not None:
-                yield done
+        if self.near:
+            before = after = self.near - 1
+        else:
+            before, after = sum(self.gaps[: self.anchor]), sum(self.gaps[self.anchor :])
+        fillers = [words_of(slot) for slot in self.slots]
+        for start in starts:
+            low, high = max(0, start - before), min(len(words), start + after + 1)
+            near = words[low:high]
+            places = [
+                [start]
+                if i == self.anchor
+                else [low + k for k, word in enumerate(near) if word in fill]
+                for i, fill in enumerate(fillers)
+            ]
+            if not all(places):
+                continue
+            if self.near:
+                found = next(_near(places, self.near), None)
+            else:
+                found = next(
+                    (d for f in places[0] if (d := _ordered(places, self.gaps, f)) is not None),
+                    None,
+                )
+            if found is not None:
+                yield found
 
 
 def _ordered(places: list[list[int]], gaps: tuple[int, ...], first: int) -> tuple[int, ...] | None:

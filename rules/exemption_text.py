@@ -35,7 +35,7 @@ _QUOTE_START = re.compile(
 # Welsh 'n and 'r written onto the word before ("gwifrau'n", "i'r"), kept apart.
 _WELSH_CLITICS = tuple(
     (f"{mark}{letter}{after}", f" {letter}{after}")
-    for mark in "'’"
+    for mark in "'"
     for letter in "nr"
     for after in " ,.\n"
 )
@@ -110,15 +110,18 @@ def new_text(text: str) -> str:
 def plain(text: str) -> str:
     """Lower case ASCII: accents off, apostrophes (straight and curly) dropped, but
     Welsh ``'n`` and ``'r`` kept apart (``gwifrau'n`` is ``gwifrau n``)."""
-    for clitic, apart in _WELSH_CLITICS:
-        if clitic in text:
-            text = text.replace(clitic, apart)
     if not text.isascii():
-        text = text.replace("’", "").replace("‘", "").replace("ʼ", "")
+        text = text.replace("’", "'").replace("‘", "'").replace("ʼ", "'")
         if not text.isascii():
             text = unicodedata.normalize("NFKD", text.lower())
             text = text.encode("ascii", "ignore").decode("ascii")
-    return text.lower().replace("'", "")
+    text = text.lower()
+    if "'" not in text:
+        return text
+    for clitic, apart in _WELSH_CLITICS:  # on ASCII, where looking is cheap
+        if clitic in text:
+            text = text.replace(clitic, apart)
+    return text.replace("'", "")
 
 
 class Tokens:

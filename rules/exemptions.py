@@ -26,9 +26,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from rules.exemption_lexicon import CLASS_ORDER, CONCEPTS, DEFAULT_PHRASES, SETTLED_PAIRS
+from rules.exemption_lexicon import (
+    CLASS_ORDER,
+    COMMON_WORDS,
+    CONCEPTS,
+    DEFAULT_PHRASES,
+    SETTLED_PAIRS,
+)
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
 from rules.exemption_text import Tokens, tokens
@@ -67,6 +74,7 @@ class ExemptionClassifier:
     _vocabulary: _Vocabulary = field(init=False, repr=False, compare=False)
     _filed: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _base: frozenset[str] = field(init=False, repr=False, compare=False)
+    _fillers: dict[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
     # Words with atoms (the phrase words' forms, and words met one slip from them),
     # and words met that have none.
     _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
@@ -88,11 +96,14 @@ class ExemptionClassifier:
                     for slot in slots:
                         atoms.append(frozenset(_atom(exact, piece, language) for piece in slot))
                         base.update(piece for piece in slot if not piece.startswith("@"))
-                    patterns.append(Pattern(text, exempt_class, tuple(atoms), gaps, near))
+                    patterns.append(
+                        Pattern(text, exempt_class, tuple(atoms), gaps, near, _anchor(atoms, exact))
+                    )
         shared: dict[frozenset[str], frozenset[str]] = {}  # one copy of each set of atoms
         frozen = {word: shared.setdefault(frozenset(a), frozenset(a)) for word, a in exact.items()}
         vocabulary = _Vocabulary(frozen, slip_index(base))
         object.__setattr__(self, "_base", frozenset(base))
+        object.__setattr__(self, "_fillers", _slot_fillers(patterns, frozen))
         object.__setattr__(self, "_patterns", tuple(patterns))
         filed: dict[str, list[int]] = {}
         for i, pattern in enumerate(patterns):
@@ -149,16 +160,36 @@ class ExemptionClassifier:
         ]
         if not candidates:
             return None
-        needed = set(_PLACED_CUES).union(*(slot for p in candidates for slot in p.slots))
-        placed = {word: atoms for word, atoms in hits.items() if not atoms.isdisjoint(needed)}
         words = read.words
-        where = _Where(words, placed)
-        context = _Context(read, where, present)
-        for pattern in candidates:
-            for places in pattern.occurrences(where):
-                if not context.discounted(pattern.exempt_class, places):
-                    shown = _shown(words, places)
-                    return ExemptionMatch(pattern.exempt_class, shown, pattern.text)
+        anchors = _Where(words, hits)
+        exact = self._vocabulary.exact
+        slipped = {word: atoms for word, atoms in hits.items() if word not in exact}
+        filling: dict[frozenset[str], AbstractSet[str]] = {}
+        fillers = self._fillers
+
+        def words_of(slot: frozenset[str]) -> AbstractSet[str]:
+            """The words that can fill ``slot``: its forms, and this text's slips."""
+            if not slipped:
+                return fillers[slot]
+            found = filling.get(slot)
+            if found is None:
+                extra = {w for w, a in slipped.items() if not a.isdisjoint(slot)}
+                found = filling[slot] = fillers[slot] | extra if extra else fillers[slot]
+            return found
+
+        context = _Context(read, hits, present)
+        for exempt_class in CLASS_ORDER:
+            # Only the anchor words (each phrase's rarest) of this class's phrases are
+            # placed, class by class; the rest of a phrase is looked for around them.
+            mine = [p for p in candidates if p.exempt_class == exempt_class]
+            if not mine:
+                continue
+            anchors.place(set().union(*(p.slots[p.anchor] for p in mine)))
+            for pattern in mine:
+                for places in pattern.occurrences_around(anchors, words, words_of):
+                    if not context.discounted(pattern.exempt_class, places):
+                        shown = _shown(words, places)
+                        return ExemptionMatch(pattern.exempt_class, shown, pattern.text)
         return None
 
     def _hits(self, distinct: set[str]) -> dict[str, frozenset[str]]:
@@ -183,19 +214,36 @@ class ExemptionClassifier:
         return {word: known[word] for word in distinct}
 
 
-# Cues whose places (not just presence) a discount looks at.
-_PLACED_CUES = (
-    "@negator",
-    "@settled",
-    "@live_now",
-    "@next_door",
-    "@fire_compound",
-    "@other_appeal",
-    "@restriction",
-    "@amend",
-    "@copy",
-)
+_NONE: frozenset[str] = frozenset()
 _APPEAL_REACH = 16
+
+
+def _slot_fillers(
+    patterns: Sequence[Pattern], vocabulary: Mapping[str, frozenset[str]]
+) -> dict[frozenset[str], frozenset[str]]:
+    """Every form that can fill each slot of a phrase (slots are shared, and so are
+    these sets), to look for a phrase's other words around its anchor."""
+    by_atom: dict[str, set[str]] = {}
+    for word, atoms in vocabulary.items():
+        for atom in atoms:
+            by_atom.setdefault(atom, set()).add(word)
+    fillers: dict[frozenset[str], frozenset[str]] = {}
+    for pattern in patterns:
+        for slot in pattern.slots:
+            if slot not in fillers:
+                fillers[slot] = frozenset().union(*(by_atom.get(a, ()) for a in slot))
+    return fillers
+
+
+def _anchor(slots: list[frozenset[str]], exact: Mapping[str, set[str]]) -> int:
+    """The slot a phrase is looked for around: the one least likely to be everywhere
+    (fewest very common words among its forms), then the one with the fewest forms."""
+
+    def weight(slot: frozenset[str]) -> tuple[int, int]:
+        common = sum(1 for word in COMMON_WORDS if not slot.isdisjoint(exact.get(word, ())))
+        return (common, len(slot))
+
+    return min(range(len(slots)), key=lambda i: weight(slots[i]))
 
 
 def _file(exact: dict[str, set[str]], word: str, atom: str, language: str) -> None:
@@ -223,22 +271,35 @@ def _shown(words: Sequence[str], places: tuple[int, ...]) -> str:
 
 
 class _Where:
-    """Where each atom lies in the words: worked out per atom when first asked for."""
+    """Where anchor atoms lie in the words. Words are placed in batches, when the phrases
+    being tried need them (``place``); an atom's places are merged when first asked for."""
 
-    __slots__ = ("_by_atom", "_by_word", "_found")
+    __slots__ = ("_by_atom", "_by_word", "_found", "_hits", "_words")
 
-    def __init__(self, words: Sequence[str], placed: Mapping[str, frozenset[str]]) -> None:
-        by_word: dict[str, list[int]] = {word: [] for word in placed}
-        chosen = itertools.compress(range(len(words)), map(placed.__contains__, words))
-        for position in chosen:
-            by_word[words[position]].append(position)
-        by_atom: dict[str, list[str]] = {}
-        for word, atoms in placed.items():
-            for atom in atoms:
+    def __init__(self, words: Sequence[str], hits: Mapping[str, frozenset[str]]) -> None:
+        self._words = words
+        self._hits = hits
+        self._by_word: dict[str, list[int]] = {}
+        self._by_atom: dict[str, list[str]] = {}
+        self._found: dict[str, Sequence[int]] = {}
+
+    def place(self, atoms: set[str]) -> None:
+        """Place every word with one of ``atoms`` not placed yet."""
+        by_word = self._by_word
+        new: dict[str, list[int]] = {
+            w: [] for w, a in self._hits.items() if w not in by_word and not a.isdisjoint(atoms)
+        }
+        if not new:
+            return
+        words = self._words
+        for position in itertools.compress(range(len(words)), map(new.__contains__, words)):
+            new[words[position]].append(position)
+        by_word.update(new)
+        by_atom = self._by_atom
+        for word in new:
+            for atom in self._hits[word]:
                 by_atom.setdefault(atom, []).append(word)
-        self._by_word = by_word
-        self._by_atom = by_atom
-        self._found: dict[str, list[int]] = {}
+                self._found.pop(atom, None)
 
     def get(self, atom: str) -> Sequence[int]:
         """Where ``atom`` lies, in order (empty when it is nowhere)."""
@@ -254,19 +315,26 @@ class _Where:
 
 
 class _Context:
-    """What around a match may discount it (see the module docstring)."""
+    """What around a match may discount it (see the module docstring). Everything is
+    looked up around the match, in the words themselves: nothing else is placed."""
 
-    __slots__ = ("_read", "present", "where")
+    __slots__ = ("_hits", "_read", "present")
 
-    def __init__(self, read: Tokens, where: _Where, present: frozenset[str]) -> None:
+    def __init__(
+        self, read: Tokens, hits: Mapping[str, frozenset[str]], present: frozenset[str]
+    ) -> None:
         self._read = read
-        self.where = where
+        self._hits = hits
         self.present = present
+
+    def _has(self, position: int, atom: str) -> bool:
+        words = self._read.words
+        return 0 <= position < len(words) and atom in self._hits.get(words[position], _NONE)
 
     def _in_clauses(self, cue: str, places: tuple[int, ...]) -> bool:
         """Whether the cue is in a clause any of ``places`` is in."""
-        spans = self._spans(places)
-        return any(a <= p < b for p in self.where.get("@" + cue) for a, b in spans)
+        atom = "@" + cue
+        return any(self._has(p, atom) for a, b in self._spans(places) for p in range(a, b))
 
     def _settled_pair(self, places: tuple[int, ...]) -> bool:
         """Whether a clause of ``places`` says the matter is over in two words."""
@@ -277,20 +345,22 @@ class _Context:
             for pair in itertools.pairwise(words[a:b])
         )
 
-    def _spans(self, places: tuple[int, ...]) -> list[tuple[int, int]]:
-        return [self._read.clause(p) for p in places]
+    def _spans(self, places: tuple[int, ...]) -> set[tuple[int, int]]:
+        return {self._read.clause(p) for p in places}
 
     def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
-        return any(abs(c - p) <= reach for c in self.where.get("@" + cue) for p in places)
+        atom = "@" + cue
+        return any(self._has(q, atom) for p in places for q in range(p - reach, p + reach + 1))
 
     def discounted(self, exempt_class: str, places: tuple[int, ...]) -> bool:
         if exempt_class == "emergency_repair":
-            first = min(places)
-            if first >= 1 and first - 1 in self.where.get("@negator"):
+            if self._has(min(places) - 1, "@negator"):
                 return True
-            fire = self.where.get("@fire")
-            compound = self.where.get("@fire_compound")
-            if any(p in fire and (p + 1 in compound or p - 1 in compound) for p in places):
+            if any(
+                self._has(p, "@fire")
+                and (self._has(p + 1, "@fire_compound") or self._has(p - 1, "@fire_compound"))
+                for p in places
+            ):
                 return True
             settled = self._in_clauses("settled", places) or self._settled_pair(places)
             return settled and not self._in_clauses("live_now", places)

@@ -114,16 +114,40 @@ class _At:
         return self.places.get(atom, [])
 
 
+def _fill(slot: frozenset[str]) -> frozenset[str]:
+    return frozenset(atom.lstrip("=") for atom in slot)
+
+
+def _slots(*words: str) -> tuple[frozenset[str], ...]:
+    return tuple(frozenset({"=" + w}) for w in words)
+
+
 def test_ordered_phrases_try_every_way_through() -> None:
-    pattern = Pattern(
-        "a .. b c", "x", (frozenset({"a"}), frozenset({"b"}), frozenset({"c"})), (4, 1), 0
-    )
+    pattern = Pattern("a .. b c", "x", _slots("a", "b", "c"), (4, 1), 0, anchor=0)
+    words = ["a", "b", "y", "b", "c"]
     # The first "b" after "a" is not followed by "c"; the second is.
-    assert list(pattern.occurrences(_At(a=[0], b=[1, 3], c=[4]))) == [(0, 3, 4)]
-    assert list(pattern.occurrences(_At(a=[0], b=[1], c=[5]))) == []
-    assert list(pattern.occurrences(_At(a=[0], b=[1]))) == []  # a word that is nowhere
+    assert list(pattern.occurrences_around(_At(**{"=a": [0]}), words, _fill)) == [(0, 3, 4)]
+    assert list(pattern.occurrences_around(_At(**{"=a": [0]}), ["a", "b", "y"], _fill)) == []
+    assert list(pattern.occurrences_around(_At(), words, _fill)) == []  # no anchor anywhere
+    around_c = Pattern("a .. b c", "x", _slots("a", "b", "c"), (4, 1), 0, anchor=2)
+    assert list(around_c.occurrences_around(_At(**{"=c": [4]}), words, _fill)) == [(0, 3, 4)]
 
 
 def test_order_free_phrases_give_every_window() -> None:
-    pattern = Pattern("a ~ b", "x", (frozenset({"a"}), frozenset({"b"})), (4,), 8)
-    assert list(pattern.occurrences(_At(a=[0, 20], b=[3, 21]))) == [(0, 3), (20, 21)]
+    pattern = Pattern("a ~ b", "x", _slots("a", "b"), (4,), 8, anchor=0)
+    words = ["a", "x", "b", *["x"] * 17, "a", "b"]
+    found = list(pattern.occurrences_around(_At(**{"=a": [0, 20]}), words, _fill))
+    assert found == [(0, 2), (20, 21)]
+
+
+def test_an_anchor_with_its_other_words_out_of_order_is_no_occurrence() -> None:
+    pattern = Pattern("a .. b c", "x", _slots("a", "b", "c"), (4, 1), 0, anchor=0)
+    words = ["a", "b", "x", "b", "x", "c"]  # every "b" is in reach, none is followed by "c"
+    assert list(pattern.occurrences_around(_At(**{"=a": [0]}), words, _fill)) == []
+
+
+def test_no_window_holds_words_too_far_apart() -> None:
+    from rules.exemption_patterns import _near
+
+    assert list(_near([[0], [9]], 8)) == []
+    assert list(_near([[0], [7]], 8)) == [(0, 7)]

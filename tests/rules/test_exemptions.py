@@ -167,3 +167,19 @@ def test_any_text_gets_one_answer(text: str) -> None:
     first = DEFAULT.explain(text)
     assert first == DEFAULT.explain(text)
     assert first is None or first.exempt_class in CLASS_ORDER
+
+
+def test_a_slip_fills_every_phrase_it_is_tried_in() -> None:
+    """A settled matter written with slips: the heating phrases are tried one after
+    another, each with the same slipped words, and all are discounted."""
+    assert DEFAULT.classify("the boilr was serviced and tested fine, heatng is brokn") is None
+    assert DEFAULT.classify("heatng is brokn") == "emergency_repair"
+
+
+def test_words_already_placed_are_not_placed_again() -> None:
+    from rules.exemptions import _Where
+
+    where = _Where(["gas", "smell", "gas"], {"gas": frozenset({"@gas"})})
+    where.place({"@gas"})
+    where.place({"@gas"})
+    assert where.get("@gas") == [0, 2] and where.get("@smell") == []
