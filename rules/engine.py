@@ -266,7 +266,7 @@ def _blocked(
             now=case.now,
             exceeded=exceeded,
             reset_at=_reset_at(case) if exceeded is not None else None,
-            routes=tuple(case.index.settings.protected.open_routes()),
+            routes=case.index.settings.protected.open_routes(),
         )
     return Decision(
         action=action,

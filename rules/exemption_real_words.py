@@ -5,28 +5,35 @@ edit by hand."""
 
 REAL_WORDS = frozenset(
     """
-    abusers acing adana aground alars alright anther appal arching arcking augusta babes
-    babiest baking barbies bating berating bette binds blankest bleating blind blowing
-    bother bowling boyle broiler bruise bruisers bugled bugling burglar burgle bused
-    bustled cable chang chocked chocking choke cling coked coking combing compliant confuse
-    consume contract cooing cooping copiers copping councilor crackled crooking crumbing
-    curtain darins dipping disable document electrocute email emils enduing escapee explode
-    expose extinguishes faces faculty fames farther fault feather filth firming flailed
-    flailing flambes flamers flitting freeing froze gabbed gassers glasses goodby goodbys
-    granddad granddads grasses handed handing handle hared haring haters haven heather
-    heathers holing hosing hungary hurtling ignore intrude intrudes locke loner manage
-    manger marking masking matte meted meting notching occupant office offices overdoes
-    paced panned panning parent paring passe paunches peiping persona piing pilaster
-    pimping planed planing plenty poling poring precaution raciest refugee regulation
-    replace resolve revere reveres ringling rotating sacked sacking sacred sapped saving
-    scare scarfed scarfing scarred scarring sealing seals seeding seeking seeming sewings
-    shagging shavings shelling shoed shorted shove showier sings sitting sleeping smocking
-    smoldering snagging snorted socked sopped sortied sower spared sparing sparkled
-    sparkling spars spaying splashing sported spotlight staels staked staking staled
-    staling stared staring startled stated staving steal steeping storied stormed strangle
-    stropped swagging sweeping swelling swigs swing symptom tables tablet tacking talking
-    tasking thicket thing thins thorough though throttle tickling tiled tings tipped
-    tipping toddle toddles touche tough treat treats tricking trippe tuned wears weirs
-    widow widows wring wrist writs
+    abusers acing adana affair aground alars alright anther appal arching arcking augusta
+    babes babiest baking bannister barbies barter bating behavior belonging berating bette
+    binds blankest bleating blind blowing bowling boyle bride bridget broiler bruisers
+    bugled bugling buoying burglar burgle burying bused bustled busying cable chancel chang
+    chocked chocking choke cigarette cling clothe cloths coked coking combing compliant
+    confuse consume contract control cooing cooke cookery cooping copiers copping councilor
+    count country crackled crooking crumbing curtain darins detail dipping disable disclose
+    discus discuses document eggshell elating electrocute email emils enduing entitle
+    escapee explode expose extinguishes faculty fames farther fault feather fiends filth
+    finch finches finis finnish firming flailed flailing flambes flamers flitting freeing
+    friend froze funereal gabbed gassers glasses goodby goodbys granddad granddads grasses
+    handed handing handle harding hared haring haters haven heather heathers holing horded
+    hording hosing hungary hurtling ignore intrude intrudes leavens locke loner manage
+    manged manger marking masking matte mediation message meted meting minuets minute
+    minutest monitor mourning muddle notching occupant office offices overdoes paced pained
+    panned panning panted parent paring passe paunches pearson peiping peron persona
+    phonying photo photons picture piing pilaster pimping planed planing plenty poling
+    poring precaution raciest reduce refugee regulation relate replace resolve revere
+    reveres riling ringling rotating sacked sacking sacred salving sapped scare scarfed
+    scarfing scarred scarring scrammed sealing seals seeding seeking seeming sensory
+    sewings shagging shard share sharked sharking sharped sharping shaving shavings sheared
+    shearing shelling shingle shoed shorted shove showery showier shred singe sings sitting
+    slaving sleeping smocking smoldering snagging snorted socked sopped sortied sower
+    spared sparing sparkled sparkling spars spaying splashing sported spotlight staels
+    staked staking staled staling stared staring startled stated staving steal steeping
+    stephen stockpile storied stormed storming story strangle straying string stropped
+    swagging sweeping sweet swelling swigs swing symptom tablet tacking tasking thicket
+    thing thorough though throttle throw tickling tiled tings tipped tipping toddle toddles
+    touche tough trainer treat treats tricking trippe tuned video waiving waled waling
+    waste wears weaving weigh weighty weirs widow widows wight wring wrist writs
     """.split()  # noqa: SIM905 (one word a place, as data)
 )

@@ -92,7 +92,7 @@ FUZZY_MIN = 6  # letters a phrase word needs before one slip is forgiven
 
 
 def inflections(word: str) -> set[str]:
-    """``word`` and its regular English inflections (plural, past, -ing, -er, -y)."""
+    """``word`` and its regular English inflections (plural, past, -ing, -er)."""
     forms = {word}
     if len(word) < 3 or not word.isalpha():
         return forms
@@ -100,8 +100,6 @@ def inflections(word: str) -> set[str]:
     forms |= {word + "s", stem + "ed", stem + "ing", stem + "er"}
     if word.endswith(("s", "x", "z", "ch", "sh")):
         forms.add(word + "es")
-    if stem == word:
-        forms.add(word + "y")  # leaky, but not copy from cope
     if word.endswith("y") and len(word) > 3:
         forms |= {word[:-1] + "ies", word[:-1] + "ied"}
     last = word[-1]
@@ -110,7 +108,7 @@ def inflections(word: str) -> set[str]:
         and word[-2] in "aeiou"
         and (len(word) < 4 or word[-3] not in "aeiou")
     ):
-        forms |= {word + last + "ing", word + last + "ed", word + last + "er", word + last + "y"}
+        forms |= {word + last + "ing", word + last + "ed", word + last + "er"}
     return forms
 
 

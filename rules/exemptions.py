@@ -34,6 +34,7 @@ from rules.exemption_lexicon import (
     COMMON_WORDS,
     CONCEPTS,
     DEFAULT_PHRASES,
+    GENERIC_RISK,
     SETTLED_PAIRS,
 )
 from rules.exemption_patterns import Pattern, parse
@@ -75,8 +76,8 @@ class ExemptionClassifier:
     _filed: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _base: frozenset[str] = field(init=False, repr=False, compare=False)
     _fillers: dict[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
-    # Words with atoms (the phrase words' forms, and words met one slip from them),
-    # and words met that have none.
+    # Words met that are one slip from a phrase word (with its atoms), and words met
+    # that have none.
     _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,11 +108,12 @@ class ExemptionClassifier:
         object.__setattr__(self, "_patterns", tuple(patterns))
         filed: dict[str, list[int]] = {}
         for i, pattern in enumerate(patterns):
-            for atom in pattern.slots[0]:
+            # Filed under its anchor's atoms (the rarest): a text holds few of them.
+            for atom in pattern.slots[pattern.anchor]:
                 filed.setdefault(atom, []).append(i)
         object.__setattr__(self, "_filed", {a: tuple(found) for a, found in filed.items()})
         object.__setattr__(self, "_vocabulary", vocabulary)
-        object.__setattr__(self, "_memo", (dict(frozen), set()))
+        object.__setattr__(self, "_memo", ({}, set()))
 
     @classmethod
     def build(cls, phrases: PhraseLists | None = None) -> ExemptionClassifier:
@@ -151,15 +153,29 @@ class ExemptionClassifier:
         if not hits:
             return None
         present = frozenset().union(*hits.values())
-        filed = self._filed
-        patterns = self._patterns
-        candidates = [
-            patterns[i]
-            for i in sorted({i for atom in present for i in filed.get(atom, ())})
-            if all(not slot.isdisjoint(present) for slot in patterns[i].slots)
-        ]
+        candidates = self._candidates(present)
         if not candidates:
             return None
+        return self._match(read, hits, present, candidates)
+
+    def _candidates(self, present: frozenset[str]) -> list[Pattern]:
+        """The phrases all of whose slots have a word in the text, in class order."""
+        filed = self._filed
+        patterns = self._patterns
+        return [
+            patterns[i]
+            for i in sorted({i for atom in present for i in filed.get(atom, ())})
+            if not any(map(present.isdisjoint, patterns[i].slots))
+        ]
+
+    def _match(
+        self,
+        read: Tokens,
+        hits: dict[str, frozenset[str]],
+        present: frozenset[str],
+        candidates: list[Pattern],
+    ) -> ExemptionMatch | None:
+        """The first candidate found in the text and not discounted, class by class."""
         words = read.words
         anchors = _Where(words, hits)
         exact = self._vocabulary.exact
@@ -178,16 +194,14 @@ class ExemptionClassifier:
             return found
 
         context = _Context(read, hits, present)
-        for exempt_class in CLASS_ORDER:
+        for _, group in itertools.groupby(candidates, key=_class_of):
             # Only the anchor words (each phrase's rarest) of this class's phrases are
             # placed, class by class; the rest of a phrase is looked for around them.
-            mine = [p for p in candidates if p.exempt_class == exempt_class]
-            if not mine:
-                continue
+            mine = list(group)
             anchors.place(set().union(*(p.slots[p.anchor] for p in mine)))
             for pattern in mine:
                 for places in pattern.occurrences_around(anchors, words, words_of):
-                    if not context.discounted(pattern.exempt_class, places):
+                    if not context.discounted(pattern, places):
                         shown = _shown(words, places)
                         return ExemptionMatch(pattern.exempt_class, shown, pattern.text)
         return None
@@ -195,27 +209,32 @@ class ExemptionClassifier:
     def _hits(self, distinct: set[str]) -> dict[str, frozenset[str]]:
         """The atoms of each of ``distinct`` that has any: exact forms first, then one
         slip (remembered, for words not seen before; the memory is bounded)."""
-        known, missed = self._memo
+        slipped, missed = self._memo
+        exact = self._vocabulary.exact
         distinct.difference_update(missed)
-        unknown = distinct.difference(known)
+        unknown = distinct.difference(exact, slipped)
         if unknown:
-            vocabulary = self._vocabulary
-            if len(known) + len(missed) + len(unknown) > len(vocabulary.exact) + _MEMO_LIMIT:
-                known.clear()
-                known.update(vocabulary.exact)
+            if len(slipped) + len(missed) + len(unknown) > _MEMO_LIMIT:
+                slipped.clear()
                 missed.clear()
+            near_index = self._vocabulary.near
             for word in unknown:
-                near = slips(word, vocabulary.near, REAL_WORDS)
+                near = slips(word, near_index, REAL_WORDS)
                 if near:
-                    known[word] = frozenset().union(*(vocabulary.exact[w] for w in near))
+                    slipped[word] = frozenset().union(*(exact[w] for w in near))
                 else:
                     missed.add(word)
                     distinct.discard(word)
-        return {word: known[word] for word in distinct}
+        # (Iterating the text's few words: a set's intersection with a dict walks the dict.)
+        return {word: exact.get(word) or slipped[word] for word in distinct}
 
 
 _NONE: frozenset[str] = frozenset()
 _APPEAL_REACH = 16
+
+
+def _class_of(pattern: Pattern) -> str:
+    return pattern.exempt_class
 
 
 def _slot_fillers(
@@ -318,7 +337,7 @@ class _Context:
     """What around a match may discount it (see the module docstring). Everything is
     looked up around the match, in the words themselves: nothing else is placed."""
 
-    __slots__ = ("_hits", "_read", "present")
+    __slots__ = ("_hits", "_read", "_seen", "present")
 
     def __init__(
         self, read: Tokens, hits: Mapping[str, frozenset[str]], present: frozenset[str]
@@ -326,6 +345,7 @@ class _Context:
         self._read = read
         self._hits = hits
         self.present = present
+        self._seen: dict[tuple[int, ...], tuple[frozenset[str], bool]] = {}
 
     def _has(self, position: int, atom: str) -> bool:
         words = self._read.words
@@ -333,26 +353,40 @@ class _Context:
 
     def _in_clauses(self, cue: str, places: tuple[int, ...]) -> bool:
         """Whether the cue is in a clause any of ``places`` is in."""
-        atom = "@" + cue
-        return any(self._has(p, atom) for a, b in self._spans(places) for p in range(a, b))
+        return "@" + cue in self._clauses(places)[0]
 
     def _settled_pair(self, places: tuple[int, ...]) -> bool:
         """Whether a clause of ``places`` says the matter is over in two words."""
-        words = self._read.words
-        return any(
-            pair in SETTLED_PAIRS
-            for a, b in self._spans(places)
-            for pair in itertools.pairwise(words[a:b])
-        )
+        return self._clauses(places)[1]
 
-    def _spans(self, places: tuple[int, ...]) -> set[tuple[int, int]]:
-        return {self._read.clause(p) for p in places}
+    def _clauses(self, places: tuple[int, ...]) -> tuple[frozenset[str], bool]:
+        """The atoms in the clauses ``places`` are in, and whether those clauses hold a
+        pair of words that says a matter is over; worked out once per match."""
+        found = self._seen.get(places)
+        if found is None:
+            words = self._read.words
+            hits = self._hits
+            atoms: set[str] = set()
+            pair = False
+            for a, b in {self._read.clause(p) for p in places}:
+                clause = words[a:b]
+                atoms.update(*(hits.get(word, _NONE) for word in clause))
+                pair = pair or any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
+            found = self._seen[places] = (frozenset(atoms), pair)
+        return found
 
     def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
         atom = "@" + cue
         return any(self._has(q, atom) for p in places for q in range(p - reach, p + reach + 1))
 
-    def discounted(self, exempt_class: str, places: tuple[int, ...]) -> bool:
+    def discounted(self, pattern: Pattern, places: tuple[int, ...]) -> bool:
+        exempt_class = pattern.exempt_class
+        if exempt_class == "safeguarding":
+            # "at risk of eviction": a risk to the tenancy, not to a person.
+            last = max(places)
+            return pattern.text in GENERIC_RISK and any(
+                self._has(q, "@tenancy_risk") for q in range(last + 1, last + 4)
+            )
         if exempt_class == "emergency_repair":
             if self._has(min(places) - 1, "@negator"):
                 return True
@@ -372,10 +406,9 @@ class _Context:
         if exempt_class == "subject_access_request":
             # "Please update my details" is not a request for them.
             return self._in_clauses("amend", places) and not self._in_clauses("copy", places)
-        if exempt_class == "complaint":
-            return (
-                self._in_clauses("next_door", places)
-                and "@landlord" not in self.present
-                and "@escalation" not in self.present
-            )
-        return False
+        # A complaint: about a neighbour is not about the landlord, unless it says so.
+        return (
+            self._in_clauses("next_door", places)
+            and "@landlord" not in self.present
+            and "@escalation" not in self.present
+        )

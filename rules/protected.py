@@ -71,6 +71,7 @@ class ProtectedRoutes:
 
     routes: Mapping[RouteName, tuple[str, ...]] = field(default_factory=dict)
     _by_identity: dict[str, RouteName] = field(init=False, repr=False, compare=False)
+    _open: tuple[tuple[RouteName, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_identity: dict[str, RouteName] = {}
@@ -78,6 +79,12 @@ class ProtectedRoutes:
             for identity in identities:
                 by_identity.setdefault(identity, name)
         object.__setattr__(self, "_by_identity", by_identity)
+        open_routes = []
+        for name in ROUTE_PURPOSE:
+            way = self.address(name) or self.number(name)
+            if way is not None:
+                open_routes.append((name, way))
+        object.__setattr__(self, "_open", tuple(open_routes))
 
     @classmethod
     def of(cls, routes: Mapping[RouteName, Iterable[str]]) -> ProtectedRoutes:
@@ -109,15 +116,10 @@ class ProtectedRoutes:
                 return head
         return self.address(CLASS_ROUTE[exempt_class])
 
-    def open_routes(self) -> list[tuple[RouteName, str]]:
+    def open_routes(self) -> tuple[tuple[RouteName, str], ...]:
         """The routes to name in a notice, with the way to use each (address, else
         number), in a fixed order; routes with no purpose of their own are not named."""
-        named = []
-        for name in ROUTE_PURPOSE:
-            way = self.address(name) or self.number(name)
-            if way is not None:
-                named.append((name, way))
-        return named
+        return self._open
 
 
 NO_ROUTES = ProtectedRoutes()

@@ -137,13 +137,12 @@ def test_a_real_word_is_not_a_slip() -> None:
 
 def test_slips_are_remembered_within_a_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     classifier = ExemptionClassifier.build()
-    known, missed = classifier._memo
-    base = len(known)
-    assert classifier.classify("boilr brokn") == "emergency_repair"
-    assert "boilr" in known and "brokn" not in missed
+    slipped, missed = classifier._memo
+    assert classifier.classify("the elecricity has gone") == "emergency_repair"
+    assert "elecricity" in slipped and "elecricity" not in missed
     monkeypatch.setattr("rules.exemptions._MEMO_LIMIT", 2)
     assert classifier.classify("zzzzzz yyyyyy xxxxxx") is None
-    assert len(known) == base and missed == {"zzzzzz", "yyyyyy", "xxxxxx"}
+    assert slipped == {} and missed == {"zzzzzz", "yyyyyy", "xxxxxx"}
 
 
 def test_the_words_phrases_are_written_with() -> None:

@@ -41,12 +41,12 @@ def test_routes() -> None:
     assert ROUTES.destination(ExemptClass.EMERGENCY_REPAIR, no_contact=True) is None
     without_head = ProtectedRoutes.of({RouteName.COMPLAINTS: [COMPLAINTS]})
     assert without_head.destination(ExemptClass.COMPLAINT, no_contact=True) == COMPLAINTS
-    assert ROUTES.open_routes() == [
+    assert ROUTES.open_routes() == (
         (RouteName.EMERGENCY_REPAIRS, REPAIRS_LINE),
         (RouteName.DATA_PROTECTION, DPO),
         (RouteName.APPEALS, APPEALS),
         (RouteName.COMPLAINTS, COMPLAINTS),
-    ]
+    )
 
 
 def test_contact_to_a_protected_route_is_delivered_untouched_and_recorded_exempt() -> None:
