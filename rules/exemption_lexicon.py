@@ -257,6 +257,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         ),
         "cy": _w("troi colli ol-ddyledion dyled digartref llys rhent"),
     },
+    "laughing": {"en": _w("laughing laugh laughter"), "cy": _w("chwerthin")},
     "amend": {
         "en": _w("update updated change changed correct corrected amend amended spelling"),
         "cy": _w("diweddaru newid cywiro"),
@@ -298,8 +299,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "appeal": {"en": _w("appeal appealing appealed apeal apeel"), "cy": _w("apel apelio")},
     "restriction": {
         "en": _w(
-            "restriction restrictions restricted restricting restrict ban banned banning "
-            "barred sanction"
+            "restriction restrictions restricted restricting restrict ban banned banning barred"
         ),
         "cy": _w("cyfyngiad cyfyngiadau cyfyngu gwahardd gwaharddiad"),
     },
@@ -343,7 +343,8 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "fixed sorted repaired resolved mended replaced dried drying year years "
             "test tested testing check checked serviced service inspection certificate "
             "passed fine used anymore previous previously drill cooking toast bacon steam "
-            "kettle reported planned bleeding bled wonky squeak squeaks squeaky gate "
+            "kettle reported planned bleeding bled wonky squeak squeaks squeaky gate stain "
+            "stains paint painted painting decorate decorator redecorate "
             "january february march april june july august september october "
             "november december jan feb mar apr jun jul aug sept oct nov dec documentary "
             "programme newsletter training"
@@ -539,7 +540,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{partner} ~ {hit} ~ {me}",
             "{hit} me",
             "{scared} ~ {partner}",
-            "{scared} ~ life|safety|home",
+            "{scared} ~ life|safety|home|back",
+            "leave|left ~ it|him|her ~ pram|hallway|car",
             "fear for ~ life|safety",
             "walking|walk on eggshells",
             "{partner} ~ controls|takes|took|keeps ~ money|card|bank|benefits|phone|passport",
@@ -649,7 +651,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "pasbort|mhasbort ~ cymryd|wedi",
             "cyn ~ bartner|partner|gwr|gwraig",
             "meddw|feddw ~ plant|babi|sgrechen|sgrechian",
-            "{child} ~ hwyr|nos ~ aros|allan|stepen",
+            "{child} ~~ hwyr|nos ~~ aros|allan|stepen",
             "{child} ~ bwyd|llwglyd",
             "anghofio ~ adre|adref|ffordd",
             "dryslyd|ddryslyd|dementia",
@@ -873,8 +875,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         ),
         "cy": (
             "cais ~ {records}",
-            "copi|copiau ~ amdana|amdanaf|enw|achos",
-            "recordiad|lluniau|camera|fideo ~ ohona|copi|fi",
+            "copi|copiau ~~ amdana|amdanaf|enw|achos",
+            "recordiad|lluniau|camera|fideo ~~ ohona|copi|fi",
             "rhannu ~ manylion",
             "nodiadau ~ amdana|amdanaf|swyddog",
             "data personol",
@@ -895,7 +897,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{appeal}",
             "{restriction} ~~ {change}",
             "{change} ~~ {restriction}",
-            "only ~ allowed|able|contact|through ~~ {change}|{unfair}",
+            "only allowed|able ~~ {change}|{unfair}",
+            "only ~ contact|speak|ring|phone ~ you|us ~~ {change}|{unfair}",
+            "{restriction} ~~ disability|autism|adjustment|deaf|blind|disabled",
+            "reasonable adjustment ~ review|{restriction}",
             "single point ~ {change}|swap|swapped|else",
             "managed contact ~~ {challenge}|{change}|{unfair}|dispute",
             "unacceptable behaviour ~~ {challenge}|{change}|{unfair}|dispute",
@@ -929,7 +934,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{appeal}",
             "{restriction} ~~ newid|newidiwch|tynnwch|ailystyriwch|adolygwch|codi|dileu",
             "un pwynt cyswllt ~ newid|rhywun arall",
-            "bost|ebost|ffon ~ annheg|newid|newidiwch",
+            "unig|ond ~ bost|ebost|ffon ~ annheg|newid|newidiwch",
             "{unfair} ~ penderfyniad",
             "cyfle ~ ymateb|esbonio",
             "ailystyried|ailystyriwch|adolygwch",

@@ -7,8 +7,8 @@ REAL_WORDS = frozenset(
     """
     abusers acing adana affair aground alars alright anther appal arching arcking augusta
     babes babiest baking bannister barbies barter bating behavior belonging berating bette
-    binds blankest bleating blind blowing bowling boyle bride bridget broiler bruisers
-    bugled bugling buoying burglar burgle burying bused bustled busying cable chancel chang
+    binds blankest bleating blowing bowling boyle bride bridget broiler bruisers bugled
+    bugling buoying burglar burgle burying bused bustled busying cable chancel chang
     chocked chocking choke cigarette cling clothe cloths coked coking combing compliant
     confuse consume contract control cooing cooke cookery cooping copiers copping councilor
     count country crackled crooking crumbing curtain darins detail dipping disable disclose
@@ -20,20 +20,21 @@ REAL_WORDS = frozenset(
     hording hosing hungary hurtling ignore intrude intrudes leavens locke loner manage
     manged manger marking masking matte mediation message meted meting minuets minute
     minutest monitor mourning muddle notching occupant office offices overdoes paced pained
-    panned panning panted parent paring passe paunches pearson peiping peron persona
-    phonying photo photons picture piing pilaster pimping planed planing plenty poling
-    poring precaution raciest reduce refugee regulation relate replace resolve revere
-    reveres riling ringling rotating sacked sacking sacred salving sapped scare scarfed
-    scarfing scarred scarring scrammed sealing seals seeding seeking seeming sensory
-    sewings shagging shard share sharked sharking sharped sharping shaving shavings sheared
-    shearing shelling shingle shoed shorted shove showery showier shred singe sings sitting
-    slaving sleeping smocking smoldering snagging snorted socked sopped sortied sower
-    spared sparing sparkled sparkling spars spaying splashing sported spotlight staels
-    staked staking staled staling stared staring startled stated staving steal steeping
-    stephen stockpile storied stormed storming story strangle straying string stropped
-    swagging sweeping sweet swelling swigs swing symptom tablet tacking tasking thicket
-    thing thorough though throttle throw tickling tiled tings tipped tipping toddle toddles
-    touche tough trainer treat treats tricking trippe tuned video waiving waled waling
-    waste wears weaving weigh weighty weirs widow widows wight wring wrist writs
+    paining panned panning panted panting parent paring passe paunches pearson peiping
+    peron persona phonying photo photons picture piing pilaster pimping planed planing
+    plenty poling poring precaution raciest reduce refugee regulation relate replace
+    resolve revere reveres riling ringling rotating sacked sacking sacred salving sapped
+    satins scare scarfed scarfing scarred scarring scrammed sealing seals seeding seeking
+    seeming sensory sewings shagging shard share sharked sharking sharped sharping shaving
+    shavings sheared shearing shelling shingle shoed shorted shove showery showier shred
+    singe sings sitting slaving sleeping smocking smoldering snagging snorted socked sopped
+    sortied sower spared sparing sparkled sparkling spars spaying splashing sported
+    spotlight staels staked staking staled staling stalins stans stared staring startled
+    stated staving steal steeping stephen stockpile storied stormed storming story strains
+    strangle straying string stropped swagging sweeping sweet swelling swigs swing symptom
+    tablet tacking tasking thicket thing thorough though throttle throw tickling tiled
+    tings tipped tipping toddle toddles touche tough trainer treat treats tricking trippe
+    tuned video waiving waled waling waste wears weaving weigh weighty weirs widow widows
+    wight wring wrist writs
     """.split()  # noqa: SIM905 (one word a place, as data)
 )

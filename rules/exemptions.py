@@ -382,13 +382,18 @@ class _Context:
     def discounted(self, pattern: Pattern, places: tuple[int, ...]) -> bool:
         exempt_class = pattern.exempt_class
         if exempt_class == "safeguarding":
-            # "at risk of eviction": a risk to the tenancy, not to a person.
+            # "at risk of eviction": a risk to the tenancy, not to a person; "killing
+            # themselves laughing" is laughter.
             last = max(places)
+            if self._has(last + 1, "@laughing"):
+                return True
             return pattern.text in GENERIC_RISK and any(
                 self._has(q, "@tenancy_risk") for q in range(last + 1, last + 4)
             )
         if exempt_class == "emergency_repair":
-            if self._has(min(places) - 1, "@negator"):
+            # Negated: "no gas smell", "not leaking" (a negation that is itself part of
+            # the phrase, "no heating", does not count).
+            if any(self._has(p - 1, "@negator") and p - 1 not in places for p in places):
                 return True
             if any(
                 self._has(p, "@fire")
@@ -406,7 +411,11 @@ class _Context:
         if exempt_class == "subject_access_request":
             # "Please update my details" is not a request for them.
             return self._in_clauses("amend", places) and not self._in_clauses("copy", places)
-        # A complaint: about a neighbour is not about the landlord, unless it says so.
+        # A complaint: "no complaints", "I can't complain" are not one; nor is one about
+        # a neighbour, unless it is about the landlord too.
+        first = min(places)
+        if self._has(first - 1, "@negator") or self._has(first - 1, "@cannot"):
+            return True
         return (
             self._in_clauses("next_door", places)
             and "@landlord" not in self.present
