@@ -197,7 +197,8 @@ def decide_rates(items: list[dict[str, object]]) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="heldout", choices=("heldout", "dev", "dev2"))
+    splits = ("heldout", "dev", "dev2", "dev3", "dev4")
+    parser.add_argument("--split", default="heldout", choices=splits)
     parser.add_argument("--show", action="store_true", help="list the dev split's misses")
     parser.add_argument("--no-speed", action="store_true", help="quality figures only")
     args = parser.parse_args(argv)
@@ -216,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         for ident, label, got, why in misses:  # type: ignore[union-attr]
             print(f"{ident} {label} -> {got}: {why[:300]!r}", file=sys.stderr)
     if not args.no_speed:
-        everything = load("dev") + load("dev2") + load("heldout")
+        everything = [
+            i for split in splits if (CORPUS / f"{split}.jsonl").exists() for i in load(split)
+        ]
         report["classifier_build_ms"] = round(build_s * 1000, 1)
         report["classify_us"] = {
             "1kb": timing(classifier, sized_texts(everything, 1024, 2200)),

@@ -246,7 +246,8 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "next_door": {
         "en": _w(
-            "neighbour neighbor neighbours neighbors nextdoor next upstairs downstairs occupants"
+            "neighbour neighbor neighbours neighbors nextdoor next upstairs downstairs occupants "
+            "noise music dog dogs barking parties above below"
         ),
         "cy": _w("cymydog cymdoges cymdogion nesa nesaf"),
     },
@@ -258,6 +259,10 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "cy": _w("troi colli ol-ddyledion dyled digartref llys rhent"),
     },
     "laughing": {"en": _w("laughing laugh laughter"), "cy": _w("chwerthin")},
+    "door_compound": {
+        "en": _w("cupboard wardrobe cabinet unit oven fridge freezer shower"),
+        "cy": _w("cwpwrdd cwpwrdd dillad popty oergell"),
+    },
     "amend": {
         "en": _w("update updated change changed correct corrected amend amended spelling"),
         "cy": _w("diweddaru newid cywiro"),
@@ -299,7 +304,8 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "appeal": {"en": _w("appeal appealing appealed apeal apeel"), "cy": _w("apel apelio")},
     "restriction": {
         "en": _w(
-            "restriction restrictions restricted restricting restrict ban banned banning barred"
+            "restriction restrictions restricted restricting restrict ban banned banning barred "
+            "arrangement arrangements"
         ),
         "cy": _w("cyfyngiad cyfyngiadau cyfyngu gwahardd gwaharddiad"),
     },
@@ -321,7 +327,8 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "en": _w(
             "change changed swap swapped remove removed withdraw withdrawn end ended off "
             "lift lifted review reviewed reconsider looked again fair unfair wrong "
-            "accept accepting challenge dispute strict altered amended reduced"
+            "accept accepting challenge dispute strict altered amended reduced cut shorten "
+            "shortened shorter reduce"
         ),
         "cy": _w("newid tynnu codi dileu adolygu ailystyried annheg anghywir"),
     },
@@ -361,14 +368,15 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "blanket brigade service risk assessment regulations officer works fighter "
             "fighters station precautions"
         ),
-        "cy": _w("diogelwch larwm dihangfa drws drysau"),
+        "cy": _w("diogelwch larwm dihangfa drws drysau asesiad risg"),
     },
     "other_appeal": {
         "en": _w(
             "pip benefit benefits dwp tribunal universal credit esa council tax parking "
-            "ticket fine pcn exam school planning"
+            "ticket fine pcn exam school planning christmas charity food bank exchange mutual "
+            "banding register"
         ),
-        "cy": _w("budd budd-dal tribiwnlys parcio"),
+        "cy": _w("budd budd-dal tribiwnlys parcio ysgol treth band elusen"),
     },
     "landlord": {
         "en": _w(
@@ -403,8 +411,8 @@ SETTLED_PAIRS = frozenset(
         ("last", "week"),
         ("last", "year"),
         ("last", "month"),
-        ("back", "on"),
         ("working", "again"),
+        ("last", "winter"),
         ("wythnos", "diwethaf"),
         ("wythnos", "dwytha"),
     }
@@ -423,7 +431,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{not} have to ~ longer|anymore|again",
             "{not} be around ~ much|longer|anymore|use",
             "{cannot} do this anymore|any",
-            "written|wrote|made ~ will|letters|letter",
+            "written|wrote|made ~ my will",
+            "goodbye letter|letters",
             "letter ~ table|daughter|son|kids|family",
             "funeral",
             "giving|gave|given ~ things|stuff|belongings ~ away",
@@ -540,7 +549,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{partner} ~ {hit} ~ {me}",
             "{hit} me",
             "{scared} ~ {partner}",
-            "{scared} ~ life|safety|home|back",
+            "{scared} for my life|safety",
+            "{scared} ~ go|going|come ~ home|back",
             "leave|left ~ it|him|her ~ pram|hallway|car",
             "fear for ~ life|safety",
             "walking|walk on eggshells",
@@ -719,6 +729,13 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "railing|railings|banister|balustrade ~ loose|broken|fall|gap",
             "entry system|door ~ anyone|walk in",
             "{ceiling} ~ coming down",
+            "{ceiling} ~ come|came ~ down|away|off",
+            "daylight ~ wall|ceiling|roof|through|see",
+            "window|frame ~ fell|fallen ~ out|hole",
+            "keep|keeps ~ tripping",
+            "{gas} ~ coming|escaping|pouring",
+            "{lift} ~ out ~ since|floor|stairs|oxygen",
+            "steps|stairs|step ~ cracked|collapsed|loose|moves|gave",
             "{ceiling} ~ fell|fallen|falling",
             "{ceiling} ~ come|came off",
             "crack|cracks|cracked ~~ worse|wider|bigger|spreading|creaking|brick|bricks",
@@ -808,7 +825,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "gwifrau|gwifren|weiars ~ {exposed}",
             "arogl|ogla ~ llosgi",
             "dim trydan|pwer",
-            "trydan ~ {broken}|{off}",
+            "trydan ~ {broken}|{off}|mynd",
             "ar {fire}",
             "{fire} ~ {smoke}|llosgi|cegin|fflat|ty|ystafell",
             "mwg ~ {flowing}|{seeping}|{fitting}|ymhobman",
@@ -828,10 +845,17 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "subject_access_request": {
         "en": (
             "subject access",
-            "footage|cctv|bodycam|camera|photos|videos|audio|recording|recordings|minutes ~~ me",
-            "see|read|copy|copies|send|provide|printout|access|listen|like ~~ about me",
+            "footage|cctv|bodycam|camera|videos|audio|recording|recordings|minutes ~~ me",
+            "photos|pictures ~~ of me|took|taken",
+            "copy|copies ~~ photos|pictures|footage|bodycam|cctv|voicemails|voicemail|recordings|"
+            "recording|texts|interviews|warnings|assessment",
+            "shared|sharing|gave|give|passed ~ my ~ details|info|information|data",
+            "who|what ~~ shared|gave|told|passed|sharing ~~ my|me",
+            "file on|about me",
+            "everything ~ on my ~ file|record|account",
+            "full ~ tenancy|housing ~ file",
             "copies|copy|printout ~ all|every ~ emails|notes|entries|log|assessment|report",
-            "risk assessment|contact log ~ copy|copies|about me|printout",
+            "risk assessment|contact log ~~ copy|copies|seen|see|printout",
             "mention|mentions|mentioning|discuss|discussed ~ me",
             "who ~ sharing|shared|told|passed|disclosed|given ~ my|me",
             "what ~ on my ~ record|file|account|system",
@@ -865,9 +889,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "recordings|recording ~ my|me ~ calls|call",
             "notes ~ staff|officer|officers|you ~ write|wrote|make|made|keep|kept",
             "what ~ {records} ~ on|about me",
-            "see|view|get|send|access|want ~ my file|records|notes|data",
-            "my file",
-            "my records",
+            "see|view|get|send|access|want .. my file|records|notes|data",
             "my case notes",
             "my housing file",
             "my tenancy file",
@@ -887,7 +909,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "copi|cais ~ {records}",
             "popeth ~ gennych",
             "popeth ~ amdanaf|amdana",
-            "gweld ~ ffeil|nghofnodion|cofnodion",
+            "gweld ~ ffeil|nghofnodion|cofnodion|nghyfrif|cyfrif",
+            "rhannu ~ ngwybodaeth|gwybodaeth|manylion|manylion",
+            "asesiad risg ~ amdana|amdanaf|copi|gopi|gweld",
+            "copiau|gopiau ~ lluniau|recordiad|nodiadau",
             "fy ffeil",
             "fy nghofnodion",
         ),
@@ -896,6 +921,20 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "en": (
             "{appeal}",
             "{restriction} ~~ {change}",
+            "only ~ phone|email|emails|ring|call|calls|write|letters|portal|solicitor|via|deal|use|"
+            "through ~~ "
+            "{change}|{unfair}|lift|stop|stopped|reviewed|looked|instead|allowed|different",
+            "limit ~ calls|call|contact|emails ~~ lift|{change}|review|enough|realistic",
+            "read ~ filed|file|filing ~~ {change}|{unfair}|stop|stopped|fair|right",
+            "no contact ~~ reviewed|review|{change}|{challenge}|warning|chance",
+            "allowed to ~ phone|ring|call|email|contact ~ again",
+            "dispute ~ all|it|this|letter|allegations|facts",
+            "out proportion",
+            "only ~~ look|looking|looked ~ again",
+            "{restriction} ~~ shouldnt|wrongly|mistake",
+            "independent ~~ look|review|{restriction}",
+            "someone else ~~ look|review|{restriction}",
+            "another|different officer",
             "{change} ~~ {restriction}",
             "only allowed|able ~~ {change}|{unfair}",
             "only ~ contact|speak|ring|phone ~ you|us ~~ {change}|{unfair}",
@@ -934,6 +973,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{appeal}",
             "{restriction} ~~ newid|newidiwch|tynnwch|ailystyriwch|adolygwch|codi|dileu",
             "un pwynt cyswllt ~ newid|rhywun arall",
+            "ond ~ ffonio|ffon|bost|ebost|llythyr|swyddog|siarad ~~ "
+            "newid|newidiwch|codi|deg|annheg",
+            "terfyn ~~ godi|codi|newid|realistig",
+            "darllen ~ ffeilio ~~ deg|stopio|newid|annheg",
             "unig|ond ~ bost|ebost|ffon ~ annheg|newid|newidiwch",
             "{unfair} ~ penderfyniad",
             "cyfle ~ ymateb|esbonio",
@@ -954,8 +997,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{ombudsman}",
             "my mp",
             "member of parliament",
-            "councillor",
-            "stage 1|2|one|two",
+            "councillor ~ complain|complaint|contacted|involve|raise|raised|copied|writing|"
+            "told|going",
+            "stage 1|2|one|two ~ complaint|complaints|response|escalate|review",
+            "go|going|move|escalate ~ stage 2|two",
         ),
         "cy": (
             "{complaint}",

@@ -401,6 +401,9 @@ class _Context:
                 for p in places
             ):
                 return True
+            # A cupboard door is not the door of the home.
+            if any(self._has(p, "@door") and self._has(p - 1, "@door_compound") for p in places):
+                return True
             settled = self._in_clauses("settled", places) or self._settled_pair(places)
             return settled and not self._in_clauses("live_now", places)
         if exempt_class == "appeal":
