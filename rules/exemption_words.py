@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-# Mutated forms that are ordinary English words, never taken as Welsh ones.
+# Mutated forms that are ordinary English words, or common Welsh words of their own
+# ("chi", you, is not a mutated "ci", dog), never taken as mutations.
 _ENGLISH_COLLISIONS = frozenset(
     [
         "than",
@@ -71,6 +72,8 @@ _ENGLISH_COLLISIONS = frozenset(
         "mad",
         "mat",
         "dog",
+        "chi",
+        "gi",
     ]
 )
 
