@@ -987,6 +987,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "notes ~ staff|officer|officers|you ~ write|wrote|make|made|keep|kept",
             "what ~ {records} ~ on|about me",
             "see|view|get|send|access|want .. my file|records|notes|data",
+            "my file",
+            "my records",
             "my case notes",
             "my housing file",
             "my tenancy file",
@@ -1094,10 +1096,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{ombudsman}",
             "my mp",
             "member of parliament",
-            "councillor ~ complain|complaint|contacted|involve|raise|raised|copied|writing|"
-            "told|going",
-            "stage 1|2|one|two ~ complaint|complaints|response|escalate|review",
-            "go|going|move|escalate ~ stage 2|two",
+            "councillor",
+            "stage 1|2|one|two",
         ),
         "cy": (
             "{complaint}",
