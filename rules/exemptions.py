@@ -46,6 +46,10 @@ from rules.exemption_words import SlipIndex, inflections, mutations, slip_index,
 PhraseLists = Mapping[str, Mapping[str, Sequence[str]]]
 
 _MEMO_LIMIT = 20_000  # words whose slips are remembered (bounded memory)
+# Short texts (a text message, a subject line) are answered again from memory: a
+# retried webhook, a message replayed from the spool, the same text sent twice.
+_SHORT = 280
+_ANSWERS_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,7 @@ class ExemptionClassifier:
     # Words met that are one slip from a phrase word (with its atoms), and words met
     # that have none.
     _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
+    _answers: dict[str, ExemptionMatch | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         exact: dict[str, set[str]] = {}
@@ -114,6 +119,7 @@ class ExemptionClassifier:
         object.__setattr__(self, "_filed", {a: tuple(found) for a, found in filed.items()})
         object.__setattr__(self, "_vocabulary", vocabulary)
         object.__setattr__(self, "_memo", ({}, set()))
+        object.__setattr__(self, "_answers", {})
 
     @classmethod
     def build(cls, phrases: PhraseLists | None = None) -> ExemptionClassifier:
@@ -148,6 +154,18 @@ class ExemptionClassifier:
         """
         if not text:
             return None
+        short = len(text) <= _SHORT
+        if short:
+            remembered = self._answers
+            if text in remembered:
+                return remembered[text]
+            if len(remembered) >= _ANSWERS_LIMIT:
+                remembered.clear()
+            found = remembered[text] = self._explain(text)
+            return found
+        return self._explain(text)
+
+    def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
         hits = self._hits(set(read.every))
         if not hits:
@@ -231,6 +249,7 @@ class ExemptionClassifier:
 
 _NONE: frozenset[str] = frozenset()
 _APPEAL_REACH = 16
+_PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 
 
 def _class_of(pattern: Pattern) -> str:
@@ -393,18 +412,25 @@ class _Context:
         if exempt_class == "emergency_repair":
             # Negated: "no gas smell", "not leaking" (a negation that is itself part of
             # the phrase, "no heating", does not count).
-            if any(self._has(p - 1, "@negator") and p - 1 not in places for p in places):
+            present = self.present  # each cue is looked for only when the text has it
+            if "@negator" in present and any(
+                self._has(p - 1, "@negator") and p - 1 not in places for p in places
+            ):
                 return True
-            if any(
+            if "@fire_compound" in present and any(
                 self._has(p, "@fire")
                 and (self._has(p + 1, "@fire_compound") or self._has(p - 1, "@fire_compound"))
                 for p in places
             ):
                 return True
             # A cupboard door is not the door of the home.
-            if any(self._has(p, "@door") and self._has(p - 1, "@door_compound") for p in places):
+            if "@door_compound" in present and any(
+                self._has(p, "@door") and self._has(p - 1, "@door_compound") for p in places
+            ):
                 return True
-            settled = self._in_clauses("settled", places) or self._settled_pair(places)
+            settled = ("@settled" in present and self._in_clauses("settled", places)) or (
+                not _PAIR_WORDS.isdisjoint(self._hits) and self._settled_pair(places)
+            )
             return settled and not self._in_clauses("live_now", places)
         if exempt_class == "appeal":
             # An appeal about a benefit or a parking ticket, unless the restriction is

@@ -153,6 +153,20 @@ def test_slips_are_remembered_within_a_bounded_memory(monkeypatch: pytest.Monkey
     assert slipped == {} and missed == {"zzzzzz", "yyyyyy", "xxxxxx"}
 
 
+def test_short_answers_are_remembered_within_a_bounded_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    classifier = ExemptionClassifier.build()
+    first = classifier.explain("gas leak in the hall")
+    assert classifier._answers == {"gas leak in the hall": first}
+    assert classifier.explain("gas leak in the hall") is first  # answered from memory
+    monkeypatch.setattr("rules.exemptions._ANSWERS_LIMIT", 1)
+    assert classifier.explain("hello") is None
+    assert classifier._answers == {"hello": None}
+    long_text = "the rent is paid. " * 20
+    assert classifier.explain(long_text) is None and long_text not in classifier._answers
+
+
 def test_the_words_phrases_are_written_with() -> None:
     assert {"boiler", "nwy", "gas"} <= DEFAULT.base_words()
     assert {"boilers", "nwy", "nhrydan"} <= DEFAULT.vocabulary()
