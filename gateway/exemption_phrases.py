@@ -50,11 +50,17 @@ def load_classifier(path: Path | None, org_text: str | None = None) -> Exemption
         return ExemptionClassifier.build(read_phrases(org_text, "the stored exemption phrases"))
     if path is None:
         return ExemptionClassifier.build()
+    return ExemptionClassifier.build(read_phrase_file(path))
+
+
+def read_phrase_file(path: Path) -> PhraseLists:
+    """The phrase lists the file at ``path`` makes; raises PhraseFileError. (Checking a
+    file this way builds no classifier: settings check it, the app builds it once.)"""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PhraseFileError(str(path), [f"cannot be read ({exc})"]) from None
-    return ExemptionClassifier.build(read_phrases(text, str(path)))
+    return read_phrases(text, str(path))
 
 
 def _located(problem: PhraseProblem, lines: dict[tuple[Any, ...], int]) -> str:

@@ -50,9 +50,4 @@ def _with_routes(base: DecisionSettings, stored: dict[str, Any]) -> ProtectedRou
     for name, identities in stored.items():
         if name in RouteName.__members__.values():
             routes[RouteName(name)] = parse_identities(str(identities))
-    if base.emergency_number and base.emergency_number not in routes.get(
-        RouteName.EMERGENCY_REPAIRS, ()
-    ):
-        emergency = routes.get(RouteName.EMERGENCY_REPAIRS, ())
-        routes[RouteName.EMERGENCY_REPAIRS] = (*emergency, base.emergency_number)
-    return ProtectedRoutes.of(routes)
+    return ProtectedRoutes.of(routes, base.emergency_number)

@@ -278,9 +278,7 @@ class ProtectedSettings(BaseModel):
     def routes(self, emergency_number: str = "") -> ProtectedRoutes:
         """The routes as the rules take them."""
         found = {RouteName(name): parse_identities(getattr(self, name)) for name in _ROUTE_FIELDS}
-        if emergency_number and emergency_number not in found[RouteName.EMERGENCY_REPAIRS]:
-            found[RouteName.EMERGENCY_REPAIRS] += (emergency_number,)
-        return ProtectedRoutes.of(found)
+        return ProtectedRoutes.of(found, emergency_number)
 
 
 _ROUTE_FIELDS = tuple(name.value for name in RouteName)
@@ -446,10 +444,10 @@ class Settings(BaseSettings):
         line stops the gateway with the line named, and nothing half-applied runs."""
         if value is None:
             return None
-        from gateway.exemption_phrases import PhraseFileError, load_classifier
+        from gateway.exemption_phrases import PhraseFileError, read_phrase_file
 
         try:
-            load_classifier(value)
+            read_phrase_file(value)
         except PhraseFileError as exc:
             raise ValueError(str(exc)) from None
         return value

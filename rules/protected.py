@@ -87,9 +87,16 @@ class ProtectedRoutes:
         object.__setattr__(self, "_open", tuple(open_routes))
 
     @classmethod
-    def of(cls, routes: Mapping[RouteName, Iterable[str]]) -> ProtectedRoutes:
-        """Built from any iterables; routes with nothing in them are left out."""
-        return cls({name: tuple(ids) for name, ids in routes.items() if tuple(ids)})
+    def of(
+        cls, routes: Mapping[RouteName, Iterable[str]], emergency_number: str | None = None
+    ) -> ProtectedRoutes:
+        """Built from any iterables; routes with nothing in them are left out. The
+        emergency number, when given, is always an emergency repairs route."""
+        found = {name: tuple(ids) for name, ids in routes.items()}
+        repairs = found.get(RouteName.EMERGENCY_REPAIRS, ())
+        if emergency_number and emergency_number not in repairs:
+            found[RouteName.EMERGENCY_REPAIRS] = (*repairs, emergency_number)
+        return cls({name: ids for name, ids in found.items() if ids})
 
     def route_of(self, identity: str) -> RouteName | None:
         """The protected route ``identity`` (a staff address or number) belongs to."""

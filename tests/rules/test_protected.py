@@ -39,6 +39,10 @@ def test_routes() -> None:
     assert ROUTES.destination(ExemptClass.COMPLAINT, no_contact=False) == COMPLAINTS
     assert ROUTES.destination(ExemptClass.COMPLAINT, no_contact=True) == HEAD
     assert ROUTES.destination(ExemptClass.EMERGENCY_REPAIR, no_contact=True) is None
+    with_line = ProtectedRoutes.of({RouteName.APPEALS: [APPEALS]}, EMERGENCY)
+    assert with_line.route_of(EMERGENCY) is RouteName.EMERGENCY_REPAIRS
+    once = ProtectedRoutes.of({RouteName.EMERGENCY_REPAIRS: [EMERGENCY]}, EMERGENCY)
+    assert once.routes == {RouteName.EMERGENCY_REPAIRS: (EMERGENCY,)}
     without_head = ProtectedRoutes.of({RouteName.COMPLAINTS: [COMPLAINTS]})
     assert without_head.destination(ExemptClass.COMPLAINT, no_contact=True) == COMPLAINTS
     assert ROUTES.open_routes() == (
