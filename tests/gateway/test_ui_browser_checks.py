@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway.api.deps import API
 from gateway.store.engine import write_transaction
@@ -271,7 +272,8 @@ def test_phone_width_labels_and_keyboard(tmp_path: Path) -> None:
         logout(page)
 
         page.goto(base + "/admin/login")  # sign in, and ask, by keyboard alone
-        page.keyboard.type("olivia")  # the user name field has the focus
+        expect(page.get_by_label("User name")).to_be_focused()  # the form gives it the focus
+        page.keyboard.type("olivia")
         page.keyboard.press("Tab")
         page.keyboard.type("correct horse battery staple")
         page.keyboard.press("Enter")

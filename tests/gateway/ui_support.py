@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -127,7 +128,10 @@ def login(page: Any, base: str, name: str) -> None:
 
 
 def logout(page: Any) -> None:
+    """Sign out and wait for the sign-in page, so that the next navigation cannot race the
+    sign-out's own redirect (which would replace a freshly loaded sign-in form)."""
     page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r".*/admin/login$"))
 
 
 def shot(page: Any, name: str) -> None:
