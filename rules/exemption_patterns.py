@@ -36,9 +36,9 @@ _PUNCTUATION = re.compile(r"(?:[^a-z0-9{}|~._]|(?<!\.)\.(?!\.)|_(?![a-z0-9_]*}))
 
 
 class Places(Protocol):
-    """Where each atom lies in a text (positions in order; empty where it is not)."""
+    """Where a slot's words lie in a text (positions in order; empty where none is)."""
 
-    def get(self, atom: str) -> Sequence[int]: ...
+    def of(self, slot: frozenset[str]) -> Sequence[int]: ...
 
 
 class PhraseError(ValueError):
@@ -65,8 +65,7 @@ class Pattern:
         """Occurrences found around each place of the anchor slot: the other slots are
         looked for only in the words within reach of it (``words_of(slot)``: the text's
         words that can fill a slot)."""
-        anchor = self.slots[self.anchor]
-        starts = sorted({p for atom in anchor for p in anchors.get(atom)})
+        starts = anchors.of(self.slots[self.anchor])
         if not starts:
             return
         if self.near:
@@ -74,17 +73,18 @@ class Pattern:
         else:
             before, after = sum(self.gaps[: self.anchor]), sum(self.gaps[self.anchor :])
         fillers = [words_of(slot) for slot in self.slots]
+        others = [fill for i, fill in enumerate(fillers) if i != self.anchor]
         for start in starts:
             low, high = max(0, start - before), min(len(words), start + after + 1)
             near = words[low:high]
+            if any(fill.isdisjoint(near) for fill in others):
+                continue  # (most places: a word of the phrase is not within reach)
             places = [
                 [start]
                 if i == self.anchor
                 else [low + k for k, word in enumerate(near) if word in fill]
                 for i, fill in enumerate(fillers)
             ]
-            if not all(places):
-                continue
             if self.near:
                 found = next(_near(places, self.near), None)
             else:

@@ -80,6 +80,8 @@ class ExemptionClassifier:
     _filed: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _base: frozenset[str] = field(init=False, repr=False, compare=False)
     _fillers: dict[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
+    # Per class, every form that fills the anchor slot of one of its phrases.
+    _anchor_forms: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
     # Words met that are one slip from a phrase word (with its atoms), and words met
     # that have none.
     _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
@@ -109,7 +111,16 @@ class ExemptionClassifier:
         frozen = {word: shared.setdefault(frozenset(a), frozenset(a)) for word, a in exact.items()}
         vocabulary = _Vocabulary(frozen, slip_index(base))
         object.__setattr__(self, "_base", frozenset(base))
-        object.__setattr__(self, "_fillers", _slot_fillers(patterns, frozen))
+        fillers = _slot_fillers(patterns, frozen)
+        object.__setattr__(self, "_fillers", fillers)
+        anchor_forms: dict[str, set[str]] = {}
+        for pattern in patterns:
+            anchor_forms.setdefault(pattern.exempt_class, set()).update(
+                fillers[pattern.slots[pattern.anchor]]
+            )
+        object.__setattr__(
+            self, "_anchor_forms", {name: frozenset(f) for name, f in anchor_forms.items()}
+        )
         object.__setattr__(self, "_patterns", tuple(patterns))
         filed: dict[str, list[int]] = {}
         for i, pattern in enumerate(patterns):
@@ -167,7 +178,7 @@ class ExemptionClassifier:
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
-        hits = self._hits(set(read.every))
+        hits = self._hits(set(read.words))
         if not hits:
             return None
         present = frozenset().union(*hits.values())
@@ -216,7 +227,12 @@ class ExemptionClassifier:
             # Only the anchor words (each phrase's rarest) of this class's phrases are
             # placed, class by class; the rest of a phrase is looked for around them.
             mine = list(group)
-            anchors.place(set().union(*(p.slots[p.anchor] for p in mine)))
+            # (A frozenset's intersection walks the smaller side; a dict view's does not.)
+            wanted = self._anchor_forms[mine[0].exempt_class].intersection(hits)
+            if slipped:
+                atoms = set().union(*(p.slots[p.anchor] for p in mine))
+                wanted = wanted.union(w for w, a in slipped.items() if not a.isdisjoint(atoms))
+            anchors.place(wanted)
             for pattern in mine:
                 for places in pattern.occurrences_around(anchors, words, words_of):
                     if not context.discounted(pattern, places):
@@ -229,7 +245,7 @@ class ExemptionClassifier:
         slip (remembered, for words not seen before; the memory is bounded)."""
         slipped, missed = self._memo
         exact = self._vocabulary.exact
-        distinct.difference_update(missed)
+        distinct = distinct - missed  # (a new set: removing in place walks all of ``missed``)
         unknown = distinct.difference(exact, slipped)
         if unknown:
             if len(slipped) + len(missed) + len(unknown) > _MEMO_LIMIT:
@@ -309,8 +325,8 @@ def _shown(words: Sequence[str], places: tuple[int, ...]) -> str:
 
 
 class _Where:
-    """Where anchor atoms lie in the words. Words are placed in batches, when the phrases
-    being tried need them (``place``); an atom's places are merged when first asked for."""
+    """Where anchor words lie in the text. Words are placed in batches, when the phrases
+    being tried need them (``place``); a slot's places are merged when first asked for."""
 
     __slots__ = ("_by_atom", "_by_word", "_found", "_hits", "_words")
 
@@ -319,14 +335,12 @@ class _Where:
         self._hits = hits
         self._by_word: dict[str, list[int]] = {}
         self._by_atom: dict[str, list[str]] = {}
-        self._found: dict[str, Sequence[int]] = {}
+        self._found: dict[frozenset[str], Sequence[int]] = {}
 
-    def place(self, atoms: set[str]) -> None:
-        """Place every word with one of ``atoms`` not placed yet."""
+    def place(self, wanted: AbstractSet[str]) -> None:
+        """Place every word of ``wanted`` (words of the text) not placed yet."""
         by_word = self._by_word
-        new: dict[str, list[int]] = {
-            w: [] for w, a in self._hits.items() if w not in by_word and not a.isdisjoint(atoms)
-        }
+        new: dict[str, list[int]] = {w: [] for w in wanted if w not in by_word}
         if not new:
             return
         words = self._words
@@ -337,18 +351,18 @@ class _Where:
         for word in new:
             for atom in self._hits[word]:
                 by_atom.setdefault(atom, []).append(word)
-                self._found.pop(atom, None)
+        self._found.clear()
 
-    def get(self, atom: str) -> Sequence[int]:
-        """Where ``atom`` lies, in order (empty when it is nowhere)."""
-        found = self._found.get(atom)
+    def of(self, slot: frozenset[str]) -> Sequence[int]:
+        """Where any word of ``slot`` lies, in order (empty when none is)."""
+        found = self._found.get(slot)
         if found is None:
-            owners = self._by_atom.get(atom, ())
+            owners = {word for atom in slot for word in self._by_atom.get(atom, ())}
             if len(owners) == 1:
-                found = self._by_word[owners[0]]
+                found = self._by_word[owners.pop()]
             else:
                 found = sorted(p for word in owners for p in self._by_word[word])
-            self._found[atom] = found
+            self._found[slot] = found
         return found
 
 

@@ -110,8 +110,8 @@ class _At:
     def __init__(self, **places: list[int]) -> None:
         self.places = places
 
-    def get(self, atom: str) -> list[int]:
-        return self.places.get(atom, [])
+    def of(self, slot: frozenset[str]) -> list[int]:
+        return sorted(p for atom in slot for p in self.places.get(atom, []))
 
 
 def _fill(slot: frozenset[str]) -> frozenset[str]:

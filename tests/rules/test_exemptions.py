@@ -200,7 +200,11 @@ def test_a_slip_fills_every_phrase_it_is_tried_in() -> None:
 def test_words_already_placed_are_not_placed_again() -> None:
     from rules.exemptions import _Where
 
-    where = _Where(["gas", "smell", "gas"], {"gas": frozenset({"@gas"})})
-    where.place({"@gas"})
-    where.place({"@gas"})
-    assert where.get("@gas") == [0, 2] and where.get("@smell") == []
+    hits = {"gas": frozenset({"@gas"}), "nwy": frozenset({"@gas"}), "smell": frozenset({"@smell"})}
+    where = _Where(["gas", "smell", "gas", "nwy"], hits)
+    where.place({"gas"})
+    assert where.of(frozenset({"@gas"})) == [0, 2]  # only the words asked for are placed
+    where.place({"gas", "nwy"})
+    where.place({"nwy"})
+    assert where.of(frozenset({"@gas"})) == [0, 2, 3]  # asked again: placed once, merged
+    assert where.of(frozenset({"@smell"})) == []
