@@ -41,7 +41,7 @@ def decision_settings(settings: Settings) -> DecisionSettings:
     return DecisionSettings(
         zone=settings.zone,
         emergency_number=settings.emergency_number or None,
-        exemptions=load_classifier(settings.exemption_phrases),
+        exemptions=load_classifier(settings.exemption_phrases, model=settings.exemption_model),
         protected=settings.protected.routes(settings.emergency_number),
     )
 

@@ -149,6 +149,7 @@ async def exemptions_check(
                 "exempt_class": found.exempt_class,
                 "words": found.words,
                 "phrase": found.phrase,
+                "reader": found.reader,
             }
         )
         print(json.dumps(out))
@@ -157,7 +158,10 @@ async def exemptions_check(
     else:
         print(f"exempt: {found.exempt_class}")
         print(f"words: {found.words}")
-        print(f"phrase: {found.phrase}")
+        if found.reader == "model":
+            print(f"read by the trained model: {found.phrase}")
+        else:
+            print(f"phrase: {found.phrase}")
     return 0
 
 

@@ -43,14 +43,19 @@ def read_phrases(text: str, source: str) -> PhraseLists:
         raise PhraseFileError(source, [_located(p, lines) for p in exc.problems]) from None
 
 
-def load_classifier(path: Path | None, org_text: str | None = None) -> ExemptionClassifier:
+def load_classifier(
+    path: Path | None, org_text: str | None = None, *, model: bool = True
+) -> ExemptionClassifier:
     """The classifier for the organisation: the administrator's stored phrases when
-    there are any, else the file's, else the defaults. Raises PhraseFileError."""
+    there are any, else the file's, else the defaults; with the trained model as its
+    second reader unless ``model`` is False (GATEWAY_EXEMPTION_MODEL). Raises
+    PhraseFileError."""
     if org_text:
-        return ExemptionClassifier.build(read_phrases(org_text, "the stored exemption phrases"))
+        phrases = read_phrases(org_text, "the stored exemption phrases")
+        return ExemptionClassifier.build(phrases, model=model)
     if path is None:
-        return ExemptionClassifier.build()
-    return ExemptionClassifier.build(read_phrase_file(path))
+        return ExemptionClassifier.build(model=model)
+    return ExemptionClassifier.build(read_phrase_file(path), model=model)
 
 
 def read_phrase_file(path: Path) -> PhraseLists:

@@ -32,7 +32,8 @@ async def decision_settings_with_org(store: Store, base: DecisionSettings) -> De
     phrases = values.get(ORG_SETTING)
     if isinstance(phrases, str) and phrases.strip():
         # Checked whole when stored (gateway.api.exemptions_api); built once per text.
-        changed = replace(changed, exemptions=_classifier(phrases))
+        with_model = base.exemptions.model is not None
+        changed = replace(changed, exemptions=_classifier(phrases, with_model))
     routes = values.get(ROUTES_SETTING)
     if isinstance(routes, dict) and routes:
         changed = replace(changed, protected=_with_routes(base, routes))
@@ -40,8 +41,8 @@ async def decision_settings_with_org(store: Store, base: DecisionSettings) -> De
 
 
 @functools.lru_cache(maxsize=4)
-def _classifier(text: str) -> ExemptionClassifier:
-    return load_classifier(None, text)
+def _classifier(text: str, model: bool) -> ExemptionClassifier:
+    return load_classifier(None, text, model=model)
 
 
 def _with_routes(base: DecisionSettings, stored: dict[str, Any]) -> ProtectedRoutes:

@@ -345,6 +345,8 @@ class Settings(BaseSettings):
     protected: ProtectedSettings = ProtectedSettings()
     held: HeldSettings = HeldSettings()
     exemption_phrases: Path | None = None
+    # The trained model reads short messages no phrase matches (rules.exemption_model).
+    exemption_model: bool = True
     upstream: str = "maildir:./var/mail"
     org_domains: Annotated[tuple[str, ...], NoDecode] = ("example.org",)
     timezone: str = "Europe/London"

@@ -37,9 +37,10 @@ from rules.exemption_lexicon import (
     GENERIC_RISK,
     SETTLED_PAIRS,
 )
+from rules.exemption_model import LinearModel, default_model
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
-from rules.exemption_text import Tokens, tokens
+from rules.exemption_text import BREAK, Tokens, tokens
 from rules.exemption_words import SlipIndex, inflections, mutations, slip_index, slips
 
 # Phrases per class and language: {class: {language: (phrase, ...)}}.
@@ -58,9 +59,12 @@ class ExemptionMatch:
 
     exempt_class: str
     words: str
-    phrase: str
+    phrase: str  # the phrase; for the model, how likely it found the text exempt
+    reader: str = "phrase"  # "phrase", or "model" (rules.exemption_model)
 
     def describe(self) -> str:
+        if self.reader == "model":
+            return f"the words '{self.words}' (the trained model: {self.phrase})"
         return f"the words '{self.words}' (phrase '{self.phrase}')"
 
 
@@ -75,6 +79,8 @@ class ExemptionClassifier:
     """Maps text to the first exemption class it belongs to (``CLASS_ORDER``), or None."""
 
     phrases: Mapping[str, Mapping[str, tuple[str, ...]]]
+    # The second reader, for short messages no phrase matches (None: phrases alone).
+    model: LinearModel | None = field(default=None, compare=False)
     _patterns: tuple[Pattern, ...] = field(init=False, repr=False, compare=False)
     _vocabulary: _Vocabulary = field(init=False, repr=False, compare=False)
     _filed: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
@@ -133,15 +139,19 @@ class ExemptionClassifier:
         object.__setattr__(self, "_answers", {})
 
     @classmethod
-    def build(cls, phrases: PhraseLists | None = None) -> ExemptionClassifier:
-        """The classifier for ``phrases`` (the defaults when None); see
-        ``rules.exemption_config`` for adding to and removing from the defaults."""
+    def build(
+        cls, phrases: PhraseLists | None = None, *, model: bool = True
+    ) -> ExemptionClassifier:
+        """The classifier for ``phrases`` (the defaults when None; see
+        ``rules.exemption_config`` for adding to and removing from them), with the
+        trained model as its second reader unless ``model`` is False."""
         source = DEFAULT_PHRASES if phrases is None else phrases
         return cls(
             {
                 name: {lang: tuple(texts) for lang, texts in by_language.items()}
                 for name, by_language in source.items()
-            }
+            },
+            default_model() if model else None,
         )
 
     def vocabulary(self) -> frozenset[str]:
@@ -178,6 +188,19 @@ class ExemptionClassifier:
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
+        found = self._by_phrase(read)
+        if found is None and self.model is not None:
+            verdict = self.model.judge([w for w in read.words if w != BREAK])
+            if verdict is not None:
+                return ExemptionMatch(
+                    verdict.exempt_class,
+                    " … ".join(verdict.words),
+                    f"{1 - verdict.ordinary:.0%} likely not ordinary contact",
+                    "model",
+                )
+        return found
+
+    def _by_phrase(self, read: Tokens) -> ExemptionMatch | None:
         hits = self._hits(set(read.words))
         if not hits:
             return None

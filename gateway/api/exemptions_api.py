@@ -33,6 +33,9 @@ class CheckOut(BaseModel):
     exempt_class: str | None
     words: str | None
     phrase: str | None
+    reader: str | None = Field(
+        description="'phrase', or 'model' when the trained model found it exempt"
+    )
 
 
 class PhrasesIn(Strict):
@@ -64,6 +67,7 @@ async def check(ctx: Ctx) -> Reply:
             "exempt_class": found.exempt_class if found else None,
             "words": found.words if found else None,
             "phrase": found.phrase if found else None,
+            "reader": found.reader if found else None,
         }
     )
 

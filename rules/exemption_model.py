@@ -1,0 +1,195 @@
+"""The second reader: a small linear model for short messages that no phrase matches.
+
+Phrases (``rules.exemptions``) are precise and say why, but a tenant in crisis finds
+words no list foresaw: "not seen the old man at 12 for a week, curtains shut", "my ex
+was at the door again and the kids hid". This model reads such a message as a bag of
+its words, word pairs and letter groups (so that "safegaurding" and "boilr" still look
+like themselves, and Welsh mutations share most of their letters), and says how likely
+it is to be ordinary contact. A message it finds less than ``THRESHOLD`` likely to be
+ordinary is delivered, to the class the model finds most likely.
+
+* It reads only messages of at most ``MAX_WORDS`` words (a text, a short email), the
+  length it was trained on: over a long letter a bag of words sees a little of
+  everything. Long mail is read by the phrases alone, which read every word.
+* It is multinomial logistic regression, trained offline by
+  ``tests/corpus/exemptions/train_model.py`` (scikit-learn) on the development splits
+  of the tenant-message corpus, never on a held-out split; its weights are data in
+  ``rules.exemption_model_data``. Reading is a sum of weights: deterministic, offline,
+  no numerical library at run time.
+* When in doubt, deliver: the threshold was chosen on the development splits for
+  recall, and it lets through more ordinary messages than the phrases do.
+
+The features are defined here, once, and the trainer uses these same functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import itertools
+import math
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+MAX_WORDS = 120
+THRESHOLD = 0.3
+ORDINARY = "none"
+CHAR_SIZES = (3, 4, 5)
+_WORD_MEMO_LIMIT = 20_000
+
+
+def word_features(words: Sequence[str]) -> list[str]:
+    """The words and the pairs of neighbouring words."""
+    return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]
+
+
+def letter_groups(word: str) -> list[str]:
+    """Runs of three to five letters of ``word`` with a space at each end (" boi",
+    "ler "); a word shorter than a run is one group."""
+    padded = f" {word} "
+    groups = []
+    for size in CHAR_SIZES:
+        if len(padded) <= size:
+            groups.append(padded)
+            break
+        groups.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
+    return groups
+
+
+def char_features(words: Iterable[str]) -> list[str]:
+    """The letter groups of every word."""
+    return [group for word in words for group in letter_groups(word)]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVerdict:
+    """The class the model gives a message, how likely it found ordinary contact, and
+    the words that weighed most towards the class."""
+
+    exempt_class: str
+    ordinary: float
+    words: tuple[str, ...]
+
+
+class _Block:
+    """One kind of feature: its names, and per class a weight for each."""
+
+    __slots__ = ("index", "weights")
+
+    def __init__(self, names: str, weights: str, classes: int) -> None:
+        self.index = {name: i for i, name in enumerate(names.split("\n"))} if names else {}
+        values = array("f")
+        values.frombytes(base64.b64decode(weights))
+        size = len(self.index)
+        if len(values) != size * classes:
+            raise ValueError(f"{len(values)} weights for {size} features and {classes} classes")
+        self.weights = tuple(values[c * size : (c + 1) * size] for c in range(classes))
+
+    def scores(self, found: set[int]) -> list[float]:
+        """Each class's share of the score: the weights of ``found``, as binary features
+        scaled to unit length."""
+        if not found:
+            return [0.0] * len(self.weights)
+        scale = 1 / math.sqrt(len(found))
+        return [sum(map(w.__getitem__, found)) * scale for w in self.weights]
+
+
+class LinearModel:
+    """Multinomial logistic regression over word features and letter groups."""
+
+    __slots__ = ("_chars", "_letters", "_words", "bias", "classes", "threshold")
+
+    def __init__(
+        self,
+        classes: Sequence[str],
+        bias: Sequence[float],
+        words: tuple[str, str],
+        chars: tuple[str, str],
+        threshold: float = THRESHOLD,
+    ) -> None:
+        if ORDINARY not in classes:
+            raise ValueError(f"the model's classes {tuple(classes)} lack '{ORDINARY}'")
+        self.classes = tuple(classes)
+        self.bias = tuple(bias)
+        self.threshold = threshold
+        self._words = _Block(*words, len(self.classes))
+        self._chars = _Block(*chars, len(self.classes))
+        self._letters: dict[str, tuple[int, ...]] = {}  # each word's known letter groups
+
+    def _known_letters(self, word: str) -> tuple[int, ...]:
+        found = self._letters.get(word)
+        if found is None:
+            if len(self._letters) >= _WORD_MEMO_LIMIT:
+                self._letters.clear()
+            index = self._chars.index
+            found = tuple({index[g] for g in letter_groups(word) if g in index})
+            self._letters[word] = found
+        return found
+
+    def _features(self, words: Sequence[str]) -> tuple[set[int], set[int]]:
+        index = self._words.index
+        known_words = {index[f] for f in word_features(words) if f in index}
+        known_chars: set[int] = set().union(*map(self._known_letters, set(words)))
+        return known_words, known_chars
+
+    def probabilities(self, words: Sequence[str]) -> dict[str, float]:
+        """How likely each class is for a message of ``words`` (stop words left out)."""
+        known_words, known_chars = self._features(words)
+        scores = [
+            b + w + c
+            for b, w, c in zip(
+                self.bias,
+                self._words.scores(known_words),
+                self._chars.scores(known_chars),
+                strict=True,
+            )
+        ]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return {name: e / total for name, e in zip(self.classes, exps, strict=True)}
+
+    def judge(self, words: Sequence[str]) -> ModelVerdict | None:
+        """The verdict for a message of ``words``, or None: ordinary contact, empty, or
+        longer than ``MAX_WORDS``."""
+        if not words or len(words) > MAX_WORDS:
+            return None
+        chances = self.probabilities(words)
+        ordinary = chances[ORDINARY]
+        if ordinary >= self.threshold:
+            return None
+        exempt_class = max((c for c in self.classes if c != ORDINARY), key=chances.__getitem__)
+        return ModelVerdict(exempt_class, ordinary, self._weightiest(words, exempt_class))
+
+    def _weightiest(self, words: Sequence[str], exempt_class: str) -> tuple[str, ...]:
+        """Up to three words that weighed most towards ``exempt_class`` against ordinary
+        contact, in the order they were written."""
+        c = self.classes.index(exempt_class)
+        o = self.classes.index(ORDINARY)
+        index = self._words.index
+        words_c, words_o = self._words.weights[c], self._words.weights[o]
+        chars_c, chars_o = self._chars.weights[c], self._chars.weights[o]
+
+        def weight(word: str) -> float:
+            own = index.get(word)
+            total = 0.0 if own is None else words_c[own] - words_o[own]
+            return total + sum(chars_c[i] - chars_o[i] for i in self._known_letters(word))
+
+        distinct = list(dict.fromkeys(words))
+        ranked = sorted(distinct, key=weight, reverse=True)
+        chosen = {w for w in ranked[:3] if weight(w) > 0}
+        return tuple(w for w in distinct if w in chosen)
+
+
+@functools.cache
+def default_model() -> LinearModel:
+    """The model trained on this project's corpus (``rules.exemption_model_data``)."""
+    from rules import exemption_model_data as data
+
+    return LinearModel(
+        data.CLASSES,
+        data.BIAS,
+        (data.WORD_NAMES, "".join(data.WORD_WEIGHTS)),
+        (data.CHAR_NAMES, "".join(data.CHAR_WEIGHTS)),
+    )

@@ -1,0 +1,207 @@
+"""Trains the exemption classifier's second reader and writes rules/exemption_model_data.py.
+
+The model (``rules.exemption_model``) is multinomial logistic regression over binary
+features scaled to unit length: the words and word pairs of a message in one block,
+its letter groups in another. The features are ``rules.exemption_model``'s own
+functions; scikit-learn counts them and fits the weights (balanced class weights,
+C=4). It is trained on the development splits only (``DEV_SPLITS``); the held-out
+splits are never read here.
+
+The weights are written into the rules package as data (float32, base64), with the
+SHA-256 of every split trained on, so tests/rules/test_exemption_model.py can tell
+when the corpus changed and the model was not trained again. Before writing, the
+script checks that the rules package's reading of the new weights gives the same
+probabilities as scikit-learn on every training message.
+
+Needs the ``train`` extra: ``pip install -e '.[train]'``, then
+``python tests/corpus/exemptions/train_model.py``; ``--evaluate`` prints, for each
+development split, how its messages fare when the model is trained on the others.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+CORPUS = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import numpy as np  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import FeatureUnion  # noqa: E402
+
+from rules.exemption_model import LinearModel, char_features, word_features  # noqa: E402
+from rules.exemption_text import BREAK, tokens  # noqa: E402
+
+DEV_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5")
+TARGET = ROOT / "rules" / "exemption_model_data.py"
+C = 4.0
+KEEP = 0.2  # the least weight a feature needs, for some class, to be kept
+
+
+def message_words(text: str) -> list[str]:
+    """A message's words as the model reads them (as the classifier reads them)."""
+    return [w for w in tokens(text).words if w != BREAK]
+
+
+def corpus_digest(split: str) -> str:
+    return hashlib.sha256((CORPUS / f"{split}.jsonl").read_bytes()).hexdigest()
+
+
+def _words(doc: list[str]) -> list[str]:
+    return word_features(doc)
+
+
+def _chars(doc: list[str]) -> list[str]:
+    return char_features(doc)
+
+
+def corpus(splits: tuple[str, ...]) -> tuple[list[list[str]], list[str]]:
+    from exemptions import as_received, load  # bench/exemptions.py
+
+    docs, labels = [], []
+    for split in splits:
+        for item in load(split):
+            docs.append(message_words(as_received(item)))
+            labels.append(str(item["label"]))
+    return docs, labels
+
+
+def _features(vocabularies: tuple[list[str], list[str]] | None = None) -> FeatureUnion:
+    options = {"binary": True, "use_idf": False, "norm": "l2", "lowercase": False}
+    words, chars = vocabularies or (None, None)
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer=_words, min_df=2, vocabulary=words, **options)),
+            ("chars", TfidfVectorizer(analyzer=_chars, min_df=2, vocabulary=chars, **options)),
+        ]
+    )
+
+
+def fit(docs: list[list[str]], labels: list[str]) -> tuple[FeatureUnion, LogisticRegression]:
+    """Fit on every feature seen twice, keep the features that weigh at least ``KEEP``
+    for some class (a smaller model, loaded faster), and fit again on those alone."""
+    features = _features()
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    model.fit(features.fit_transform(docs), labels)
+    names = features.get_feature_names_out()  # "words__gas", "chars__ ga", ...
+    keep = np.abs(model.coef_).max(axis=0) >= KEEP
+    kept = [str(name).split("__", 1) for name, k in zip(names, keep, strict=True) if k]
+    words = [name for block, name in kept if block == "words"]
+    chars = [name for block, name in kept if block == "chars"]
+    features = _features((words, chars))
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    model.fit(features.fit_transform(docs), labels)
+    return features, model
+
+
+def evaluate() -> None:
+    """Leave one development split out, train on the rest, and print how the held
+    split's messages fare (model alone, and with the phrases), as the threshold and
+    MAX_WORDS are chosen."""
+    from exemptions import as_received, load  # bench/exemptions.py
+
+    from rules.exemptions import ExemptionClassifier
+
+    phrases = ExemptionClassifier.build(model=False)
+    for held in DEV_SPLITS:
+        docs, labels = corpus(tuple(s for s in DEV_SPLITS if s != held))
+        features, model = fit(docs, labels)
+        reader = LinearModel(*_parts(features, model))
+        test_docs, test_labels = corpus((held,))
+        texts = [as_received(item) for item in load(held)]
+        tally: dict[str, list[int]] = {}
+        for doc, label, text in zip(test_docs, test_labels, texts, strict=True):
+            exempt = reader.judge(doc) is not None or phrases.classify(text) is not None
+            counts = tally.setdefault(label, [0, 0])
+            counts[0] += exempt
+            counts[1] += 1
+        print(held, {k: round(v[0] / v[1], 3) for k, v in sorted(tally.items())})
+
+
+def _block(vectorizer: TfidfVectorizer, weights: np.ndarray) -> tuple[str, str]:
+    names = vectorizer.get_feature_names_out()
+    if any("\n" in name for name in names):
+        raise ValueError("a feature holds a line break")
+    data = np.ascontiguousarray(weights, dtype="<f4").tobytes()
+    return "\n".join(names), base64.b64encode(data).decode("ascii")
+
+
+def _parts(
+    features: FeatureUnion, model: LogisticRegression
+) -> tuple[list[str], list[float], tuple[str, str], tuple[str, str]]:
+    words_vec = features.transformer_list[0][1]
+    chars_vec = features.transformer_list[1][1]
+    split_at = len(words_vec.vocabulary_)
+    coef = model.coef_  # classes x features, word block first
+    words = _block(words_vec, coef[:, :split_at])
+    chars = _block(chars_vec, coef[:, split_at:])
+    return [str(c) for c in model.classes_], [float(b) for b in model.intercept_], words, chars
+
+
+def render(features: FeatureUnion, model: LogisticRegression) -> tuple[str, LinearModel]:
+    classes, bias, words, chars = _parts(features, model)
+    reader = LinearModel(classes, bias, words, chars)
+    digests = {split: corpus_digest(split) for split in DEV_SPLITS}
+    text = [
+        '"""The exemption model\'s weights (see rules.exemption_model).',
+        "",
+        "Written by tests/corpus/exemptions/train_model.py from the corpus splits named in",
+        'TRAINED_ON; do not edit by hand."""',
+        "",
+        "# ruff: noqa: E501",
+        f"CLASSES = {tuple(classes)!r}",
+        f"BIAS = {tuple(round(b, 9) for b in bias)!r}",
+        f"TRAINED_ON = {digests!r}",
+        f"WORD_NAMES = {words[0]!r}",
+        "WORD_WEIGHTS = (",
+        *(f"    {chunk!r}" for chunk in textwrap.wrap(words[1], 80)),
+        ")",
+        f"CHAR_NAMES = {chars[0]!r}",
+        "CHAR_WEIGHTS = (",
+        *(f"    {chunk!r}" for chunk in textwrap.wrap(chars[1], 80)),
+        ")",
+        "",
+    ]
+    return "\n".join(text), reader
+
+
+def check(
+    features: FeatureUnion, model: LogisticRegression, reader: LinearModel, docs: list[list[str]]
+) -> float:
+    """The largest difference between scikit-learn's probabilities and the reader's."""
+    expected = model.predict_proba(features.transform(docs))
+    worst = 0.0
+    for doc, row in zip(docs, expected, strict=True):
+        got = reader.probabilities(doc)
+        worst = max(worst, *(abs(got[c] - p) for c, p in zip(model.classes_, row, strict=True)))
+    return worst
+
+
+def main() -> int:
+    if sys.argv[1:] == ["--evaluate"]:
+        evaluate()
+        return 0
+    docs, labels = corpus(DEV_SPLITS)
+    features, model = fit(docs, labels)
+    source, reader = render(features, model)
+    worst = check(features, model, reader, docs)
+    if worst > 1e-4:
+        print(f"the rules package reads the weights differently (by {worst:.2g})", file=sys.stderr)
+        return 1
+    TARGET.write_text(source, encoding="utf-8")
+    print(
+        f"wrote {TARGET.relative_to(ROOT)}: {len(docs)} messages, {model.coef_.shape[1]} "
+        f"features, {TARGET.stat().st_size // 1024} KB; largest difference {worst:.1g}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The second reader: a small trained model for short messages no phrase matches."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from array import array
+from pathlib import Path
+
+import pytest
+
+from rules import exemption_model_data
+from rules.exemption_model import (
+    MAX_WORDS,
+    LinearModel,
+    char_features,
+    default_model,
+    letter_groups,
+    word_features,
+)
+from rules.exemption_text import BREAK, tokens
+from rules.exemptions import ExemptionClassifier
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "exemptions"
+FULL = ExemptionClassifier.build()
+PHRASES_ALONE = ExemptionClassifier.build(model=False)
+
+
+def _weights(rows: list[list[float]]) -> str:
+    """Class-major float32 weights, as the trainer writes them."""
+    return base64.b64encode(array("f", [w for row in rows for w in row]).tobytes()).decode()
+
+
+def _toy(threshold: float = 0.3) -> LinearModel:
+    """'gas' and 'leak' weigh 2 towards an emergency; 'thanks' 1 towards ordinary."""
+    words = ("gas\nleak\nthanks", _weights([[0, 0, 1], [2, 2, 0]]))
+    chars = ("", "")
+    return LinearModel(("none", "emergency_repair"), (0.0, 0.0), words, chars, threshold)
+
+
+def test_features_are_words_pairs_and_letter_groups() -> None:
+    assert word_features(["no", "heat"]) == ["no", "heat", "no heat"]
+    assert letter_groups("gas") == [" ga", "gas", "as ", " gas", "gas ", " gas "]
+    assert letter_groups("a") == [" a "]  # shorter than a group: itself, once
+    assert char_features(["a", "i"]) == [" a ", " i "]
+
+
+def test_probabilities_are_a_softmax_over_unit_length_features() -> None:
+    model = _toy()
+    chances = model.probabilities(["gas", "leak"])  # two known features, each 1/sqrt(2)
+    emergency = (2 + 2) / math.sqrt(2)
+    assert chances["none"] == pytest.approx(1 / (1 + math.exp(emergency)))
+    assert chances["emergency_repair"] == pytest.approx(1 - chances["none"])
+    assert model.probabilities(["hello"]) == {"none": 0.5, "emergency_repair": 0.5}
+
+
+def test_a_verdict_below_the_threshold_names_the_class_and_the_weightiest_words() -> None:
+    verdict = _toy().judge(["thanks", "gas", "leak", "hall"])
+    assert verdict is not None and verdict.exempt_class == "emergency_repair"
+    assert verdict.words == ("gas", "leak")  # 'thanks' weighs against; 'hall' is unknown
+    assert verdict.ordinary < 0.3
+    assert _toy().judge(["thanks"]) is None  # ordinary
+    assert _toy(threshold=0.01).judge(["gas", "leak"]) is None  # not sure enough
+    assert _toy().judge([]) is None
+
+
+def test_long_messages_are_left_to_the_phrases() -> None:
+    assert _toy().judge(["gas"] * MAX_WORDS) is not None
+    assert _toy().judge(["gas"] * (MAX_WORDS + 1)) is None
+
+
+def test_weights_that_do_not_fit_are_refused() -> None:
+    with pytest.raises(ValueError, match="3 weights for 3 features and 2 classes"):
+        LinearModel(("none", "appeal"), (0, 0), ("a\nb\nc", _weights([[1, 2, 3]])), ("", ""))
+    with pytest.raises(ValueError, match="lack 'none'"):
+        LinearModel(("appeal", "complaint"), (0, 0), ("", ""), ("", ""))
+
+
+def test_letter_groups_are_remembered_within_a_bounded_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = LinearModel(
+        ("none", "emergency_repair"), (0, 0), ("", ""), (" ga", _weights([[0], [1]]))
+    )
+    assert model.probabilities(["gas"])["emergency_repair"] > 0.5
+    assert model._letters == {"gas": (0,)}
+    monkeypatch.setattr("rules.exemption_model._WORD_MEMO_LIMIT", 1)
+    model.probabilities(["hall"])
+    assert model._letters == {"hall": ()}
+
+
+def test_the_shipped_model_was_trained_on_the_development_splits_as_they_are() -> None:
+    trained_on = exemption_model_data.TRAINED_ON
+    assert not any(split.startswith("heldout") for split in trained_on)
+    for split, digest in trained_on.items():
+        now = hashlib.sha256((CORPUS / f"{split}.jsonl").read_bytes()).hexdigest()
+        assert now == digest, (
+            f"{split}.jsonl changed since the model was trained: run "
+            "python tests/corpus/exemptions/train_model.py (needs the 'train' extra)"
+        )
+    assert default_model() is default_model()  # read once
+
+
+def test_the_model_reads_what_no_phrase_foresaw() -> None:
+    text = "my ex was at the door again and the kids hid under the bed"
+    assert PHRASES_ALONE.explain(text) is None
+    found = FULL.explain(text)
+    assert found is not None and found.exempt_class == "safeguarding"
+    assert found.reader == "model" and "kids" in found.words
+    assert found.describe().startswith(f"the words '{found.words}' (the trained model: ")
+    assert found.phrase.endswith("likely not ordinary contact")
+
+
+def test_ordinary_short_messages_stay_ordinary() -> None:
+    for text in ("thanks for fixing the fence, all good now", "hello can you ring me re rent"):
+        assert FULL.explain(text) is None
+
+
+def test_a_phrase_is_read_first_and_says_so() -> None:
+    found = FULL.explain("gas leak in the hall")
+    assert found is not None and found.reader == "phrase"
+
+
+def test_a_long_message_is_read_by_the_phrases_alone() -> None:
+    key = "my ex was at the door again and the kids hid under the bed. "
+    filler = "I am writing about the rent statement for this year and the service charge. "
+    long_text = key + filler * 16
+    assert len([w for w in tokens(long_text).words if w != BREAK]) > MAX_WORDS
+    assert FULL.explain(key) is not None and FULL.explain(long_text) is None
