@@ -43,6 +43,7 @@ class Ui:
     templates: jinja2.Environment
     lifetime: timedelta = timedelta(hours=8)
     idle: timedelta = timedelta(minutes=30)
+    warned_untrusted_proxy: bool = False
 
     def now(self) -> datetime:
         return self.clock()
