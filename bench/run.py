@@ -12,7 +12,8 @@ reports its figures next to its target and ``meets_target``; one that fails repo
 * ``redis_limit_check``: p50/p99 of ``RedisCounter.consume`` next to ``PING`` on the same
   client (``bench/redis_limit.py``); p50 within 2x of PING's.
 * ``webhooks``: ``bench/webhooks.py`` with the gateway on PostgreSQL + Redis, against
-  the minimal Twilio endpoint; ratio >= 0.7 and p99 < 10 ms at 300 requests/s.
+  the minimal Twilio endpoint; ratio >= 0.7 and p99 < 10 ms at 300 requests/s. The load
+  comes from wrk, or without it from an aiohttp client (``load_generator`` says which).
 * ``smtp``: ``bench/smtp.py`` with the gateway on PostgreSQL + Redis, against the bare
   relay; ratio >= 0.8 and >= 200 messages/s.
 * ``evidence_appends``: durable appends/s with 200 concurrent callers on SQLite and on
@@ -153,11 +154,14 @@ def webhooks(run: Run) -> dict[str, Any]:
     detail, keys = _bench_on_shared_state(run, "webhooks")
     ratio = detail["ratio_to_minimal_endpoint"]
     p99 = detail["gateway"]["p99_ms_at_300_per_s"]
-    return {
+    generator = detail["load_generator"]
+    out = {
         "ratio_to_minimal_endpoint": ratio,
         "p99_ms_at_300_per_s": p99,
         "gateway_requests_per_s": detail["gateway"]["requests_per_s"],
         "minimal_endpoint_requests_per_s": detail["minimal_endpoint"]["requests_per_s"],
+        # The same generator loaded every server of the run, baseline and gateway alike.
+        "load_generator": f"{generator['name']} ({generator['why']})",
         "targets": {"ratio_to_minimal_endpoint": ">= 0.7", "p99_ms_at_300_per_s": "< 10"},
         "meets_target": ratio >= 0.7 and p99 < 10,
         "shared_state": "PostgreSQL + Redis",
@@ -165,6 +169,10 @@ def webhooks(run: Run) -> dict[str, Any]:
         "redis_keys_left_by_gateway": keys,
         "detail": detail,
     }
+    if detail["target_met"] is None:  # the load generator, not the servers, set the pace
+        out["meets_target"] = None
+        out["not_judged"] = detail["target_not_judged"]
+    return out
 
 
 def smtp(run: Run) -> dict[str, Any]:

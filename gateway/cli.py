@@ -107,20 +107,37 @@ SWITCH_INTERVAL_S = 0.001
 
 
 def serve(settings: Settings) -> int:
-    """Run the gateway until interrupted."""
+    """Run the gateway until interrupted.
+
+    What stops it starting (a database that cannot be opened, a port already taken, a
+    spool it cannot write) ends it with one line naming the problem, as every command
+    does, not a traceback; "HTTP on" is printed only once it is listening.
+    """
     from aiohttp import web
 
+    from gateway.database_url import announce_database, sqlite_file_is_new
     from gateway.logs import configure_logging
+    from gateway.spool import SpoolUnusable
+    from gateway.store import StoreError
 
     configure_logging(settings.log_format)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = server_app(settings)
-    print(
-        f"contact-gateway: HTTP on http://{settings.http.host}:{settings.http.port} "
-        f"(database {settings.database.url})",
-        flush=True,
-    )
-    web.run_app(app, host=settings.http.host, port=settings.http.port, print=None)
+    new = sqlite_file_is_new(settings.database.url)
+
+    def listening(_: str) -> None:
+        announce_database(settings, new=new)
+        print(f"contact-gateway: HTTP on http://{settings.http.host}:{settings.http.port}")
+        sys.stdout.flush()
+
+    try:
+        web.run_app(app, host=settings.http.host, port=settings.http.port, print=listening)
+    except StoreError as exc:
+        from gateway.commands import cannot_open
+
+        raise cannot_open(settings, exc) from None
+    except (OSError, SpoolUnusable) as exc:
+        raise CommandFailed(f"cannot start: {exc}") from None
     return 0
 
 

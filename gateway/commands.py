@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -19,9 +19,11 @@ from typing import Any
 from gateway.clock import system_clock
 from gateway.command_failed import CommandFailed
 from gateway.counters import InProcessCounter
+from gateway.database_url import announce_database, shown_url, sqlite_file_is_new
 from gateway.evidence_export import export_csv, export_json
 from gateway.evidence_pack import build_pdf
 from gateway.org_decisions import decision_settings_with_org
+from gateway.plurals import counted
 from gateway.policy_fanout import announce_policy
 from gateway.policy_file import PolicyFileError, dump_policy, load_policy_file
 from gateway.service import ContactService
@@ -30,17 +32,26 @@ from gateway.store import NotFound, Store, StoreError, upgrade
 from gateway.store.admin import AdminStore
 from rules.decision import Contact, Decision
 from rules.identity import IdentityError, normalise_identity
-from rules.models import Channel
+from rules.models import Channel, Restriction, Status
 from rules.policy_index import DecisionSettings
 
 
+def cannot_open(settings: Settings, exc: BaseException) -> CommandFailed:
+    """The one line a command ends with when its database cannot be opened."""
+    return CommandFailed(f"cannot open the database {shown_url(settings.database.url)}: {exc}")
+
+
 @asynccontextmanager
-async def opened_store(settings: Settings) -> AsyncIterator[Store]:
-    """The store, migrated, or a plain message when it cannot be opened."""
+async def opened_store(settings: Settings, *, announce: bool = True) -> AsyncIterator[Store]:
+    """The store, migrated, or a plain message when it cannot be opened; says which
+    database it is (unless ``announce`` is false: a second opening by the same command)."""
+    new = sqlite_file_is_new(settings.database.url)
     try:
         store = await Store.open(settings.database.url, migrate=True)
     except (StoreError, OSError) as exc:
-        raise CommandFailed(f"cannot open the database {settings.database.url}: {exc}") from None
+        raise cannot_open(settings, exc) from None
+    if announce:
+        announce_database(settings, new=new)
     try:
         yield store
     finally:
@@ -48,11 +59,15 @@ async def opened_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 async def db_upgrade(settings: Settings) -> int:
+    new = sqlite_file_is_new(settings.database.url)
     try:
         await upgrade(settings.database.url)
     except (StoreError, OSError) as exc:
-        raise CommandFailed(f"cannot upgrade the database {settings.database.url}: {exc}") from None
-    print(f"database {settings.database.url} is up to date")
+        raise CommandFailed(
+            f"cannot upgrade the database {shown_url(settings.database.url)}: {exc}"
+        ) from None
+    announce_database(settings, new=new)
+    print("the database is up to date")
     return 0
 
 
@@ -71,10 +86,13 @@ async def rules_import(settings: Settings, path: Path, *, actor: str, dry_run: b
         except PolicyFileError as exc:
             print(f"{path}: nothing was imported, because:\n{exc}", file=sys.stderr)
             return 1
+        standing = in_force(policy.restrictions, system_clock())
+        _note_unstated_drafts(policy.restrictions)
         if dry_run:
             print(
-                f"{path} is valid: {len(policy.officers)} officers, "
-                f"{len(policy.customers)} customers, {len(policy.restrictions)} restrictions "
+                f"{path} is valid: {counted(len(policy.officers), 'officer')}, "
+                f"{counted(len(policy.customers), 'customer')}, "
+                f"{counted(len(policy.restrictions), 'restriction')}: {standing} "
                 "(dry run: nothing written)"
             )
             return 0
@@ -86,9 +104,34 @@ async def rules_import(settings: Settings, path: Path, *, actor: str, dry_run: b
             f"  {kind}: {counts.created} created, {counts.updated} updated, "
             f"{counts.unchanged} unchanged"
         )
+    if policy.restrictions:
+        print(f"  the file's {counted(len(policy.restrictions), 'restriction')}: {standing}")
     if summary.changed and (problem := await announce_policy(settings, summary.policy_version)):
         print(f"note: {problem}", file=sys.stderr)
     return 0
+
+
+def in_force(restrictions: Sequence[Restriction], now: datetime) -> str:
+    """How many of ``restrictions`` are enforced now, and how many are drafts (which are
+    not, until authorised and made active): "1 in force now, 1 draft"."""
+    enforced = sum(r.is_active(now) for r in restrictions)
+    drafts = sum(r.status is Status.DRAFT for r in restrictions)
+    words = f"{enforced} in force now, {counted(drafts, 'draft')}"
+    if rest := len(restrictions) - enforced - drafts:
+        words += f", {rest} neither (starting later, ended, suspended, revoked, lapsed or rejected)"
+    return words
+
+
+def _note_unstated_drafts(restrictions: Sequence[Restriction]) -> None:
+    """An authorised restriction written without a ``status`` is imported as a draft,
+    which is rarely what its author meant: say so, naming it."""
+    for restriction in restrictions:
+        if restriction.authorised_by and "status" not in restriction.model_fields_set:
+            print(
+                f"note: restriction {restriction.id} has authorised_by but no status, so it "
+                "is a draft and is not enforced; add 'status: active' to enforce it",
+                file=sys.stderr,
+            )
 
 
 async def rules_export(settings: Settings, output: Path | None) -> int:

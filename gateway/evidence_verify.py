@@ -13,6 +13,8 @@ import os
 import sys
 
 from gateway import evidence_scan
+from gateway.database_url import announce_database
+from gateway.plurals import counted
 from gateway.settings import Settings
 
 
@@ -20,6 +22,7 @@ async def evidence_verify(settings: Settings) -> int:
     """Check the whole chain; print what was found. 0 intact, 1 broken."""
     found = await evidence_scan.confirm(settings.database.url, processes=os.cpu_count() or 1)
     if found is not None:
+        announce_database(settings)
         return _intact(found.head_seq, found.head_seq)
     from gateway.commands import opened_store
 
@@ -34,5 +37,5 @@ async def evidence_verify(settings: Settings) -> int:
 
 
 def _intact(records: int, head_seq: int) -> int:
-    print(f"evidence chain verified: {records} records, head seq {head_seq}")
+    print(f"evidence chain verified: {counted(records, 'record')}, head seq {head_seq}")
     return 0

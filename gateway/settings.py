@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import ssl
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -30,10 +31,40 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from rules.identity import IdentityError, normalise_email, normalise_phone
 from rules.protected import ProtectedRoutes, RouteName
 
+ProxyNetwork = IPv4Network | IPv6Network
+
 
 class HttpSettings(BaseModel):
+    """The HTTP listener (``GATEWAY_HTTP_*``): Twilio webhooks, the admin API and UI.
+
+    ``trusted_proxies`` lists the reverse proxies (addresses or networks) in front of the
+    gateway. A request from one of them is taken to come from the right-most address in
+    its ``X-Forwarded-For`` that is not itself a listed proxy; from anyone else the
+    header is ignored, so a client cannot choose the address it is counted under (the
+    sign-in limits count failures per client address).
+    """
+
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    trusted_proxies: Annotated[tuple[ProxyNetwork, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        items = value.replace(",", " ").split() if isinstance(value, str) else value
+        networks = []
+        for item in items:
+            if isinstance(item, IPv4Network | IPv6Network):
+                networks.append(item)
+                continue
+            try:
+                networks.append(ip_network(str(item).strip()))
+            except ValueError as exc:
+                raise ValueError(
+                    f"'{item}' is not an address or network like 10.0.0.5, 10.0.0.0/24 or "
+                    f"fd00::/8 ({exc})"
+                ) from None
+        return tuple(networks)
 
 
 class SmtpSettings(BaseModel):

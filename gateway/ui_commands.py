@@ -47,10 +47,13 @@ def ask_password(name: str) -> str:
     return first
 
 
-async def password(name: str, settings: Settings, chosen: str | None = None) -> int:
-    """Set a user's web UI password (asked for unless already ``chosen``)."""
+async def password(
+    name: str, settings: Settings, chosen: str | None = None, *, announce: bool = True
+) -> int:
+    """Set a user's web UI password (asked for unless already ``chosen``; ``announce``
+    false when the command has already said which database it uses)."""
     first = ask_password(name) if chosen is None else chosen
-    async with opened_store(settings) as store:
+    async with opened_store(settings, announce=announce) as store:
         try:
             async with write_transaction(store.engine, "setting a password") as conn:
                 found = await set_password(conn, name, first, system_clock())

@@ -35,7 +35,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         except (Conflict, NotFound, ValueError) as exc:
             raise CommandFailed(str(exc)) from None
     if chosen is not None:
-        await password(args.name, settings, chosen)
+        await password(args.name, settings, chosen, announce=False)
     return result
 
 

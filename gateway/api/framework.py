@@ -9,7 +9,6 @@ and returns a :class:`Reply` (or a ready response for CSV downloads).
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from gateway.api.errors import (
     to_api_error,
     validation_error,
 )
+from gateway.api.json_body import BodyProblem, parse_json
 from gateway.store.admin import etag
 from gateway.store.users import User
 from rules.roles import Permission, allowed, roles_with
@@ -144,7 +144,8 @@ def respond(model: Any, data: Any) -> Any:
 
 
 async def read_body(request: web.Request, limit: int) -> Any:
-    """The JSON body, refusing oversized, non-JSON and malformed input with a reason."""
+    """The JSON body, refusing oversized, non-JSON and malformed input with a reason (the
+    reading itself, and the shapes it refuses, are in :mod:`gateway.api.json_body`)."""
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
     media = request.content_type
@@ -159,16 +160,9 @@ async def read_body(request: web.Request, limit: int) -> Any:
     if not raw.strip():
         raise ApiError(400, "this request needs a JSON body", [_body_problem("missing")])
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, f"the body is not UTF-8 text (byte {exc.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-        raise ApiError(
-            400, f"the body is not valid JSON: {reason}", [_body_problem(reason)]
-        ) from None
+        return parse_json(bytes(raw))
+    except BodyProblem as exc:
+        raise ApiError(400, exc.message, [FieldProblem(exc.where, exc.message)]) from None
 
 
 def _body_problem(reason: str) -> FieldProblem:

@@ -20,6 +20,7 @@ from multidict import MultiDictProxy
 
 from gateway.api.deps import API, Api
 from gateway.clock import Clock
+from gateway.plurals import noun
 from gateway.settings import Settings
 from gateway.store.engine import write_transaction
 from gateway.store.ui_sessions import Session, find_session, touch_session
@@ -43,6 +44,7 @@ class Ui:
     templates: jinja2.Environment
     lifetime: timedelta = timedelta(hours=8)
     idle: timedelta = timedelta(minutes=30)
+    warned_untrusted_proxy: bool = False
 
     def now(self) -> datetime:
         return self.clock()
@@ -68,6 +70,7 @@ def templates() -> jinja2.Environment:
     )
     env.filters["when"] = _when
     env.filters["words"] = _words
+    env.filters["noun"] = noun  # {{ n|noun("held contact") }}: "1 held contact", "2 held contacts"
     return env
 
 

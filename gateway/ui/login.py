@@ -4,17 +4,21 @@ A fresh session id is issued at every login (an id planted before login is never
 honoured), the cookie is HttpOnly and SameSite=Strict (Secure over https), and the login
 form has its own CSRF token (a double-submit cookie, since there is no session yet).
 Failures are counted per user name and per client address in the database, so the limit
-holds across processes and restarts.
+holds across processes and restarts. Behind a reverse proxy the client address is the one
+the proxy forwards, if the proxy is listed in ``GATEWAY_HTTP_TRUSTED_PROXIES``
+(:mod:`gateway.client_address`): otherwise one client's failures would lock out everyone.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
 from aiohttp import web
 
+from gateway.client_address import client_address, forwarded_but_untrusted
 from gateway.store.engine import write_transaction
 from gateway.store.ui_sessions import (
     check_password,
@@ -30,6 +34,7 @@ WINDOW = timedelta(minutes=15)
 MAX_PER_NAME = 5
 MAX_PER_ADDRESS = 30
 LOGIN_NAME = web.RequestKey("ui_login_name", str)
+LOG = logging.getLogger("gateway.ui")
 
 
 def _next(raw: str) -> str:
@@ -66,6 +71,23 @@ async def login_get(request: web.Request) -> web.StreamResponse:
     return _login_form(request)
 
 
+def _client(request: web.Request) -> str:
+    """The client's address for the per-address limit: behind a trusted proxy, the one
+    it forwarded (a proxy not in the list is named once in the log, since every client
+    behind it would be counted as one and 30 failures would lock out them all)."""
+    ui = request.app[UI]
+    trusted = ui.settings.http.trusted_proxies
+    if not ui.warned_untrusted_proxy and forwarded_but_untrusted(request, trusted):
+        ui.warned_untrusted_proxy = True
+        LOG.warning(
+            "a sign-in came with X-Forwarded-For from %s, which is not in "
+            "GATEWAY_HTTP_TRUSTED_PROXIES: the header is ignored and every client behind "
+            "that proxy shares one sign-in limit; list the proxy if it is yours",
+            request.remote,
+        )
+    return client_address(request, trusted)
+
+
 async def login_post(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     name = str(form.get("name", "")).strip()[:64]
@@ -77,7 +99,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         return _login_form(request, "The sign-in form had expired. Please try again.", status=403)
     ui = request.app[UI]
     now = ui.now()
-    address = request.remote or "unknown"
+    address = _client(request)
     keys = [f"name:{name.lower()}", f"address:{address}"]
     engine = api(request).admin.store.engine
     async with write_transaction(engine, "signing in") as conn:

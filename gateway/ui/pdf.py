@@ -22,6 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from gateway.plurals import counted
 from gateway.store.chain import ChainHead, VerifyResult, format_instant
 from gateway.store.evidence import EvidenceRecord
 from gateway.ui.timeline import KINDS, DayCounts
@@ -169,7 +170,8 @@ def evidence_pack(
         _p(f"Evidence pack: {customer['name']} (customer {customer['id']})", s["title"]),
         _p(
             f"Made {format_instant(exported_at)} by {exported_by}. It holds "
-            f"{len(records)} evidence records and {len(restrictions)} restrictions.",
+            f"{counted(len(records), 'evidence record')} and "
+            f"{counted(len(restrictions), 'restriction')}.",
             s["body"],
         ),
         _p("1. Restrictions, their authorisation, reviews and appeals", s["h2"]),

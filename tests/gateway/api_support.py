@@ -113,3 +113,40 @@ def proposal(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"text": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+# JSON bodies no route may answer with a 500: what each is, the raw bytes, and words the
+# 400 answer must contain. Shared by the input tests and the OpenAPI fuzzing.
+HOSTILE_JSON: dict[str, tuple[bytes, str]] = {
+    "arrays-1000": (b"[" * 1000 + b"]" * 1000, "nests arrays and objects more than 32 deep"),
+    "objects-1000": (
+        b'{"a": ' * 1000 + b"1" + b"}" * 1000,
+        "nests arrays and objects more than 32 deep",
+    ),
+    "arrays-30000": (_nested(30_000), "more than 32 deep (at character 41)"),
+    "int-5000": (b'{"limit": ' + b"9" * 5000 + b"}", "5000 characters long"),
+    "negative-int": (b'{"n": -' + b"1" * 4301 + b"}", "4302 characters long"),
+    "float-long": (b'{"n": 1' + b"0" * 400 + b".5}", "403 characters long"),
+    "float-exponent": (b'{"n": 1e400}', "1e400 is too large"),
+    "float-negative": (b'{"n": -1.5E+999999}', "-1.5E+999999 is too large"),
+    "nan": (b'{"n": NaN}', "NaN is not a JSON number"),
+    "infinity": (b'{"n": -Infinity}', "-Infinity is not a JSON number"),
+    "truncated-utf8": (b'{"name": "caf\xc3"}', "not UTF-8 text (byte 13)"),
+    "utf8-surrogate": (b'{"name": "\xed\xa0\x80"}', "not UTF-8 text (byte 10)"),
+    "lone-high": (b'{"name": "x\\ud800y"}', "body.name: a lone surrogate"),
+    "lone-low": (b'{"a": [{"b": "\\udfff"}]}', "body.a[0].b: a lone surrogate"),
+    "surrogate-key": (b'{"\\udc00": 1}', "a key of body: a lone surrogate"),
+    "nul": (b'{"name": "a\\u0000b"}', "body.name: a NUL character"),
+    # A surrogate pair is one character (U+1F600), not a fault: the NUL after it is.
+    "pair-ok": (b'{"x": "\\u0000", "name": "\\ud83d\\ude00"}', "body.x: a NUL"),
+    "dup-key": (b'{"id": "C-1", "id": "C-2"}', "'id' appears twice in body"),
+    "dup-nested": (b'{"a": {"x": 1, "x": 1}}', "'x' appears twice in body.a"),
+    "unterminated": (
+        b'{"text": "' + b'\\"' * 20_000,
+        "Unterminated string starting at line 1 column 10",
+    ),
+}

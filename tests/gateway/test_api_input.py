@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gateway.api import restrictions_api
+from gateway.api import ROUTES, restrictions_api
+from rules.roles import Permission, allowed
 from tests.gateway.api_support import (
+    HOSTILE_JSON,
     START,
+    USERS,
     ApiClient,
     api_settings,
     proposal,
@@ -212,3 +216,43 @@ async def test_stale_if_match_is_a_conflict(api: ApiClient) -> None:
     )
     assert late.status == 409
     assert (await api.ok("GET", "/restrictions/R-1", "viewer"))["status"] == "draft"
+
+
+# Shapes that once made the JSON reader itself fail (500 with a RecursionError or
+# "Exceeds the limit (4300 digits)") or that mean two things to two parsers. Each must
+# be refused by every route that takes a body, with a 400 naming the problem.
+HOSTILE_BODIES = [
+    pytest.param(raw, message, id=name) for name, (raw, message) in HOSTILE_JSON.items()
+]
+
+
+def _user_for(permission: Permission) -> str:
+    return next(name for name, role in USERS.items() if allowed(role, permission))
+
+
+@pytest.mark.parametrize(("raw", "message"), HOSTILE_BODIES)
+async def test_hostile_json_is_refused_by_every_route_that_reads_a_body(
+    api: ApiClient, raw: bytes, message: str
+) -> None:
+    before = await state(api)
+    routes = [r for r in ROUTES if r.body is not None]
+    assert len(routes) > 20  # every route that takes a body, not a sample
+    for route in routes:
+        path = re.sub(r"\{[a-z_]+\}", "1", route.path)
+        response = await api.call(
+            route.method,
+            path,
+            _user_for(route.permission),
+            data=raw,
+            headers={"Content-Type": "application/json"},
+        )
+        where = f"{route.method} {route.path}"
+        assert response.status == 400, (where, await response.text())
+        error = (await response.json())["error"]
+        assert message in error["message"], (where, error)
+    # The routes still work afterwards, and nothing was written.
+    assert await state(api) == before
+    explained = await api.ok(
+        "POST", "/explain", "viewer", json={"channel": "email", "customer": "C-1", "to": "x"}
+    )
+    assert explained["customer_id"] == "C-1"

@@ -14,6 +14,7 @@ after it starts, that a named officer exists), so a schema-valid body can rightl
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,14 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from gateway.api import ROUTES
 from gateway.api.openapi import api_paths
-from tests.gateway.api_support import START, api_settings, proposal, seed_people, start_api
+from tests.gateway.api_support import (
+    HOSTILE_JSON,
+    START,
+    api_settings,
+    proposal,
+    seed_people,
+    start_api,
+)
 from tests.gateway.test_service import FakeClock
 
 EXAMPLES = 6
@@ -88,7 +96,48 @@ def _fuzz(document: dict[str, Any], base_url: str, token: str) -> tuple[list[str
             check()
         except Exception as exc:  # collect all, report together
             failures.append(f"{operation.label}: {type(exc).__name__}: {exc}"[:2000])
+        failures.extend(_hostile_bodies(operation, base_url, session, headers, statuses))
     return failures, statuses
+
+
+def _hostile_bodies(
+    operation: Any,
+    base_url: str,
+    session: requests.Session,
+    headers: dict[str, str],
+    statuses: set[int],
+) -> list[str]:
+    """Bodies generated data never reaches (too deep, huge numbers, broken text, keys
+    given twice), sent raw to each operation that takes a body: every answer must be the
+    documented 400 naming the fault (or 403 for a role that may not call it at all),
+    never a 500."""
+    if not operation.get_request_payload_content_types():
+        return []
+    names = re.findall(r"\{(\w+)\}", operation.path)
+    failures = []
+    for name, (raw, message) in HOSTILE_JSON.items():
+        case = operation.Case(
+            path_parameters=dict.fromkeys(names, "1"),
+            body=raw,
+            media_type="application/octet-stream",  # sent as is; the API reads it as JSON
+        )
+        try:
+            response = case.call_and_validate(
+                base_url=base_url,
+                session=session,
+                headers=headers,
+                excluded_checks=[positive_data_acceptance],
+            )
+            statuses.add(response.status_code)
+            error = response.json()["error"]
+            if response.status_code == 403:  # the role is checked before the body is read
+                assert "cannot do this" in error["message"], error
+                continue
+            assert response.status_code == 400, error
+            assert message in error["message"], error
+        except Exception as exc:
+            failures.append(f"{operation.label} {name}: {type(exc).__name__}: {exc}"[:2000])
+    return failures
 
 
 @pytest.mark.parametrize("role", ["authoriser", "officer"])
@@ -103,6 +152,6 @@ async def test_schemathesis_finds_nothing(aiohttp_client: Any, tmp_path: Path, r
     user = "auth" if role == "authoriser" else "officer"
     failures, statuses = await asyncio.to_thread(_fuzz, document, base_url, api.tokens[user])
     assert failures == []
-    # It really ran: successes, refusals and missing things were all seen.
-    assert {200, 404, 422} <= statuses, statuses
+    # It really ran: successes, refusals, missing things and unreadable bodies were seen.
+    assert {200, 400, 404, 422} <= statuses, statuses
     assert schemathesis.__version__

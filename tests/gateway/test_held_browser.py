@@ -40,7 +40,7 @@ def test_an_overdue_item_from_the_dashboard_to_marked_read_as_an_appeal(tmp_path
         page = context.new_page()
         base = gw.base
         login(page, base, "olivia")
-        card = page.get_by_role("link", name=re.compile("held contacts not read in time"))
+        card = page.get_by_role("link", name=re.compile("held contacts? not read in time"))
         assert card.inner_text().split()[0] == "1"
         card.click()
         page.wait_for_url(base + "/admin/held?overdue=1")

@@ -202,5 +202,5 @@ async def test_the_dashboard_and_queue_show_overdue_items_and_the_form_releases(
         assert refused.status == 400
         assert (await api.ok("GET", f"/held/{second}", "viewer"))["status"] == "held"
         dashboard = await (await api.client.get("/admin")).text()
-        assert _cards(dashboard)["held contacts not read in time"] == 1
+        assert _cards(dashboard)["held contact not read in time"] == 1  # one, not "contacts"
         assert value(await scrape(api.client), "gateway_held_overdue") == 1

@@ -54,6 +54,13 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     assert s.upstream == "smtp://127.0.0.1:25"
 
 
+def test_trusted_proxies_are_addresses_and_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().http.trusted_proxies == ()
+    monkeypatch.setenv("GATEWAY_HTTP_TRUSTED_PROXIES", "10.0.0.5, 172.16.0.0/12 fd00::/8")
+    found = [str(net) for net in load_settings().http.trusted_proxies]
+    assert found == ["10.0.0.5/32", "172.16.0.0/12", "fd00::/8"]
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("GATEWAY_HTTP_PORT=8181\nGATEWAY_TIMEZONE=Europe/Dublin\n")
     s = load_settings()
@@ -80,6 +87,12 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("GATEWAY_TIMEZONE", "Mars/Olympus", "GATEWAY_TIMEZONE: 'Mars/Olympus' is not an IANA"),
         ("GATEWAY_DEFAULT_REGION", "XX", "GATEWAY_DEFAULT_REGION: 'XX' is not a phone region"),
         ("GATEWAY_EMERGENCY_NUMBER", "dial nine", "GATEWAY_EMERGENCY_NUMBER: 'dial nine'"),
+        (
+            "GATEWAY_HTTP_TRUSTED_PROXIES",
+            "10.0.0.1, nginx",
+            "GATEWAY_HTTP_TRUSTED_PROXIES: 'nginx' is not an address or network",
+        ),
+        ("GATEWAY_HTTP_TRUSTED_PROXIES", "10.0.0.5/8", "(10.0.0.5/8 has host bits set)"),
     ],
 )
 def test_bad_value_names_the_variable(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiosmtplib
+import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.api.deps import API
@@ -27,8 +29,8 @@ async def _switch(client: TestClient, name: str) -> None:
     assert (await _login(client, name)).status == 303
 
 
-async def _ui(aiohttp_client: Any, tmp_path: Path) -> Any:
-    settings = api_settings(f"sqlite+aiosqlite:///{tmp_path}/g.db", tmp_path / "mail")
+async def _ui(aiohttp_client: Any, tmp_path: Path, **overrides: Any) -> Any:
+    settings = api_settings(f"sqlite+aiosqlite:///{tmp_path}/g.db", tmp_path / "mail", **overrides)
     api = await start_api(aiohttp_client, settings, FakeClock(START))
     async with write_transaction(api.app[API].admin.store.engine, "passwords") as conn:
         for name in ("viewer", "officer", "auth", "auth2"):
@@ -36,12 +38,15 @@ async def _ui(aiohttp_client: Any, tmp_path: Path) -> Any:
     return api
 
 
-async def _login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
+async def _login(
+    client: TestClient, name: str, password: str = PASSWORD, forwarded_for: str = ""
+) -> Any:
     page = await (await client.get("/admin/login")).text()
     token = re.search(r'name="login_token" value="([^"]+)"', page)[1]  # type: ignore[index]
     return await client.post(
         "/admin/login",
         data={"name": name, "password": password, "login_token": token, "next": "/admin"},
+        headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {},
         allow_redirects=False,
     )
 
@@ -177,6 +182,49 @@ async def test_login_attempts_are_limited(aiohttp_client: Any, tmp_path: Path) -
     blocked = await _login(api.client, "officer")
     assert blocked.status == 429
     assert "Too many unsuccessful sign-ins" in await blocked.text()
+
+
+async def _spray(client: TestClient, forwarded_for: Callable[[int], str]) -> None:
+    """30 failures from one client: names nobody has, and wrong passwords for other users
+    (at most 4 each, under the per-name limit), each with the header ``forwarded_for(i)``."""
+    for i in range(30):
+        name = f"nobody{i}" if i % 2 else ("viewer", "auth", "auth2", "admin")[i // 2 % 4]
+        answer = await _login(client, name, "wrong password!!", forwarded_for(i))
+        assert answer.status == 401, i
+
+
+async def test_behind_a_trusted_proxy_one_clients_spray_locks_out_only_that_client(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """The test client reaches the app from 127.0.0.1, which plays the proxy: it appends
+    the address it saw (the right-most entry) to what the client sent."""
+    api = await _ui(aiohttp_client, tmp_path, http={"trusted_proxies": "127.0.0.1, 10.0.0.0/8"})
+    attacker = "203.0.113.9"
+    # The attacker makes up a new left-hand entry each time; the proxy's own is the truth.
+    await _spray(api.client, lambda i: f"198.51.100.{i}, {attacker}")
+    blocked = await _login(api.client, "officer", PASSWORD, f"192.0.2.1, {attacker}")
+    assert blocked.status == 429
+    assert "Too many unsuccessful sign-ins" in await blocked.text()
+    # An officer elsewhere, through two proxies of ours, signs in with the right password.
+    answer = await _login(api.client, "officer", PASSWORD, "192.0.2.44, 10.1.2.3")
+    assert answer.status == 303
+    # Five wrong passwords for one name still lock that name, from wherever they come.
+    for i in range(5):
+        wrong = await _login(api.client, "officer", "nope nope nope", f"192.0.2.{i}")
+        assert wrong.status == 401
+    assert (await _login(api.client, "officer", PASSWORD, "192.0.2.99")).status == 429
+
+
+async def test_forwarded_for_from_a_peer_not_listed_is_ignored(
+    aiohttp_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without the setting the header is the client's word: changing it each time does
+    not escape the per-address limit (and the log says the proxy is not listed)."""
+    api = await _ui(aiohttp_client, tmp_path)
+    await _spray(api.client, lambda i: f"198.51.100.{i}")
+    assert (await _login(api.client, "officer", PASSWORD, "192.0.2.44")).status == 429
+    warnings = [r.getMessage() for r in caplog.records if "TRUSTED_PROXIES" in r.getMessage()]
+    assert len(warnings) == 1 and "from 127.0.0.1" in warnings[0]
 
 
 async def test_logout_ends_the_session(aiohttp_client: Any, tmp_path: Path) -> None:
