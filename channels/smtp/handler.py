@@ -1,8 +1,8 @@
 """The aiosmtpd handler: envelope checks at RCPT, then one message at a time to the sink.
 
 Policy lives in the sink; this object only enforces the protocol's rules (no open
-relay, a recipient cap, a hop limit, well-formed messages) and turns outcomes into
-replies. Two things matter for never losing mail:
+relay, no recipients routed onwards, a recipient cap, a hop limit, well-formed messages)
+and turns outcomes into replies. Two things matter for never losing mail:
 
 * aiosmtpd cancels the handler when the client hangs up. Processing therefore runs in
   its own task, shielded: a message whose final ``.`` arrived is processed to the end
@@ -75,6 +75,8 @@ class SmtpHandler:
             return replies.BAD_ADDRESS.format(address=ascii(address).strip("'"))
         if domain.lower().rstrip(".") not in self._domains:
             return replies.RELAY_DENIED.format(address=address)
+        if _routes_onwards(local):
+            return replies.ROUTED_LOCAL_PART.format(address=address)
         if len(envelope.rcpt_tos) >= self._config.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
         envelope.rcpt_tos.append(address)
@@ -141,6 +143,18 @@ class SmtpHandler:
             return replies.MALFORMED.format(reason=message.malformed)
         outcome = await self._sink.accept(message)
         return replies.reply_for(outcome, message.queue_id)
+
+
+# Old relaying conventions a mailbox server may still honour: "user%host@relay" (the
+# percent hack), "host!user@relay" (UUCP bang paths) and a quoted local part holding
+# another address. Passed on, they would make the organisation's server, which trusts
+# the gateway, relay the message to somewhere outside the organisation.
+_ROUTING_CHARACTERS = frozenset("%!@")
+
+
+def _routes_onwards(local: str) -> bool:
+    """Whether a recipient's local part asks the next server to route it on."""
+    return not _ROUTING_CHARACTERS.isdisjoint(local)
 
 
 def _valid_utf8(address: str) -> bool:

@@ -12,6 +12,10 @@ from channels.smtp.ports import Disposition, Outcome
 
 TRY_AGAIN = "451 4.3.0 Temporary failure on our side; please try again later"
 RELAY_DENIED = "550 5.7.1 Relaying denied: {address} is not in a domain this gateway serves"
+ROUTED_LOCAL_PART = (
+    "550 5.7.1 Relaying denied: {address} routes onwards through its local part"
+    " ('%', '!' or a quoted '@'); write to the final address instead"
+)
 BAD_ADDRESS = "553 5.1.3 {address} is not a valid mailbox address"
 BAD_SENDER = "553 5.1.7 The sender address is not valid (it is not UTF-8)"
 SENDER_OK = "250 2.1.0 Sender OK"

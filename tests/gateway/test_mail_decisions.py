@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import pytest
 
 from tests.conftest import sqlite_url
@@ -151,6 +152,37 @@ async def test_unrestricted_sender_passes_untouched_and_leaves_no_evidence(env: 
     )
     assert delivered.header("X-Contact-Gateway-Restriction") is None
     assert await env.gateway.store.list_evidence() == []
+
+
+ROUTED = [
+    "x%evil.example@example.org",
+    '"x@evil.example"@example.org',
+    "x!evil.example@example.org",
+]
+
+
+async def test_recipients_routed_onwards_by_their_local_part_are_refused(env: Env) -> None:
+    """The percent hack, a quoted address and a bang path, each in a domain the gateway
+    serves: the mailbox server that trusts the gateway might relay them outside."""
+    stranger = "stranger@example.com"
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=env.gateway.port, start_tls=False, timeout=30
+    ) as client:
+        await client.mail(stranger)
+        for address in ROUTED:
+            with pytest.raises(aiosmtplib.SMTPRecipientRefused) as refused:
+                await client.rcpt(address)
+            assert refused.value.code == 550, address
+            assert refused.value.message.startswith("5.7.1 Relaying denied"), address
+            assert "routes onwards through its local part" in refused.value.message
+        assert (await client.rcpt(STAFF)).code == 250
+        assert (await client.data(message(stranger))).code == 250
+    [delivered] = env.upstream.messages
+    assert delivered.rcpt_tos == [STAFF]
+    # With none of its recipients taken, nothing is relayed at all.
+    reply = await transact(env.gateway.port, stranger, ROUTED, message(stranger))
+    assert reply.rcpt_codes == (550, 550, 550)
+    assert len(env.upstream.messages) == 1
 
 
 async def test_redirect_rewrites_the_envelope_once_and_says_why(env: Env) -> None:
