@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from channels.smtp import Disposition, InboundMessage, Outcome
+from channels.smtp import Disposition, InboundMessage, Outcome, Refusal
 from gateway.logs import bind
 from gateway.mail import compose
 from gateway.mail.queue import FIRST_RETRY, QueueWorker
@@ -127,11 +127,13 @@ class MailGateway:
         )
         return outcome
 
-    async def refuse(self, message: InboundMessage, reason: str) -> None:
-        """Keep a refused (malformed) message from a restricted sender as evidence.
+    async def refuse(self, message: InboundMessage, refusal: Refusal) -> None:
+        """Keep a refused message from a restricted sender as evidence (malformed, a
+        loop, a line too long, too big: whatever the channel refused once it arrived).
 
         It is not counted and not delivered; it is held so an officer can read what
-        the customer sent, and the record says it was refused and why.
+        the customer sent (of a message over the size limit, the part within it), and
+        the record says it was refused and why.
         """
         _bind_ids(message)
         index = await self._service.policy()
@@ -150,16 +152,17 @@ class MailGateway:
             contact,
             contact_key=message.contact_key,
             policy_version=index.version,
-            details={**message.evidence_details(), "refused": reason},
+            details={**message.evidence_details(), "refused": refusal.reason},
         )
         entry = dataclasses.replace(
-            entry, action="refused", hold_reason="malformed", deliver_to=None, counted=False
+            entry, action="refused", hold_reason=refusal.kind.value, deliver_to=None, counted=False
         )
-        summary = f"Refused as malformed: {message.subject}"[:_SUMMARY_LIMIT]
+        words = refusal.kind.value.replace("_", " ")
+        summary = f"Refused ({words}): {message.subject}"[:_SUMMARY_LIMIT]
         await self._store.record_contact(
             entry, content=message.raw, hold=HoldEntry(summary=summary)
         )
-        log.info("%s from %s refused as malformed and kept: %s", message.queue_id, sender, reason)
+        log.info("%s from %s refused and kept: %s", message.queue_id, sender, refusal.reason)
 
     async def _relay(
         self, message: InboundMessage, recipients: Sequence[str], content: bytes
