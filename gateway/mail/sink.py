@@ -8,6 +8,10 @@ The no-loss rule is that the client hears ``250`` only once the message is safe:
 * mail from a restricted customer or representative is decided and recorded first
   (``ContactService.handle``: evidence, stored content and any held contact in one
   transaction), then relayed or left held;
+* an upstream slower than the relay timeout is not cut off: its attempt goes on, the
+  message is queued (claimed by this gateway's worker, so not sent again meanwhile) and
+  answered ``250``, and the attempt's outcome settles the queued message — so an
+  upstream that accepts after the timeout does not get the message a second time;
 * if anything fails before the message is safe, the exception reaches the channel,
   which answers ``451`` and the sending server tries again later. A retry has the same
   contact key, so it finds its evidence record instead of writing a second one.
@@ -20,6 +24,7 @@ officer once.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -57,10 +62,12 @@ class MailGateway:
         *,
         hostname: str,
         clock: Callable[[], datetime],
+        relay_timeout: float = 60.0,
         first_retry: timedelta = FIRST_RETRY,
         metrics: Metrics | None = None,
     ) -> None:
         self._service = service
+        self._relay_timeout = relay_timeout
         self._metrics = metrics
         self._store = store
         self._worker = worker
@@ -167,9 +174,24 @@ class MailGateway:
     async def _relay(
         self, message: InboundMessage, recipients: Sequence[str], content: bytes
     ) -> Outcome:
-        report = await self._transport.deliver(
-            message.envelope_sender, recipients, content, message.mail_options
+        attempt = asyncio.ensure_future(
+            self._transport.deliver(
+                message.envelope_sender, recipients, content, message.mail_options
+            )
         )
+        try:
+            done, _ = await asyncio.wait({attempt}, timeout=self._relay_timeout)
+            if not done:
+                # The sender cannot be kept waiting, but the upstream may still take the
+                # message: queue it while the attempt goes on, and let the attempt settle it.
+                mail = self._relay_mail(message, recipients, content, "the upstream is slow")
+                if not await self._worker.follow(mail, attempt):
+                    log.info("%s: already queued; the slow attempt goes on", message.queue_id)
+                return Outcome(Disposition.QUEUED)
+        except BaseException:
+            attempt.cancel()  # never answered: the sender tries again
+            raise
+        report = attempt.result()
         if not report.refused:
             return Outcome(Disposition.DELIVERED)
         if self._metrics is not None and report.failure_kind is not None:
@@ -188,15 +210,9 @@ class MailGateway:
         """Queue what the upstream could not take now; bounce what it refused for good
         (some recipients refused after others were accepted: we own the message now)."""
         if report.temporary:
+            error = "; ".join(f"{r}: {why}" for r, why in report.temporary.items())
             await self._worker.enqueue(
-                NewMail(
-                    queue_key=f"relay:{message.contact_key}:{_digest(report.temporary)}",
-                    kind="relay",
-                    mail_from=message.envelope_sender,
-                    recipients=tuple(report.temporary),
-                    content=content,
-                    error="; ".join(f"{r}: {why}" for r, why in report.temporary.items()),
-                ),
+                self._relay_mail(message, tuple(report.temporary), content, error),
                 delay=self._first_retry,
             )
         if report.permanent and message.envelope_sender:
@@ -218,6 +234,19 @@ class MailGateway:
                     content=bounce,
                 )
             )
+
+    @staticmethod
+    def _relay_mail(
+        message: InboundMessage, recipients: Sequence[str], content: bytes, error: str
+    ) -> NewMail:
+        return NewMail(
+            queue_key=f"relay:{message.contact_key}:{_digest(recipients)}",
+            kind="relay",
+            mail_from=message.envelope_sender,
+            recipients=tuple(recipients),
+            content=content,
+            error=error,
+        )
 
     async def _queue_reply(self, message: InboundMessage, notice: str) -> None:
         to = message.envelope_sender
