@@ -84,7 +84,11 @@ class SmtpSettings(BaseModel):
     max_received: int = Field(default=30, ge=2, le=1000)
     command_limit: int = Field(default=1000, ge=10)
     session_timeout: float = Field(default=600.0, gt=0)
-    relay_timeout: float = Field(default=30.0, gt=0)
+    # How long a sender waits for the upstream before its message is queued instead
+    # (the relay goes on; see gateway.mail.sink), and the upstream's time for each
+    # command before the end of the message. Well inside the 10 minutes a sending
+    # server waits for the gateway's own reply (RFC 5321 §4.5.3.2.6).
+    relay_timeout: float = Field(default=60.0, gt=0, le=300)
     queue_lifetime: timedelta = timedelta(days=5)
     tls_cert: Path | None = None
     tls_key: Path | None = Field(default=None, validate_default=True)  # checks the pair

@@ -8,7 +8,7 @@ listens on the gateway's event loop, ``replies`` is every reply code in one tabl
 from channels.smtp.authresults import Authentication
 from channels.smtp.handler import HandlerConfig, SmtpHandler
 from channels.smtp.message import InboundMessage, Peer, read_message
-from channels.smtp.ports import Disposition, MailSink, Outcome
+from channels.smtp.ports import Disposition, MailSink, Outcome, Refusal, RefusalKind
 from channels.smtp.server import ListenerConfig, SmtpListener, start_server
 
 __all__ = [
@@ -20,6 +20,8 @@ __all__ = [
     "MailSink",
     "Outcome",
     "Peer",
+    "Refusal",
+    "RefusalKind",
     "SmtpHandler",
     "SmtpListener",
     "read_message",

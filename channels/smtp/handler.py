@@ -1,14 +1,18 @@
 """The aiosmtpd handler: envelope checks at RCPT, then one message at a time to the sink.
 
 Policy lives in the sink; this object only enforces the protocol's rules (no open
-relay, a recipient cap, a hop limit, well-formed messages) and turns outcomes into
-replies. Two things matter for never losing mail:
+relay, no recipients routed onwards, a recipient cap, a hop limit, well-formed messages)
+and turns outcomes into replies. Two things matter for never losing mail:
 
 * aiosmtpd cancels the handler when the client hangs up. Processing therefore runs in
   its own task, shielded: a message whose final ``.`` arrived is processed to the end
   (delivered, queued or held) even if nobody is left to hear the ``250``; one whose
   client left before the ``.`` never reaches the handler at all.
 * aiosmtpd answers an exception with ``500``. :meth:`handle_exception` answers ``451``.
+
+Every refusal given once the message has arrived (malformed, looping, a line too long,
+too big) goes through the sink's ``refuse`` before the reply, so a restricted sender's
+refused message is kept as evidence like any other contact of theirs.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 from channels.smtp import replies
 from channels.smtp.message import InboundMessage, Peer, read_message
-from channels.smtp.ports import MailSink
+from channels.smtp.ports import MailSink, Refusal, RefusalKind
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +79,19 @@ class SmtpHandler:
             return replies.BAD_ADDRESS.format(address=ascii(address).strip("'"))
         if domain.lower().rstrip(".") not in self._domains:
             return replies.RELAY_DENIED.format(address=address)
+        if _routes_onwards(local):
+            return replies.ROUTED_LOCAL_PART.format(address=address)
         if len(envelope.rcpt_tos) >= self._config.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return replies.RECIPIENT_OK
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(
+        self, server: Any, session: Any, envelope: Any, refusal: Refusal | None = None
+    ) -> str:
+        """Process the message to the end and return the reply. ``refusal`` is set when the
+        listener has already refused it while reading (a line too long, too big)."""
         peer = Peer(
             address=_peer_address(session.peer),
             helo=str(session.host_name or ""),
@@ -92,7 +102,7 @@ class SmtpHandler:
         mail_from = str(envelope.mail_from or "").strip()
         mail_from = "" if mail_from == "<>" else mail_from
         task = asyncio.create_task(
-            self._process(raw, peer, mail_from, list(envelope.rcpt_tos), envelope)
+            self._process(raw, peer, mail_from, list(envelope.rcpt_tos), envelope, refusal)
         )
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
@@ -112,7 +122,13 @@ class SmtpHandler:
         return len(pending)
 
     async def _process(
-        self, raw: bytes, peer: Peer, mail_from: str, recipients: list[str], envelope: Any
+        self,
+        raw: bytes,
+        peer: Peer,
+        mail_from: str,
+        recipients: list[str],
+        envelope: Any,
+        refusal: Refusal | None,
     ) -> str:
         queue_id = secrets.token_hex(6).upper()
         try:
@@ -127,20 +143,41 @@ class SmtpHandler:
                 trusted_authserv_id=self._config.trusted_authserv_id,
                 hostname=self._config.hostname,
             )
-            return await self._answer(message)
+            return await self._answer(message, refusal or self._refusal(message))
         except Exception:
             log.exception("message %s from %s: fault while processing", queue_id, peer.address)
             return replies.TRY_AGAIN
 
-    async def _answer(self, message: InboundMessage) -> str:
-        if message.received_count >= self._config.max_received:
-            log.warning("message %s refused: %d hops", message.queue_id, message.received_count)
-            return replies.LOOP.format(count=message.received_count)
+    def _refusal(self, message: InboundMessage) -> Refusal | None:
+        """Why a message that arrived whole is refused, if it is."""
+        count = message.received_count
+        if count >= self._config.max_received:
+            reason = f"{count} Received: header fields; the message appears to loop"
+            return Refusal(RefusalKind.MAIL_LOOP, reason, replies.LOOP.format(count=count))
         if message.malformed is not None:
-            await self._sink.refuse(message, message.malformed)
-            return replies.MALFORMED.format(reason=message.malformed)
+            reply = replies.MALFORMED.format(reason=message.malformed)
+            return Refusal(RefusalKind.MALFORMED, message.malformed, reply)
+        return None
+
+    async def _answer(self, message: InboundMessage, refusal: Refusal | None) -> str:
+        if refusal is not None:
+            log.warning("message %s refused: %s", message.queue_id, refusal.reason)
+            await self._sink.refuse(message, refusal)
+            return refusal.reply
         outcome = await self._sink.accept(message)
         return replies.reply_for(outcome, message.queue_id)
+
+
+# Old relaying conventions a mailbox server may still honour: "user%host@relay" (the
+# percent hack), "host!user@relay" (UUCP bang paths) and a quoted local part holding
+# another address. Passed on, they would make the organisation's server, which trusts
+# the gateway, relay the message to somewhere outside the organisation.
+_ROUTING_CHARACTERS = frozenset("%!@")
+
+
+def _routes_onwards(local: str) -> bool:
+    """Whether a recipient's local part asks the next server to route it on."""
+    return not _ROUTING_CHARACTERS.isdisjoint(local)
 
 
 def _valid_utf8(address: str) -> bool:

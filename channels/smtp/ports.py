@@ -33,6 +33,25 @@ class Outcome:
     reply_text: str = ""
 
 
+class RefusalKind(StrEnum):
+    """Why the channel refused a message that had arrived (kept as the held reason)."""
+
+    MALFORMED = "malformed"  # NUL bytes, or no header section
+    MAIL_LOOP = "mail_loop"  # too many Received: fields
+    LINE_TOO_LONG = "line_too_long"  # a line over 998 octets (RFC 5322 §2.1.1)
+    TOO_BIG = "too_big"  # over the size limit; only the part within the limit is kept
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refusal given after the message's final ``.``: what kind, why in words (for the
+    evidence), and the reply the client is given."""
+
+    kind: RefusalKind
+    reason: str
+    reply: str
+
+
 class MailSink(Protocol):
     """Takes a received message and makes it safe before the client is told ``250``."""
 
@@ -40,6 +59,7 @@ class MailSink(Protocol):
         """Decide, then deliver, queue or hold. Returns only once the message is safe."""
         ...
 
-    async def refuse(self, message: InboundMessage, reason: str) -> None:
-        """Record a message the channel is refusing (malformed), if evidence is due."""
+    async def refuse(self, message: InboundMessage, refusal: Refusal) -> None:
+        """Keep a message the channel is refusing, if evidence is due (its sender is
+        restricted). Returns once it is safe; the client is then given the refusal."""
         ...

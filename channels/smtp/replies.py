@@ -12,6 +12,10 @@ from channels.smtp.ports import Disposition, Outcome
 
 TRY_AGAIN = "451 4.3.0 Temporary failure on our side; please try again later"
 RELAY_DENIED = "550 5.7.1 Relaying denied: {address} is not in a domain this gateway serves"
+ROUTED_LOCAL_PART = (
+    "550 5.7.1 Relaying denied: {address} routes onwards through its local part"
+    " ('%', '!' or a quoted '@'); write to the final address instead"
+)
 BAD_ADDRESS = "553 5.1.3 {address} is not a valid mailbox address"
 BAD_SENDER = "553 5.1.7 The sender address is not valid (it is not UTF-8)"
 SENDER_OK = "250 2.1.0 Sender OK"
@@ -20,6 +24,7 @@ RECIPIENT_OK = "250 2.1.5 Recipient OK"
 TOO_BIG = "552 5.3.4 Message too big: the limit is {limit} bytes"
 LOOP = "554 5.4.0 Too many hops ({count} Received: headers): the message appears to loop"
 MALFORMED = "550 5.6.0 Malformed message: {reason}"
+LINE_TOO_LONG = "500 5.6.0 Line too long: a line has more than 998 octets (RFC 5322 2.1.1)"
 NO_AUTH = "502 5.5.1 AUTH is not offered here"
 SESSION_OVER = "421 4.4.2 {host} Session time limit reached; closing the connection"
 SHUTTING_DOWN = "421 4.3.2 {host} Shutting down; please try again later"

@@ -5,6 +5,11 @@ the server with ``loop.create_server`` so SMTP, HTTP, the store and the counters
 one loop (SPEC §2). :class:`GatewaySMTP` adds what a server facing the internet needs
 and aiosmtpd leaves out: enhanced status codes for the size limit, a deadline for the
 whole session (not only between commands), and no AUTH at all.
+
+It also reads DATA itself (:func:`read_data`): aiosmtpd throws away a message with a
+line over its limit or over the size limit, but a restricted customer's refused message
+is evidence and must be kept, so the gateway reads such a message to its end, keeps
+what is within the size limit, and hands it to the handler with the refusal.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from aiosmtpd.smtp import SMTP
 
 from channels.smtp import replies
 from channels.smtp.handler import SmtpHandler
+from channels.smtp.ports import Refusal, RefusalKind
 
 IDLE_TIMEOUT_S = 300.0  # RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes per command
+MAX_LINE = 998  # RFC 5322 §2.1.1: octets in a line, CRLF not counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,7 @@ class GatewaySMTP(SMTP):
         **kwargs: Any,
     ) -> None:
         super().__init__(handler, **kwargs)
+        self._smtp_handler = handler
         self._session_timeout = session_timeout
         self._deadline: asyncio.TimerHandle | None = None
         self._on_close = on_close
@@ -88,6 +96,88 @@ class GatewaySMTP(SMTP):
 
     async def smtp_AUTH(self, arg: str) -> None:
         await self.push(replies.NO_AUTH)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA command, reading the message with :func:`read_data`."""
+        if await self.check_helo_needed():
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            data = await read_data(self._reader, self.data_size_limit)
+        except asyncio.CancelledError:  # the client hung up before the final "."
+            self._writer.close()
+            raise
+        self.envelope.content = self.envelope.original_content = data.content
+        status = await self._smtp_handler.handle_DATA(
+            self, self.session, self.envelope, data.refusal(self.data_size_limit)
+        )
+        self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
+        await self.push(status)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedData:
+    """A message as read after DATA: what is kept, and what was wrong with it."""
+
+    content: bytes
+    size: int  # octets received, counted as aiosmtpd counts them for the size limit
+    long_line: bool
+    over_limit: bool
+
+    def refusal(self, limit: int | None) -> Refusal | None:
+        """The refusal due for what arrived, if any (too big before a long line)."""
+        if self.over_limit:
+            reason = (
+                f"the message is over the limit of {limit} bytes ({self.size} bytes arrived;"
+                f" the first {len(self.content)} are kept)"
+            )
+            return Refusal(RefusalKind.TOO_BIG, reason, replies.TOO_BIG.format(limit=limit))
+        if self.long_line:
+            reason = f"a line is longer than {MAX_LINE} octets (RFC 5322 §2.1.1)"
+            return Refusal(RefusalKind.LINE_TOO_LONG, reason, replies.LINE_TOO_LONG)
+        return None
+
+
+async def read_data(reader: asyncio.StreamReader, limit: int | None) -> ReceivedData:
+    """Read a message up to its final ``.`` line as aiosmtpd does (transparency dots
+    removed, octets counted against ``limit`` with their CRLF and dot), but keep a
+    message with a line over ``MAX_LINE`` octets, and the lines within ``limit`` of one
+    that is over it. Memory stays bounded by ``limit``: past it nothing more is kept."""
+    lines: list[bytes] = []
+    line: list[bytes] = []  # the pieces of the current line (several when it is long)
+    line_length = size = 0
+    stuffed = long_line = over_limit = False
+    while True:
+        try:
+            piece = await reader.readuntil(b"\r\n")
+        except asyncio.LimitOverrunError as exc:  # longer than the reader's buffer limit
+            piece = await reader.read(exc.consumed)
+        if not line_length:
+            if piece == b".\r\n":
+                break
+            stuffed = piece.startswith(b".")  # RFC 5321 §4.5.2
+        size += len(piece)
+        line_length += len(piece)
+        if limit and size > limit and not over_limit:
+            over_limit, line = True, []  # the line under way is not kept either
+        if not over_limit:
+            line.append(piece)
+        if not piece.endswith(b"\r\n"):
+            continue  # the rest of a long line is still to come
+        if line_length - 2 - int(stuffed) > MAX_LINE:
+            long_line = True
+        if line:
+            whole = b"".join(line)
+            lines.append(whole[1:] if stuffed else whole)
+        line, line_length = [], 0
+    return ReceivedData(b"".join(lines), size, long_line, over_limit)
 
 
 def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:

@@ -4,7 +4,8 @@
 and contact service are open) it builds the transport, the mail queue and its worker,
 the ``MailGateway`` sink and the aiosmtpd listener on the same event loop as HTTP. At
 shutdown it stops listening, lets messages already received finish, closes client
-sessions with ``421``, and stops the worker — all before the store closes.
+sessions with ``421``, stops relays still waiting for a slow upstream (their messages
+stay queued) and stops the worker — all before the store closes.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def add_mail(
             transport,
             hostname=hostname,
             clock=clock,
+            relay_timeout=smtp.relay_timeout,
             metrics=metrics,
         )
         handler = SmtpHandler(
@@ -119,6 +121,7 @@ def add_mail(
             yield
         finally:
             await listener.close(grace=smtp.relay_timeout + 5)
+            await worker.stop_following(grace=5)
             running.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await running

@@ -10,6 +10,11 @@ a bounce — unless the sender was null, because nothing answers a bounce or a r
 :meth:`QueueWorker.step` does one round and takes its time from the injected clock, so
 tests move time on and call it instead of waiting. :meth:`QueueWorker.run` calls it
 forever, woken early whenever something is queued.
+
+:meth:`QueueWorker.follow` queues a message whose relay was begun before it was queued
+(the upstream was slow to answer, and the sender could not be kept waiting): the row is
+written claimed by this worker, so no round sends the message while the first attempt
+may still be accepted, and that attempt's outcome settles it as a round's would.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import datetime, timedelta
 
 from gateway.logs import bind
 from gateway.mail import compose
-from gateway.mail.transport import MailTransport, Refusal
+from gateway.mail.transport import ATTEMPT_LIMIT, DeliveryReport, MailTransport, Refusal
 from gateway.metrics import Metrics
 from gateway.store import MailQueue, NewMail, QueuedMail
 from gateway.store.outbox import KEEP_DONE
@@ -31,7 +36,9 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_GAP = timedelta(minutes=30)
-LEASE = timedelta(minutes=5)
+# A claim outlasts the longest attempt, so no other worker sends a message while the
+# upstream may still be answering its end (transport.FINAL_REPLY_TIMEOUT).
+LEASE = timedelta(seconds=ATTEMPT_LIMIT) + timedelta(minutes=5)
 PRUNE_EVERY = timedelta(hours=1)
 # Only mail from someone else is bounced; the gateway's own messages are dropped
 # (and logged) when they fail, so a bounce can never cause another.
@@ -74,6 +81,7 @@ class QueueWorker:
         self._rounds = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._following: set[asyncio.Task[None]] = set()
 
     async def enqueue(self, mail: NewMail, *, delay: timedelta = timedelta(0)) -> bool:
         """Queue ``mail`` durably (first try after ``delay``); False if already queued."""
@@ -83,6 +91,52 @@ class QueueWorker:
         )
         self._wake.set()
         return added
+
+    async def follow(self, mail: NewMail, attempt: asyncio.Future[DeliveryReport]) -> bool:
+        """Queue ``mail`` durably while ``attempt``, a delivery of it already under way,
+        finishes; then settle it from that attempt's report. False, and the attempt is
+        left to finish on its own, if ``mail`` was already queued.
+
+        The row is claimed by this worker until the attempt must have ended, so nothing
+        sends the message again while the upstream may still accept it. If this process
+        stops first, the message is sent again when it restarts (or the claim runs out).
+        """
+        item = await self.queue.enqueue_claimed(
+            mail,
+            now=self._clock(),
+            lease=LEASE,
+            lifetime=self._lifetime,
+            claimer=self.instance,
+        )
+        task = asyncio.create_task(self._settle_when_done(item, attempt))
+        self._following.add(task)
+        task.add_done_callback(self._following.discard)
+        return item is not None
+
+    async def _settle_when_done(
+        self, item: QueuedMail | None, attempt: asyncio.Future[DeliveryReport]
+    ) -> None:
+        if item is None:  # already queued: only see the attempt to its end
+            await attempt
+            return
+        bind(mail_id=str(item.id))
+        try:
+            await self._settle(item, await attempt)
+        except Exception:  # the store may be down; the claim runs out and it goes again
+            log.exception(
+                "queued %s %s: could not record how its first attempt ended", item.kind, item.id
+            )
+
+    async def stop_following(self, grace: float) -> int:
+        """Wait (up to ``grace`` s) for attempts being followed, then stop them; their
+        messages stay queued and claimed, and go again when this instance restarts."""
+        pending = set(self._following)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        return len(pending)
 
     def wake(self) -> None:
         """Start a round now: something was queued in a transaction of another part."""
@@ -109,8 +163,13 @@ class QueueWorker:
                 self._idle.set()
 
     async def settled(self) -> None:
-        """Wait until no delivery round is running (the background one included)."""
-        await self._idle.wait()
+        """Wait until no delivery round is running (the background one included) and
+        no attempt is being followed."""
+        while True:
+            await self._idle.wait()
+            if not self._following:
+                return
+            await asyncio.wait(set(self._following))
 
     async def run(self) -> None:
         """Deliver for ever: a round whenever woken, or every ``poll_seconds``.
@@ -139,6 +198,10 @@ class QueueWorker:
     async def _attempt(self, item: QueuedMail) -> None:
         bind(mail_id=str(item.id))  # each attempt is a task of its own (gather)
         report = await self._transport.deliver(item.mail_from, item.recipients, item.content)
+        await self._settle(item, report)
+
+    async def _settle(self, item: QueuedMail, report: DeliveryReport) -> None:
+        """Record how an attempt ended: done, due again later, or bounced."""
         if self._metrics is not None and report.failure_kind is not None:
             self._metrics.relay_failures.labels(report.failure_kind).inc()
         now = self._clock()

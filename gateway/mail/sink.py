@@ -8,6 +8,10 @@ The no-loss rule is that the client hears ``250`` only once the message is safe:
 * mail from a restricted customer or representative is decided and recorded first
   (``ContactService.handle``: evidence, stored content and any held contact in one
   transaction), then relayed or left held;
+* an upstream slower than the relay timeout is not cut off: its attempt goes on, the
+  message is queued (claimed by this gateway's worker, so not sent again meanwhile) and
+  answered ``250``, and the attempt's outcome settles the queued message — so an
+  upstream that accepts after the timeout does not get the message a second time;
 * if anything fails before the message is safe, the exception reaches the channel,
   which answers ``451`` and the sending server tries again later. A retry has the same
   contact key, so it finds its evidence record instead of writing a second one.
@@ -20,13 +24,14 @@ officer once.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from channels.smtp import Disposition, InboundMessage, Outcome
+from channels.smtp import Disposition, InboundMessage, Outcome, Refusal
 from gateway.logs import bind
 from gateway.mail import compose
 from gateway.mail.queue import FIRST_RETRY, QueueWorker
@@ -57,10 +62,12 @@ class MailGateway:
         *,
         hostname: str,
         clock: Callable[[], datetime],
+        relay_timeout: float = 60.0,
         first_retry: timedelta = FIRST_RETRY,
         metrics: Metrics | None = None,
     ) -> None:
         self._service = service
+        self._relay_timeout = relay_timeout
         self._metrics = metrics
         self._store = store
         self._worker = worker
@@ -127,11 +134,13 @@ class MailGateway:
         )
         return outcome
 
-    async def refuse(self, message: InboundMessage, reason: str) -> None:
-        """Keep a refused (malformed) message from a restricted sender as evidence.
+    async def refuse(self, message: InboundMessage, refusal: Refusal) -> None:
+        """Keep a refused message from a restricted sender as evidence (malformed, a
+        loop, a line too long, too big: whatever the channel refused once it arrived).
 
         It is not counted and not delivered; it is held so an officer can read what
-        the customer sent, and the record says it was refused and why.
+        the customer sent (of a message over the size limit, the part within it), and
+        the record says it was refused and why.
         """
         _bind_ids(message)
         index = await self._service.policy()
@@ -150,23 +159,39 @@ class MailGateway:
             contact,
             contact_key=message.contact_key,
             policy_version=index.version,
-            details={**message.evidence_details(), "refused": reason},
+            details={**message.evidence_details(), "refused": refusal.reason},
         )
         entry = dataclasses.replace(
-            entry, action="refused", hold_reason="malformed", deliver_to=None, counted=False
+            entry, action="refused", hold_reason=refusal.kind.value, deliver_to=None, counted=False
         )
-        summary = f"Refused as malformed: {message.subject}"[:_SUMMARY_LIMIT]
+        words = refusal.kind.value.replace("_", " ")
+        summary = f"Refused ({words}): {message.subject}"[:_SUMMARY_LIMIT]
         await self._store.record_contact(
             entry, content=message.raw, hold=HoldEntry(summary=summary)
         )
-        log.info("%s from %s refused as malformed and kept: %s", message.queue_id, sender, reason)
+        log.info("%s from %s refused and kept: %s", message.queue_id, sender, refusal.reason)
 
     async def _relay(
         self, message: InboundMessage, recipients: Sequence[str], content: bytes
     ) -> Outcome:
-        report = await self._transport.deliver(
-            message.envelope_sender, recipients, content, message.mail_options
+        attempt = asyncio.ensure_future(
+            self._transport.deliver(
+                message.envelope_sender, recipients, content, message.mail_options
+            )
         )
+        try:
+            done, _ = await asyncio.wait({attempt}, timeout=self._relay_timeout)
+            if not done:
+                # The sender cannot be kept waiting, but the upstream may still take the
+                # message: queue it while the attempt goes on, and let the attempt settle it.
+                mail = self._relay_mail(message, recipients, content, "the upstream is slow")
+                if not await self._worker.follow(mail, attempt):
+                    log.info("%s: already queued; the slow attempt goes on", message.queue_id)
+                return Outcome(Disposition.QUEUED)
+        except BaseException:
+            attempt.cancel()  # never answered: the sender tries again
+            raise
+        report = attempt.result()
         if not report.refused:
             return Outcome(Disposition.DELIVERED)
         if self._metrics is not None and report.failure_kind is not None:
@@ -185,15 +210,9 @@ class MailGateway:
         """Queue what the upstream could not take now; bounce what it refused for good
         (some recipients refused after others were accepted: we own the message now)."""
         if report.temporary:
+            error = "; ".join(f"{r}: {why}" for r, why in report.temporary.items())
             await self._worker.enqueue(
-                NewMail(
-                    queue_key=f"relay:{message.contact_key}:{_digest(report.temporary)}",
-                    kind="relay",
-                    mail_from=message.envelope_sender,
-                    recipients=tuple(report.temporary),
-                    content=content,
-                    error="; ".join(f"{r}: {why}" for r, why in report.temporary.items()),
-                ),
+                self._relay_mail(message, tuple(report.temporary), content, error),
                 delay=self._first_retry,
             )
         if report.permanent and message.envelope_sender:
@@ -215,6 +234,19 @@ class MailGateway:
                     content=bounce,
                 )
             )
+
+    @staticmethod
+    def _relay_mail(
+        message: InboundMessage, recipients: Sequence[str], content: bytes, error: str
+    ) -> NewMail:
+        return NewMail(
+            queue_key=f"relay:{message.contact_key}:{_digest(recipients)}",
+            kind="relay",
+            mail_from=message.envelope_sender,
+            recipients=tuple(recipients),
+            content=content,
+            error=error,
+        )
 
     async def _queue_reply(self, message: InboundMessage, notice: str) -> None:
         to = message.envelope_sender

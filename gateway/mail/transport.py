@@ -7,6 +7,14 @@ delivery returns a :class:`DeliveryReport` saying, per recipient, whether the me
 was taken, refused for now (try again later) or refused for good, so the caller can
 queue or bounce exactly the recipients that need it. Transports never raise for a
 delivery that failed: failures are data.
+
+Once the end of the message (the final ``.``) is sent, the upstream's reply is its
+acceptance, and RFC 5321 §4.5.3.2.6 gives it 10 minutes: a server that commits the
+message and then answers slowly has it, and a sender that gives up sooner and tries
+again delivers it twice (RFC 1047). So only the commands before that use the relay
+timeout; the reply to the end of the message is waited for :data:`FINAL_REPLY_TIMEOUT`,
+and a delivery whose reply never came is reported as in doubt (sent again later: at
+least once, possibly twice, never lost).
 """
 
 from __future__ import annotations
@@ -19,14 +27,19 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiosmtplib
+from aiosmtplib import SMTPResponse
 
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
+FINAL_REPLY_TIMEOUT = 600.0  # RFC 5321 §4.5.3.2.6: "DATA Termination: 10 minutes"
+# A whole attempt, however slowly the upstream answers each command before the end of
+# the message; a queue worker's claim on a message outlasts it (queue.LEASE).
+ATTEMPT_LIMIT = FINAL_REPLY_TIMEOUT + 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +104,25 @@ class MailTransport(Protocol):
     async def close(self) -> None: ...
 
 
+class _RelayClient(aiosmtplib.SMTP):
+    """aiosmtplib's client, noting when the message itself starts to go (DATA), and
+    waiting for the reply to its end as long as RFC 5321 allows rather than the relay
+    timeout the commands before it use."""
+
+    sending = False
+
+    # sendmail passes its own timeout to data(); this one replaces it.
+    async def data(
+        self,
+        message: str | bytes,
+        /,
+        *,
+        timeout: Any = None,  # noqa: ASYNC109
+    ) -> SMTPResponse:
+        self.sending = True
+        return await super().data(message, timeout=FINAL_REPLY_TIMEOUT)
+
+
 class SmtpTransport:
     """Relays to the organisation's mail server with aiosmtplib.
 
@@ -103,6 +135,10 @@ class SmtpTransport:
 
     ``local_hostname`` is passed explicitly: left out, aiosmtplib looks the machine's
     FQDN up (a DNS query) for every connection.
+
+    ``timeout`` bounds connecting and each command before the message is sent; the
+    reply to the end of the message gets :data:`FINAL_REPLY_TIMEOUT`, and a whole
+    attempt :data:`ATTEMPT_LIMIT`.
     """
 
     def __init__(
@@ -123,7 +159,7 @@ class SmtpTransport:
         self._keep = keep
         self._idle_seconds = idle_seconds
         self._uses = uses
-        self._idle: list[tuple[aiosmtplib.SMTP, float, int]] = []
+        self._idle: list[tuple[_RelayClient, float, int]] = []
 
     async def deliver(
         self,
@@ -132,18 +168,20 @@ class SmtpTransport:
         content: bytes,
         mail_options: Sequence[str] = (),
     ) -> DeliveryReport:
-        client: aiosmtplib.SMTP | None = None
+        client: _RelayClient | None = None
         used, reusable = 0, False
         try:
-            client, used = await self._connection()
-            # sendmail, not aiosmtplib.send: send refuses the null sender, which every
-            # bounce and auto-reply must use.
-            errors, _ = await client.sendmail(
-                mail_from,
-                list(recipients),
-                content,
-                mail_options=[o for o in mail_options if _passed_on(o)],
-            )
+            async with asyncio.timeout(ATTEMPT_LIMIT):
+                client, used = await self._connection()
+                client.sending = False
+                # sendmail, not aiosmtplib.send: send refuses the null sender, which every
+                # bounce and auto-reply must use.
+                errors, _ = await client.sendmail(
+                    mail_from,
+                    list(recipients),
+                    content,
+                    mail_options=[o for o in mail_options if _passed_on(o)],
+                )
             reusable = True
         except aiosmtplib.SMTPRecipientsRefused as exc:
             reusable = True  # sendmail has reset the envelope
@@ -157,10 +195,20 @@ class SmtpTransport:
         except ValueError as exc:  # an address aiosmtplib cannot put on a command line
             return DeliveryReport.all_refused(recipients, Refusal(553, f"5.1.3 {exc}"))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            why = f"the organisation's mail server at {self.host}:{self.port} is unavailable"
-            log.warning("%s: %s", why, exc)
+            where = f"the organisation's mail server at {self.host}:{self.port}"
+            said = str(exc) or type(exc).__name__
+            if client is not None and client.sending:
+                # It may have the message; still temporary (sent again), as RFC 5321
+                # §6.1 prefers a message twice to a message lost.
+                why = f"{where} did not answer the end of the message"
+                log.warning("%s (%s): it may have the message, which is sent again", why, said)
+                return DeliveryReport.all_refused(
+                    recipients, Refusal(451, f"4.4.2 {why} ({said})", unreachable=True)
+                )
+            why = f"{where} is unavailable"
+            log.warning("%s: %s", why, said)
             return DeliveryReport.all_refused(
-                recipients, Refusal(451, f"4.4.1 {why} ({exc})", unreachable=True)
+                recipients, Refusal(451, f"4.4.1 {why} ({said})", unreachable=True)
             )
         finally:
             if client is not None:
@@ -169,7 +217,7 @@ class SmtpTransport:
         accepted = tuple(r for r in recipients if r not in refused)
         return DeliveryReport(accepted=accepted, refused=refused)
 
-    async def _connection(self) -> tuple[aiosmtplib.SMTP, int]:
+    async def _connection(self) -> tuple[_RelayClient, int]:
         """An idle connection that still answers, or a new one."""
         now = time.monotonic()
         while self._idle:
@@ -181,7 +229,7 @@ class SmtpTransport:
                 except (aiosmtplib.SMTPException, OSError, TimeoutError):
                     pass
             await _close(client)
-        client = aiosmtplib.SMTP(
+        client = _RelayClient(
             hostname=self.host,
             port=self.port,
             local_hostname=self._local_hostname,
@@ -191,7 +239,7 @@ class SmtpTransport:
         await client.connect()
         return client, 0
 
-    async def _release(self, client: aiosmtplib.SMTP, used: int | None) -> None:
+    async def _release(self, client: _RelayClient, used: int | None) -> None:
         keep = used is not None and used < self._uses and len(self._idle) < self._keep
         if keep and client.is_connected:
             self._idle.append((client, time.monotonic(), used or 0))

@@ -119,7 +119,36 @@ class MailQueue:
     ) -> bool:
         """Queue ``mail`` durably; False when its ``queue_key`` was already queued."""
         async with write_transaction(self._engine, "queueing mail") as conn:
-            return await _insert(conn, mail, now, first_attempt, lifetime)
+            return await _insert(conn, mail, now, first_attempt, lifetime) is not None
+
+    async def enqueue_claimed(
+        self,
+        mail: NewMail,
+        *,
+        now: datetime,
+        lease: timedelta,
+        lifetime: timedelta,
+        claimer: str,
+    ) -> QueuedMail | None:
+        """Queue ``mail`` durably as already claimed by ``claimer`` (one attempt under way,
+        until ``now + lease``), for a delivery begun before it was queued; None when its
+        ``queue_key`` was already queued."""
+        async with write_transaction(self._engine, "queueing mail") as conn:
+            row_id = await _insert(conn, mail, now, now + lease, lifetime, claimed_by=claimer)
+        if row_id is None:
+            return None
+        return QueuedMail(
+            id=row_id,
+            queue_key=mail.queue_key,
+            kind=mail.kind,
+            mail_from=mail.mail_from,
+            recipients=mail.recipients,
+            content=mail.content,
+            created_at=now,
+            expires_at=now + lifetime,
+            attempts=1,
+            last_error=mail.error,
+        )
 
     async def claim_due(
         self, now: datetime, *, lease: timedelta, limit: int, claimer: str = ""
@@ -225,7 +254,7 @@ async def enqueue_in(
     """Queue ``mail`` inside the caller's transaction, due at once; False if its key was
     already queued. The message then commits (or not) with the change that caused it,
     so a crash between the two can neither lose it nor send it for a change undone."""
-    return await _insert(conn, mail, now, now, lifetime)
+    return await _insert(conn, mail, now, now, lifetime) is not None
 
 
 async def _insert(
@@ -234,7 +263,11 @@ async def _insert(
     now: datetime,
     first_attempt: datetime,
     lifetime: timedelta,
-) -> bool:
+    *,
+    claimed_by: str | None = None,
+) -> int | None:
+    """Insert a row (claimed, with its first attempt counted, when ``claimed_by`` is
+    given); its id, or None when the key was already queued."""
     values = {
         "queue_key": mail.queue_key,
         "kind": mail.kind,
@@ -244,10 +277,11 @@ async def _insert(
         "created_at": now,
         "expires_at": now + lifetime,
         "next_attempt_at": first_attempt,
-        "attempts": 0,
+        "attempts": 0 if claimed_by is None else 1,
         "last_error": mail.error,
+        "claimed_by": claimed_by,
     }
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(mail_queue).values(**values).on_conflict_do_nothing()
-    result = await conn.execute(statement)
-    return bool(result.rowcount == 1)
+    row_id = (await conn.execute(statement.returning(mail_queue.c.id))).scalar_one_or_none()
+    return None if row_id is None else int(row_id)

@@ -25,6 +25,8 @@ from channels.smtp import (
     InboundMessage,
     ListenerConfig,
     Outcome,
+    Refusal,
+    RefusalKind,
     SmtpHandler,
     SmtpListener,
     start_server,
@@ -37,7 +39,7 @@ NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 @dataclass
 class RecordingSink:
     accepted: list[InboundMessage] = field(default_factory=list)
-    refused: list[tuple[InboundMessage, str]] = field(default_factory=list)
+    refused: list[tuple[InboundMessage, Refusal]] = field(default_factory=list)
     fail: Exception | None = None
     gate: asyncio.Event | None = None
     started: int = 0
@@ -51,8 +53,8 @@ class RecordingSink:
         self.accepted.append(message)
         return Outcome(Disposition.DELIVERED)
 
-    async def refuse(self, message: InboundMessage, reason: str) -> None:
-        self.refused.append((message, reason))
+    async def refuse(self, message: InboundMessage, refusal: Refusal) -> None:
+        self.refused.append((message, refusal))
 
 
 @dataclass
@@ -170,8 +172,41 @@ async def test_malformed_input_gets_a_clear_5xx(
 
 async def test_malformed_message_is_offered_to_the_sink_for_evidence(server: Listening) -> None:
     await transact(server.port, "a@example.net", [STAFF], b"no headers here\r\n")
-    [(refused, reason)] = server.sink.refused
-    assert refused.raw == b"no headers here\r\n" and "no header section" in reason
+    [(refused, refusal)] = server.sink.refused
+    assert refused.raw == b"no headers here\r\n" and "no header section" in refusal.reason
+
+
+HEAD = b"From: a@example.net\r\nSubject: x\r\n\r\n"
+
+
+async def test_a_line_may_have_998_octets_not_counting_the_transparency_dot(
+    server: Listening,
+) -> None:
+    longest = HEAD + b"y" * 998 + b"\r\n" + b"." + b"w" * 997 + b"\r\n"  # the client stuffs
+    assert (await transact(server.port, "a@example.net", [STAFF], longest)).code == 250
+    [taken] = server.sink.accepted
+    assert taken.raw == longest
+    too_long = HEAD + b"y" * 999 + b"\r\n"
+    reply = await transact(server.port, "a@example.net", [STAFF], too_long)
+    assert reply.code == 500 and reply.text.startswith("5.6.0 Line too long")
+    [(refused, refusal)] = server.sink.refused
+    assert (refused.raw, refusal.kind) == (too_long, RefusalKind.LINE_TOO_LONG)
+    assert refusal.reply.startswith("500 5.6.0")
+
+
+async def test_a_message_over_the_size_limit_is_offered_with_what_fits(server: Listening) -> None:
+    lines = HEAD + (b"t" * 70 + b"\r\n") * 100  # 7,235 bytes; the limit is 4,096
+    reply = await transact(server.port, "a@example.net", [STAFF], lines)
+    assert reply.code == 552 and reply.text.startswith("5.3.4")
+    one_line = HEAD + b"u" * 100_000 + b"\r\n"  # nothing of the line over the limit is kept
+    assert (await transact(server.port, "a@example.net", [STAFF], one_line)).code == 552
+    [(first, too_big), (second, also)] = server.sink.refused
+    assert {too_big.kind, also.kind} == {RefusalKind.TOO_BIG}
+    assert lines.startswith(first.raw) and 4096 - 72 < len(first.raw) <= 4096
+    assert first.raw.endswith(b"\r\n") and first.header_from == "a@example.net"
+    assert f"{len(lines)} bytes arrived" in too_big.reason
+    assert second.raw == HEAD
+    assert server.sink.accepted == []
 
 
 async def test_eight_bit_garbage_is_taken_not_crashed_on(server: Listening) -> None:

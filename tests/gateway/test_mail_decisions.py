@@ -6,12 +6,13 @@ aiosmtpd upstream on another free port, and the store is SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import pytest
 
 from tests.conftest import sqlite_url
@@ -46,10 +47,10 @@ class Env:
 
 
 @asynccontextmanager
-async def start(database_url: str) -> AsyncIterator[Env]:
+async def start(database_url: str, **smtp: Any) -> AsyncIterator[Env]:
     clock = FakeClock()
     async with upstream_server() as upstream:
-        settings = gateway_settings(database_url, f"smtp://127.0.0.1:{upstream.port}")
+        settings = gateway_settings(database_url, f"smtp://127.0.0.1:{upstream.port}", **smtp)
         async with running_gateway(settings, clock) as gateway:
             yield Env(gateway, upstream, clock)
 
@@ -153,6 +154,37 @@ async def test_unrestricted_sender_passes_untouched_and_leaves_no_evidence(env: 
     assert await env.gateway.store.list_evidence() == []
 
 
+ROUTED = [
+    "x%evil.example@example.org",
+    '"x@evil.example"@example.org',
+    "x!evil.example@example.org",
+]
+
+
+async def test_recipients_routed_onwards_by_their_local_part_are_refused(env: Env) -> None:
+    """The percent hack, a quoted address and a bang path, each in a domain the gateway
+    serves: the mailbox server that trusts the gateway might relay them outside."""
+    stranger = "stranger@example.com"
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=env.gateway.port, start_tls=False, timeout=30
+    ) as client:
+        await client.mail(stranger)
+        for address in ROUTED:
+            with pytest.raises(aiosmtplib.SMTPRecipientRefused) as refused:
+                await client.rcpt(address)
+            assert refused.value.code == 550, address
+            assert refused.value.message.startswith("5.7.1 Relaying denied"), address
+            assert "routes onwards through its local part" in refused.value.message
+        assert (await client.rcpt(STAFF)).code == 250
+        assert (await client.data(message(stranger))).code == 250
+    [delivered] = env.upstream.messages
+    assert delivered.rcpt_tos == [STAFF]
+    # With none of its recipients taken, nothing is relayed at all.
+    reply = await transact(env.gateway.port, stranger, ROUTED, message(stranger))
+    assert reply.rcpt_codes == (550, 550, 550)
+    assert len(env.upstream.messages) == 1
+
+
 async def test_redirect_rewrites_the_envelope_once_and_says_why(env: Env) -> None:
     await env.use({})
     staff = [STAFF, "repairs@example.org", "director@example.org"]
@@ -251,6 +283,72 @@ async def test_malformed_message_from_a_restricted_sender_is_refused_and_kept(en
     # From someone without a restriction it is refused and nothing is kept.
     assert (await transact(env.gateway.port, "x@example.com", [STAFF], broken)).code == 550
     assert len(await env.gateway.store.list_evidence()) == 1
+
+
+SMALL_LIMIT = 4096
+_HOPS = [("Received", f"from hop{i}.example by hop{i + 1}.example; {i}") for i in range(30)]
+
+
+def _looping(sender: str) -> bytes:
+    return message(sender, headers=_HOPS, message_id="<loop@example.net>")
+
+
+def _long_line(sender: str) -> bytes:
+    return message(sender, body="LONG", message_id="<long@example.net>").replace(
+        b"LONG", b"z" * 1200
+    )
+
+
+def _too_big(sender: str) -> bytes:
+    return message(sender, body="A line of ordinary text.\n" * 400, message_id="<big@x.net>")
+
+
+REFUSED_CASES = [
+    pytest.param(_looping, 554, "5.4.0 Too many hops", "mail_loop", id="a mail loop"),
+    pytest.param(
+        _long_line, 500, "5.6.0 Line too long", "line_too_long", id="a line over 998 octets"
+    ),
+    pytest.param(_too_big, 552, "5.3.4 Message too big", "too_big", id="over the size limit"),
+]
+
+
+@pytest.fixture
+async def small(database_url: str) -> AsyncIterator[Env]:
+    """On SQLite and PostgreSQL, with a small size limit (the smallest allowed is 1 KiB)."""
+    async with start(database_url, max_bytes=SMALL_LIMIT) as running:
+        yield running
+
+
+@pytest.mark.parametrize(("write", "code", "words", "kind"), REFUSED_CASES)
+async def test_every_refusal_of_a_restricted_senders_mail_is_kept(
+    small: Env, write: Callable[[str], bytes], code: int, words: str, kind: str
+) -> None:
+    """Not only NUL bytes and a missing header section: whatever the channel refuses
+    after the message arrived is held for reading and recorded, from a restricted sender."""
+    await small.use({})
+    sent = write(CUSTOMER)
+    reply = await transact(small.gateway.port, CUSTOMER, [STAFF], sent)
+    assert (reply.code, reply.text.startswith(words)) == (code, True), reply
+    assert small.upstream.messages == []
+    [held] = await small.gateway.store.list_held()
+    assert (held.hold_reason, held.sender) == (kind, CUSTOMER)
+    assert held.summary == f"Refused ({kind.replace('_', ' ')}): About my repair"
+    kept = await small.gateway.store.get_content(str(held.content_sha256))
+    assert kept is not None
+    if kind == "too_big":  # the part within the limit, whole lines, header section first
+        assert sent.startswith(kept) and 0 < len(kept) <= SMALL_LIMIT < len(sent)
+        assert kept.endswith(b"\r\n") and b"Subject: About my repair\r\n" in kept
+    else:
+        assert kept == sent
+    record = await small.gateway.store.get_evidence(held.evidence_seq)
+    assert record is not None
+    assert (record.action, record.hold_reason, record.counted) == ("refused", kind, False)
+    assert record.details["refused"]
+    assert (await small.gateway.store.verify_evidence()).ok
+    # From someone without a restriction the same message is refused and nothing kept.
+    stranger = "stranger@example.com"
+    assert (await transact(small.gateway.port, stranger, [STAFF], write(stranger))).code == code
+    assert len(await small.gateway.store.list_evidence()) == 1
 
 
 async def test_evidence_chain_verifies_after_mail(stored: Env) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.parser import BytesParser
 from email.policy import SMTP
@@ -30,6 +30,7 @@ from tests.gateway.mail_support import (
     STAFF,
     FakeClock,
     Gateway,
+    Received,
     Upstream,
     free_port,
     gateway_settings,
@@ -215,6 +216,61 @@ async def test_hanging_upstream_times_out_and_the_message_is_queued(tmp_path: Pa
             reply = await transact(gateway.port, STRANGER, [STAFF], message(STRANGER))
             assert reply.code == 250 and "queued" in reply.text
             assert await gateway.mail.queue.pending() == 1
+
+
+@dataclass
+class SlowUpstream(Upstream):
+    """Keeps each message on its final dot (as a mailbox server commits it to its queue)
+    and answers only when the test says so: an upstream slower than the relay timeout."""
+
+    answer: asyncio.Event = field(default_factory=asyncio.Event)
+    kept: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
+        self.kept.set()
+        await self.answer.wait()
+        return "250 2.0.0 Ok: stored"
+
+
+async def test_an_upstream_answering_after_the_relay_timeout_gets_the_message_once(
+    database_url: str,
+) -> None:
+    """RFC 1047's duplicate: the upstream has the message but answers the final dot late.
+    The sender is answered at the relay timeout (the message queued), but the upstream's
+    late acceptance settles the queued message: the worker does not send it again."""
+    upstream = SlowUpstream()
+    await upstream.start()
+    try:
+        settings = gateway_settings(
+            database_url, f"smtp://127.0.0.1:{upstream.port}", relay_timeout=2.0
+        )
+        clock = FakeClock()
+        async with running_gateway(settings, clock) as gateway:
+            env = Env(gateway, upstream, clock)
+            sent = message(STRANGER, message_id="<slow@x>")
+            reply = await transact(gateway.port, STRANGER, [STAFF], sent)
+            assert reply.code == 250 and "queued" in reply.text
+            assert await gateway.mail.queue.pending() == 1, "safe before the 250"
+            async with asyncio.timeout(30):
+                await upstream.kept.wait()  # the upstream has it, and has not answered yet
+            # For the 10 minutes RFC 5321 gives the reply to the final dot, nothing is sent
+            # again while the upstream has not answered.
+            clock.now += timedelta(minutes=10)
+            async with asyncio.timeout(30):
+                assert await gateway.mail.worker.step() == 0
+            upstream.answer.set()
+            async with asyncio.timeout(30):
+                await gateway.mail.worker.settled()  # the first attempt has its answer
+            assert await gateway.mail.queue.pending() == 0
+            await env.deliver_due(after=timedelta(hours=1))
+            await env.deliver_due(after=timedelta(days=1))
+    finally:
+        await upstream.stop()
+    [delivered] = upstream.messages
+    assert delivered.rcpt_tos == [STAFF] and delivered.content.endswith(sent)
 
 
 async def _drop(database_url: str) -> None:

@@ -26,6 +26,7 @@ def test_defaults() -> None:
     assert smtp.queue_lifetime == timedelta(days=5)
     assert smtp.tls_cert is None and smtp.tls_key is None
     assert smtp.trusted_authserv_id == "" and smtp.hostname == ""
+    assert smtp.relay_timeout == 60  # a sender waits no longer; the relay itself goes on
 
 
 def test_values_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -63,6 +64,8 @@ def test_values_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         ({"GATEWAY_SMTP_COMMAND_LIMIT": "-5"}, "GATEWAY_SMTP_COMMAND_LIMIT"),
         ({"GATEWAY_SMTP_SESSION_TIMEOUT": "0"}, "GATEWAY_SMTP_SESSION_TIMEOUT"),
         ({"GATEWAY_SMTP_RELAY_TIMEOUT": "soon"}, "GATEWAY_SMTP_RELAY_TIMEOUT"),
+        # A sending server waits 10 minutes for our reply: answer well inside them.
+        ({"GATEWAY_SMTP_RELAY_TIMEOUT": "900"}, "GATEWAY_SMTP_RELAY_TIMEOUT"),
         ({"GATEWAY_SMTP_QUEUE_LIFETIME": "forever"}, "GATEWAY_SMTP_QUEUE_LIFETIME"),
         ({"GATEWAY_SMTP_QUEUE_LIFETIME": "-P1D"}, "GATEWAY_SMTP_QUEUE_LIFETIME: the queue"),
         (
