@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -40,6 +43,32 @@ async def scalar(url: str, query: str) -> object:
             return (await conn.execute(text(query))).scalar_one()
     finally:
         await engine.dispose()
+
+
+def test_the_head_this_build_names_is_alembics() -> None:
+    """HEAD lets a migrated database open without loading Alembic; a new migration must
+    move it, or a database would be taken as current one revision short."""
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+
+
+def test_a_current_database_opens_without_alembic(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    assert asyncio.run(upgrade(url)) == HEAD
+    code = (
+        "import asyncio, sys\n"
+        "from gateway.store import Store\n"
+        "async def main():\n"
+        f"    store = await Store.open({url!r}, migrate=True)\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_scripts_ship_inside_the_package() -> None:
