@@ -8,6 +8,8 @@ the recording and time-limit announcement, and the few words for when a call end
 A blocked caller always hears what is allowed instead when the restriction says to tell
 the customer, not just once a day: a call has to be answered with something, and the
 person is on the line asking. (The once-a-day rule is for replies we send: texts, email.)
+A call outside every call window is told when the next window is even when the customer
+is not otherwise told anything (SPEC §4.5): the rules word that notice too.
 """
 
 from __future__ import annotations

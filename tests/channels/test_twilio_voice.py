@@ -227,6 +227,29 @@ async def test_call_window_edges(sqlite_gateway: Gateway, clock: FakeClock) -> N
         assert record.details["next_window"]["words"].startswith(nxt)
 
 
+async def test_a_call_outside_every_window_names_the_next_one_whatever_notify_customer_says(
+    sqlite_gateway: Gateway, clock: FakeClock
+) -> None:
+    """SPEC §4.5: ``notify_customer`` governs what the gateway sends (texts, email); a
+    caller on the line is still told when they may call, and nothing more (issue 16)."""
+    await sqlite_gateway.load(policy({**WINDOW, "notify_customer": False}))
+    clock.now = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)  # Tuesday, after the window
+    _, root, sid = await sqlite_gateway.call()
+    assert verbs(root) == ["Gather", "Say", "Hangup"]
+    words = said(only(root, "Gather"))
+    assert words.startswith("We can take your calls only Tuesdays between 10 am and 12 noon.")
+    assert "The next time you can call is Tuesday 1 December between 10 am and 12 noon." in words
+    assert "press 1" in words
+    # Only when to call: not the other ways in, which the customer is not to be told.
+    assert "jane.smith" not in words and "by email" not in words
+    record = await sqlite_gateway.store.find_evidence(sid)
+    assert record is not None and record.hold_reason == "outside_call_window"
+    assert record.details["notice"] is not None and record.details["notice"] in words
+    # Twilio's retry of the webhook is answered alike, from the record.
+    _, again, _ = await sqlite_gateway.call(sid=sid)
+    assert said(only(again, "Gather")) == words
+
+
 # (instant, window on Sundays in London, connected?) on the two clock-change days.
 CLOCK_CHANGES = [
     # Spring forward, Sunday 29 March 2026: 08:30 UTC is 09:30 BST, inside 09:00-10:00.
