@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rules.identity import display_phone
 from rules.wording import period_words
 
 PRESS_ONE = (
@@ -40,6 +41,7 @@ EMERGENCY_NOT_CONNECTED = (
     "hang up and call 999."
 )
 KEY_NOT_RECOGNISED = "Sorry, that key is not an option."
+CANNOT_CONNECT = "Sorry, this line cannot connect your call."
 
 
 def blocked(notice: str | None, *, press_one: bool) -> str:
@@ -51,6 +53,17 @@ def blocked(notice: str | None, *, press_one: bool) -> str:
         # The notice has just given the emergency line's number.
         return f"{notice} {PUT_THROUGH}"
     return notice
+
+
+def cannot_connect(emergency_number: str | None) -> str:
+    """For a call that could only be dialled back to the number called (a loop): the
+    emergency line's number, or 999, instead."""
+    if emergency_number:
+        return (
+            f"{CANNOT_CONNECT} For an emergency repair, or if you or someone else is in "
+            f"danger, call {display_phone(emergency_number)}."
+        )
+    return f"{CANNOT_CONNECT} {DANGER_NO_LINE}"
 
 
 def voicemail(*, press_one: bool) -> str:

@@ -26,6 +26,8 @@ from gateway.spool import BadSpoolFile
 from gateway.spool_replay import REPLAY_TIMING
 from gateway.store import EvidenceEntry, EvidenceRecord
 from tests.channels.twilio_kit import (
+    ROUTES,
+    STAFF_LINE,
     TOKEN,
     FakeClock,
     Gateway,
@@ -62,11 +64,11 @@ def no_decision_count(gateway: Gateway) -> float:
 
 async def connected_to_the_number_dialled(gateway: Gateway, sid: str) -> None:
     _, root, _ = await gateway.call(sid=sid)  # asserts 200 and text/xml
-    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_NUMBER
+    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_LINE
 
 
 async def start_gateway(aiohttp_client: Any, database: str, tmp_path: Path, at: Any) -> Gateway:
-    twilio = {"auth_token": TOKEN, "answer_timeout": ANSWER_TIMEOUT}
+    twilio = {"auth_token": TOKEN, "answer_timeout": ANSWER_TIMEOUT, "routes": ROUTES}
     return await start(
         aiohttp_client,
         settings(database, tmp_path, twilio=twilio, spool_dir=tmp_path / "spool"),
@@ -136,7 +138,7 @@ async def test_a_call_while_the_store_is_down_is_connected_and_its_incident_reco
     assert (record.sender, record.recipient, record.deliver_to) == (
         CUSTOMER_PHONE,
         STAFF_NUMBER,
-        STAFF_NUMBER,
+        STAFF_LINE,
     )
     assert record.details["error"].startswith(("StoreUnavailable", "TimeoutError"))
     replayed = [
@@ -263,7 +265,7 @@ async def test_an_incident_that_cannot_be_kept_either_is_logged_and_the_call_sti
         await until("the error naming the call", logged)
         (error,) = logged()
         assert f"call {sid}:incident from {CUSTOMER_PHONE} to {STAFF_NUMBER}" in error
-        assert f"connected to {STAFF_NUMBER}" in error and NOW.isoformat() in error
+        assert f"connected to {STAFF_LINE}" in error and NOW.isoformat() in error
         assert incident_files(tmp_path / "spool") == []
         assert no_decision_count(gateway) == 1, "counted though nothing could record it"
     finally:
