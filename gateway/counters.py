@@ -5,6 +5,12 @@ rebuilt from it at start-up, so a restart never forgets who has used their allow
 ``consume`` is the one atomic step: check every cap that applies and record the contact
 only if all of them allow it, keyed by the contact's id so a retried contact (same
 Message-ID, CallSid or MessageSid) is never counted twice.
+
+A count is taken before the contact's evidence is written (two gateways must not both
+give away a cap's last place), so it is a reservation until that record commits: the
+contact service gives it back with ``release`` when the record fails, and ``restore``
+puts back the count of a record that committed although its writer was told it failed.
+Only delivered contacts on record count (issue 16).
 """
 
 from __future__ import annotations
@@ -32,6 +38,17 @@ class UsageCounter(Protocol):
         now: datetime,
         limits: Sequence[CompiledLimit],
     ) -> bool: ...
+
+    async def release(self, customer_id: str, contact_key: str, channel: Channel) -> None: ...
+
+    async def restore(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        at: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> None: ...
 
     async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int: ...
 
@@ -69,6 +86,17 @@ class ReportingCounter(Protocol):
         limits: Sequence[CompiledLimit],
     ) -> CounterReply[bool]: ...
 
+    async def release(self, customer_id: str, contact_key: str, channel: Channel) -> None: ...
+
+    async def restore(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        at: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> None: ...
+
     async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int: ...
 
 
@@ -93,6 +121,19 @@ class _NeverDegraded:
     ) -> CounterReply[bool]:
         recorded = await self._counter.consume(customer_id, contact_key, channel, now, limits)
         return CounterReply(recorded)
+
+    async def release(self, customer_id: str, contact_key: str, channel: Channel) -> None:
+        await self._counter.release(customer_id, contact_key, channel)
+
+    async def restore(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        at: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> None:
+        await self._counter.restore(customer_id, contact_key, channel, at, limits)
 
     async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int:
         return await self._counter.load(entries)
@@ -151,6 +192,23 @@ class InProcessCounter:
         log[contact_key] = (channel, now)
         self._prune(log, now, max((c.period for c in limits), default=timedelta(0)))
         return True
+
+    async def release(self, customer_id: str, contact_key: str, channel: Channel) -> None:
+        """Forget a count whose contact was not recorded after all."""
+        log = self._logs.get(customer_id)
+        if log is not None:
+            log.pop(contact_key, None)
+
+    async def restore(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        at: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> None:
+        """Count a contact on record as delivered, whatever the caps say now."""
+        self._logs.setdefault(customer_id, {}).setdefault(contact_key, (channel, at))
 
     async def load(self, entries: Iterable[tuple[str, str, datetime, str]]) -> int:
         """Seed from evidence records: (customer_id, channel, delivered at, contact key)."""

@@ -177,6 +177,32 @@ class RedisCounter:
         )
         return bool(recorded)
 
+    async def release(self, customer_id: str, contact_key: str, channel: Channel) -> None:
+        """Forget a count whose contact was not recorded after all (both sets at once)."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.zrem(log_key(customer_id, self._prefix), contact_key)
+            pipe.zrem(channel_key(customer_id, channel, self._prefix), contact_key)
+            await pipe.execute()
+
+    async def restore(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        at: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> None:
+        """Count a contact on record as delivered at ``at``, whatever the caps say now:
+        the script with no cap to check (a count already there is left as it is)."""
+        keep = max((compiled.period for compiled in limits), default=_MIN_KEEP)
+        await self._evalsha(
+            log_key(customer_id, self._prefix),
+            channel_key(customer_id, channel, self._prefix),
+            contact_key,
+            _ms(at),
+            f"{_NUMBER[channel]} {_span_ms(max(keep, _MIN_KEEP))}",
+        )
+
     async def _evalsha(self, *keys_and_args: str | int) -> object:
         """The script on its two keys; loaded again if Redis has lost it."""
         script = self._script

@@ -22,6 +22,10 @@ Redis is only ever a cache of the evidence log, so losing it loses nothing:
 While the breaker is open, the local counter is topped up from the evidence at each
 trial (once per cool-down), so contacts other gateways count during the outage reach
 it too; between two top-ups the gateways count separately (see README).
+
+A count given back (``release``: its record failed) while Redis cannot be reached is
+given back locally at once and remembered; the reload takes it out of Redis too, after
+loading everything else, so a count for a contact never recorded does not come back.
 """
 
 from __future__ import annotations
@@ -119,6 +123,9 @@ class SharedCounter:
         self._counted_locally: list[Entry] = []
         # Contacts lately counted on Redis, for building the local counter.
         self._recent: deque[tuple[float, Entry]] = deque(maxlen=RECENT_MAX)
+        # Counts given back while Redis was unusable, to take out of it at the reload:
+        # (customer id, contact key) -> channel.
+        self._unreleased: dict[tuple[str, str], Channel] = {}
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -158,13 +165,55 @@ class SharedCounter:
         reply = await self._answer(
             lambda: self._redis.consume(customer_id, contact_key, channel, now, limits), on_local
         )
-        if reply.value and not reply.degraded:
-            self._remember(entry)
-            local = self._local
-            if local is not None:
-                # Redis took it just as the breaker opened: the local counter needs it.
-                await local.load([entry])
+        if reply.value:
+            await self._counted(entry, reply.degraded)
         return reply
+
+    async def release(self, customer_id: str, contact_key: str, channel: Channel) -> None:
+        """Give back a count whose contact was not recorded: here and in Redis, or in
+        Redis at its reload when it cannot be reached now."""
+        gone = (customer_id, contact_key)
+        self._recent = deque(
+            (item for item in self._recent if (item[1][0], item[1][3]) != gone), maxlen=RECENT_MAX
+        )
+        local = self._local
+        if local is not None:
+            await local.release(customer_id, contact_key, channel)
+        try:
+            await self._on_redis(lambda: self._redis.release(customer_id, contact_key, channel))
+        except _Unavailable:
+            self._unreleased[(customer_id, contact_key)] = channel
+
+    async def restore(
+        self,
+        customer_id: str,
+        contact_key: str,
+        channel: Channel,
+        at: datetime,
+        limits: Sequence[CompiledLimit],
+    ) -> None:
+        """Count a contact on record as delivered (its writer was told it failed)."""
+        entry = (customer_id, channel.value, at, contact_key)
+
+        async def on_local(local: InProcessCounter) -> None:
+            await local.restore(customer_id, contact_key, channel, at, limits)
+            self._counted_locally.append(entry)
+
+        reply = await self._answer(
+            lambda: self._redis.restore(customer_id, contact_key, channel, at, limits), on_local
+        )
+        await self._counted(entry, reply.degraded)
+
+    async def _counted(self, entry: Entry, degraded: bool) -> None:
+        """``entry`` is counted now (locally when ``degraded``): no longer to give back."""
+        self._unreleased.pop((entry[0], entry[3]), None)
+        if degraded:
+            return
+        self._remember(entry)
+        local = self._local
+        if local is not None:
+            # Redis took it just as the breaker opened: the local counter needs it.
+            await local.load([entry])
 
     def _remember(self, entry: Entry) -> None:
         now = time.monotonic()
@@ -321,11 +370,15 @@ class SharedCounter:
                 loaded = await self._maintenance.load(
                     [*evidence, *recent, *self._counted_locally[:sent]]
                 )
-                # Contacts counted locally while that was loading, until none is left.
-                while len(self._counted_locally) > sent:
+                # Contacts counted locally while that was loading, and counts given
+                # back meanwhile (after: a count given back may be among those loaded),
+                # until none is left.
+                while len(self._counted_locally) > sent or self._unreleased:
                     batch = self._counted_locally[sent:]
                     sent += len(batch)
-                    loaded += await self._maintenance.load(batch)
+                    if batch:
+                        loaded += await self._maintenance.load(batch)
+                    await self._give_back(self._maintenance)
         except _REDIS_FAILURES as exc:
             self._breaker.failed(ticket, timeout=_is_timeout(exc))
             local = self._local
@@ -342,6 +395,13 @@ class SharedCounter:
             self._counted_locally = []
             self._recent.clear()  # all in Redis now, which is what counts again
             log.info("Redis is back: %d counted contacts reloaded into it", loaded)
+
+    async def _give_back(self, redis: RedisCounter) -> None:
+        """Take the counts given back while Redis was unusable out of it."""
+        for (customer_id, contact_key), channel in list(self._unreleased.items()):
+            await redis.release(customer_id, contact_key, channel)
+            if self._unreleased.get((customer_id, contact_key)) is channel:
+                del self._unreleased[(customer_id, contact_key)]
 
 
 def _describe(exc: BaseException) -> str:

@@ -9,6 +9,11 @@ entry is kept in the durable spool of ``gateway.spool`` instead: ``incidents/`` 
 ``occurred_at`` being when the call arrived. The worker (``gateway.spool_replay``)
 appends it as it was kept once the store answers; the key makes that idempotent, so a
 retried webhook or a record that was made after all is recorded once.
+
+An append that outlives its attempt's time limit (a database back but slow) goes on, as
+every append does (gateway.store.evidence_batch). The next attempt waits for it instead
+of appending again, so the record is the replay's own and is reported as such, never as
+"already recorded" by a write that was this replay's all along (issue 16).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +31,7 @@ from aiohttp import web
 from gateway.settings import Settings
 from gateway.spool import BadSpoolFile, Spool, dump_kept, load_kept, read_instant
 from gateway.spool_replay import REPLAY_TIMING, ReplayTiming, SpoolReplayer
-from gateway.store import EvidenceEntry, Store
+from gateway.store import EvidenceEntry, RecordResult, Store
 from gateway.store.evidence import ENTRY_FIELDS
 
 log = logging.getLogger("gateway.incident_spool")
@@ -112,11 +116,39 @@ class IncidentReplayer(SpoolReplayer[SpooledIncident]):
     """Keeps incidents the store cannot take, and appends them once it can."""
 
     def __init__(self, spool: IncidentSpool, store: Store, timing: ReplayTiming) -> None:
-        super().__init__(spool, partial(_append, store), timing, logger=log.name)
+        self._store = store
+        # Appends that outlived their attempt's time limit, by incident key.
+        self._appending: dict[str, asyncio.Task[RecordResult]] = {}
+        super().__init__(spool, self._append, timing, logger=log.name)
 
     async def keep(self, entry: EvidenceEntry) -> bool:
         """Return once ``entry`` is safe on disk; False if its key was already kept."""
         return await self.add(SpooledIncident(entry))
+
+    async def stop(self, within: float = 5.0) -> None:
+        await super().stop(within)
+        appending, self._appending = list(self._appending.values()), {}
+        for task in appending:
+            task.cancel()  # only the wait: the store's appender finishes the write
+        if appending:
+            await asyncio.wait(appending)
+
+    async def _append(self, incident: SpooledIncident, within: float) -> str:
+        """Append ``incident``, or wait (``within``) for its append still under way."""
+        task = self._appending.get(incident.key)
+        if task is None:
+            task = asyncio.ensure_future(self._store.append_evidence(incident.entry))
+            task.add_done_callback(_retrieve)
+            self._appending[incident.key] = task
+        try:
+            async with asyncio.timeout(within):
+                result = await asyncio.shield(task)
+        finally:
+            if task.done():  # its outcome is reported now; a failed one is tried afresh
+                self._appending.pop(incident.key, None)
+        if not result.created:
+            return f"already recorded as record {result.record.seq}"
+        return f"recorded as record {result.record.seq}"
 
 
 INCIDENT_SPOOL = web.AppKey("incident_spool", IncidentReplayer)
@@ -155,9 +187,7 @@ def add_incident_spool(
     app.on_shutdown.append(stop)
 
 
-async def _append(store: Store, incident: SpooledIncident, within: float) -> str:
-    async with asyncio.timeout(within):
-        result = await store.append_evidence(incident.entry)
-    if not result.created:
-        return f"already recorded as record {result.record.seq}"
-    return f"recorded as record {result.record.seq}"
+def _retrieve(task: asyncio.Task[RecordResult]) -> None:
+    """Mark a failure as seen: the next attempt reports it, or appends afresh."""
+    if not task.cancelled():
+        task.exception()

@@ -4,7 +4,8 @@ Every channel turns its protocol into a ``Contact`` and awaits ``handle``; the s
 loads the policy (reloading it when its version changes, so a rules change reaches the
 very next contact), reads the customer's usage, calls the pure ``rules.decide``, records
 a delivered contact against the caps atomically, and writes the evidence record, the
-stored content and any held contact in one transaction before the channel answers.
+stored content and any held contact in one transaction before the channel answers. The
+count stands only if that record commits (gateway.reserved_counts).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from gateway.counters import ReportingCounter, UsageCounter, reporting
 from gateway.metrics import Metrics
 from gateway.org_decisions import decision_settings_with_org
 from gateway.replay import decision_from_record
+from gateway.reserved_counts import ReservedCounts
 from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
 from gateway.store.evidence_db import content_ref
 from rules.decision import EMPTY_USAGE, Contact, Decision, Usage
 from rules.engine import decide
 from rules.models import Channel
-from rules.policy_index import DecisionSettings, Match, PolicyIndex
+from rules.policy_index import CompiledLimit, DecisionSettings, Match, PolicyIndex
 
 _CONSUME_ATTEMPTS = 3
 # How stale the policy may be when another gateway changed it (SPEC §2: within a second).
@@ -71,6 +73,7 @@ class ContactService:
         self._store = store
         self._metrics = metrics
         self._counter = reporting(counter)
+        self._reserved = ReservedCounts(self._counter)
         self._decision_settings = decision_settings
         self._clock = clock
         self._index: PolicyIndex | None = None
@@ -252,8 +255,21 @@ class ContactService:
             degraded=degraded,
         )
         hold = HoldEntry(summary=summary) if decision.held else None
-        result = await self._store.record_contact(entry, content=content, hold=hold)
+        write = self._store.record_contact(entry, content=content, hold=hold)
+        counted_for = decision.customer_id if decision.counted else None
+        if counted_for is None:
+            result = await write
+        else:  # the count is given back if the record fails
+            result = await self._reserved.record(
+                write, customer_id=counted_for, contact_key=contact_key, channel=contact.channel
+            )
         if not result.created:
+            await self._reserved.agree(
+                result.record,
+                counted_now=counted_for,
+                contact_key=contact_key,
+                limits=self._limits(index, result.record.customer_id, now),
+            )
             # A retry: answer as the first time, and never claim a new notice for it.
             notice = result.record.details.get("notice")
             return Handled(
@@ -299,6 +315,8 @@ class ContactService:
     ) -> tuple[Decision, bool]:
         """The decision, and whether any count behind it came from this process's own
         counters (the shared ones failed): the evidence record must say so."""
+        # A retry waits until its first attempt's count, if that failed, is given back.
+        await self._reserved.settled(contact_key)
         degraded = False
         for _ in range(_CONSUME_ATTEMPTS):
             usage, read_locally = await self._usage(index, contact, now)
@@ -306,9 +324,7 @@ class ContactService:
             decision = decide(contact, index, usage, now)
             if not decision.counted or decision.customer_id is None:
                 return decision, degraded
-            limits = [
-                cl for r in index.active_restrictions(decision.customer_id, now) for cl in r.limits
-            ]
+            limits = self._limits(index, decision.customer_id, now)
             consumed = await self._counter.consume_reply(
                 decision.customer_id, contact_key, contact.channel, now, limits
             )
@@ -319,6 +335,13 @@ class ContactService:
         # decide once more on fresh usage; whatever it says now is final.
         usage, read_locally = await self._usage(index, contact, now)
         return decide(contact, index, usage, now), degraded or read_locally
+
+    @staticmethod
+    def _limits(index: PolicyIndex, customer_id: str | None, now: datetime) -> list[CompiledLimit]:
+        """The caps in force for ``customer_id`` (none for nobody)."""
+        if customer_id is None:
+            return []
+        return [cl for r in index.active_restrictions(customer_id, now) for cl in r.limits]
 
     async def _usage(
         self, index: PolicyIndex, contact: Contact, now: datetime

@@ -105,6 +105,14 @@ def setup_twilio(
                 "GATEWAY_EMERGENCY_NUMBER is not set: blocked callers cannot be offered "
                 "the emergency option, and are told to call 999 in danger"
             )
+        if refusal is None and not config.routes:
+            log.warning(
+                "GATEWAY_TWILIO_ROUTES is not set: a call that would go to the number "
+                "dialled (an unknown caller, a restricted call with no named officer) "
+                "cannot be put through, because dialling a Twilio number from Twilio "
+                "loops back here; such callers are told the line cannot connect them. "
+                "Set it to TWILIO_NUMBER=LINE pairs"
+            )
         service, store = app[service_key], app[store_key]
         http = rest = None
         if settings.twilio.forward_sms:
@@ -269,9 +277,10 @@ class StoreCallEvidence:
         return True
 
     async def record_incident(
-        self, contact: Contact, *, key: str, connected_to: str, error: str
+        self, contact: Contact, *, key: str, connected_to: str | None, error: str
     ) -> None:
-        """A call put through without a decision, marked degraded, for the record.
+        """A call put through without a decision, marked degraded, for the record
+        (``connected_to`` None: not put through, as that meant dialling the number called).
 
         The store that could not decide may well not record it either: then the entry
         is kept in the incident spool, dated when the call arrived, and appended when
@@ -285,14 +294,18 @@ class StoreCallEvidence:
             channel=contact.channel.value,
             sender=contact.sender,
             recipient=contact.recipient,
-            action=Action.CONNECT.value,
+            action=(Action.MESSAGE if connected_to is None else Action.CONNECT).value,
             deliver_to=connected_to,
             degraded=True,
             reasons=[
                 {
                     "code": "degraded.no_decision",
                     "text": "No decision could be made, so the call was put through to "
-                    "the number dialled rather than leave the caller stranded.",
+                    "the number dialled rather than leave the caller stranded."
+                    if connected_to is not None
+                    else "No decision could be made, and the only number to put the call "
+                    "through to was the one called (GATEWAY_TWILIO_ROUTES names no line "
+                    "for it), so the caller was told the call cannot be connected.",
                     "restriction_id": None,
                     "clause": None,
                 }

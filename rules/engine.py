@@ -254,7 +254,10 @@ def _blocked(
     if hold_reason is HoldReason.OUTSIDE_CALL_WINDOW:
         window = next_window(restriction.call_windows, case.now, case.index.settings.zone)
     facts = None
-    if restriction.notify_customer:
+    # A caller on the line is told when they may call, whatever notify_customer says
+    # (SPEC §4.5): it governs what the gateway sends, texts and email.
+    when_to_call_only = voice and hold_reason is HoldReason.OUTSIDE_CALL_WINDOW
+    if restriction.notify_customer or when_to_call_only:
         facts = NoticeFacts(
             channel=case.contact.channel,
             hold_reason=hold_reason,
@@ -267,6 +270,7 @@ def _blocked(
             exceeded=exceeded,
             reset_at=_reset_at(case) if exceeded is not None else None,
             routes=case.index.settings.protected.open_routes(),
+            when_to_call_only=not restriction.notify_customer,
         )
     return Decision(
         action=action,

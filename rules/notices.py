@@ -62,10 +62,17 @@ class NoticeFacts:
     reset_at: datetime | None = None
     # The routes that stay open whatever the restriction (rules.protected).
     routes: tuple[tuple[RouteName, str], ...] = ()
+    # Only when the caller may call (and the emergency route): a call outside every call
+    # window under a restriction whose customer is not otherwise told (SPEC §4.5).
+    when_to_call_only: bool = False
 
 
 def notice_text(facts: NoticeFacts) -> str:
     """The message for the customer: what happened, what is allowed instead, emergencies."""
+    if facts.when_to_call_only:
+        return " ".join(
+            p for p in (_what_happened(facts), _when_to_call(facts), _emergency(facts)) if p
+        )
     parts = [_what_happened(facts)]
     if facts.hold_reason not in (HoldReason.NO_CONTACT, HoldReason.REPRESENTATIVE_ONLY):
         parts.append(_allowed_instead(facts))
@@ -129,16 +136,23 @@ def _allowed_instead(facts: NoticeFacts) -> str:
     if ways:
         also = " also" if facts.hold_reason is HoldReason.OUTSIDE_CALL_WINDOW else ""
         sentences.append(f"You can{also} contact us " + _join(ways) + ".")
+    if Channel.VOICE in restriction.channels:
+        sentences.append(_when_to_call(facts))
+    return " ".join(s for s in sentences if s)
+
+
+def _when_to_call(facts: NoticeFacts) -> str:
+    """The next call window, or the one open now; empty when calls have no windows."""
+    restriction = facts.restriction
     window = None
-    if restriction.call_windows and Channel.VOICE in restriction.channels:
+    if restriction.call_windows:
         window = next_window(restriction.call_windows, facts.now, facts.zone)
-    if window is not None:
-        if window.starts_at <= facts.now:
-            end = clock_words(_local_offset(window.ends_at, facts.zone))
-            sentences.append(f"You can call now, until {end}.")
-        else:
-            sentences.append(f"The next time you can call is {window.words}.")
-    return " ".join(sentences)
+    if window is None:
+        return ""
+    if window.starts_at <= facts.now:
+        end = clock_words(_local_offset(window.ends_at, facts.zone))
+        return f"You can call now, until {end}."
+    return f"The next time you can call is {window.words}."
 
 
 def _way(channel: Channel, facts: NoticeFacts) -> str:

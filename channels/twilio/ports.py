@@ -90,8 +90,11 @@ class CallEvidence(Protocol):
     ) -> bool: ...
 
     async def record_incident(
-        self, contact: Contact, *, key: str, connected_to: str, error: str
-    ) -> None: ...
+        self, contact: Contact, *, key: str, connected_to: str | None, error: str
+    ) -> None:
+        """A call put through undecided; ``connected_to`` None: it could not be put
+        through (only the number called was there to dial), and was told so."""
+        ...
 
 
 class TextForwarder(Protocol):

@@ -8,12 +8,15 @@ the recording and time-limit announcement, and the few words for when a call end
 A blocked caller always hears what is allowed instead when the restriction says to tell
 the customer, not just once a day: a call has to be answered with something, and the
 person is on the line asking. (The once-a-day rule is for replies we send: texts, email.)
+A call outside every call window is told when the next window is even when the customer
+is not otherwise told anything (SPEC §4.5): the rules word that notice too.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from rules.identity import display_phone
 from rules.wording import period_words
 
 PRESS_ONE = (
@@ -38,6 +41,7 @@ EMERGENCY_NOT_CONNECTED = (
     "hang up and call 999."
 )
 KEY_NOT_RECOGNISED = "Sorry, that key is not an option."
+CANNOT_CONNECT = "Sorry, this line cannot connect your call."
 
 
 def blocked(notice: str | None, *, press_one: bool) -> str:
@@ -49,6 +53,17 @@ def blocked(notice: str | None, *, press_one: bool) -> str:
         # The notice has just given the emergency line's number.
         return f"{notice} {PUT_THROUGH}"
     return notice
+
+
+def cannot_connect(emergency_number: str | None) -> str:
+    """For a call that could only be dialled back to the number called (a loop): the
+    emergency line's number, or 999, instead."""
+    if emergency_number:
+        return (
+            f"{CANNOT_CONNECT} For an emergency repair, or if you or someone else is in "
+            f"danger, call {display_phone(emergency_number)}."
+        )
+    return f"{CANNOT_CONNECT} {DANGER_NO_LINE}"
 
 
 def voicemail(*, press_one: bool) -> str:

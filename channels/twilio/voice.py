@@ -7,6 +7,11 @@ they dialled (the emergency line, if they had pressed 1) and the incident is log
 best effort, recorded. Twilio never gets a ``5xx`` from /twilio/voice, because a ``5xx``
 there is a caller hearing "an application error has occurred".
 
+A call is never dialled back to the number that was called: that is a Twilio number,
+and dialling it from Twilio loops straight back here. When GATEWAY_TWILIO_ROUTES names
+no line for it, the caller is told the line cannot connect the call, and given the
+emergency line's number (or 999) instead; a restricted call's evidence says so.
+
 Idempotency comes from the keys: the CallSid for the call, ``CallSid:emergency`` for the
 emergency option, and ``...:dial``, ``...:status``, ``...:voicemail`` for the facts that
 arrive later, so a retried webhook finds its record and changes nothing.
@@ -49,8 +54,9 @@ async def incoming_call(request: web.Request) -> web.Response:
             contact, key=sid, summary=_summary(contact), details={"twilio": call_details(params)}
         )
     except Exception as exc:
-        return _connect_anyway(channel, contact, sid, _dialled(channel, contact, params), exc)
-    return twiml(render_call(channel, handled, contact))
+        target = _dialled(channel, contact, params)
+        return _connect_anyway(channel, contact, sid, target, exc, params)
+    return _answer_call(channel, handled, contact, params, sid)
 
 
 async def keypad(request: web.Request) -> web.Response:
@@ -73,8 +79,60 @@ async def keypad(request: web.Request) -> web.Response:
         )
     except Exception as exc:
         target = channel.config.emergency_number or _dialled(channel, contact, params)
-        return _connect_anyway(channel, contact, f"{sid}:emergency", target, exc)
+        return _connect_anyway(channel, contact, f"{sid}:emergency", target, exc, params)
+    return _answer_call(channel, handled, contact, params, sid, refers_to=f"{sid}:emergency")
+
+
+def _answer_call(
+    channel: TwilioChannel,
+    handled: HandledContact,
+    contact: Contact,
+    params: dict[str, str],
+    sid: str,
+    *,
+    refers_to: str | None = None,
+) -> web.Response:
+    """The decided call's TwiML, unless it would dial the number called (a loop)."""
+    decision = handled.decision
+    target = _target(channel, handled, contact)
+    if decision.action is Action.CONNECT and _loops(target, contact, params):
+        refers_to = refers_to or sid
+        if decision.restricted:  # the call's evidence says it was not dialled after all
+            facts: dict[str, object] = {
+                "outcome": "dial",
+                "call_sid": sid,
+                "dial_call_status": "not_dialled",
+            }
+            channel.spawn(
+                _add_outcome_later(channel, refers_to, f"{refers_to}:dial", facts),
+                f"record that call {refers_to} was not dialled",
+            )
+        return _cannot_connect(channel, contact, refers_to)
     return twiml(render_call(channel, handled, contact))
+
+
+def _target(channel: TwilioChannel, handled: HandledContact, contact: Contact) -> str:
+    """The number a connected call rings: the line its number is routed to."""
+    return channel.config.route(handled.decision.deliver_to or contact.recipient)
+
+
+def _loops(number: str, contact: Contact, params: dict[str, str]) -> bool:
+    """True when ``number`` is the number that was called: Twilio would call us again."""
+    return number in (contact.recipient, params.get("To"), params.get("Called"))
+
+
+def _cannot_connect(channel: TwilioChannel, contact: Contact, key: str) -> web.Response:
+    log.warning(
+        "call %s from %s to %s not connected: it would be dialled back to the number "
+        "called, which loops into this gateway; set GATEWAY_TWILIO_ROUTES to the line "
+        "calls to %s should ring",
+        key,
+        contact.sender,
+        contact.recipient,
+        contact.recipient,
+    )
+    words = speech.cannot_connect(channel.config.emergency_number)
+    return twiml(channel.answers.say_goodbye(words))
 
 
 def render_call(channel: TwilioChannel, handled: HandledContact, contact: Contact) -> str:
@@ -82,7 +140,7 @@ def render_call(channel: TwilioChannel, handled: HandledContact, contact: Contac
     decision = handled.decision
     answers = channel.answers
     if decision.action is Action.CONNECT:
-        number = channel.config.route(decision.deliver_to or contact.recipient)
+        number = _target(channel, handled, contact)
         if not decision.restricted:
             return answers.connect(number, None, False, None)
         emergency = decision.exemption == EMERGENCY_EXEMPTION
@@ -177,18 +235,31 @@ async def _add_outcome(
     return True
 
 
+async def _add_outcome_later(
+    channel: TwilioChannel, refers_to: str, key: str, facts: dict[str, object]
+) -> None:
+    await channel.evidence.record_call_outcome(refers_to=refers_to, key=key, facts=facts)
+
+
 def _connect_anyway(
-    channel: TwilioChannel, contact: Contact, key: str, target: str, exc: Exception
+    channel: TwilioChannel,
+    contact: Contact,
+    key: str,
+    target: str,
+    exc: Exception,
+    params: dict[str, str],
 ) -> web.Response:
-    """The fault boundary: no decision could be made, so put the call through."""
+    """The fault boundary: no decision could be made, so put the call through (unless
+    that means dialling the number called: then the caller is told it cannot be)."""
+    connected_to = None if _loops(target, contact, params) else target
     log.error(
-        "incident: call %s from %s to %s could not be decided (%s: %s); connected to %s",
+        "incident: call %s from %s to %s could not be decided (%s: %s); %s",
         key,
         contact.sender,
         contact.recipient,
         type(exc).__name__,
         exc,
-        target,
+        f"connected to {target}" if connected_to else "not connected",
     )
     evidence = channel.deps.evidence
     if evidence is not None:
@@ -196,12 +267,14 @@ def _connect_anyway(
             evidence.record_incident(
                 contact,
                 key=f"{key}:incident",
-                connected_to=target,
+                connected_to=connected_to,
                 error=f"{type(exc).__name__}: {exc}",
             ),
             f"record the incident for call {key}",
         )
-    return twiml(channel.answers.connect(target, None, False, None))
+    if connected_to is None:
+        return _cannot_connect(channel, contact, key)
+    return twiml(channel.answers.connect(connected_to, None, False, None))
 
 
 def _dialled(channel: TwilioChannel, contact: Contact, params: dict[str, str]) -> str:

@@ -23,6 +23,8 @@ from sqlalchemy.pool import NullPool
 
 from gateway.twilio_wiring import TWILIO
 from tests.channels.twilio_kit import (
+    ROUTES,
+    STAFF_LINE,
     TOKEN,
     FakeClock,
     Gateway,
@@ -44,7 +46,7 @@ BOUND_S = ANSWER_TIMEOUT + 2.0
 
 @pytest.fixture
 async def gateway(aiohttp_client: Any, postgres_url: str, tmp_path: Path) -> Gateway:
-    twilio = {"auth_token": TOKEN, "answer_timeout": ANSWER_TIMEOUT}
+    twilio = {"auth_token": TOKEN, "answer_timeout": ANSWER_TIMEOUT, "routes": ROUTES}
     gateway = await start(
         aiohttp_client, settings(postgres_url, tmp_path, twilio=twilio), FakeClock(NOW)
     )
@@ -82,7 +84,7 @@ async def test_a_dropped_database_still_connects_the_call(
     status, body, took = await timed_post(gateway, "/twilio/voice", params)
     assert status == 200 and took < BOUND_S
     root = ET.fromstring(body)
-    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_NUMBER
+    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_LINE
     assert any("incident: call" in r.getMessage() for r in caplog.records)
     # Pressing 1 with no store: straight to the emergency line.
     keypad = dict(params, Digits="1")
@@ -117,15 +119,45 @@ async def test_a_hung_store_answers_within_the_time_limit_and_records_the_incide
     assert status == 200
     assert ANSWER_TIMEOUT <= took < BOUND_S
     root = ET.fromstring(body)
-    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_NUMBER
+    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_LINE
     # Once the store answers again, the incident is on the record, marked degraded.
     await gateway.app[TWILIO].drain()
     incidents = [r for r in await gateway.evidence() if r.kind == "incident"]
     assert len(incidents) == 1
     incident = incidents[0]
     assert incident.degraded and incident.contact_key == f"{params['CallSid']}:incident"
-    assert (incident.sender, incident.deliver_to) == (CUSTOMER_PHONE, STAFF_NUMBER)
+    assert (incident.sender, incident.deliver_to) == (CUSTOMER_PHONE, STAFF_LINE)
     assert "TimeoutError" in incident.details["error"]
     # The gateway recovers: the next call is decided normally.
     _, again, _ = await gateway.call()
     assert verbs(again) == ["Gather", "Say", "Hangup"]
+
+
+async def test_an_undecided_call_without_a_route_is_not_dialled_back_to_the_number_called(
+    aiohttp_client: Any, postgres_url: str, tmp_path: Path
+) -> None:
+    """The store hangs, so the call is put through undecided, to the number dialled;
+    with GATEWAY_TWILIO_ROUTES unset that is the Twilio number itself, a loop: the
+    caller is told the line cannot connect them instead, and the incident says so
+    (issue 16, item 14d)."""
+    twilio = {"auth_token": TOKEN, "answer_timeout": ANSWER_TIMEOUT}  # no routes
+    gateway = await start(
+        aiohttp_client, settings(postgres_url, tmp_path, twilio=twilio), FakeClock(NOW)
+    )
+    await gateway.load(policy({"channels": [], "handling": "no_contact"}))
+    params = call_params("CA" + "c" * 32, CUSTOMER_PHONE, STAFF_NUMBER)
+    async with admin(make_url(postgres_url).database) as conn:
+        await conn.execute(text("BEGIN"))
+        await conn.execute(text("LOCK TABLE evidence_head IN ACCESS EXCLUSIVE MODE"))
+        status, body, took = await timed_post(gateway, "/twilio/voice", params)
+        await conn.execute(text("ROLLBACK"))
+    assert status == 200 and took < BOUND_S
+    root = ET.fromstring(body)
+    assert verbs(root) == ["Say", "Hangup"]
+    words = " ".join(say.text or "" for say in root.iter("Say"))
+    assert words.startswith("Sorry, this line cannot connect your call.")
+    assert "call 01632 960999" in words and STAFF_NUMBER not in body
+    await gateway.app[TWILIO].drain()
+    (incident,) = [r for r in await gateway.evidence() if r.kind == "incident"]
+    assert (incident.action, incident.deliver_to, incident.degraded) == ("message", None, True)
+    assert "GATEWAY_TWILIO_ROUTES" in incident.reasons[0]["text"]

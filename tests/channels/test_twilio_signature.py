@@ -22,6 +22,7 @@ from channels.twilio.ports import TwilioConfig
 from channels.twilio.signature import PARAMS, signature_middleware
 from tests.channels.twilio_kit import (
     PUBLIC_URL,
+    STAFF_LINE,
     TOKEN,
     FakeClock,
     Gateway,
@@ -165,7 +166,7 @@ async def test_json_call_signed_with_body_sha256_is_answered(gateway: Gateway) -
     )
     assert response.status == 200
     root = ET.fromstring(await response.text())
-    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_NUMBER
+    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_LINE
 
 
 async def test_unsigned_or_missigned_calls_are_refused_and_record_nothing(
@@ -288,4 +289,4 @@ async def test_a_file_part_is_not_signed_or_passed_on(gateway: Gateway) -> None:
     )
     assert response.status == 200
     root = ET.fromstring(await response.text())
-    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_NUMBER
+    assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_LINE

@@ -6,14 +6,18 @@ an injected clock; TwiML parsed and checked by verb order and attributes.
 
 from __future__ import annotations
 
+import logging
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.twilio_wiring import TWILIO
 from tests.channels.twilio_kit import (
     PUBLIC_URL,
+    STAFF_LINE,
     TOKEN,
     UNKNOWN_CALLER,
     FakeClock,
@@ -68,16 +72,59 @@ async def test_unknown_caller_passes_straight_through_and_leaves_no_evidence(
     _, root, _ = await gateway.call(UNKNOWN_CALLER)
     assert verbs(root) == ["Dial"]
     dial = only(root, "Dial")
-    assert dial.text == STAFF_NUMBER
+    assert dial.text == STAFF_LINE  # the line GATEWAY_TWILIO_ROUTES names for the number
     assert dial.attrib == {}  # no limit, no recording, no callbacks: untouched
     assert await gateway.evidence() == []
+
+
+@pytest.mark.parametrize("emergency", [EMERGENCY, ""])
+async def test_without_routes_no_call_is_dialled_back_to_the_number_called(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    emergency: str,
+) -> None:
+    """The number called is a Twilio number: dialling it from Twilio comes straight back
+    here, a loop. With GATEWAY_TWILIO_ROUTES unset, start-up says so once, and a call
+    that would go to the number dialled is told the line cannot connect it, with the
+    emergency line's number (or 999) instead (issue 16, item 14d)."""
+    caplog.set_level(logging.WARNING)
+    no_routes = {"auth_token": TOKEN}
+    gateway = await start(
+        aiohttp_client,
+        settings(sqlite_url(tmp_path), tmp_path, twilio=no_routes, emergency_number=emergency),
+        clock,
+    )
+    warned = [r.getMessage() for r in caplog.records if "GATEWAY_TWILIO_ROUTES" in r.getMessage()]
+    assert len(warned) == 1, warned
+    # An unknown caller, and a restricted one whose calls go to the number dialled (no
+    # named officer): neither is dialled back to STAFF_NUMBER.
+    no_officer = {"channels": ["voice", "email"], "named_officer": None}
+    await gateway.load(policy(no_officer))
+    for caller in (UNKNOWN_CALLER, CUSTOMER_PHONE):
+        _, root, sid = await gateway.call(caller, STAFF_NUMBER)
+        assert verbs(root) == ["Say", "Hangup"], ET.tostring(root)
+        words = said(root)
+        assert words.startswith("Sorry, this line cannot connect your call.")
+        if emergency:
+            assert "call 01632 960999" in words
+        else:
+            assert "hang up and call 999" in words
+        assert STAFF_NUMBER not in ET.tostring(root, encoding="unicode")
+    # The restricted call's evidence says it was not dialled (a record added after).
+    await gateway.app[TWILIO].drain(within=30)
+    (record, outcome) = await gateway.evidence()
+    assert (record.contact_key, record.action) == (sid, "connect")
+    assert outcome.kind == "call_outcome" and outcome.details["refers_to_key"] == sid
+    assert outcome.details["dial_call_status"] == "not_dialled"
 
 
 async def test_withheld_numbers_are_unknown_callers(sqlite_gateway: Gateway) -> None:
     await sqlite_gateway.load(policy({"channels": ["email"]}))
     for withheld in ("anonymous", "+266696687", "Restricted", "", "client:alice"):
         _, root, _ = await sqlite_gateway.call(withheld)
-        assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_NUMBER, withheld
+        assert verbs(root) == ["Dial"] and only(root, "Dial").text == STAFF_LINE, withheld
     assert await sqlite_gateway.evidence() == []
 
 
@@ -109,13 +156,13 @@ async def test_no_named_officer_connects_to_the_number_dialled(sqlite_gateway: G
     await sqlite_gateway.load(policy({"channels": ["voice"], "named_officer": None}))
     _, root, _ = await sqlite_gateway.call()
     dial = only(root, "Dial")
-    assert dial.text == STAFF_NUMBER and dial.get("action") == DIALLED
+    assert dial.text == STAFF_LINE and dial.get("action") == DIALLED
 
 
 async def test_routes_send_the_number_dialled_to_the_line_behind_it(
     aiohttp_client: Any, tmp_path: Path, clock: FakeClock
 ) -> None:
-    line = "+441632960100"
+    line = "+441632960200"
     twilio = {"auth_token": TOKEN, "routes": f"{STAFF_NUMBER}={line}"}
     gateway = await start(
         aiohttp_client, settings(sqlite_url(tmp_path), tmp_path, twilio=twilio), clock
@@ -225,6 +272,29 @@ async def test_call_window_edges(sqlite_gateway: Gateway, clock: FakeClock) -> N
         record = await sqlite_gateway.store.find_evidence(sid)
         assert record is not None and record.hold_reason == "outside_call_window"
         assert record.details["next_window"]["words"].startswith(nxt)
+
+
+async def test_a_call_outside_every_window_names_the_next_one_whatever_notify_customer_says(
+    sqlite_gateway: Gateway, clock: FakeClock
+) -> None:
+    """SPEC §4.5: ``notify_customer`` governs what the gateway sends (texts, email); a
+    caller on the line is still told when they may call, and nothing more (issue 16)."""
+    await sqlite_gateway.load(policy({**WINDOW, "notify_customer": False}))
+    clock.now = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)  # Tuesday, after the window
+    _, root, sid = await sqlite_gateway.call()
+    assert verbs(root) == ["Gather", "Say", "Hangup"]
+    words = said(only(root, "Gather"))
+    assert words.startswith("We can take your calls only Tuesdays between 10 am and 12 noon.")
+    assert "The next time you can call is Tuesday 1 December between 10 am and 12 noon." in words
+    assert "press 1" in words
+    # Only when to call: not the other ways in, which the customer is not to be told.
+    assert "jane.smith" not in words and "by email" not in words
+    record = await sqlite_gateway.store.find_evidence(sid)
+    assert record is not None and record.hold_reason == "outside_call_window"
+    assert record.details["notice"] is not None and record.details["notice"] in words
+    # Twilio's retry of the webhook is answered alike, from the record.
+    _, again, _ = await sqlite_gateway.call(sid=sid)
+    assert said(only(again, "Gather")) == words
 
 
 # (instant, window on Sundays in London, connected?) on the two clock-change days.

@@ -37,6 +37,10 @@ TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://gateway.example.org"
 ACCOUNT_SID = "AC" + "0" * 32
 UNKNOWN_CALLER = "+447700900999"
+# The line calls to the Twilio number STAFF_NUMBER really ring (GATEWAY_TWILIO_ROUTES):
+# dialling STAFF_NUMBER itself would loop back into the gateway.
+STAFF_LINE = "+441632960100"
+ROUTES = f"{STAFF_NUMBER}={STAFF_LINE}"
 
 _sids = itertools.count(1)
 
@@ -75,7 +79,7 @@ def settings(database_url: str, mail_dir: Path, **overrides: Any) -> Settings:
         "database": {"url": database_url},
         "smtp": {"port": 0, "hostname": "gateway.test"},
         "upstream": f"maildir:{mail_dir}",
-        "twilio": {"auth_token": TOKEN},
+        "twilio": {"auth_token": TOKEN, "routes": ROUTES},
         "public_url": PUBLIC_URL,
         "emergency_number": EMERGENCY,
     }

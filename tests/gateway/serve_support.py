@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from gateway.store import Store
-from tests.channels.twilio_kit import PUBLIC_URL, TOKEN, call_params, sign
+from tests.channels.twilio_kit import PUBLIC_URL, ROUTES, TOKEN, call_params, sign
 from tests.gateway.mail_support import Reply, Upstream, free_port, message, transact
 from tests.rules.factories import EMERGENCY
 
@@ -68,6 +68,7 @@ class Instance:
                 "GATEWAY_ORG_DOMAINS": "example.org",
                 "GATEWAY_TWILIO_AUTH_TOKEN": TOKEN,
                 "GATEWAY_PUBLIC_URL": PUBLIC_URL,
+                "GATEWAY_TWILIO_ROUTES": ROUTES,
                 "GATEWAY_EMERGENCY_NUMBER": EMERGENCY,
                 "GATEWAY_SPOOL_DIR": str(self.folder / f"{self.name}-spool"),
             }

@@ -154,6 +154,29 @@ async def test_load_seeds_from_evidence(counter: UsageCounter) -> None:
     assert not await counter.consume("C-1", "new", Channel.EMAIL, NOW, caps)
 
 
+async def test_a_released_count_frees_its_place_and_nothing_else(counter: UsageCounter) -> None:
+    """A contact whose record failed gives its count back (issue 16)."""
+    caps = [cap(Channel.SMS, 2, "P1D")]
+    assert await counter.consume("C-1", "kept", Channel.SMS, NOW, caps)
+    assert await counter.consume("C-1", "failed", Channel.SMS, NOW + timedelta(minutes=1), caps)
+    assert not await counter.consume("C-1", "third", Channel.SMS, NOW + timedelta(minutes=2), caps)
+    await counter.release("C-1", "failed", Channel.SMS)
+    await counter.release("C-1", "never-counted", Channel.SMS)
+    usage = await counter.usage("C-1", NOW + timedelta(minutes=2), timedelta(days=1))
+    assert usage.delivered == {Channel.SMS: [NOW]}
+    assert await counter.consume("C-1", "third", Channel.SMS, NOW + timedelta(minutes=2), caps)
+
+
+async def test_a_restored_count_counts_whatever_the_caps_say(counter: UsageCounter) -> None:
+    """A record that committed although its writer was told it failed counts again."""
+    caps = [cap(Channel.EMAIL, 1, "P1D")]
+    assert await counter.consume("C-1", "a", Channel.EMAIL, NOW, caps)
+    await counter.restore("C-1", "b", Channel.EMAIL, NOW + timedelta(minutes=1), caps)
+    await counter.restore("C-1", "a", Channel.EMAIL, NOW + timedelta(minutes=5), caps)  # kept
+    usage = await counter.usage("C-1", NOW + timedelta(minutes=5), timedelta(days=1))
+    assert usage.delivered == {Channel.EMAIL: [NOW, NOW + timedelta(minutes=1)]}
+
+
 async def test_in_process_log_drops_entries_that_can_never_count_again() -> None:
     counter = InProcessCounter()
     old = [("C-1", "email", NOW - timedelta(days=30, minutes=i), f"old{i}") for i in range(70)]

@@ -325,3 +325,40 @@ async def test_a_gateway_started_while_redis_is_down_catches_up_when_it_returns(
 
 async def _healthy(*counters: SharedCounter) -> bool:
     return not any(c.degraded for c in counters)
+
+
+async def test_a_count_given_back_while_redis_hangs_is_gone_from_redis_when_it_returns(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """A contact's record failed while Redis hung (SIGSTOP: it keeps its data): its
+    count is given back locally at once, and taken out of Redis when Redis returns,
+    not left there to hold a later contact as excess (issue 16)."""
+    clock, prefix = FakeClock(START), new_prefix()
+    async with shared_gateway(sqlite_url(tmp_path), redis_server.url, clock, prefix) as a:
+        await a.store.upsert_policy(capped_policy(2), actor="test")
+        limits = [
+            cl
+            for r in (await a.service.policy()).active_restrictions("C-1", START)
+            for cl in r.limits
+        ]
+        assert await a.counter.consume("C-1", "unrecorded", Channel.EMAIL, START, limits)
+        assert await a.email_count() == 1
+        redis_server.pause()
+        try:
+            await a.counter.release("C-1", "unrecorded", Channel.EMAIL)
+            assert a.counter.degraded
+            usage = await a.counter.usage("C-1", START, timedelta(days=1))
+            assert usage.delivered == {}
+        finally:
+            redis_server.resume()
+        watchdog = asyncio.create_task(watch(a.counter, interval_s=0.05))
+        try:
+            await eventually(lambda: _healthy(a.counter), RECOVERY_BOUND_S)
+        finally:
+            watchdog.cancel()
+        assert await a.email_count() == 0
+        assert [await send(a, f"m{i}") for i in range(3)] == [
+            (Action.DELIVER, False),
+            (Action.DELIVER, False),
+            (Action.HOLD, False),
+        ]

@@ -160,7 +160,7 @@ async def test_relay_failures_are_counted_by_kind(aiohttp_client: Any, tmp_path:
 async def test_store_down_still_scrapes_and_degraded_contact_is_counted(
     aiohttp_client: Any, postgres_url: str, tmp_path: Path
 ) -> None:
-    twilio = {"auth_token": twilio_kit.TOKEN, "answer_timeout": 0.5}
+    twilio = {"auth_token": twilio_kit.TOKEN, "answer_timeout": 0.5, "routes": twilio_kit.ROUTES}
     gateway = await twilio_kit.start(
         aiohttp_client,
         twilio_kit.settings(postgres_url, tmp_path / "mail", twilio=twilio),

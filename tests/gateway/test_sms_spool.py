@@ -72,7 +72,8 @@ class Outage:
     def sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    async def down(self) -> None:
+    async def down(self, *, spare: int | None = None) -> None:
+        """``spare``: a PostgreSQL backend (pid) of the test's own to leave connected."""
         if self.sqlite:
             assert self.url.database is not None
             self._lock = sqlite3.connect(self.url.database, isolation_level=None)
@@ -81,7 +82,8 @@ class Outage:
         await self._admin(
             f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false',
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{self.url.database}' AND pid <> pg_backend_pid()",
+            f"WHERE datname = '{self.url.database}' AND pid <> pg_backend_pid()"
+            + ("" if spare is None else f" AND pid <> {int(spare)}"),
         )
 
     async def up(self) -> None:

@@ -563,6 +563,31 @@ def test_no_notice_when_notify_customer_is_off() -> None:
     assert decide(contact(), policy, Usage(), NOW).notice is None
 
 
+@pytest.mark.parametrize("channel", [Channel.VOICE, Channel.STAFF_MOBILE])
+def test_a_caller_outside_every_window_hears_when_to_call_whatever_notify_customer_says(
+    channel: Channel,
+) -> None:
+    """SPEC §4.5: the caller on the gateway's line is told the next window, and nothing
+    else; a call logged on a staff mobile is not answered by the gateway, so no notice."""
+    windows = [{"days": ["wed"], "start": "10:00", "end": "12:00"}]
+    policy = index(
+        restriction(
+            channels=["voice", "email", "staff_mobile"], call_windows=windows, notify_customer=False
+        )
+    )
+    decision = decide(contact(channel), policy, Usage(), NOW)
+    assert decision.hold_reason is HoldReason.OUTSIDE_CALL_WINDOW
+    if channel is Channel.STAFF_MOBILE:
+        assert decision.notice is None
+        return
+    assert decision.notice == (
+        "We can take your calls only Wednesdays between 10 am and 12 noon. The next time "
+        "you can call is Wednesday 25 November between 10 am and 12 noon. If you need an "
+        "emergency repair, have a gas or water leak, or you or someone else is in danger, "
+        "call 01632 960999 at any time."
+    )
+
+
 def test_decisions_are_deterministic() -> None:
     policy = index(restriction(limits=[{"channel": "email", "max": 1, "per": "P1D"}]))
     first = decide(contact(), policy, used(1), NOW)
