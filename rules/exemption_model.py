@@ -32,6 +32,8 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rules.exemption_lexicon import COMMON_WORDS
+
 MAX_WORDS = 120
 THRESHOLD = 0.3
 ORDINARY = "none"
@@ -164,7 +166,8 @@ class LinearModel:
 
     def _weightiest(self, words: Sequence[str], exempt_class: str) -> tuple[str, ...]:
         """Up to three words that weighed most towards ``exempt_class`` against ordinary
-        contact, in the order they were written."""
+        contact, in the order they were written (very common words, "and", "again",
+        are not shown: they weigh in, but they tell a reader nothing)."""
         c = self.classes.index(exempt_class)
         o = self.classes.index(ORDINARY)
         index = self._words.index
@@ -176,7 +179,7 @@ class LinearModel:
             total = 0.0 if own is None else words_c[own] - words_o[own]
             return total + sum(chars_c[i] - chars_o[i] for i in self._known_letters(word))
 
-        distinct = list(dict.fromkeys(words))
+        distinct = [w for w in dict.fromkeys(words) if w not in COMMON_WORDS]
         ranked = sorted(distinct, key=weight, reverse=True)
         chosen = {w for w in ranked[:3] if weight(w) > 0}
         return tuple(w for w in distinct if w in chosen)

@@ -56,9 +56,10 @@ def test_probabilities_are_a_softmax_over_unit_length_features() -> None:
 
 
 def test_a_verdict_below_the_threshold_names_the_class_and_the_weightiest_words() -> None:
-    verdict = _toy().judge(["thanks", "gas", "leak", "hall"])
+    verdict = _toy().judge(["thanks", "gas", "leak", "hall", "again"])
     assert verdict is not None and verdict.exempt_class == "emergency_repair"
-    assert verdict.words == ("gas", "leak")  # 'thanks' weighs against; 'hall' is unknown
+    # 'thanks' weighs against, 'hall' is unknown, 'again' too common to tell anything
+    assert verdict.words == ("gas", "leak")
     assert verdict.ordinary < 0.3
     assert _toy().judge(["thanks"]) is None  # ordinary
     assert _toy(threshold=0.01).judge(["gas", "leak"]) is None  # not sure enough
@@ -107,7 +108,8 @@ def test_the_model_reads_what_no_phrase_foresaw() -> None:
     assert PHRASES_ALONE.explain(text) is None
     found = FULL.explain(text)
     assert found is not None and found.exempt_class == "safeguarding"
-    assert found.reader == "model" and "kids" in found.words
+    assert found.reader == "model"
+    assert set(found.words.split(" … ")) <= set(text.split())  # words of the text
     assert found.describe().startswith(f"the words '{found.words}' (the trained model: ")
     assert found.phrase.endswith("likely not ordinary contact")
 
