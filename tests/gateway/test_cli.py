@@ -323,3 +323,23 @@ def test_db_upgrade_creates_and_reports(database_url: str) -> None:
     assert again.returncode == 0 and "is up to date" in again.stdout
     verify = run(database_url, "evidence", "verify")
     assert verify.returncode == 0 and "0 records" in verify.stdout
+
+
+async def _delete_head(url: str) -> None:
+    store = await Store.open(url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM evidence_head"))
+    finally:
+        await store.close()
+
+
+def test_a_deleted_head_row_is_reported_in_one_line(database_url: str) -> None:
+    asyncio.run(_record_some(database_url, 3))
+    asyncio.run(_delete_head(database_url))
+    broken = run(database_url, "evidence", "verify")
+    assert broken.returncode == 1, broken.stdout
+    assert "Traceback" not in broken.stderr
+    [line] = broken.stderr.splitlines()
+    assert line.startswith("evidence chain BROKEN")
+    assert "evidence_head has no row" in line and "3 records" in line
