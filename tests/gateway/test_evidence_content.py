@@ -4,26 +4,44 @@ Content is kept in ``contents`` under its SHA-256, which the record seals into t
 Someone with SQL access who overwrites the bytes, deletes them or moves them under
 another key leaves every record intact, so the check must read the content itself:
 ``evidence verify`` names the record (fast scan in worker processes and reference
-alike), and reading it through the store is refused rather than passing forged bytes
-off as what was recorded.
+alike), and the held-content API, the web UI's held item, a release and the PDF pack
+refuse or flag it rather than pass forged bytes off as what was recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway import evidence_scan
 from gateway.store import ContentAltered, Store
+from gateway.store.engine import write_transaction
 from gateway.store.schema import contents, evidence
+from gateway.store.ui_sessions import set_password
 from gateway.store.verify_fast import verify_fast
+from rules.models import Channel
+from tests.gateway.api_support import (
+    START,
+    ApiClient,
+    api_settings,
+    proposal,
+    seed_people,
+    start_api,
+)
 from tests.gateway.store_factory import make_entry, raw
+from tests.gateway.test_api_held import RAW, drain, hold
 from tests.gateway.test_cli import _record_some, run
+from tests.gateway.test_service import FakeClock
+from tests.gateway.test_ui_security import PASSWORD, _login
 
 FORGED = b"From: Alex <alex@example.net>\r\nSubject: My boiler\r\n\r\nI withdraw my complaint.\r\n"
 
@@ -189,3 +207,82 @@ def test_verify_reports_altered_content_in_one_line(database_url: str) -> None:
     [line] = broken.stderr.splitlines()
     assert line.startswith("evidence chain BROKEN at record 2: record 2's stored content has")
     assert hashlib.sha256(FORGED).hexdigest() in line
+
+
+def test_the_pdf_pack_flags_altered_content(database_url: str, tmp_path: Path) -> None:
+    asyncio.run(_record_some(database_url, 3))
+    asyncio.run(_forge_content_of(database_url, 2))
+    pdf = tmp_path / "pack.pdf"
+    made = run(
+        database_url, "evidence", "export", "--customer", "C-1", "--format", "pdf", "-o", str(pdf)
+    )
+    assert made.returncode == 0, made.stderr
+    words = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
+    assert "WARNING: the stored content of record 2 does not match" in words
+    assert "CONTENT ALTERED" in words
+    assert words.count("CONTENT ALTERED") == 1  # records 1 and 3 are not flagged
+    assert "The chain is broken: record 2's stored content has been altered" in words
+
+
+# ---------------------------------------------------------------- the API and web UI
+
+
+@pytest.fixture
+async def api(aiohttp_client: Any, database_url: str, tmp_path: Path) -> ApiClient:
+    gateway = await start_api(
+        aiohttp_client, api_settings(database_url, tmp_path / "mail"), FakeClock(START)
+    )
+    await seed_people(gateway)
+    await gateway.ok("POST", "/restrictions", "officer", json=proposal(channels=["voice"]))
+    await gateway.ok("POST", "/restrictions/R-1/authorise", "auth", json={})
+    return gateway
+
+
+async def _forge_held(api: ApiClient, held_id: int) -> None:
+    held = await api.ok("GET", f"/held/{held_id}", "viewer")
+    forge = update(contents).where(contents.c.sha256 == held["content_sha256"]).values(data=FORGED)
+    await raw(api.store, lambda c: c.execute(forge))
+
+
+async def test_the_api_refuses_altered_held_content_and_will_not_release_it(
+    api: ApiClient, tmp_path: Path
+) -> None:
+    held_id = await hold(api, Channel.EMAIL, RAW, "<m1@example.net>")
+    held = await api.ok("GET", f"/held/{held_id}", "viewer")
+    await _forge_held(api, held_id)
+    refused = await api.call("GET", f"/held/{held_id}/content", "officer")
+    assert refused.status == 409
+    body = await refused.text()
+    message = (await refused.json())["error"]["message"]
+    assert f"held contact {held_id}" in message and "has been altered" in message
+    assert f"evidence record {held['evidence_seq']}" in message
+    assert hashlib.sha256(FORGED).hexdigest() in message
+    assert "withdraw" not in body  # not a byte of the forgery is served
+    audit = (await api.ok("GET", "/audit", "auth"))["items"]
+    assert all(entry["action"] != "read_content" for entry in audit)  # nothing was read
+
+    release = await api.call("POST", f"/held/{held_id}/release", "officer", json={})
+    assert release.status == 409
+    assert "has been altered" in (await release.json())["error"]["message"]
+    assert (await api.ok("GET", f"/held/{held_id}", "viewer"))["status"] == "held"
+    assert await drain(api, tmp_path / "mail", "jane.smith@example.org") == []
+    verify = await api.ok("GET", "/evidence/verify", "viewer")
+    assert (verify["ok"], verify["first_bad_seq"]) == (False, held["evidence_seq"])
+
+
+async def test_the_web_ui_says_the_held_content_was_altered_and_shows_none_of_it(
+    api: ApiClient,
+) -> None:
+    held_id = await hold(api, Channel.EMAIL, RAW, "<m1@example.net>")
+    async with write_transaction(api.store.engine, "passwords") as conn:
+        await set_password(conn, "officer", PASSWORD, START)
+    assert (await _login(api.client, "officer")).status == 303
+    page = await api.client.get(f"/admin/held/{held_id}?read=1")
+    assert page.status == 200 and "The boiler is making a noise again." in await page.text()
+    await _forge_held(api, held_id)
+    page = await api.client.get(f"/admin/held/{held_id}?read=1")
+    shown = await page.text()
+    assert page.status == 409
+    assert re.search(r"stored content of held contact \d+ has been altered", shown)
+    assert "withdraw" not in shown
+    assert 'id="held-content"' not in shown
