@@ -80,15 +80,21 @@ def appends(pool: list[Template], count: int, start: datetime, tag: str) -> Iter
         template = pool[n % len(pool)]
         key = f"<{tag}-{n}@customers.example>"
         entry = clone(template.entry, contact_key=key, occurred_at=start + timedelta(seconds=n))
-        content: bytes | None = None
-        if entry.channel == Channel.EMAIL.value:
-            content = _email(entry, key, n)
-        elif entry.channel == Channel.SMS.value:
-            content = (template.text or f"Text number {n}").encode()
+        content = content_of(template, entry, key, n)
         hold = None
         if entry.action in HELD_ACTIONS:
             hold = HoldEntry(summary=f"Message {n} about my tenancy")
         yield Append(entry, content, hold)
+
+
+def content_of(template: Template, entry: EvidenceEntry, key: str, n: int) -> bytes | None:
+    """What the gateway stores for the ``n``th contact: an email's message (2-20 KB, its
+    own for every record), a text's words; a call has none."""
+    if entry.channel == Channel.EMAIL.value:
+        return _email(entry, key, n)
+    if entry.channel == Channel.SMS.value:
+        return (template.text or f"Text number {n}").encode()
+    return None
 
 
 def _email(entry: EvidenceEntry, key: str, n: int) -> bytes:

@@ -3,21 +3,25 @@
 The chain is generated quickly but faithfully: the schema is made by the store's own
 migrations (``Store.open``), every record is sealed by the store's own sealing function
 (``gateway.store.evidence_db.seal``) from realistic entries (``bench/evidence_entries.py``:
-real decisions, with reasons, counts and details; emails and texts with a content
-digest, though the content itself is not stored, as verifying never reads it), and
-the rows and the head are written with SQLAlchemy Core from the store's table
-definitions, in one transaction. Generating is not what is measured, so that one
-transaction runs with ``synchronous=OFF``.
+real decisions, with reasons, counts and details; emails with their message of 2-20 KB
+as content, texts with their words, as ``bench/evidence_appends.py`` stores them), and
+the rows, the content and the head are written with SQLAlchemy Core from the store's
+table definitions, in one transaction. Verifying reads every record's content and
+checks it against the SHA-256 the record carries, so the content is stored (about a
+third of the records are emails: some 3.7 GB for a million records); ``--no-content``
+makes the same chain with no content at all (no record carries a digest), for the
+cost of the chain alone. Generating is not what is measured, so that one transaction
+runs with ``synchronous=OFF``.
 
-The file is cached in ``--cache-dir`` under a name keyed by N, so repeating the timing
-(``--repeats``; a timing over 20 s is not repeated) or running again with the same
-directory skips the generation.
+The file is cached in ``--cache-dir`` under a name keyed by N (and ``--no-content``),
+so repeating the timing (``--repeats``; a timing over 20 s is not repeated) or running
+again with the same directory skips the generation.
 
 Timed: the command as an administrator runs it (a new process, wall clock), and, as its
 baseline in the same run, the same command on an empty chain (start-up and schema check
 alone). Prints one line of JSON; target: a million records in under 5 s.
 
-Run: ``python bench/evidence_verify.py [--records 1000000] [--cache-dir DIR]``.
+Run: ``python bench/evidence_verify.py [--records 1000000] [--cache-dir DIR] [--no-content]``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import multiprocessing
 import os
 import queue
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,13 +43,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from evidence_entries import clone, templates
+from evidence_entries import clone, content_of, templates
 from sqlalchemy import create_engine, insert, update
 
 from gateway.store import GENESIS_HASH, ChainHead, Store
 from gateway.store.chain import stored_json
 from gateway.store.evidence_db import content_ref, seal
-from gateway.store.schema import evidence, evidence_head
+from gateway.store.schema import contents, evidence, evidence_head
 
 EXE = str(Path(sys.executable).parent / "contact-gateway")
 TARGET_S_PER_MILLION = 5.0
@@ -62,7 +67,7 @@ async def migrate(path: Path) -> None:
     await store.close()
 
 
-def generate(path: Path, records: int) -> float:
+def generate(path: Path, records: int, *, with_content: bool = True) -> float:
     """Write a verified-good chain of ``records`` to a new SQLite file; seconds taken.
 
     Sealing (here) and inserting (a second process, fed through a queue) overlap.
@@ -71,8 +76,8 @@ def generate(path: Path, records: int) -> float:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     asyncio.run(migrate(path))
-    pool = [t.entry for t in templates()]
-    digests = [hashlib.sha256(f"content {n}".encode()).hexdigest() for n in range(997)]
+    pool = templates()
+    stored: set[str] = set()  # each content once, under its SHA-256, as the store keeps it
     first = datetime.now(UTC) - timedelta(days=365)
     head = ChainHead(seq=0, hash=GENESIS_HASH)
     context = multiprocessing.get_context("spawn")
@@ -81,20 +86,24 @@ def generate(path: Path, records: int) -> float:
     writer.start()
     try:
         for start in range(0, records, CHUNK):
-            rows = []
+            rows, content_rows = [], []
             for n in range(start, min(records, start + CHUNK)):
                 at = first + timedelta(seconds=30 * n)
                 template = pool[n % len(pool)]
-                more = {}
-                if template.channel in ("email", "sms"):
-                    digest = digests[n % len(digests)]
-                    more = {"content_sha256": digest, "content_ref": content_ref(digest)}
                 key = f"<chain-{n}@customers.example>"
-                entry = clone(template, contact_key=key, occurred_at=at, **more)
+                entry = clone(template.entry, contact_key=key, occurred_at=at)
+                content = content_of(template, entry, key, n) if with_content else None
+                if content is not None:
+                    digest = hashlib.sha256(content).hexdigest()
+                    entry = clone(entry, content_sha256=digest, content_ref=content_ref(digest))
+                    if digest not in stored:
+                        stored.add(digest)
+                        row = {"sha256": digest, "size": len(content), "data": content}
+                        content_rows.append({**row, "created_at": at})
                 record = seal(entry, head, at + timedelta(milliseconds=40))
                 head = ChainHead(seq=record.seq, hash=record.hash)
                 rows.append({**record.hashed_fields(), "hash": record.hash})
-            _put(chunks, rows, writer)
+            _put(chunks, (rows, content_rows), writer)
             if (start + CHUNK) % (10 * CHUNK) == 0:
                 print(f"  sealed {start + len(rows):,} records", file=sys.stderr)
         _put(chunks, head, writer)
@@ -132,7 +141,10 @@ def write_rows(path: str, chunks: Any) -> None:
                     query = update(evidence_head).where(evidence_head.c.id == 1)
                     conn.execute(query.values(seq=item.seq, hash=item.hash))
                 else:
-                    conn.execute(insert(evidence), item)
+                    rows, content_rows = item
+                    if content_rows:
+                        conn.execute(insert(contents), content_rows)
+                    conn.execute(insert(evidence), rows)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -163,15 +175,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    path = folder / f"chain-{args.records}.db"
-    done_marker = folder / f"chain-{args.records}.complete"
+    name = f"chain-{args.records}-{'no-content' if args.no_content else 'content'}"
+    path = folder / f"{name}.db"
+    done_marker = folder / f"{name}.complete"
     cached = path.exists() and done_marker.exists()
     generation_s = None
     if not cached:
         done_marker.unlink(missing_ok=True)
         print(f"generating a chain of {args.records:,} records in {path}", file=sys.stderr)
-        generation_s = round(generate(path, args.records), 1)
+        generation_s = round(generate(path, args.records, with_content=not args.no_content), 1)
         done_marker.touch()
+    stored = _content_stored(path)
     empty = folder / "empty.db"
     if not empty.exists():
         asyncio.run(migrate(empty))
@@ -202,6 +216,10 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "records_per_s": round(args.records / best),
         "seconds_per_million": round(per_million, 2),
         "baseline_empty_chain_s": round(baseline_s, 2),
+        "content_checked": not args.no_content,
+        "records_with_content": stored["records_with_content"],
+        "content_rows": stored["content_rows"],
+        "content_mb": stored["content_mb"],
         "file_mb": round(path.stat().st_size / 2**20, 1),
         "generation_s": generation_s,
         "generation_cached": cached,
@@ -209,11 +227,34 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     }
 
 
+def _content_stored(path: Path) -> dict[str, Any]:
+    """How much content the chain's records carry (what the verify has to hash)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        with_content = conn.execute(
+            "SELECT count(*) FROM evidence WHERE content_sha256 IS NOT NULL"
+        ).fetchone()[0]
+        totals = "SELECT count(*), coalesce(sum(size), 0) FROM contents"
+        rows, size = conn.execute(totals).fetchone()
+    finally:
+        conn.close()
+    return {
+        "records_with_content": with_content,
+        "content_rows": rows,
+        "content_mb": round(size / 2**20, 1),
+    }
+
+
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=MILLION)
     parser.add_argument("--repeats", type=int, default=2, help="timings of the same file")
-    parser.add_argument("--cache-dir", help="where chain-N.db is kept (default: a new dir)")
+    parser.add_argument("--cache-dir", help="where chain-N-*.db is kept (default: a new dir)")
+    parser.add_argument(
+        "--no-content",
+        action="store_true",
+        help="a chain whose records carry no content (the chain's own cost, for comparison)",
+    )
     print(json.dumps(main(parser.parse_args())), flush=True)
 
 

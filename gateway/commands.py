@@ -20,7 +20,7 @@ from gateway.clock import system_clock
 from gateway.command_failed import CommandFailed
 from gateway.counters import InProcessCounter
 from gateway.database_url import announce_database, shown_url, sqlite_file_is_new
-from gateway.evidence_export import export_csv, export_json
+from gateway.evidence_export import customer_records, export_csv, export_json
 from gateway.evidence_pack import build_pdf
 from gateway.org_decisions import decision_settings_with_org
 from gateway.plurals import counted
@@ -253,12 +253,15 @@ def describe(decision: Decision) -> str:
 
 
 async def evidence_export(settings: Settings, customer: str, fmt: str, output: Path | None) -> int:
+    """One customer's records with the chain proof; a known customer with none gets an
+    empty document (no records yet is an answer, not a failure), an unknown id fails."""
     async with opened_store(settings) as store:
-        records = await store.evidence_for_customer(customer)
+        try:
+            records = await customer_records(store, customer)
+        except NotFound as exc:
+            raise CommandFailed(str(exc)) from None
         head = await store.evidence_head()
         verification = await store.verify_evidence() if fmt == "json" else None
-    if not records:
-        raise CommandFailed(f"there are no evidence records for customer '{customer}'")
     if fmt == "csv":
         text = export_csv(records, head)
     else:

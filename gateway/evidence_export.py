@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from gateway.store import NotFound, Store
 from gateway.store.chain import (
     GENESIS_HASH,
     HASH_ALGORITHM,
@@ -43,7 +44,9 @@ from gateway.store.chain import (
     chain_hash,
     format_instant,
 )
+from gateway.store.engine import read_transaction
 from gateway.store.evidence import ENTRY_FIELDS, HASHED_FIELDS, EvidenceRecord
+from gateway.store.records import customer_exists
 
 EXPORT_FORMAT = "contact-gateway evidence export"
 EXPORT_VERSION = 1
@@ -55,6 +58,23 @@ CSV_COLUMNS: tuple[str, ...] = (
     "chain_head_hash",
 )
 _JSON_VALUED = {"reasons", "counts", "details"}
+
+
+async def customer_records(store: Store, customer_id: str) -> list[EvidenceRecord]:
+    """The records to export for ``customer_id``, in chain order.
+
+    A known customer with no records yet gets none (an empty export is an answer);
+    an id that is no customer and that no record names raises ``NotFound``, so a
+    mistyped id is not taken for a customer with a clean record."""
+    records = await store.evidence_for_customer(customer_id)
+    if not records:
+        async with read_transaction(store.engine, "finding the customer") as conn:
+            known = await customer_exists(conn, customer_id)
+        if not known:
+            raise NotFound(
+                f"there is no customer '{customer_id}', and no evidence records name that id"
+            )
+    return records
 
 
 def record_object(record: EvidenceRecord) -> dict[str, Any]:

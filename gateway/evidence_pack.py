@@ -42,6 +42,11 @@ async def build_pdf(
     records = await store.evidence_for_customer(customer_id)
     head = await store.evidence_head()
     verification = await store.verify_evidence()
+    # Each record's stored content checked against the SHA-256 it carries: what fails
+    # is flagged in the pack, never passed over.
+    content_problems = await store.content_problems(
+        r.content_sha256 for r in records if r.content_sha256 is not None
+    )
     contacts = [
         (r.occurred_at, kind_of(r.action, r.hold_reason, r.exemption))
         for r in records
@@ -55,6 +60,7 @@ async def build_pdf(
         days=per_day(contacts, zone, until=today),
         head=head,
         verification=verification,
+        content_problems=content_problems,
         exported_at=now,
         exported_by=actor,
     )

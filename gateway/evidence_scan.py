@@ -15,6 +15,9 @@ things faster, and only ever says yes:
   serialiser wherever orjson could write differently). Each shortcut is taken only
   where it reads a value exactly as the reference does; a row that is not in the
   usual shape is read again as stored and checked the plain way;
+* each record's stored content is read with it (by the key the record names) and must
+  still have the SHA-256 the record carries: SQLite hands over the bytes, hashed here;
+  PostgreSQL hashes them itself (``sha256()``), so they never cross to this process;
 * the chain is cut into contiguous ranges checked side by side in worker processes,
   handed out as workers come free, then stitched: each range must begin with the hash
   the previous one ended with.
@@ -312,13 +315,18 @@ def scan_sqlite(
             return checker.result(False)
         cursor = conn.execute(_SQLITE_SCAN, (first, last))
         while rows := cursor.fetchmany(_SQLITE_ROWS):
-            for packed, reasons, counts, details in rows:
+            for packed, reasons, counts, details, content in rows:
                 (seq, kind, key, occurred, recorded, channel, sender, recipient, customer,
                  restriction, action, deliver_to, hold_reason, exemption, counted,
                  content_sha256, content_ref, policy_version, degraded, prev_hash,
                  stored_hash) = loads(packed)  # fmt: skip
                 # checker.next_is, written out
                 if seq != expected or (seq != first and prev_hash != prev):
+                    return checker.result(False)
+                # The stored content must be there and still hash to what the record says.
+                if content_sha256 is not None and (
+                    content is None or sha256(content).hexdigest() != content_sha256
+                ):
                     return checker.result(False)
                 try:
                     if type(seq) is not int or type(policy_version) is not int:
@@ -373,9 +381,14 @@ def scan_sqlite(
 
 
 _PACKED = tuple(name for name in COLUMNS if name not in _JSON)
+# The record's stored content, as bytes (text written into the column by hand would
+# otherwise come back as text), found by the key the record names; NULL when missing.
+_SQLITE_CONTENT = (
+    "(SELECT CAST(c.data AS BLOB) FROM contents c WHERE c.sha256 = evidence.content_sha256)"
+)
 _SQLITE_SCAN = (
-    f"SELECT json_array({', '.join(_PACKED)}), {', '.join(_JSON)} FROM evidence "  # noqa: S608
-    "WHERE seq BETWEEN ? AND ? ORDER BY seq"
+    f"SELECT json_array({', '.join(_PACKED)}), {', '.join(_JSON)}, {_SQLITE_CONTENT} "  # noqa: S608
+    "FROM evidence WHERE seq BETWEEN ? AND ? ORDER BY seq"
 )
 _SQLITE_ROW = f"SELECT {', '.join(COLUMNS)} FROM evidence WHERE seq = ?"  # noqa: S608
 
@@ -397,6 +410,14 @@ def _sqlite_row(conn: sqlite3.Connection, seq: int, texts: CanonicalTexts) -> bo
     return _matches(fields, stored_hash, texts)
 
 
+# The SHA-256 (hex) of the record's stored content, worked out by the server (NULL when
+# the content is missing), so the bytes need not cross to this process.
+_POSTGRES_CONTENT = (
+    "(SELECT encode(sha256(c.data), 'hex') FROM contents c"
+    " WHERE c.sha256 = evidence.content_sha256) AS content_digest"
+)
+
+
 def scan_postgres(
     dsn: str, first: int, last: int, texts: CanonicalTexts | None = None
 ) -> RangeResult:
@@ -413,7 +434,7 @@ async def _scan_postgres(dsn: str, first: int, last: int, texts: CanonicalTexts)
     conn = await asyncpg.connect(dsn)
     try:
         query = (
-            f"SELECT {', '.join(COLUMNS)} FROM evidence "  # noqa: S608 - fixed column names
+            f"SELECT {', '.join(COLUMNS)}, {_POSTGRES_CONTENT} FROM evidence "  # noqa: S608
             "WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
         )
         after = first - 1
@@ -421,6 +442,11 @@ async def _scan_postgres(dsn: str, first: int, last: int, texts: CanonicalTexts)
             for row in rows:
                 fields = dict(row.items())
                 stored_hash = fields.pop("hash")
+                content_digest = fields.pop("content_digest")
+                if fields["content_sha256"] is not None and (
+                    content_digest != fields["content_sha256"]
+                ):
+                    return checker.result(False)  # content missing or altered
                 for name in _INSTANTS:
                     fields[name] = _instant(fields[name])
                 if not checker.feed(fields, stored_hash, texts):

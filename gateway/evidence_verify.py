@@ -30,9 +30,8 @@ async def evidence_verify(settings: Settings) -> int:
         result = await store.verify_evidence(fast=False)
     if result.ok:
         return _intact(result.records_checked, result.head_seq)
-    print(
-        f"evidence chain BROKEN at record {result.first_bad_seq}: {result.problem}", file=sys.stderr
-    )
+    where = "" if result.first_bad_seq is None else f" at record {result.first_bad_seq}"
+    print(f"evidence chain BROKEN{where}: {result.problem}", file=sys.stderr)
     return 1
 
 

@@ -1,11 +1,15 @@
 """Committee reports: customers under restriction per quarter, new / lapsed / revoked
 restrictions, reviews done late, appeals and their outcomes.
 
-Read-only counts over the lifecycle tables the administration API writes (transitions,
-reviews, appeals). A restriction is "in force" during the spans between a transition
-into ``active`` and the next transition out of it, from its ``starts``; that is what a
-committee means by "under restriction this quarter". Shared by the web UI and
-``contact-gateway report``.
+Read-only counts over the restrictions' versions (``restriction_history``, written by
+every change: the API's lifecycle and ``rules import`` alike) and the reviews and
+appeals. A restriction is "in force" while a version of it is active, from its
+``starts`` to its ``ends``; that is what a committee means by "under restriction this
+quarter", however the restriction came to be. A version counts from when it was
+written, except one that arrived already active (only an import can bring one): the
+file says it was authorised and in force, so it counts from its ``starts``. New means
+authorised (a draft, or nothing, became active); lapsed and revoked are changes of
+status. Shared by the web UI and ``contact-gateway report``.
 """
 
 from __future__ import annotations
@@ -14,16 +18,17 @@ import csv
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from itertools import groupby, pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin_schema import appeals, restriction_transitions, reviews
-from gateway.store.schema import restrictions
+from gateway.store.admin_schema import appeals, reviews
+from gateway.store.schema import restriction_history
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -130,52 +135,29 @@ async def build_report(conn: AsyncConnection, quarter: Quarter, zone: ZoneInfo) 
     """The figures for ``quarter`` (quarters are local, in the organisation's zone)."""
     start, end = quarter.span(zone)
     report = Report(quarter)
-    owners = {
-        str(row.id): (str(row.customer_id), row.starts, row.ends)
-        for row in await conn.execute(
+    versions = (
+        await conn.execute(
             select(
-                restrictions.c.id,
-                restrictions.c.customer_id,
-                restrictions.c.starts,
-                restrictions.c.ends,
-            )
+                restriction_history.c.restriction_id,
+                restriction_history.c.at,
+                restriction_history.c.data,
+            ).order_by(restriction_history.c.restriction_id, restriction_history.c.version)
         )
-    }
-    moves = (
-        (
-            await conn.execute(
-                select(restriction_transitions).order_by(
-                    restriction_transitions.c.restriction_id,
-                    restriction_transitions.c.at,
-                    restriction_transitions.c.id,
-                )
-            )
-        )
-        .mappings()
-        .all()
-    )
+    ).all()
     under: set[str] = set()
-    opened: dict[str, datetime] = {}
-    for move in moves:
-        rid = str(move["restriction_id"])
-        at: datetime = move["at"]
-        if move["action"] == "authorise" and _in(at, start, end):
-            report.new.append(rid)
-        if move["action"] == "lapse" and _in(at, start, end):
-            report.lapsed.append(rid)
-        if move["to_status"] == "revoked" and _in(at, start, end):
-            report.revoked.append(rid)
-        if move["to_status"] == "active" and rid not in opened:
-            opened[rid] = at
-        elif (
-            move["to_status"] != "active"
-            and rid in opened
-            and _overlaps(owners.get(rid), opened.pop(rid), at, start, end)
-        ):
-            under.add(owners[rid][0])
-    for rid, since in opened.items():
-        if _overlaps(owners.get(rid), since, None, start, end):
-            under.add(owners[rid][0])
+    for rid, steps in groupby(versions, key=lambda row: str(row[0])):
+        for change in _changes([(at, data) for _, at, data in steps]):
+            if change.in_force(start, end):
+                under.add(change.customer)
+            if not _in(change.effective, start, end):
+                continue
+            if change.status == "active" and change.before in (None, "draft"):
+                report.new.append(rid)
+            elif change.before is not None and change.status != change.before:
+                if change.status == "lapsed":
+                    report.lapsed.append(rid)
+                elif change.status == "revoked":
+                    report.revoked.append(rid)
     report.customers_under_restriction = sorted(under)
     for row in (await conn.execute(select(reviews))).mappings():
         done_on = row["reviewed_at"].astimezone(zone).date()
@@ -200,21 +182,58 @@ async def build_report(conn: AsyncConnection, quarter: Quarter, zone: ZoneInfo) 
     return report
 
 
-def _overlaps(
-    owner: tuple[str, Any, Any] | None,
-    opened: datetime,
-    closed: datetime | None,
-    start: datetime,
-    end: datetime,
-) -> bool:
-    """Was the restriction in force (authorised, started, not ended) inside [start, end)?"""
-    if owner is None:
-        return False
-    _, starts, ends = owner
-    begin = max(opened, _instant(starts) or opened)
-    finish_candidates = [t for t in (closed, _instant(ends)) if t is not None]
-    finish = min(finish_candidates) if finish_candidates else None
-    return begin < end and (finish is None or finish > start) and (finish is None or begin < finish)
+@dataclass(frozen=True)
+class _Change:
+    """One version of a restriction, from when it took effect until the next one did."""
+
+    customer: str
+    status: str
+    before: str | None  # the previous version's status; None for the first version
+    effective: datetime
+    until: datetime | None
+    starts: datetime | None
+    ends: datetime | None
+
+    def in_force(self, start: datetime, end: datetime) -> bool:
+        """Was it in force (active, started, not ended) at some time in [start, end)?"""
+        if self.status != "active":
+            return False
+        begin = max(self.effective, self.starts or self.effective)
+        finish = min((t for t in (self.until, self.ends) if t is not None), default=None)
+        return begin < end and (finish is None or (finish > start and begin < finish))
+
+
+def _changes(steps: list[tuple[datetime, Any]]) -> list[_Change]:
+    """A restriction's versions (when each was written, and its data), oldest first, as
+    the spans each governed.
+
+    Every way a restriction changes writes a version: the API's lifecycle and ``rules
+    import`` alike (imports made before the import wrote lifecycle transitions too).
+    A version takes effect when it was written, except a first version that is
+    already active: only an import makes one (the API proposes a draft), and the file
+    says it was authorised and in force from its ``starts``, so it counts from then.
+    """
+    changes: list[_Change] = []
+    for index, (at, data) in enumerate(steps):
+        status = str(data["status"])
+        starts = _instant(data.get("starts"))
+        effective = at
+        if index == 0 and status == "active" and starts is not None:
+            effective = min(at, starts)
+        changes.append(
+            _Change(
+                customer=str(data["customer"]),
+                status=status,
+                before=changes[-1].status if changes else None,
+                effective=effective,
+                until=None,
+                starts=starts,
+                ends=_instant(data.get("ends")),
+            )
+        )
+    return [replace(change, until=later.effective) for change, later in pairwise(changes)] + (
+        changes[-1:]
+    )
 
 
 def _instant(value: Any) -> datetime | None:

@@ -17,7 +17,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from gateway.store import HeldStateError, NotFound, PolicyConflict, StoreUnavailable
+from gateway.store import (
+    ContentAltered,
+    HeldStateError,
+    NotFound,
+    PolicyConflict,
+    StoreUnavailable,
+)
 from gateway.store.admin import Conflict, Invalid
 from rules.lifecycle import LifecycleError, NeedsJustification, NotPermitted, WrongState
 from rules.models import format_loc
@@ -69,6 +75,7 @@ _TABLE: tuple[tuple[type[Exception], int], ...] = (
     (Conflict, 409),
     (HeldStateError, 409),
     (PolicyConflict, 409),
+    (ContentAltered, 409),  # stored content no longer matches its record: never served
     (NotPermitted, 403),
     (WrongState, 409),
     (NeedsJustification, 422),

@@ -19,7 +19,7 @@ from gateway.api.deps import API
 from gateway.api.errors import ApiError, FieldProblem
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
 from gateway.commands import decision_json
-from gateway.evidence_export import export_csv, export_json, record_object
+from gateway.evidence_export import customer_records, export_csv, export_json, record_object
 from gateway.store.admin import Invalid
 from rules.decision import Contact
 from rules.identity import IdentityError, normalise_identity
@@ -145,9 +145,7 @@ async def evidence_export(ctx: Ctx) -> web.StreamResponse:
     q: ExportQuery = ctx.query
     api = ctx.request.app[API]
     store = api.admin.store
-    records = await store.evidence_for_customer(q.customer)
-    if not records:
-        raise ApiError(404, f"there are no evidence records for customer '{q.customer}'")
+    records = await customer_records(store, q.customer)  # NotFound (404): no such customer
     head = await store.evidence_head()
     await store.append_audit(
         ctx.user.name, "exported", "evidence", q.customer, None, {"format": q.format}

@@ -19,10 +19,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import API, Api
+from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
 from gateway.api.held_age import HeldAges, held_ages
 from gateway.api.release import release
-from gateway.store import HeldContact, HeldStateError, HeldStatus, NotFound
+from gateway.store import ContentAltered, HeldContact, HeldStateError, HeldStatus, NotFound
 from gateway.store.admin import check_version, etag
 from gateway.store.records import list_held
 from rules.decision import HoldReason
@@ -167,7 +168,15 @@ async def held_content(ctx: Ctx) -> Reply:
     store = ctx.request.app[API].admin.store
     held = await store.get_held(await _held(ctx))
     assert held is not None
-    data = b"" if held.content_sha256 is None else await store.get_content(held.content_sha256)
+    try:
+        data = await store.get_content(held.content_sha256) if held.content_sha256 else None
+    except ContentAltered as exc:
+        raise ApiError(
+            409,
+            f"the stored content of held contact {held.id} has been altered since it was "
+            f"recorded (evidence record {held.evidence_seq}), so it is not shown: "
+            f"{exc.detail}",
+        ) from None
     data = data or b""
     await store.append_audit(
         ctx.user.name,

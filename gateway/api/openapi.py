@@ -19,7 +19,8 @@ _ERRORS = {
     "401": "No token, or not a valid one",
     "403": "The user's role does not allow this, or a lifecycle rule forbids this user",
     "404": "No such thing",
-    "409": "Conflicts with the current state or a newer version (If-Match)",
+    "409": "Conflicts with the current state or a newer version (If-Match), or stored "
+    "content no longer matches the SHA-256 its evidence record carries",
     "413": "The body is too large",
     "415": "The body is not JSON",
     "422": "Invalid input; each field at fault is named",

@@ -25,7 +25,14 @@ from channels.smtp.headers import assemble, fold, split_header
 from gateway.api.deps import Api
 from gateway.api.errors import ApiError, FieldProblem
 from gateway.mail.lifecycle import MAIL
-from gateway.store import HeldContact, HeldStateError, HeldStatus, NewMail, NotFound
+from gateway.store import (
+    ContentAltered,
+    HeldContact,
+    HeldStateError,
+    HeldStatus,
+    NewMail,
+    NotFound,
+)
 from gateway.store.evidence import EvidenceRecord
 from rules.engine import covering_officer
 from rules.identity import IdentityError, normalise_email
@@ -55,7 +62,14 @@ async def release(
     if held.status not in _RELEASABLE:
         raise HeldStateError(f"held contact {held_id} is already {held.status}")
     record = await store.get_evidence(held.evidence_seq)
-    content = await store.get_content(held.content_sha256) if held.content_sha256 else None
+    try:
+        content = await store.get_content(held.content_sha256) if held.content_sha256 else None
+    except ContentAltered as exc:
+        raise ApiError(
+            409,
+            f"held contact {held_id} is not released: its stored content has been altered "
+            f"since it was recorded (evidence record {held.evidence_seq}): {exc.detail}",
+        ) from None
     if record is None:
         raise NotFound(f"the evidence record for held contact {held_id} is missing")
     recipients = (

@@ -11,6 +11,7 @@ from gateway.store.audit import AuditRecord
 from gateway.store.chain import GENESIS_HASH, ChainHead, VerifyResult
 from gateway.store.errors import (
     ChainBroken,
+    ContentAltered,
     HeldStateError,
     NotFound,
     PolicyConflict,
@@ -38,6 +39,7 @@ __all__ = [
     "ChainBroken",
     "ChainHead",
     "Clock",
+    "ContentAltered",
     "CountedContact",
     "EvidenceEntry",
     "EvidenceRecord",

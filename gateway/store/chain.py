@@ -120,7 +120,12 @@ class ChainHead:
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
-    """The outcome of checking a chain from its first record to its head."""
+    """The outcome of checking a chain from its first record to its head.
+
+    ``first_bad_seq`` names the first bad record; it is None when the chain is intact,
+    and also when nothing but the head row is wrong (it is missing: no record to name).
+    ``head_seq`` is 0 when there is no head row.
+    """
 
     ok: bool
     records_checked: int
@@ -216,9 +221,27 @@ class ChainChecker:
             expected, f"{_span(expected, seq - 1)} missing: {where}, so records were deleted."
         )
 
-    def finish(self, head: ChainHead, table: str) -> VerifyResult:
-        """Compare the end of the chain with the head row, which catches a cut-off tail."""
+    def finish(self, head: ChainHead | None, table: str) -> VerifyResult:
+        """Compare the end of the chain with the head row, which catches a cut-off tail.
+
+        ``head`` None: the head row is gone. The records are still checked (a problem
+        among them is named first), but the end of the chain cannot be confirmed, so the
+        chain is broken with no record to name (``first_bad_seq`` None)."""
         last = self.expected_seq - 1
+        if head is None:
+            if not self.failed:
+                self.problem = (
+                    f"{table} has no row, so nothing remembers how many records were written: "
+                    f"it was deleted. The {last} records there check out, but records cut "
+                    "from the end could not be noticed."
+                )
+            return VerifyResult(
+                ok=False,
+                records_checked=self.checked,
+                head_seq=0,
+                first_bad_seq=self.first_bad_seq,
+                problem=self.problem,
+            )
         if not self.failed:
             if last < head.seq:
                 where = f"stops at record {last}" if last else "is empty"

@@ -30,3 +30,14 @@ class PolicyConflict(StoreError):
 
 class ChainBroken(StoreError):
     """The head of a hash chain disagrees with its records, so no record may be appended."""
+
+
+class ContentAltered(StoreError):
+    """Stored content no longer has the SHA-256 it is kept under (the one its evidence
+    record carries): it was changed after it was recorded, so it is never served as the
+    content that was recorded. ``detail`` says how (both hashes)."""
+
+    def __init__(self, digest: str, detail: str) -> None:
+        super().__init__(f"the stored content has been altered: {detail}")
+        self.digest = digest
+        self.detail = detail

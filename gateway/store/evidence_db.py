@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, LargeBinary, cast, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.canonical_json import exact_json
 from gateway.store.chain import ChainHead, chain_hash, format_instant
 from gateway.store.chain_db import read_head, read_head_sync
-from gateway.store.errors import StoreError
+from gateway.store.errors import ContentAltered, StoreError
 from gateway.store.evidence import HASHED_FIELDS, EvidenceEntry, EvidenceRecord
 from gateway.store.schema import contents, evidence, evidence_head
 
@@ -48,10 +48,76 @@ def content_ref(digest: str) -> str:
     return f"sha256:{digest}"
 
 
+# The stored bytes as bytes whatever was written there: SQLite would otherwise hand back
+# text written into the column by hand as text, and SQLAlchemy refuse it.
+_DATA = cast(contents.c.data, LargeBinary).label("data")
+CONTENT_BATCH = 500
+CONTENT_MISSING = "it is missing from the store"
+
+
+def content_altered(expected: str, data: bytes) -> str | None:
+    """Why ``data`` is not the content with SHA-256 ``expected``; None when it is."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual == expected:
+        return None
+    return f"it is recorded with SHA-256 {expected}, but the bytes stored under it hash to {actual}"
+
+
 async def get_content(conn: AsyncConnection, digest: str) -> bytes | None:
-    query = select(contents.c.data).where(contents.c.sha256 == digest.lower())
-    data = (await conn.execute(query)).scalar_one_or_none()
-    return None if data is None else bytes(data)
+    """The content stored under ``digest``, checked against it: ``ContentAltered`` when
+    the bytes have been changed since, so altered content is never served."""
+    digest = digest.lower()
+    data = (await conn.execute(select(_DATA).where(contents.c.sha256 == digest))).scalar()
+    if data is None:
+        return None
+    if (problem := content_altered(digest, data)) is not None:
+        raise ContentAltered(digest, problem)
+    return bytes(data)
+
+
+async def content_problems(conn: AsyncConnection, digests: Iterable[str]) -> dict[str, str]:
+    """For each of ``digests`` whose stored content is altered or missing, what is wrong."""
+    wanted = sorted({d.lower() for d in digests})
+    problems = dict.fromkeys(wanted, CONTENT_MISSING)
+    for start in range(0, len(wanted), CONTENT_BATCH):
+        part = wanted[start : start + CONTENT_BATCH]
+        query = select(contents.c.sha256, _DATA).where(contents.c.sha256.in_(part))
+        for digest, data in (await conn.execute(query)).all():
+            problem = content_altered(digest, data)
+            if problem is None:
+                del problems[digest]
+            else:
+                problems[digest] = problem
+    return problems
+
+
+async def first_bad_content(
+    conn: AsyncConnection, *, before: int | None, batch: int = CONTENT_BATCH
+) -> tuple[int, str] | None:
+    """The first record (below seq ``before``, if given) whose content is missing or no
+    longer has the SHA-256 the record carries, and what is wrong with it."""
+    joined = evidence.outerjoin(contents, contents.c.sha256 == evidence.c.content_sha256)
+    query = (
+        select(evidence.c.seq, evidence.c.content_sha256, contents.c.sha256.label("key"), _DATA)
+        .select_from(joined)
+        .where(evidence.c.content_sha256.is_not(None))
+        .order_by(evidence.c.seq)
+        .limit(batch)
+    )
+    if before is not None:
+        query = query.where(evidence.c.seq < before)
+    last = 0
+    while rows := (await conn.execute(query.where(evidence.c.seq > last))).all():
+        for seq, expected, key, data in rows:
+            if key is None:
+                return seq, (
+                    f"record {seq}'s content (SHA-256 {expected}) is missing from the store: "
+                    "it was deleted, or moved under another hash."
+                )
+            if (problem := content_altered(expected, data)) is not None:
+                return seq, f"record {seq}'s stored content has been altered: {problem}."
+        last = int(rows[-1][0])
+    return None
 
 
 async def find_by_key(conn: AsyncConnection, contact_key: str) -> EvidenceRecord | None:

@@ -3,7 +3,8 @@
 An import is a diff, not a replace: every officer, customer and restriction in the file
 is created or updated by id and anything not in it is left alone, so a file holding one
 new restriction cannot wipe out the others. Only what actually changed gets a history
-row, an audit row and a new policy version, so re-importing the same file is a no-op.
+row (for a restriction also a lifecycle transition, as the API writes), an audit row and
+a new policy version, so re-importing the same file is a no-op.
 
 Imports of tens of thousands of customers must be quick, so existing rows are read in a
 few ``IN`` batches and writes go out as executemany batches, never row by row.
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.store.admin_schema import restriction_transitions
 from gateway.store.audit import AuditItem
 from gateway.store.errors import PolicyConflict
 from gateway.store.policy_read import (
@@ -249,6 +251,7 @@ async def _upsert_restrictions(
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
     for restriction in items:
         after = restriction.model_dump(mode="json")
         old = existing.get(restriction.id)
@@ -281,6 +284,21 @@ async def _upsert_restrictions(
                 "data": after,
             }
         )
+        # The lifecycle's own record of the step, as the API writes one for each change:
+        # the restriction's history shows the import, who made it and what it did.
+        moves.append(
+            {
+                "restriction_id": restriction.id,
+                "version": version,
+                "action": IMPORT_ACTION,
+                "from_status": None if old is None else str(old["status"]),
+                "to_status": restriction.status.value,
+                "actor": actor,
+                "at": now,
+                "reason": f"imported from a policy file ({action})",
+                "details": {},
+            }
+        )
     if new:
         await conn.execute(insert(restrictions), new)
     if changed:
@@ -289,7 +307,11 @@ async def _upsert_restrictions(
         )
     if history:
         await conn.execute(insert(restriction_history), history)
+        await conn.execute(insert(restriction_transitions), moves)
 
+
+# The transition an import records: it states what the file says, whoever decided it.
+IMPORT_ACTION = "import"
 
 _STATUS_ACTIONS = {
     ("draft", "active"): "authorised",

@@ -14,7 +14,7 @@ processes sharing the database.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -248,7 +248,8 @@ class Store:
     async def verify_evidence(
         self, *, batch: int = 2000, processes: int = 1, fast: bool = True
     ) -> VerifyResult:
-        """Recompute the whole evidence chain and name the first bad record, if any.
+        """Recompute the whole evidence chain, check every record's stored content
+        against the SHA-256 the record carries, and name the first bad record, if any.
 
         The fast scan (``verify_fast``, up to ``processes`` worker processes) answers
         for an intact chain; anything else is checked again by the reference, which
@@ -259,9 +260,21 @@ class Store:
         if found is not None:
             return found
         async with read_transaction(self._engine, "verifying evidence", snapshot=True) as conn:
-            return await verify_chain(
+            chain = await verify_chain(
                 conn, evidence, evidence_head, evidence_db.evidence_hashed_fields, batch=batch
             )
+            # Content is checked up to the first bad record, so the earlier problem wins.
+            bad = await evidence_db.first_bad_content(conn, before=chain.first_bad_seq)
+        if bad is None:
+            return chain
+        seq, problem = bad
+        return VerifyResult(
+            ok=False,
+            records_checked=seq - 1,
+            head_seq=chain.head_seq,
+            first_bad_seq=seq,
+            problem=problem,
+        )
 
     async def counted_since(self, since: datetime) -> list[CountedContact]:
         """Delivered contacts that count toward limits, from ``since``, oldest first.
@@ -288,9 +301,15 @@ class Store:
         return [CountedContact(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def get_content(self, sha256: str) -> bytes | None:
-        """Stored content by its SHA-256 (hex), or None."""
+        """Stored content by its SHA-256 (hex), or None; ``ContentAltered`` when the
+        stored bytes no longer have that SHA-256 (they were changed after recording)."""
         async with read_transaction(self._engine, "reading content") as conn:
             return await evidence_db.get_content(conn, sha256)
+
+    async def content_problems(self, digests: Iterable[str]) -> dict[str, str]:
+        """Which of ``digests`` have stored content that is altered or missing, and how."""
+        async with read_transaction(self._engine, "checking content") as conn:
+            return await evidence_db.content_problems(conn, digests)
 
     # ------------------------------------------------------------ held contact
 

@@ -10,7 +10,7 @@ head at export; and, in plain English, how to check those hashes without our sof
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from reportlab.platypus.flowables import Flowable
 from gateway.plurals import counted
 from gateway.store.chain import ChainHead, VerifyResult, format_instant
 from gateway.store.evidence import EvidenceRecord
+from gateway.store.evidence_db import CONTENT_MISSING
 from gateway.ui.timeline import KINDS, DayCounts
 
 VERIFY_STEPS = (
@@ -152,8 +153,13 @@ def evidence_pack(
     verification: VerifyResult,
     exported_at: datetime,
     exported_by: str,
+    content_problems: Mapping[str, str] | None = None,
 ) -> bytes:
-    """The PDF's bytes."""
+    """The PDF's bytes. ``content_problems``: what is wrong with the stored content of
+    any record, by the content's SHA-256 (altered or missing); such records are flagged
+    in the table and named in a warning at the top."""
+    problems = content_problems or {}
+    flagged = [r.seq for r in records if r.content_sha256 in problems]
     s = _styles()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -174,8 +180,22 @@ def evidence_pack(
             f"{counted(len(restrictions), 'restriction')}.",
             s["body"],
         ),
-        _p("1. Restrictions, their authorisation, reviews and appeals", s["h2"]),
     ]
+    if flagged:
+        which = (
+            f"record {flagged[0]}"
+            if len(flagged) == 1
+            else "records " + ", ".join(str(seq) for seq in flagged)
+        )
+        story.append(
+            _p(
+                f"WARNING: the stored content of {which} does not match the SHA-256 "
+                "sealed into the record: it was altered or removed after it was recorded and "
+                "must not be relied on as what the customer sent. Section 3 marks it.",
+                s["h3"],
+            )
+        )
+    story.append(_p("1. Restrictions, their authorisation, reviews and appeals", s["h2"]))
     if not restrictions:
         story.append(_p("This customer has no restrictions on record.", s["body"]))
     for r in restrictions:
@@ -244,13 +264,20 @@ def evidence_pack(
     rows = [["Seq", "When", "Channel / from", "Decision", "SHA-256 of the record, and prev_hash"]]
     for rec in records:
         why = rec.hold_reason or rec.exemption or (rec.deliver_to or "")
+        hashes = f"hash {rec.hash}\nprev {rec.prev_hash}"
+        if rec.content_sha256 is not None:
+            hashes += f"\ncontent {rec.content_sha256}"
+            problem = problems.get(rec.content_sha256)
+            if problem is not None:
+                flag = "MISSING" if problem == CONTENT_MISSING else "ALTERED"
+                hashes += f"\nCONTENT {flag}: {problem}"
         rows.append(
             [
                 _p(rec.seq, s["small"]),
                 _p(format_instant(rec.occurred_at), s["small"]),
                 _p(f"{rec.channel} from {rec.sender}", s["small"]),
                 _p(f"{rec.action} {why}".strip(), s["small"]),
-                _p(f"hash {rec.hash}\nprev {rec.prev_hash}", s["mono"]),
+                _p(hashes, s["mono"]),
             ]
         )
     story.append(_table(rows, [10 * mm, 30 * mm, 42 * mm, 28 * mm, 70 * mm]))

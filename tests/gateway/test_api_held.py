@@ -189,3 +189,18 @@ async def test_recorded_contact_goes_through_decide_and_the_evidence(api: ApiCli
     assert future.status == 422
     unknown = await api.call("POST", "/contacts", "officer", json={**letter, "customer": "C-9"})
     assert (await unknown.json())["error"]["fields"][0]["field"] == "body.customer"
+
+
+async def test_exporting_a_known_customer_with_no_records_gives_an_empty_export(
+    api: ApiClient,
+) -> None:
+    params = {"customer": "C-1", "format": "json"}
+    empty = await api.ok("GET", "/evidence/export", "viewer", params=params)
+    assert (empty["records"], empty["export"]["record_count"]) == ([], 0)
+    csv = await api.call("GET", "/evidence/export", "viewer", params={**params, "format": "csv"})
+    assert csv.status == 200 and len((await csv.text()).splitlines()) == 1
+    unknown = await api.call(
+        "GET", "/evidence/export", "viewer", params={**params, "customer": "C-9"}
+    )
+    assert unknown.status == 404
+    assert "there is no customer 'C-9'" in (await unknown.json())["error"]["message"]

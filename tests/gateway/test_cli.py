@@ -226,7 +226,7 @@ def test_evidence_verify_export_and_tamper(database_url: str, tmp_path: Path) ->
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert document["records"][0]["hash"] in text.replace("\n", "")
     missing = run(database_url, "evidence", "export", "--customer", "C-404")
-    assert missing.returncode == 1 and "no evidence records for customer 'C-404'" in missing.stderr
+    assert missing.returncode == 1 and "there is no customer 'C-404'" in missing.stderr
     asyncio.run(_tamper(database_url))
     broken = run(database_url, "evidence", "verify")
     assert broken.returncode == 1
@@ -323,3 +323,46 @@ def test_db_upgrade_creates_and_reports(database_url: str) -> None:
     assert again.returncode == 0 and "is up to date" in again.stdout
     verify = run(database_url, "evidence", "verify")
     assert verify.returncode == 0 and "0 records" in verify.stdout
+
+
+async def _delete_head(url: str) -> None:
+    store = await Store.open(url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM evidence_head"))
+    finally:
+        await store.close()
+
+
+def test_a_deleted_head_row_is_reported_in_one_line(database_url: str) -> None:
+    asyncio.run(_record_some(database_url, 3))
+    asyncio.run(_delete_head(database_url))
+    broken = run(database_url, "evidence", "verify")
+    assert broken.returncode == 1, broken.stdout
+    assert "Traceback" not in broken.stderr
+    [line] = broken.stderr.splitlines()
+    assert line.startswith("evidence chain BROKEN")
+    assert "evidence_head has no row" in line and "3 records" in line
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_known_customer_with_no_records_exports_an_empty_document(
+    database_url: str, policy_file: Path, fmt: str
+) -> None:
+    assert run(database_url, "rules", "import", str(policy_file)).returncode == 0
+    empty = run(database_url, "evidence", "export", "--customer", "C-1001", "--format", fmt)
+    assert empty.returncode == 0, empty.stderr
+    if fmt == "json":
+        document = json.loads(empty.stdout)
+        assert document["records"] == []
+        assert document["export"]["customer_id"] == "C-1001"
+        assert document["export"]["record_count"] == 0
+        assert document["chain"]["head_seq"] == 0
+        assert document["chain"]["verification_at_export"]["ok"] is True
+    else:
+        [header] = empty.stdout.splitlines()
+        assert header.startswith("seq,hash,prev_hash,")
+    unknown = run(database_url, "evidence", "export", "--customer", "C-1002", "--format", fmt)
+    assert unknown.returncode == 1 and unknown.stdout == ""
+    [line] = unknown.stderr.splitlines()
+    assert "there is no customer 'C-1002'" in line

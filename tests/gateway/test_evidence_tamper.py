@@ -163,3 +163,21 @@ async def test_damage_stays_visible_after_more_records(store: Store) -> None:
 async def test_empty_chain_verifies(store: Store) -> None:
     result = await store.verify_evidence()
     assert (result.ok, result.records_checked, result.head_seq) == (True, 0, 0)
+
+
+async def test_a_deleted_head_row_is_a_broken_chain_not_a_crash(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evidence_scan, "MIN_PER_PROCESS", 1)
+    await record_many(store, 10)
+    await raw(store, lambda c: c.execute(delete(evidence_head)))
+    for batch, processes in ((2000, 3), (3, 1)):
+        result = await store.verify_evidence(batch=batch, processes=processes)
+        assert (result.ok, result.first_bad_seq, result.records_checked) == (False, None, 10)
+        assert "evidence_head has no row" in result.problem
+        assert result.problem in result.describe()
+    # A bad record is still named first.
+    await raw(store, lambda c: c.execute(delete(evidence).where(evidence.c.seq == 4)))
+    result = await store.verify_evidence()
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+    assert "record 4 is missing" in result.problem

@@ -1,12 +1,24 @@
-"""Quarters as a person types them for the quarterly report."""
+"""The quarterly report: quarters as a person types them, and the committee's figures for
+restrictions however they were made (``rules import`` or the API's lifecycle)."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete
 
-from gateway.reports import Quarter
+from gateway.reports import Quarter, build_report
+from gateway.store.admin_schema import restriction_transitions
+from gateway.store.lifecycle import list_transitions
+from tests.conftest import open_store
+from tests.gateway.api_support import START, api_settings, proposal, seed_people, start_api
+from tests.gateway.test_cli import GOOD, run
+from tests.gateway.test_service import FakeClock
 
 ZONES = [ZoneInfo("Europe/London"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")]
 
@@ -25,3 +37,90 @@ def test_anything_else_is_refused_with_the_form_expected(text: str) -> None:
     # 9999Q4 used to pass and then fail with "year 10000 is out of range" (a 500 page).
     with pytest.raises(ValueError, match="is not a quarter like 2026Q4"):
         Quarter.parse(text)
+
+
+# ------------------------------------------------------------- the committee's figures
+
+
+def _figures(output: str) -> dict[str, str]:
+    """``contact-gateway report``'s lines as measure -> the rest ("1 (C-1001)")."""
+    found = {}
+    for line in output.splitlines()[1:]:
+        measure, _, rest = line.strip().partition(": ")
+        found[measure] = rest
+    return found
+
+
+async def _transitions(url: str, restriction_id: str) -> list[dict[str, Any]]:
+    async with open_store(url) as store, store.engine.connect() as conn:
+        return await list_transitions(conn, restriction_id)
+
+
+async def _forget_transitions(url: str) -> None:
+    """What a database whose restrictions were imported before the import wrote
+    lifecycle transitions looks like: the versions, and no transitions."""
+    async with open_store(url) as store, store.engine.begin() as conn:
+        await conn.execute(delete(restriction_transitions))
+
+
+def test_a_restriction_made_by_rules_import_is_counted_and_has_its_history(
+    database_url: str, tmp_path: Path
+) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(GOOD)  # one active restriction, from 1 November 2026
+    imported = run(database_url, "rules", "import", str(policy_file))
+    assert imported.returncode == 0, imported.stderr
+    [move] = asyncio.run(_transitions(database_url, "R-2026-001"))
+    assert (move["action"], move["from_status"], move["to_status"]) == ("import", None, "active")
+    assert move["actor"] == "cli" and "imported from a policy file" in move["reason"]
+
+    now = Quarter.of(datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date())
+    for quarter, customers, new in [
+        (None, "1 (C-1001)", None),  # the quarter of today, as the issue ran it
+        ("2026Q4", "1 (C-1001)", "1 (R-2026-001)"),  # in force from its starts, 1 Nov
+        ("2026Q3", "0", "0"),
+    ]:
+        args = ["report"] if quarter is None else ["report", "--quarter", quarter]
+        report = run(database_url, *args)
+        assert report.returncode == 0, report.stderr
+        figures = _figures(report.stdout)
+        assert figures["Customers under restriction"] == customers, (quarter, report.stdout)
+        if new is not None:
+            assert figures["New restrictions (authorised)"] == new, (quarter, report.stdout)
+
+    # Imported before imports wrote transitions: still counted, from its versions.
+    asyncio.run(_forget_transitions(database_url))
+    report = run(database_url, "report", "--quarter", "2026Q4")
+    assert _figures(report.stdout)["Customers under restriction"] == "1 (C-1001)"
+
+    # Revoked by a later import: the step is recorded, and counted in today's quarter.
+    revoked = tmp_path / "revoked.yaml"
+    revoked.write_text(GOOD.replace("status: active", "status: revoked"))
+    assert run(database_url, "rules", "import", str(revoked)).returncode == 0
+    [move] = asyncio.run(_transitions(database_url, "R-2026-001"))
+    assert (move["from_status"], move["to_status"]) == ("active", "revoked")
+    figures = _figures(run(database_url, "report", "--quarter", str(now)).stdout)
+    assert figures["Restrictions revoked"] == "1 (R-2026-001)"
+    assert figures["Customers under restriction"] == "1 (C-1001)"  # until it was revoked
+    figures = _figures(run(database_url, "report", "--quarter", str(now.next)).stdout)
+    assert figures["Customers under restriction"] == "0"
+
+
+async def test_restrictions_made_through_the_api_are_counted_as_before(
+    aiohttp_client: Any, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(START)  # 24 November 2026
+    api = await start_api(aiohttp_client, api_settings(database_url, tmp_path / "mail"), clock)
+    await seed_people(api)
+    await api.ok("POST", "/restrictions", "officer", json=proposal())
+    await api.ok("POST", "/restrictions/R-1/authorise", "auth", json={})
+    clock.now = datetime(2027, 1, 10, 12, tzinfo=UTC)
+    await api.ok("POST", "/restrictions/R-1/revoke", "auth", json={"reason": "behaviour improved"})
+    zone = ZoneInfo("Europe/London")
+    async with api.store.engine.connect() as conn:
+        q4 = await build_report(conn, Quarter.parse("2026Q4"), zone)
+        q1 = await build_report(conn, Quarter.parse("2027Q1"), zone)
+        q2 = await build_report(conn, Quarter.parse("2027Q2"), zone)
+    assert (q4.customers_under_restriction, q4.new, q4.revoked) == (["C-1"], ["R-1"], [])
+    assert (q1.customers_under_restriction, q1.new, q1.revoked) == (["C-1"], [], ["R-1"])
+    assert (q2.customers_under_restriction, q2.new, q2.revoked) == ([], [], [])
