@@ -8,9 +8,10 @@ like themselves, and Welsh mutations share most of their letters), and says how 
 it is to be ordinary contact. A message it finds less than ``THRESHOLD`` likely to be
 ordinary is delivered, to the class the model finds most likely.
 
-* It reads only messages of at most ``MAX_WORDS`` words (a text, a short email), the
-  length it was trained on: over a long letter a bag of words sees a little of
-  everything. Long mail is read by the phrases alone, which read every word.
+* It reads only messages of ``MIN_WORDS`` to ``MAX_WORDS`` words (a text, a short
+  email), the length it was trained on: over a long letter a bag of words sees a little
+  of everything, and in two or three words ("STOP", "call me back") it sees too little
+  to weigh. Those are read by the phrases alone, which read every word.
 * It is multinomial logistic regression, trained offline by
   ``tests/corpus/exemptions/train_model.py`` (scikit-learn) on the development splits
   of the tenant-message corpus, never on a held-out split; its weights are data in
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 
 from rules.exemption_lexicon import COMMON_WORDS
 
+MIN_WORDS = 4
 MAX_WORDS = 120
 THRESHOLD = 0.3
 ORDINARY = "none"
@@ -153,9 +155,9 @@ class LinearModel:
         return {name: e / total for name, e in zip(self.classes, exps, strict=True)}
 
     def judge(self, words: Sequence[str]) -> ModelVerdict | None:
-        """The verdict for a message of ``words``, or None: ordinary contact, empty, or
-        longer than ``MAX_WORDS``."""
-        if not words or len(words) > MAX_WORDS:
+        """The verdict for a message of ``words``, or None: ordinary contact, or shorter
+        than ``MIN_WORDS`` or longer than ``MAX_WORDS``."""
+        if not MIN_WORDS <= len(words) <= MAX_WORDS:
             return None
         chances = self.probabilities(words)
         ordinary = chances[ORDINARY]

@@ -72,8 +72,9 @@ def _current(connection: Connection) -> str | None:
 
 async def upgrade_engine(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
-    if await current_revision(engine) == HEAD:
-        return
+    async with translate_errors("migrating the database"), engine.connect() as conn:
+        if await conn.run_sync(_current) == HEAD:
+            return
     async with write_transaction(engine, "migrating the database") as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(

@@ -29,9 +29,14 @@ async def test_check_names_the_class_and_the_words(api: ApiClient) -> None:
         "exempt_class": "emergency_repair",
         "words": "rotten eggs",
         "phrase": "{rotten} {eggs}",
+        "reader": "phrase",
     }
     none = await api.ok("POST", "/exemptions/check", "viewer", json={"text": "hello"})
-    assert none == {"exempt_class": None, "words": None, "phrase": None}
+    assert none == {"exempt_class": None, "words": None, "phrase": None, "reader": None}
+    text = "my ex was at the door again and the kids hid under the bed"
+    by_model = await api.ok("POST", "/exemptions/check", "viewer", json={"text": text})
+    assert by_model["exempt_class"] == "safeguarding" and by_model["reader"] == "model"
+    assert by_model["phrase"].endswith("likely not ordinary contact")
 
 
 async def test_phrases_are_changed_whole_and_used_at_once(api: ApiClient) -> None:

@@ -39,7 +39,7 @@ from tests.gateway.api_support import (
 )
 from tests.gateway.store_factory import make_entry, raw
 from tests.gateway.test_api_held import RAW, drain, hold
-from tests.gateway.test_cli import _record_some, run
+from tests.gateway.test_cli import _record_some, run, said
 from tests.gateway.test_service import FakeClock
 from tests.gateway.test_ui_security import PASSWORD, _login
 
@@ -204,7 +204,7 @@ def test_verify_reports_altered_content_in_one_line(database_url: str) -> None:
     asyncio.run(_forge_content_of(database_url, 2))
     broken = run(database_url, "evidence", "verify")
     assert broken.returncode == 1, broken.stdout
-    [line] = broken.stderr.splitlines()
+    [line] = said(broken.stderr)
     assert line.startswith("evidence chain BROKEN at record 2: record 2's stored content has")
     assert hashlib.sha256(FORGED).hexdigest() in line
 
