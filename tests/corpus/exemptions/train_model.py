@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -196,6 +197,8 @@ def main() -> int:
         print(f"the rules package reads the weights differently (by {worst:.2g})", file=sys.stderr)
         return 1
     TARGET.write_text(source, encoding="utf-8")
+    # As the house formats code (ruff is a dev dependency), so CI's format check passes.
+    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(TARGET)], check=True)
     print(
         f"wrote {TARGET.relative_to(ROOT)}: {len(docs)} messages, {model.coef_.shape[1]} "
         f"features, {TARGET.stat().st_size // 1024} KB; largest difference {worst:.1g}"
