@@ -18,9 +18,9 @@ reports its figures next to its target and ``meets_target``; one that fails repo
   relay; ratio >= 0.8 and >= 200 messages/s.
 * ``evidence_appends``: durable appends/s with 200 concurrent callers on SQLite and on
   PostgreSQL, and one caller as the baseline (``bench/evidence_appends.py``); >= 5,000/s.
-* ``evidence_verify``: ``contact-gateway evidence verify`` over a generated chain with
-  its content stored, every record's content checked (``bench/evidence_verify.py``); a
-  million records in under 5 s.
+* ``evidence_verify``: ``contact-gateway evidence verify`` over a generated chain
+  (``bench/evidence_verify.py``): the chain alone, a million records in under 5 s; and
+  with its content stored, every record's content checked, reported as its own figure.
 * ``memory``: RSS of ``serve`` with 100,000 customers and 10,000 active restrictions,
   next to an idle one (``bench/memory.py``); <= 200 MB.
 
@@ -228,18 +228,32 @@ def evidence_appends(run: Run) -> dict[str, Any]:
 
 
 def evidence_verify(run: Run) -> dict[str, Any]:
+    """The chain's check against the 5 s target, as before content was checked; and the
+    whole command, every stored content read and hashed too, as its own figure: hashing
+    some 3.7 GB of messages is not a cost a chain of hashes can avoid (issue 16: "keep 1
+    million records under 5 s, or report the content check's own figure")."""
     records = run.size["verify_records"]
     args = ["--records", records, "--repeats", run.size["verify_repeats"]]
-    detail = run.bench("evidence_verify.py", [*args, "--cache-dir", run.work / "chains"], 1800)
-    per_million = detail["seconds_per_million"]
+    cache = ["--cache-dir", run.work / "chains"]
+    chain = run.bench("evidence_verify.py", [*args, *cache, "--no-content"], 1800)
+    whole = run.bench("evidence_verify.py", [*args, *cache], 3600)
+    per_million = chain["seconds_per_million"]
     out = {
         "records": records,
-        "seconds": detail["seconds"],
-        "records_per_s": detail["records_per_s"],
+        "seconds": chain["seconds"],
+        "records_per_s": chain["records_per_s"],
         "seconds_per_million": per_million,
-        "target": "1,000,000 records in < 5 s",
+        "target": "1,000,000 records in < 5 s (the chain; content reported apart)",
         "meets_target": per_million < 5.0,
-        "detail": detail,
+        "with_content": {
+            "seconds": whole["seconds"],
+            "seconds_per_million": whole["seconds_per_million"],
+            "content_check_seconds_per_million": round(
+                whole["seconds_per_million"] - per_million, 2
+            ),
+            "target": None,
+        },
+        "detail": {"chain": chain, "with_content": whole},
     }
     if records != TARGET_RECORDS:
         out["basis"] = (
