@@ -55,7 +55,9 @@ NOT_CONFIGURED = "not configured"
 UPSTREAM_CHECK_TTL_S = 5.0
 UPSTREAM_TIMEOUT_S = 2.0
 REDIS_PING_TIMEOUT_S = 1.0
-SCRAPE_TIMEOUT_S = 2.0
+# Reading the store's gauges on a busy database can take a second or two; Prometheus
+# waits 10 s for a scrape by default, so 5 s leaves room and still answers in time.
+SCRAPE_TIMEOUT_S = 5.0
 
 
 class UpstreamCheck:
@@ -185,7 +187,8 @@ async def read_store_gauges(
                 overdue = await store.count_overdue(ages.held_before())
     except (StoreError, TimeoutError) as exc:
         metrics.store_up.set(0)
-        log.warning("metrics: the store could not be read (%s); its gauges are stale", exc)
+        why = str(exc) or f"no answer within {SCRAPE_TIMEOUT_S:g} s"
+        log.warning("metrics: the store could not be read (%s); its gauges are stale", why)
         return
     metrics.held_queue.set(held)
     if overdue is not None:
