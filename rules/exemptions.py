@@ -18,8 +18,11 @@ over ("thanks for sorting the leak last year") without saying it is back ("again
 restriction, and a complaint about a neighbour is not a complaint about the landlord,
 unless the message also speaks of the restriction or of the landlord's service.
 
+A short message no phrase matches is then read by the trained model
+(``rules.exemption_model``), which finds what phrasings no list foresaw.
+
 Deterministic and offline: the same text always gets the same answer, with the words
-and the phrase that decided it, so a reviewer sees why.
+and the phrase (or the model's weightiest words) that decided it, so a reviewer sees why.
 """
 
 from __future__ import annotations
