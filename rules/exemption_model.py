@@ -181,10 +181,10 @@ class LinearModel:
             total = 0.0 if own is None else words_c[own] - words_o[own]
             return total + sum(chars_c[i] - chars_o[i] for i in self._known_letters(word))
 
-        distinct = [w for w in dict.fromkeys(words) if w not in COMMON_WORDS]
-        ranked = sorted(distinct, key=weight, reverse=True)
-        chosen = {w for w in ranked[:3] if weight(w) > 0}
-        return tuple(w for w in distinct if w in chosen)
+        weights = {w: weight(w) for w in dict.fromkeys(words) if w not in COMMON_WORDS}
+        ranked = sorted(weights, key=weights.__getitem__, reverse=True)
+        chosen = {w for w in ranked[:3] if weights[w] > 0}
+        return tuple(w for w in weights if w in chosen)
 
 
 @functools.cache
