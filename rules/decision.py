@@ -12,10 +12,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from rules.decision_parts import HoldReason, LimitCount, WindowOccurrence
 from rules.models import Channel
 
 if TYPE_CHECKING:
     from rules.notices import NoticeFacts
+
+__all__ = [
+    "EMPTY_USAGE",
+    "Action",
+    "Contact",
+    "Decision",
+    "HoldReason",
+    "LimitCount",
+    "Reason",
+    "Usage",
+    "WindowOccurrence",
+]
 
 
 class Action(StrEnum):
@@ -26,17 +39,6 @@ class Action(StrEnum):
     CONNECT = "connect"  # a call put through to ``deliver_to``
     MESSAGE = "message"  # a call answered with a spoken message, then hung up
     VOICEMAIL = "voicemail"  # a call answered by a recording, held for reading
-
-
-class HoldReason(StrEnum):
-    """Why contact was held or a call refused: the clause that stopped it."""
-
-    NO_CONTACT = "no_contact"
-    REPRESENTATIVE_ONLY = "representative_only"
-    CHANNEL_NOT_ALLOWED = "channel_not_allowed"
-    OUTSIDE_CALL_WINDOW = "outside_call_window"
-    EXCESS = "excess"
-    READ_AND_FILE = "read_and_file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,27 +98,6 @@ class Reason:
     text: str
     restriction_id: str | None = None
     clause: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LimitCount:
-    """A cap as it stood when the decision was made (the counts that applied)."""
-
-    restriction_id: str
-    channel: str
-    max: int
-    per: str
-    used: int
-
-
-@dataclass(frozen=True, slots=True)
-class WindowOccurrence:
-    """One concrete call window: local date and wall times, plus the UTC instants."""
-
-    day: str  # e.g. "Tuesday 24 November"
-    words: str  # e.g. "Tuesday 24 November between 10 am and 12 noon"
-    starts_at: datetime
-    ends_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

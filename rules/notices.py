@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from rules.decision import HoldReason, LimitCount
+from rules.decision_parts import HoldReason, LimitCount
 from rules.identity import display_phone
 from rules.models import Channel, Officer, Restriction, parse_period
 from rules.protected import ROUTE_PURPOSE, RouteName

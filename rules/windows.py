@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from rules.decision import WindowOccurrence
+from rules.decision_parts import WindowOccurrence
 from rules.models import CallWindow
 from rules.wording import date_words, occurrence_words
 
