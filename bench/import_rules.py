@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from make_policy import make_policy
 
-from gateway.policy_file import dump_policy
+from gateway.policy.file import dump_policy
 
 EXE = str(Path(sys.executable).parent / "contact-gateway")
 

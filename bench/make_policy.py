@@ -15,7 +15,7 @@ customers; officers use Ofcom's drama range 020 7946 0xxx.
 Importing it: ``bench/`` is not a package of the distribution. Scripts here run as
 ``python bench/x.py`` (which puts ``bench/`` on ``sys.path``) and do
 ``from make_policy import make_policy``; tests load it from its path with importlib (see
-tests/gateway/test_policy_file.py). Both need the project importable (installed, or run
+tests/gateway/policy/test_policy_file.py). Both need the project importable (installed, or run
 from the repository root with ``PYTHONPATH=.``).
 
 Run ``python bench/make_policy.py --customers 10000 --restrictions 1000 > policy.yaml``
@@ -30,7 +30,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gateway.policy_file import dump_policy
+from gateway.policy.file import dump_policy
 from rules.models import Policy
 
 BASE = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

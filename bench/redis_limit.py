@@ -34,7 +34,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.utils import HIREDIS_AVAILABLE
 
-from gateway.counters_redis import RedisCounter, customer_keys
+from gateway.counters.redis_counter import RedisCounter, customer_keys
 from rules.models import Channel, Limit
 from rules.policy_index import CompiledLimit
 

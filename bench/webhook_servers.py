@@ -69,8 +69,8 @@ def minimal_app() -> Any:
 def gateway_app(
     workdir: Path, database_url: str = "", redis_url: str = "", redis_prefix: str = ""
 ) -> Any:
-    from gateway.cli import server_app
-    from gateway.settings import Settings
+    from gateway.cli.main import server_app
+    from gateway.config.settings import Settings
     from gateway.store import Store
 
     shared: dict[str, Any] = {}

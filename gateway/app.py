@@ -13,21 +13,21 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.api import setup_api
-from gateway.clock import Clock, system_clock
-from gateway.counters import InProcessCounter, UsageCounter
-from gateway.counters_shared import SharedCounter
-from gateway.exemption_phrases import load_classifier
+from gateway.common.clock import Clock, system_clock
+from gateway.config.exemption_phrases import load_classifier
+from gateway.config.settings import Settings
+from gateway.counters.in_process import InProcessCounter, UsageCounter
+from gateway.counters.redis_client import REDIS, REDIS_PATIENT, add_redis
+from gateway.counters.shared import SharedCounter
+from gateway.decisions.service import ContactService
 from gateway.health import setup_health
-from gateway.held_escalation import add_held_escalation
-from gateway.logs import setup_request_ids
+from gateway.held.escalation import add_held_escalation
 from gateway.mail.lifecycle import add_mail
-from gateway.metrics import METRICS, Metrics
-from gateway.redis_client import REDIS, REDIS_PATIENT, add_redis
-from gateway.service import ContactService
-from gateway.settings import Settings
+from gateway.ops.logs import setup_request_ids
+from gateway.ops.metrics import METRICS, Metrics
 from gateway.shared_state import redis_tasks, shared_counter
 from gateway.store import Store
-from gateway.twilio_wiring import setup_twilio
+from gateway.twilio.wiring import setup_twilio
 from gateway.ui import setup_ui
 from rules.policy_index import DecisionSettings
 

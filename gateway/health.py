@@ -17,7 +17,7 @@ should send this gateway traffic, with one entry per dependency:
 
 ``/metrics`` is Prometheus's text format from the app's own registry. The held queue's
 depth, how much of it is overdue (unread past its working-day deadline, see
-gateway.api.held_age) and the evidence chain's length are read from the store when scraped;
+gateway.held.age) and the evidence chain's length are read from the store when scraped;
 if the store cannot be read then, the page is still served (``200``), those gauges keep
 their last values, and ``gateway_store_up`` says ``0``, so nothing stale passes as new.
 """
@@ -40,12 +40,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
 from gateway.api.deps import API
-from gateway.api.held_age import held_ages
-from gateway.counters_shared import SharedCounter
-from gateway.metrics import METRICS, Metrics
-from gateway.redis_client import REDIS
-from gateway.service import ContactService
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.counters.redis_client import REDIS
+from gateway.counters.shared import SharedCounter
+from gateway.decisions.service import ContactService
+from gateway.held.age import held_ages
+from gateway.ops.metrics import METRICS, Metrics
 from gateway.store import Store, StoreError
 
 log = logging.getLogger(__name__)

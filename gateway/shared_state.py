@@ -1,8 +1,8 @@
 """Several gateways as one (SPEC §2): what ``serve`` adds when ``GATEWAY_REDIS_URL`` is set.
 
 ``shared_counter`` builds the counter the contact service uses (Redis, with the local
-fall-back of ``gateway.counters_shared``); ``redis_tasks`` runs, for as long as the app
-runs, the counters' watchdog and the policy fan-out (``gateway.policy_fanout``).
+fall-back of ``gateway.counters.shared``); ``redis_tasks`` runs, for as long as the app
+runs, the counters' watchdog and the policy fan-out (``gateway.policy.fanout``).
 Without a Redis URL neither is used and a gateway behaves as a single process.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from gateway.breaker import CircuitBreaker
-from gateway.counters_redis import RedisCounter
-from gateway.counters_shared import WATCH_INTERVAL_S, EvidenceSource, SharedCounter, watch
-from gateway.policy_fanout import PolicyFanout, policy_channel
-from gateway.service import ContactService
+from gateway.counters.breaker import CircuitBreaker
+from gateway.counters.redis_counter import RedisCounter
+from gateway.counters.shared import WATCH_INTERVAL_S, EvidenceSource, SharedCounter, watch
+from gateway.decisions.service import ContactService
+from gateway.policy.fanout import PolicyFanout, policy_channel
 from gateway.store import Store
 
 log = logging.getLogger(__name__)

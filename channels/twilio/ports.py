@@ -1,7 +1,7 @@
 """What the Twilio channel needs from the rest of the gateway, as narrow Protocols.
 
 The channel never imports ``gateway`` (STYLE: imports run gateway -> channels -> rules):
-it says here what it needs, and ``gateway/twilio_wiring.py`` provides it. Each Protocol
+it says here what it needs, and ``gateway/twilio/wiring.py`` provides it. Each Protocol
 is one job the webhooks cannot do from the request alone: decide and record a contact,
 remember a STOP, add a later fact about a call to the evidence, pass a text on, keep a
 text on local disk while the store cannot take it.

@@ -3,6 +3,9 @@
 Resources live in small modules, each with its route table; the tables together are
 registered here, guarded by the bearer-token middleware, and described by
 ``/api/v1/openapi.json``.
+
+May use: ``held``, ``twilio``, ``mail``, ``evidence``, ``casework``, ``policy``,
+``decisions``, ``counters``, ``spool``, ``store``, ``config``, ``ops``, ``common``.
 """
 
 from __future__ import annotations
@@ -30,11 +33,11 @@ from gateway.api.deps import API, Api
 from gateway.api.framework import Ctx, Reply, Route, wrap
 from gateway.api.openapi import build_openapi
 from gateway.api.restriction_views import sweep_lapsed
-from gateway.clock import Clock
-from gateway.service import ContactService
-from gateway.settings import Settings
+from gateway.common.clock import Clock
+from gateway.config.settings import Settings
+from gateway.decisions.service import ContactService
 from gateway.store import Store, StoreError
-from gateway.store.admin import AdminStore
+from gateway.store.casework.admin import AdminStore
 from rules.roles import Permission
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import API, bank_holidays
+from gateway.api.deps import API
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
 from gateway.api.restriction_views import (
     ClauseChanges,
@@ -20,8 +20,9 @@ from gateway.api.restriction_views import (
     sweep_lapsed,
 )
 from gateway.api.restrictions_api import load_for_change, reply_for
-from gateway.store.admin import Conflict, Invalid, check_version, etag
-from gateway.store.lifecycle import (
+from gateway.config.org_settings import bank_holidays
+from gateway.store.casework.admin import Conflict, Invalid, check_version, etag
+from gateway.store.casework.lifecycle import (
     decide_appeal,
     get_appeal,
     get_restriction,

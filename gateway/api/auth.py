@@ -15,8 +15,8 @@ from aiohttp import web
 
 from gateway.api.errors import ApiError, error_response
 from gateway.api.framework import USER
-from gateway.store.admin import AdminStore
-from gateway.store.users import user_for_token
+from gateway.store.accounts.users import user_for_token
+from gateway.store.casework.admin import AdminStore
 
 _CHALLENGE = 'Bearer realm="contact-gateway"'
 MAX_TOKEN = 512

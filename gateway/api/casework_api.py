@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from gateway.api.deps import API
 from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
-from gateway.store.admin import Tx, check_version
-from gateway.store.casework import (
+from gateway.store.casework.admin import Tx, check_version
+from gateway.store.casework.casework import (
     add_adjustment,
     add_flag,
     get_adjustment,
@@ -24,8 +24,8 @@ from gateway.store.casework import (
     remove_adjustment,
     remove_flag,
 )
+from gateway.store.casework.records import customer_exists
 from gateway.store.errors import NotFound
-from gateway.store.records import customer_exists
 from rules.casework import FlagCategory, FlagLevel, Need, may_read_flag_reason
 from rules.roles import Permission
 

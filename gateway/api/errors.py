@@ -24,7 +24,7 @@ from gateway.store import (
     PolicyConflict,
     StoreUnavailable,
 )
-from gateway.store.admin import Conflict, Invalid
+from gateway.store.casework.admin import Conflict, Invalid
 from rules.lifecycle import LifecycleError, NeedsJustification, NotPermitted, WrongState
 from rules.models import format_loc
 

@@ -18,9 +18,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 from gateway.api.deps import API
 from gateway.api.errors import ApiError, FieldProblem
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
-from gateway.commands import decision_json
-from gateway.evidence_export import customer_records, export_csv, export_json, record_object
-from gateway.store.admin import Invalid
+from gateway.decisions.decision_json import decision_json
+from gateway.evidence.export import customer_records, export_csv, export_json, record_object
+from gateway.store.casework.admin import Invalid
 from rules.decision import Contact
 from rules.identity import IdentityError, normalise_identity
 from rules.models import Channel

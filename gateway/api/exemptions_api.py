@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 from gateway.api.deps import API
 from gateway.api.errors import ApiError, FieldProblem
 from gateway.api.framework import Ctx, Reply, Route, Strict
-from gateway.exemption_phrases import ORG_SETTING, PhraseFileError, read_phrases
-from gateway.org_decisions import ROUTES_SETTING
-from gateway.settings import parse_identities
-from gateway.store.casework import read_settings, write_settings
+from gateway.config.exemption_phrases import ORG_SETTING, PhraseFileError, read_phrases
+from gateway.config.settings import parse_identities
+from gateway.decisions.org_decisions import ROUTES_SETTING
+from gateway.store.casework.casework import read_settings, write_settings
 from rules.exemption_lexicon import CLASS_ORDER, LANGUAGES
 from rules.protected import RouteName
 from rules.roles import Permission

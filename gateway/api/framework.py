@@ -26,8 +26,8 @@ from gateway.api.errors import (
     validation_error,
 )
 from gateway.api.json_body import BodyProblem, parse_json
-from gateway.store.admin import etag
-from gateway.store.users import User
+from gateway.store.accounts.users import User
+from gateway.store.casework.admin import etag
 from rules.roles import Permission, allowed, roles_with
 
 LOG = logging.getLogger("gateway.api")

@@ -1,7 +1,7 @@
 """Held contact: list with filters, read the stored content (audited), release to the
 named officer, or mark reviewed with a note ("read and file" means a person read it).
 
-Each held contact is shown with its age and read-by deadline (gateway.api.held_age), and the
+Each held contact is shown with its age and read-by deadline (gateway.held.age), and the
 list filters on ``overdue``. A reader marking an item read may say it raises a new
 matter or is urgent (``raises``): then it is not filed but released, an appeal to the
 appeals address and so on (the protected route of its class, from the settings), a new
@@ -21,11 +21,11 @@ from pydantic import BaseModel, Field
 from gateway.api.deps import API, Api
 from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
-from gateway.api.held_age import HeldAges, held_ages
 from gateway.api.release import release
+from gateway.held.age import HeldAges, held_ages
 from gateway.store import ContentAltered, HeldContact, HeldStateError, HeldStatus, NotFound
-from gateway.store.admin import check_version, etag
-from gateway.store.records import list_held
+from gateway.store.casework.admin import check_version, etag
+from gateway.store.casework.records import list_held
 from rules.decision import HoldReason
 from rules.models import Channel, Handling
 from rules.protected import ExemptClass

@@ -22,8 +22,9 @@ from gateway.api.framework import (
     with_etag,
 )
 from gateway.store import NotFound
-from gateway.store.casework import assign, list_assignments, unassign
-from gateway.store.records import (
+from gateway.store.accounts.users import get_user
+from gateway.store.casework.casework import assign, list_assignments, unassign
+from gateway.store.casework.records import (
     customer_exists,
     find_identity,
     get_customer,
@@ -36,7 +37,6 @@ from gateway.store.records import (
     save_customer,
     save_officer,
 )
-from gateway.store.users import get_user
 from rules.identity import IdentityError, normalise_identity
 from rules.models import Customer, Officer, Representative
 from rules.roles import Permission

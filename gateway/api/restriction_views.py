@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.api.deps import Api
 from gateway.api.framework import Strict
-from gateway.store.admin import Invalid, Tx
-from gateway.store.lifecycle import (
+from gateway.store.casework.admin import Invalid, Tx
+from gateway.store.casework.lifecycle import (
     get_proposal,
     list_transitions,
     live_with_review_by,
     save_restriction,
 )
-from gateway.store.records import (
+from gateway.store.casework.records import (
     customer_exists,
     customer_retired,
     officer_exists,

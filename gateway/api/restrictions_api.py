@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from gateway.api.deps import API, Api, bank_holidays
+from gateway.api.deps import API, Api
 from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
 from gateway.api.restriction_views import (
@@ -23,10 +23,11 @@ from gateway.api.restriction_views import (
     restriction_out,
     sweep_lapsed,
 )
+from gateway.config.org_settings import bank_holidays
 from gateway.store import NotFound, Store
-from gateway.store.admin import Invalid, Tx, check_version
-from gateway.store.casework import list_adjustments
-from gateway.store.lifecycle import (
+from gateway.store.casework.admin import Invalid, Tx, check_version
+from gateway.store.casework.casework import list_adjustments
+from gateway.store.casework.lifecycle import (
     get_restriction,
     insert_proposal,
     list_restrictions,

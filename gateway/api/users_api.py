@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel
 
-from gateway.api.deps import API, OrgSettings
+from gateway.api.deps import API
 from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
-from gateway.store.admin import check_version
-from gateway.store.casework import read_settings, write_settings
-from gateway.store.users import (
+from gateway.config.org_settings import OrgSettings
+from gateway.store.accounts.users import (
     User,
     change_user,
     check_name,
@@ -22,6 +21,8 @@ from gateway.store.users import (
     list_users,
     rotate_token,
 )
+from gateway.store.casework.admin import check_version
+from gateway.store.casework.casework import read_settings, write_settings
 from rules.lifecycle import Period
 from rules.roles import Permission, Role
 

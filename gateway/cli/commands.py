@@ -1,4 +1,4 @@
-"""What the CLI's subcommands do, one coroutine each; ``gateway.cli`` parses arguments.
+"""What the CLI's subcommands do, one coroutine each; ``gateway.cli.main`` parses arguments.
 
 Each opens the store for as long as it needs it and prints for a person: an
 administrator at a housing association, not a programmer.
@@ -11,25 +11,24 @@ import json
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from gateway.clock import system_clock
-from gateway.command_failed import CommandFailed
-from gateway.counters import InProcessCounter
-from gateway.database_url import announce_database, shown_url, sqlite_file_is_new
-from gateway.evidence_export import customer_records, export_csv, export_json
-from gateway.evidence_pack import build_pdf
-from gateway.org_decisions import decision_settings_with_org
-from gateway.plurals import counted
-from gateway.policy_fanout import announce_policy
-from gateway.policy_file import PolicyFileError, dump_policy, load_policy_file
-from gateway.service import ContactService
-from gateway.settings import Settings
+from gateway.cli.failed import CommandFailed
+from gateway.common.clock import system_clock
+from gateway.common.plurals import counted
+from gateway.config.database_url import announce_database, shown_url, sqlite_file_is_new
+from gateway.config.settings import Settings
+from gateway.counters.in_process import InProcessCounter
+from gateway.decisions.decision_json import decision_json
+from gateway.decisions.org_decisions import decision_settings_with_org
+from gateway.decisions.service import ContactService
+from gateway.evidence.export import customer_records, export_csv, export_json
+from gateway.evidence.pack import build_pdf
+from gateway.policy.fanout import announce_policy
+from gateway.policy.file import PolicyFileError, dump_policy, load_policy_file
 from gateway.store import NotFound, Store, StoreError, upgrade
-from gateway.store.admin import AdminStore
+from gateway.store.casework.admin import AdminStore
 from rules.decision import Contact, Decision
 from rules.identity import IdentityError, normalise_identity
 from rules.models import Channel, Restriction, Status
@@ -206,21 +205,6 @@ async def exemptions_check(
         else:
             print(f"phrase: {found.phrase}")
     return 0
-
-
-def decision_json(decision: Decision) -> dict[str, Any]:
-    """A decision as JSON (the shape the admin API's explain returns too)."""
-    out = asdict(decision)
-    out.pop("notice_facts", None)
-    out["notice"] = decision.notice
-    plain: dict[str, Any] = json.loads(json.dumps(out, default=_jsonable))
-    return plain
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value)
 
 
 def describe(decision: Decision) -> str:

@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gateway.cli_parser import build_parser
-from gateway.command_failed import CommandFailed
-from gateway.settings import Settings, SettingsError, load_settings
+from gateway.cli.failed import CommandFailed
+from gateway.cli.parser import build_parser
+from gateway.config.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-# Each command imports what it needs when it runs (see gateway.cli_parser).
+# Each command imports what it needs when it runs (see gateway.cli.parser).
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,11 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "evidence" and args.evidence_command == "verify":
-        from gateway.evidence_verify import evidence_verify
+        from gateway.cli.evidence_verify import evidence_verify
 
         return await evidence_verify(settings)
-    from gateway import commands, twilio_simulate, ui_commands, users_commands
     from gateway.app import decision_settings
+    from gateway.cli import commands, simulate, ui_commands, users_commands
 
     if args.command == "db":
         return await commands.db_upgrade(settings)
@@ -56,7 +56,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "report":
         return await ui_commands.report(args, settings)
     if args.command == "simulate":
-        return await twilio_simulate.run(args, settings)
+        return await simulate.run(args, settings)
     if args.command == "rules":
         if args.rules_command == "import":
             return await commands.rules_import(
@@ -115,9 +115,9 @@ def serve(settings: Settings) -> int:
     """
     from aiohttp import web
 
-    from gateway.database_url import announce_database, sqlite_file_is_new
-    from gateway.logs import configure_logging
-    from gateway.spool import SpoolUnusable
+    from gateway.config.database_url import announce_database, sqlite_file_is_new
+    from gateway.ops.logs import configure_logging
+    from gateway.spool.maildir import SpoolUnusable
     from gateway.store import StoreError
 
     configure_logging(settings.log_format)
@@ -133,7 +133,7 @@ def serve(settings: Settings) -> int:
     try:
         web.run_app(app, host=settings.http.host, port=settings.http.port, print=listening)
     except StoreError as exc:
-        from gateway.commands import cannot_open
+        from gateway.cli.commands import cannot_open
 
         raise cannot_open(settings, exc) from None
     except (OSError, SpoolUnusable) as exc:

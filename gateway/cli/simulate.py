@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from gateway.command_failed import CommandFailed
-from gateway.settings import Settings
+from gateway.cli.failed import CommandFailed
+from gateway.config.settings import Settings
 from rules.identity import IdentityError, normalise_phone
 
 TIMEOUT_S = 20.0

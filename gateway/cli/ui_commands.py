@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from gateway.clock import system_clock
-from gateway.command_failed import CommandFailed
-from gateway.commands import opened_store
-from gateway.reports import Quarter, build_report
-from gateway.settings import Settings
-from gateway.store.admin import AdminStore
+from gateway.casework.reports import Quarter, build_report
+from gateway.cli.commands import opened_store
+from gateway.cli.failed import CommandFailed
+from gateway.common.clock import system_clock
+from gateway.config.settings import Settings
+from gateway.store.accounts.ui_sessions import set_password
+from gateway.store.casework.admin import AdminStore
 from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import set_password
 
 
 async def report(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import argparse
 
-from gateway.clock import system_clock
-from gateway.command_failed import CommandFailed
-from gateway.commands import opened_store
-from gateway.settings import Settings
+from gateway.cli.commands import opened_store
+from gateway.cli.failed import CommandFailed
+from gateway.common.clock import system_clock
+from gateway.config.settings import Settings
 from gateway.store import NotFound
-from gateway.store.admin import AdminStore, Conflict
-from gateway.store.users import change_user, create_user, list_users, rotate_token
+from gateway.store.accounts.users import change_user, create_user, list_users, rotate_token
+from gateway.store.casework.admin import AdminStore, Conflict
 from rules.roles import Role
 
 CLI_ACTOR = "cli"
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.ui_commands import ask_password, password
+    from gateway.cli.ui_commands import ask_password, password
 
     if args.users_command == "password":
         return await password(args.name, settings)

@@ -162,8 +162,8 @@ class RedisSettings(BaseModel):
 
     ``timeout_ms`` bounds a contact's wait for Redis (connecting included): Redis answers
     in well under a millisecond, and a contact must not wait on one that does not; past
-    it the gateway counts locally (see gateway.counters_shared). Time the event loop was
-    too busy to read the answer does not count (gateway.loop_lag), up to a second.
+    it the gateway counts locally (see gateway.counters.shared). Time the event loop was
+    too busy to read the answer does not count (gateway.ops.loop_lag), up to a second.
     """
 
     url: str = ""
@@ -481,7 +481,7 @@ class Settings(BaseSettings):
         line stops the gateway with the line named, and nothing half-applied runs."""
         if value is None:
             return None
-        from gateway.exemption_phrases import PhraseFileError, read_phrase_file
+        from gateway.config.exemption_phrases import PhraseFileError, read_phrase_file
 
         try:
             read_phrase_file(value)
@@ -500,7 +500,7 @@ class Settings(BaseSettings):
     @field_validator("spool_dir", mode="before")
     @classmethod
     def _spool_dir(cls, value: Any) -> Any:
-        """Where texts and calls' incidents wait while the database is down (gateway.spool):
+        """Where texts and calls' incidents wait while the database is down (gateway.spool.maildir):
         a directory, or a place one can be made. Whether it can be written is checked at
         start-up."""
         if isinstance(value, str | Path) and not str(value).strip():

@@ -21,8 +21,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from gateway.counters_shared import hard_limit_s
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.counters.shared import hard_limit_s
 
 # For bulk work off the contact's path (reloading counters, pub/sub): seconds, not ms.
 PATIENT_TIMEOUT_S = 10.0
@@ -37,7 +37,7 @@ def redis_from_settings(settings: Settings, *, patient: bool = False) -> Redis |
 
     Waits at most ``hard_limit_s`` (a second) to connect and for each reply: a backstop,
     as the shared counter gives up after ``GATEWAY_REDIS_TIMEOUT_MS`` of its event
-    loop's own time (see gateway.loop_lag). A lost
+    loop's own time (see gateway.ops.loop_lag). A lost
     connection (one the server closed, e.g. on a restart) is retried once on a new one,
     at once; a timeout never is (the counters' circuit breaker decides what it means).
     ``patient`` gives the client for bulk reloads and the pub/sub subscription.

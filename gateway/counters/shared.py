@@ -5,7 +5,7 @@ Redis is only ever a cache of the evidence log, so losing it loses nothing:
 
 * Every call to Redis is bounded by a tight timeout (``GATEWAY_REDIS_TIMEOUT_MS``, not
   counting time this process's event loop was too busy to read the answer; see
-  gateway.loop_lag) and goes through a circuit breaker. A few errors in a row, or one
+  gateway.ops.loop_lag) and goes through a circuit breaker. A few errors in a row, or one
   timeout, open it; from then on no contact waits for Redis. Each such contact is
   decided on an ``InProcessCounter`` rebuilt from the evidence log (the truth, which
   includes every other gateway's counted contacts) and its answer says ``degraded``, so
@@ -42,10 +42,10 @@ from typing import TypeVar
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.breaker import CircuitBreaker
-from gateway.counters import CounterReply, InProcessCounter
-from gateway.counters_redis import RedisCounter
-from gateway.loop_lag import LoopLag
+from gateway.counters.breaker import CircuitBreaker
+from gateway.counters.in_process import CounterReply, InProcessCounter
+from gateway.counters.redis_counter import RedisCounter
+from gateway.ops.loop_lag import LoopLag
 from rules.decision import Usage
 from rules.models import Channel
 from rules.policy_index import CompiledLimit
@@ -60,7 +60,7 @@ EvidenceSource = Callable[[], Awaitable[Sequence[Entry]]]
 # The builtin TimeoutError (asyncio.timeout) and ConnectionError are OSErrors.
 _REDIS_FAILURES = (RedisError, OSError)
 DEFAULT_TIMEOUT_S = 0.05
-# However busy this process's event loop (see gateway.loop_lag), a contact waits for
+# However busy this process's event loop (see gateway.ops.loop_lag), a contact waits for
 # Redis at most this long (or the timeout, if longer); the client's own socket timeouts
 # are set to it as a backstop. A burst of hundreds of contacts on one loop stays within.
 HARD_LIMIT_S = 1.0

@@ -8,9 +8,9 @@ import functools
 from dataclasses import replace
 from typing import Any
 
-from gateway.exemption_phrases import ORG_SETTING, load_classifier
-from gateway.settings import parse_identities
-from gateway.store.casework import read_settings
+from gateway.config.exemption_phrases import ORG_SETTING, load_classifier
+from gateway.config.settings import parse_identities
+from gateway.store.casework.casework import read_settings
 from gateway.store.engine import read_transaction
 from gateway.store.store import Store
 from rules.exemptions import ExemptionClassifier

@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
 
-from gateway.counters import ReportingCounter
+from gateway.counters.in_process import ReportingCounter
 from gateway.store import EvidenceRecord, RecordResult
 from rules.models import Channel
 from rules.policy_index import CompiledLimit

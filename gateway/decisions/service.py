@@ -5,7 +5,7 @@ loads the policy (reloading it when its version changes, so a rules change reach
 very next contact), reads the customer's usage, calls the pure ``rules.decide``, records
 a delivered contact against the caps atomically, and writes the evidence record, the
 stored content and any held contact in one transaction before the channel answers. The
-count stands only if that record commits (gateway.reserved_counts).
+count stands only if that record commits (gateway.decisions.reserved_counts).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.clock import Clock
-from gateway.counters import ReportingCounter, UsageCounter, reporting
-from gateway.metrics import Metrics
-from gateway.org_decisions import decision_settings_with_org
-from gateway.replay import decision_from_record
-from gateway.reserved_counts import ReservedCounts
+from gateway.common.clock import Clock
+from gateway.counters.in_process import ReportingCounter, UsageCounter, reporting
+from gateway.decisions.org_decisions import decision_settings_with_org
+from gateway.decisions.replay import decision_from_record
+from gateway.decisions.reserved_counts import ReservedCounts
+from gateway.ops.metrics import Metrics
 from gateway.store import EvidenceRecord, HoldEntry, Store, entry_from_decision
 from gateway.store.evidence_db import content_ref
 from rules.decision import EMPTY_USAGE, Contact, Decision, Usage
@@ -33,7 +33,7 @@ from rules.policy_index import CompiledLimit, DecisionSettings, Match, PolicyInd
 _CONSUME_ATTEMPTS = 3
 # How stale the policy may be when another gateway changed it (SPEC §2: within a second).
 POLICY_RECHECK_S = 0.25
-# The same, while the Redis fan-out (gateway.policy_fanout) is subscribed and announces
+# The same, while the Redis fan-out (gateway.policy.fanout) is subscribed and announces
 # every change at once: the periodic check is then only a safety net.
 POLICY_RECHECK_SUBSCRIBED_S = 5.0
 

@@ -35,7 +35,8 @@ from datetime import datetime
 from typing import Any
 
 from gateway.store import NotFound, Store
-from gateway.store.chain import (
+from gateway.store.casework.records import customer_exists
+from gateway.store.chain.links import (
     GENESIS_HASH,
     HASH_ALGORITHM,
     ChainHead,
@@ -46,7 +47,6 @@ from gateway.store.chain import (
 )
 from gateway.store.engine import read_transaction
 from gateway.store.evidence import ENTRY_FIELDS, HASHED_FIELDS, EvidenceRecord
-from gateway.store.records import customer_exists
 
 EXPORT_FORMAT = "contact-gateway evidence export"
 EXPORT_VERSION = 1

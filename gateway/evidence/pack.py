@@ -9,9 +9,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.store.admin import AdminStore
-from gateway.store.lifecycle import list_appeals, list_restrictions, list_reviews, list_transitions
-from gateway.store.records import get_customer
+from gateway.store.casework.admin import AdminStore
+from gateway.store.casework.lifecycle import (
+    list_appeals,
+    list_restrictions,
+    list_reviews,
+    list_transitions,
+)
+from gateway.store.casework.records import get_customer
 
 
 async def build_pdf(
@@ -20,8 +25,8 @@ async def build_pdf(
     """The PDF pack for ``customer_id`` (raises ``NotFound`` for an unknown customer)."""
     # Imported here: the UI package imports this module, and the CLI imports this
     # module without the UI, so a module-level import would make a cycle.
-    from gateway.ui.pdf import evidence_pack
-    from gateway.ui.timeline import kind_of, per_day
+    from gateway.evidence.pdf import evidence_pack
+    from gateway.evidence.timeline import kind_of, per_day
 
     store = admin.store
     async with admin.reading("gathering an evidence pack") as conn:

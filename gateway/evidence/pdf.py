@@ -4,7 +4,7 @@ organisation (an ombudsman, a court, the police) can follow and check.
 It holds each restriction with its authorisation, transitions, reviews and appeals; the
 contact timeline as a chart and as a table; every record with its SHA-256 and the chain
 head at export; and, in plain English, how to check those hashes without our software
-(the recipe of ``gateway.evidence_export``, the same as the JSON and CSV exports).
+(the recipe of ``gateway.evidence.export``, the same as the JSON and CSV exports).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from gateway.plurals import counted
-from gateway.store.chain import ChainHead, VerifyResult, format_instant
+from gateway.common.plurals import counted
+from gateway.evidence.timeline import KINDS, DayCounts
+from gateway.store.chain.links import ChainHead, VerifyResult, format_instant
 from gateway.store.evidence import EvidenceRecord
 from gateway.store.evidence_db import CONTENT_MISSING
-from gateway.ui.timeline import KINDS, DayCounts
 
 VERIFY_STEPS = (
     "Each record below lists the fields that were sealed with SHA-256 when it was written, "

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.api.deps import Nation, OrgSettings, bank_holidays
-from gateway.settings import Settings
+from gateway.config.org_settings import Nation, OrgSettings, bank_holidays
+from gateway.config.settings import Settings
 from gateway.store import Store
-from gateway.store.casework import read_settings
+from gateway.store.casework.casework import read_settings
 from gateway.store.engine import read_transaction
 from rules.lifecycle import Period, PeriodUnit, add_period
 

@@ -1,6 +1,6 @@
 """Escalating held contact nobody has read in time: once, by email, to whoever must act.
 
-The backstop behind "a person reads held contact" (gateway.api.held_age has the deadline
+The backstop behind "a person reads held contact" (gateway.held.age has the deadline
 rule). An item still ``held`` — nobody marked it read or released it — past its read-by
 deadline is escalated once: an email through the mail upstream to the restriction's
 named officer (or the deputy covering an absence) and to every ``GATEWAY_HELD_ESCALATE_TO``
@@ -35,14 +35,14 @@ from email.utils import format_datetime, make_msgid
 
 from aiohttp import web
 
-from gateway.api.held_age import HeldAges, held_ages
-from gateway.clock import Clock
+from gateway.common.clock import Clock
+from gateway.config.settings import Settings
+from gateway.decisions.service import ContactService
+from gateway.held.age import HeldAges, held_ages
 from gateway.mail.lifecycle import MAIL
-from gateway.metrics import METRICS, Metrics
-from gateway.service import ContactService
-from gateway.settings import Settings
+from gateway.ops.metrics import METRICS, Metrics
 from gateway.store import HeldContact, NewMail, Store, StoreError
-from gateway.store.admin import AdminStore
+from gateway.store.casework.admin import AdminStore
 from gateway.store.engine import read_transaction
 from gateway.store.held import claim_escalation, unescalated_overdue
 from gateway.store.outbox import enqueue_in

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels.smtp import HandlerConfig, ListenerConfig, SmtpHandler, SmtpListener, start_server
-from gateway.clock import Clock
+from gateway.common.clock import Clock
+from gateway.config.settings import Settings
+from gateway.decisions.service import ContactService
 from gateway.mail.queue import QueueWorker
 from gateway.mail.sink import MailGateway
 from gateway.mail.transport import MaildirTransport, SmtpTransport, transport_for
-from gateway.metrics import METRICS
-from gateway.service import ContactService
-from gateway.settings import Settings
+from gateway.ops.metrics import METRICS
 from gateway.store import MailQueue, Store
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from gateway.logs import bind
 from gateway.mail import compose
 from gateway.mail.transport import ATTEMPT_LIMIT, DeliveryReport, MailTransport, Refusal
-from gateway.metrics import Metrics
+from gateway.ops.logs import bind
+from gateway.ops.metrics import Metrics
 from gateway.store import MailQueue, NewMail, QueuedMail
 from gateway.store.outbox import KEEP_DONE
 

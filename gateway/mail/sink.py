@@ -32,12 +32,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from channels.smtp import Disposition, InboundMessage, Outcome, Refusal
-from gateway.logs import bind
+from gateway.decisions.service import ContactService
 from gateway.mail import compose
 from gateway.mail.queue import FIRST_RETRY, QueueWorker
 from gateway.mail.transport import DeliveryReport, MailTransport
-from gateway.metrics import Metrics
-from gateway.service import ContactService
+from gateway.ops.logs import bind
+from gateway.ops.metrics import Metrics
 from gateway.store import HoldEntry, NewMail, Store, StoreError, entry_from_decision
 from rules.decision import Contact, Decision
 from rules.engine import PROTECTED_ROUTE

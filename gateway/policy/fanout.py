@@ -30,10 +30,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from gateway.counters_redis import DEFAULT_PREFIX
-from gateway.redis_client import redis_from_settings
-from gateway.service import POLICY_RECHECK_S, POLICY_RECHECK_SUBSCRIBED_S, ContactService
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.counters.redis_client import redis_from_settings
+from gateway.counters.redis_counter import DEFAULT_PREFIX
+from gateway.decisions.service import POLICY_RECHECK_S, POLICY_RECHECK_SUBSCRIBED_S, ContactService
 from gateway.store import Store, StoreError
 
 log = logging.getLogger(__name__)

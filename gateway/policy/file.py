@@ -27,7 +27,7 @@ import yaml
 from pydantic import ValidationError
 from yaml.nodes import Node
 
-from gateway.policy_problems import (
+from gateway.policy.problems import (
     MAX_REPORTED,
     SECTIONS,
     FileProblem,
@@ -39,8 +39,8 @@ from gateway.policy_problems import (
     node_line,
     unchecked_policy,
 )
-from gateway.policy_wording import describe, unknown
-from gateway.policy_yaml import (
+from gateway.policy.wording import describe, unknown
+from gateway.policy.yaml_io import (
     Block,
     PolicyDumper,
     PolicyLoader,

@@ -1,4 +1,4 @@
-"""Problems of a policy file and their lines (private to ``gateway.policy_file``).
+"""Problems of a policy file and their lines (private to ``gateway.policy.file``).
 
 Pydantic's errors for each item and the reference problems of the stored policy merged
 with the file are both given as locations inside the data; here they are placed on the
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gateway.policy_wording import (
+from gateway.policy.wording import (
     Loc,
     clean_message,
     error_message,

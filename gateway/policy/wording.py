@@ -1,4 +1,4 @@
-"""Plain-English wording for the policy file's problems (private to ``gateway.policy_file``).
+"""Plain-English wording for the policy file's problems (private to ``gateway.policy.file``).
 
 Housing officers read these messages, so pydantic's error types and Python's reprs are put
 into words about the file they wrote: what a value is, what was expected, what was meant.

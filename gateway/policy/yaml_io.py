@@ -1,4 +1,4 @@
-"""YAML for the policy file (private to ``gateway.policy_file``): reading and writing.
+"""YAML for the policy file (private to ``gateway.policy.file``): reading and writing.
 
 The loader keeps plain values as text and notices repeated keys; YAML's own errors are
 explained here in plain words. The dumper writes the SPEC §3 layout.
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gateway.policy_problems import SECTIONS, FileProblem, item_place, node_line
+from gateway.policy.problems import SECTIONS, FileProblem, item_place, node_line
 from rules.models import format_utc
 
 try:

@@ -13,8 +13,8 @@ call it put through undecided) is kept in a directory the way Maildir keeps mail
 * a file that cannot be read back is moved to ``bad/`` with an error in the log naming
   it. Nothing is ever deleted here but a file whose record is committed.
 
-``Spool`` is the directory only, for one kind of thing (``gateway.sms_spool`` for texts,
-``gateway.incident_spool`` for call incidents); ``gateway.spool_replay`` empties it.
+``Spool`` is the directory only, for one kind of thing (``gateway.twilio.sms_spool`` for texts,
+``gateway.twilio.incident_spool`` for call incidents); ``gateway.spool.replay`` empties it.
 All file work runs in a worker thread: ``fsync`` may take milliseconds.
 """
 

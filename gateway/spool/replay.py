@@ -1,6 +1,6 @@
 """Replaying a spool: what was kept while the store was down, recorded once it is back.
 
-``SpoolReplayer`` is the background worker for one spool (``gateway.spool``). It runs a
+``SpoolReplayer`` is the background worker for one spool (``gateway.spool.maildir``). It runs a
 round at start-up (a spool left by a process that crashed is drained), whenever
 something is kept, and every ``poll`` seconds (a file an operator moved back from
 ``bad/`` is picked up). While the store stays down it backs off, doubling the gap up to
@@ -9,8 +9,8 @@ one the store cannot take, so they are recorded in arrival order. A file is dele
 only once its replay returned, that is once its record is committed.
 
 What a replay is depends on the spool: a text takes the live path again
-(``gateway.sms_replay``), a call's incident is appended as it was kept
-(``gateway.incident_spool``).
+(``gateway.twilio.sms_replay``), a call's incident is appended as it was kept
+(``gateway.twilio.incident_spool``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Generic
 
 from aiohttp import web
 
-from gateway.spool import K, Spool
+from gateway.spool.maildir import K, Spool
 from gateway.store import StoreUnavailable
 
 # Something whose replay fails this often for a reason other than the store (a fault in

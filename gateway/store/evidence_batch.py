@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.store import evidence_db, held
 from gateway.store.bulk_insert import insert_rows
-from gateway.store.chain import ChainHead
+from gateway.store.chain.links import ChainHead
 from gateway.store.chain_db import write_head_sync
 from gateway.store.engine import translate_errors, write_transaction
 from gateway.store.errors import StoreUnavailable

@@ -7,7 +7,7 @@ marks a connection that ran one, and counts it when the connection goes back to 
 pool (after its transaction has ended), so ``generation`` moves as soon as a change
 made in this process is visible to readers. Changes made by other processes are found
 by re-reading the version at most a moment later (see ``ContactService.policy``), or
-sooner when a listener (the Redis fan-out, ``gateway.policy_fanout``) tells them.
+sooner when a listener (the Redis fan-out, ``gateway.policy.fanout``) tells them.
 """
 
 from __future__ import annotations

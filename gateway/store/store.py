@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.store import audit as audit_db
 from gateway.store import evidence_db, held, notices, policy, policy_read
 from gateway.store.audit import AuditItem, AuditRecord, audit_hashed_fields
-from gateway.store.chain import ChainHead, VerifyResult
+from gateway.store.chain.links import ChainHead, VerifyResult
+from gateway.store.chain.verify_fast import verify_fast
 from gateway.store.chain_db import verify_chain
 from gateway.store.engine import open_engine, read_transaction, translate_errors
 from gateway.store.engine import write_transaction as _write
@@ -44,7 +45,6 @@ from gateway.store.policy import ImportSummary
 from gateway.store.policy_read import LeanPolicy, RestrictionVersion
 from gateway.store.policy_watch import PolicyWatch
 from gateway.store.schema import audit_head, audit_log, evidence, evidence_head
-from gateway.store.verify_fast import verify_fast
 from rules.models import Policy
 
 Clock = Callable[[], datetime]
@@ -334,7 +334,7 @@ class Store:
             return await held.count_held(conn, customer_id=customer_id, status=status)
 
     async def count_overdue(self, held_before: datetime) -> int:
-        """Unread held contacts held before ``held_before`` (see gateway.api.held_age)."""
+        """Unread held contacts held before ``held_before`` (see gateway.held.age)."""
         async with read_transaction(self._engine, "counting overdue held contact") as conn:
             return await held.count_overdue(conn, held_before)
 

@@ -18,7 +18,7 @@ import phonenumbers
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 
-from gateway.service import ContactService
+from gateway.decisions.service import ContactService
 from rules.decision import Contact, Decision
 from rules.identity import display_phone
 

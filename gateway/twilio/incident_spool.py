@@ -3,10 +3,10 @@
 When no decision can be made, a call is connected to the number dialled anyway (never
 strand a caller) and an ``incident`` evidence record says so (``StoreCallEvidence``).
 When that record cannot be appended either, because the store is down, the evidence
-entry is kept in the durable spool of ``gateway.spool`` instead: ``incidents/`` under
+entry is kept in the durable spool of ``gateway.spool.maildir`` instead: ``incidents/`` under
 ``GATEWAY_SPOOL_DIR``, one file per call named by its incident key (``<CallSid>.incident
 .json``, ``<CallSid>.emergency.incident.json``), holding every field of the entry, its
-``occurred_at`` being when the call arrived. The worker (``gateway.spool_replay``)
+``occurred_at`` being when the call arrived. The worker (``gateway.spool.replay``)
 appends it as it was kept once the store answers; the key makes that idempotent, so a
 retried webhook or a record that was made after all is recorded once.
 
@@ -28,13 +28,13 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.settings import Settings
-from gateway.spool import BadSpoolFile, Spool, dump_kept, load_kept, read_instant
-from gateway.spool_replay import REPLAY_TIMING, ReplayTiming, SpoolReplayer
+from gateway.config.settings import Settings
+from gateway.spool.maildir import BadSpoolFile, Spool, dump_kept, load_kept, read_instant
+from gateway.spool.replay import REPLAY_TIMING, ReplayTiming, SpoolReplayer
 from gateway.store import EvidenceEntry, RecordResult, Store
 from gateway.store.evidence import ENTRY_FIELDS
 
-log = logging.getLogger("gateway.incident_spool")
+log = logging.getLogger("gateway.twilio.incident_spool")
 
 FORMAT = 1
 FOLDER = "incidents"

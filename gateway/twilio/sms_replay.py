@@ -2,7 +2,7 @@
 
 ``SmsReplayer`` is both halves of the spool as the Twilio channel sees it: it is the
 channel's ``TextSpool`` (the webhook keeps a text it cannot record), and it is the
-background worker (``gateway.spool_replay``) that replays kept texts through the same
+background worker (``gateway.spool.replay``) that replays kept texts through the same
 path a live text takes (``channels.twilio.replay_text``): decided, recorded under its
 MessageSid with the time it arrived, forwarded to the named officer when delivered, and
 only then deleted.
@@ -18,11 +18,11 @@ from functools import partial
 from aiohttp import web
 
 from channels.twilio import TwilioChannel, replay_text
-from gateway.settings import Settings
-from gateway.sms_spool import SmsSpool, SpooledText
-from gateway.spool_replay import REPLAY_TIMING, ReplayTiming, SpoolReplayer, store_unavailable
+from gateway.config.settings import Settings
+from gateway.spool.replay import REPLAY_TIMING, ReplayTiming, SpoolReplayer, store_unavailable
+from gateway.twilio.sms_spool import SmsSpool, SpooledText
 
-log = logging.getLogger("gateway.sms_spool")
+log = logging.getLogger("gateway.twilio.sms_spool")
 
 
 class SmsReplayer(SpoolReplayer[SpooledText]):

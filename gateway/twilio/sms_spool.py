@@ -3,11 +3,11 @@
 SPEC §4 says held contact is never lost, and issue 7 says a text that arrives while
 the database is down is held locally until it returns. Twilio does not queue for us
 (an error answer sends it to the fallback URL, or nowhere), so the gateway keeps the
-text itself before it answers ``200``, in the durable spool of ``gateway.spool``: one
+text itself before it answers ``200``, in the durable spool of ``gateway.spool.maildir``: one
 file per text, ``<MessageSid>.json``, holding Twilio's parameters as they were signed,
 the MessageSid and the time the text arrived (a retry keeps the first arrival time).
 
-``SmsSpool`` is the directory (``GATEWAY_SPOOL_DIR`` itself); ``gateway.sms_replay``
+``SmsSpool`` is the directory (``GATEWAY_SPOOL_DIR`` itself); ``gateway.twilio.sms_replay``
 replays it into the store.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from gateway.spool import BadSpoolFile, Spool, dump_kept, load_kept, read_instant
+from gateway.spool.maildir import BadSpoolFile, Spool, dump_kept, load_kept, read_instant
 
 FORMAT = 1
 

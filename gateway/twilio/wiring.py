@@ -4,8 +4,8 @@
 /twilio/ and adds a clean-up context that, once the store and the contact service are
 open, gives the channel what it needs (the contact service, the call evidence, the text
 forwarder and its Twilio REST client) and takes it all away again on shutdown. Texts
-the store cannot take are kept in the SMS spool and replayed (``gateway.sms_replay``);
-so is the incident record of a call put through undecided (``gateway.incident_spool``).
+the store cannot take are kept in the SMS spool and replayed (``gateway.twilio.sms_replay``);
+so is the incident record of a call put through undecided (``gateway.twilio.incident_spool``).
 
 Evidence is append-only: what Twilio tells us after a call was decided (its duration,
 how the dial went, a voicemail) is a new record pointing at the call's first record.
@@ -31,21 +31,21 @@ from channels.twilio import (
     TwilioDeps,
     build_twilio_app,
 )
-from gateway.clock import Clock
-from gateway.incident_spool import INCIDENT_SPOOL, IncidentReplayer, add_incident_spool
+from gateway.common.clock import Clock
+from gateway.config.settings import Settings
+from gateway.decisions.service import ContactService
 from gateway.mail.lifecycle import MAIL
-from gateway.metrics import METRICS, Metrics
-from gateway.service import ContactService
-from gateway.settings import Settings
-from gateway.sms_replay import add_sms_spool
-from gateway.spool_replay import store_unavailable
+from gateway.ops.metrics import METRICS, Metrics
+from gateway.spool.replay import store_unavailable
 from gateway.store import EvidenceEntry, EvidenceRecord, NewMail, Store
-from gateway.twilio_forward import (
+from gateway.twilio.forward import (
     EmailSender,
     NoEmailUpstream,
     OfficerForwarder,
     TwilioHttpClient,
 )
+from gateway.twilio.incident_spool import INCIDENT_SPOOL, IncidentReplayer, add_incident_spool
+from gateway.twilio.sms_replay import add_sms_spool
 from rules.decision import Action, Contact, Decision
 
 log = logging.getLogger("gateway.twilio")
@@ -215,7 +215,7 @@ class ServiceContacts:
         if record is None:
             return TwilioHandled(handled.decision, handled.created, handled.notify, None)
         # On a retry the service already answers with the decision first recorded
-        # (gateway.replay); the words are the recorded ones, spoken on every call.
+        # (gateway.decisions.replay); the words are the recorded ones, spoken on every call.
         notice = record.details.get("notice")
         return TwilioHandled(handled.decision, handled.created, handled.notify, notice)
 

@@ -3,6 +3,8 @@
 Server-rendered pages (Jinja2, autoescaped) over the same routes the JSON API serves:
 each action calls the API's handler in-process (``gateway.ui.apicall``), so the rules,
 the role table and the audit trail are the API's own. One call, ``setup_ui``, wires it in.
+
+May use: ``api`` and every part below it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway.clock import Clock
-from gateway.settings import Settings
+from gateway.common.clock import Clock
+from gateway.config.settings import Settings
 from gateway.ui import evidence_pages, exemption_pages, held_pages, login, pages, restriction_pages
 from gateway.ui.core import PREFIX, UI, Ui, security_headers, templates
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from gateway.api import ROUTES
 from gateway.api.errors import ApiError, to_api_error, validation_error
 from gateway.api.framework import Ctx, Reply, Route, region_context, respond
-from gateway.store.users import User
+from gateway.store.accounts.users import User
 from rules.roles import Permission, allowed
 
 _BY_KEY: dict[tuple[str, str], Route] = {(r.method, r.path): r for r in ROUTES}

@@ -19,12 +19,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from gateway.api.deps import API, Api
-from gateway.clock import Clock
-from gateway.plurals import noun
-from gateway.settings import Settings
+from gateway.common.clock import Clock
+from gateway.common.plurals import noun
+from gateway.config.settings import Settings
+from gateway.store.accounts.ui_sessions import Session, find_session, touch_session
+from gateway.store.accounts.users import User, get_user
 from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import Session, find_session, touch_session
-from gateway.store.users import User, get_user
 from gateway.ui.apicall import may, may_do
 from rules.roles import Permission
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.evidence_pack import build_pdf
-from gateway.reports import Quarter, build_report
+from gateway.casework.reports import Quarter, build_report
+from gateway.evidence.pack import build_pdf
 from gateway.store import NotFound
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import USER, api, page, render, text

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.exemption_phrases import PhraseFileError, read_phrases
+from gateway.config.exemption_phrases import PhraseFileError, read_phrases
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import PREFIX, USER, api, form, page, redirect, render, text
 from rules.protected import ExemptClass, RouteName

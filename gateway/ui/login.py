@@ -6,7 +6,7 @@ form has its own CSRF token (a double-submit cookie, since there is no session y
 Failures are counted per user name and per client address in the database, so the limit
 holds across processes and restarts. Behind a reverse proxy the client address is the one
 the proxy forwards, if the proxy is listed in ``GATEWAY_HTTP_TRUSTED_PROXIES``
-(:mod:`gateway.client_address`): otherwise one client's failures would lock out everyone.
+(:mod:`gateway.ui.client_address`): otherwise one client's failures would lock out everyone.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from gateway.client_address import client_address, forwarded_but_untrusted
-from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import (
+from gateway.store.accounts.ui_sessions import (
     check_password,
     end_session,
     failures_since,
@@ -28,6 +26,8 @@ from gateway.store.ui_sessions import (
     record_failure,
     start_session,
 )
+from gateway.store.engine import write_transaction
+from gateway.ui.client_address import client_address, forwarded_but_untrusted
 from gateway.ui.core import COOKIE, LOGIN_COOKIE, PREFIX, SESSION, UI, api, page, redirect, render
 
 WINDOW = timedelta(minutes=15)

@@ -8,11 +8,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
+from gateway.evidence.timeline import kind_of, per_day, render_svg
 from gateway.store.admin_schema import appeals
 from gateway.store.schema import evidence
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import PREFIX, USER, api, page, redirect, render, text
-from gateway.ui.timeline import kind_of, per_day, render_svg
 from rules.roles import Permission
 
 ALL = {"limit": 500}

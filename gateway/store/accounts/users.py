@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin import Conflict, Tx
 from gateway.store.admin_schema import users
+from gateway.store.casework.admin import Conflict, Tx
 from gateway.store.errors import NotFound
 from rules.roles import Role
 

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin import Conflict, Tx
 from gateway.store.admin_schema import (
     customer_adjustments,
     customer_assignments,
     customer_flags,
     org_settings,
 )
+from gateway.store.casework.admin import Conflict, Tx
 from gateway.store.errors import NotFound
 
 _PUBLIC_FLAG = [c for c in customer_flags.c if c.name != "reason"]

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin import Conflict, Tx
 from gateway.store.admin_schema import (
     appeals,
     restriction_proposals,
     restriction_transitions,
     reviews,
 )
+from gateway.store.casework.admin import Conflict, Tx
 from gateway.store.errors import NotFound
 from gateway.store.schema import restriction_history, restrictions
 from rules.models import Restriction, Status

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin import Conflict, Invalid, Tx, check_version
+from gateway.store.casework.admin import Conflict, Invalid, Tx, check_version
 from gateway.store.errors import NotFound, PolicyConflict
 from gateway.store.held import HeldContact, HeldStatus
 from gateway.store.policy import upsert_policy
@@ -240,7 +240,7 @@ async def list_held(
     """Held contact, oldest first, filtered by any of its columns' values.
 
     ``overdue``: (True, held_before) keeps only the unread contacts held before that
-    instant (gateway.api.held_age works it out); (False, held_before) keeps the rest."""
+    instant (gateway.held.age works it out); (False, held_before) keeps the rest."""
     query = select(held_contact).order_by(held_contact.c.id).limit(limit).offset(offset)
     for name, value in filters.items():
         if value is not None:
