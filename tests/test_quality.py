@@ -35,3 +35,21 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_tool_is_clean(command: tuple[str, ...]) -> None:
     result = _run(*command)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """No import cycle inside ``gateway``, ``channels`` or ``rules``, direct or roundabout.
+
+    import-linter checks that the parts are layered; this checks the modules inside
+    each part too (``rules.decision`` and ``rules.notices`` once imported each other).
+    """
+    import grimp
+
+    graph = grimp.build_graph("gateway", "channels", "rules")
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back is not None:
+                cycles.append(" -> ".join((module, *back)))
+    assert cycles == [], "\n".join(cycles)

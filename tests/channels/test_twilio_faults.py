@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from gateway.twilio_wiring import TWILIO
+from gateway.twilio.wiring import TWILIO
 from tests.channels.twilio_kit import (
     ROUTES,
     STAFF_LINE,
@@ -92,7 +92,7 @@ async def test_a_dropped_database_still_connects_the_call(
     assert status == 200 and took < BOUND_S
     assert only(ET.fromstring(body), "Dial").text == EMERGENCY
     # The end of the dial is still answered with TwiML, and a text is kept in the spool
-    # (tests/gateway/test_sms_spool.py) and answered with an empty response.
+    # (tests/gateway/twilio/test_sms_spool.py) and answered with an empty response.
     dialled = dict(params, DialCallStatus="completed", DialCallDuration="5")
     status, body, _ = await timed_post(gateway, "/twilio/voice/dialled", dialled)
     assert status == 200 and verbs(ET.fromstring(body)) == ["Hangup"]

@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gateway.twilio_forward import TwilioHttpClient
-from gateway.twilio_wiring import TWILIO_HTTP_CLIENT
+from gateway.twilio.forward import TwilioHttpClient
+from gateway.twilio.wiring import TWILIO_HTTP_CLIENT
 from tests.channels.twilio_kit import (
     ACCOUNT_SID,
     TOKEN,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gateway.twilio_wiring import TWILIO
+from gateway.twilio.wiring import TWILIO
 from tests.channels.twilio_kit import (
     PUBLIC_URL,
     STAFF_LINE,

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from twilio.request_validator import RequestValidator
 
 from gateway.app import SERVICE, STORE, create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 from gateway.store import EvidenceRecord, Store
 from rules.models import Policy
 from tests.rules.factories import (

@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient
 
 from gateway.api.deps import API
 from gateway.app import SERVICE, STORE, create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 from gateway.store import Store
-from gateway.store.users import create_user
+from gateway.store.accounts.users import create_user
 from rules.roles import Role
-from tests.gateway.test_service import FakeClock
+from tests.gateway.decisions.test_service import FakeClock
 from tests.rules.factories import OFFICERS, customer
 
 # Tuesday 24 November 2026, 10:30 London.

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.app import decision_settings
-from gateway.clock import Clock
-from gateway.counters import InProcessCounter
+from gateway.common.clock import Clock
+from gateway.config.settings import Settings
+from gateway.counters.in_process import InProcessCounter
+from gateway.decisions.service import ContactService
 from gateway.mail.lifecycle import MailRuntime
-from gateway.service import ContactService
-from gateway.settings import Settings
 from gateway.store import Store
 from rules.decision import Contact
 from rules.models import Channel, Policy

@@ -19,8 +19,8 @@ from aiohttp import web
 from aiosmtpd.smtp import SMTP
 
 from gateway.app import STORE, create_app
+from gateway.config.settings import Settings
 from gateway.mail.lifecycle import MAIL, MailRuntime
-from gateway.settings import Settings
 from gateway.store import Store
 from rules.models import Policy
 from tests.rules.factories import OFFICERS, customer, restriction

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from gateway.breaker import CircuitBreaker
-from gateway.clock import Clock
-from gateway.counters_redis import RedisCounter, customer_keys
-from gateway.counters_shared import SharedCounter
-from gateway.redis_client import redis_from_settings
-from gateway.service import ContactService
-from gateway.settings import Settings
+from gateway.common.clock import Clock
+from gateway.config.settings import Settings
+from gateway.counters.breaker import CircuitBreaker
+from gateway.counters.redis_client import redis_from_settings
+from gateway.counters.redis_counter import RedisCounter, customer_keys
+from gateway.counters.shared import SharedCounter
+from gateway.decisions.service import ContactService
 from gateway.store import Store
 from rules.decision import Contact
 from rules.models import Channel, Policy

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.app import SERVICE, create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 from tests.conftest import postgres_base_url
 
 

@@ -18,12 +18,12 @@ from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.counters.redis_client import REDIS
 from gateway.health import UPSTREAM_CHECK, UpstreamCheck, maildir_status
-from gateway.redis_client import REDIS
-from gateway.settings import Settings
 from tests.conftest import sqlite_url
 from tests.gateway.mail_support import Upstream, free_port
-from tests.gateway.test_metrics import drop_database
+from tests.gateway.ops.test_metrics import drop_database
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

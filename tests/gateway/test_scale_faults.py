@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from gateway.counters_redis import customer_keys
+from gateway.counters.redis_counter import customer_keys
 from gateway.store import Store
 from rules.models import Policy
 from tests.gateway.mail_support import CUSTOMER, OFFICER, STAFF, Upstream, upstream_server

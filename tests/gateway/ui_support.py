@@ -21,9 +21,9 @@ from aiohttp import web
 from gateway.api.deps import API
 from gateway.app import create_app
 from gateway.mail.lifecycle import MAIL
+from gateway.store.accounts.ui_sessions import set_password
+from gateway.store.accounts.users import create_user
 from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import set_password
-from gateway.store.users import create_user
 from rules.roles import Role
 from tests.gateway.api_support import api_settings
 

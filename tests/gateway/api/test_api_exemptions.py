@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.gateway.api_support import START, ApiClient, api_settings, start_api
-from tests.gateway.test_service import FakeClock
+from tests.gateway.decisions.test_service import FakeClock
 
 
 @pytest.fixture

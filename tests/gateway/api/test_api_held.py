@@ -23,7 +23,7 @@ from tests.gateway.api_support import (
     seed_people,
     start_api,
 )
-from tests.gateway.test_service import FakeClock
+from tests.gateway.decisions.test_service import FakeClock
 from tests.rules.factories import CUSTOMER_EMAIL, CUSTOMER_PHONE, STAFF_NUMBER
 
 RAW = (

@@ -20,7 +20,7 @@ from tests.gateway.api_support import (
     seed_people,
     start_api,
 )
-from tests.gateway.test_service import FakeClock
+from tests.gateway.decisions.test_service import FakeClock
 
 SQL = "Robert'); DROP TABLE customers;-- ' OR '1'='1"
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'

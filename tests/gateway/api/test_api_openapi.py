@@ -36,7 +36,7 @@ from tests.gateway.api_support import (
     seed_people,
     start_api,
 )
-from tests.gateway.test_service import FakeClock
+from tests.gateway.decisions.test_service import FakeClock
 
 EXAMPLES = 6
 

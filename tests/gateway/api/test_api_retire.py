@@ -16,7 +16,7 @@ from tests.gateway.api_support import (
     seed_people,
     start_api,
 )
-from tests.gateway.test_service import FakeClock
+from tests.gateway.decisions.test_service import FakeClock
 
 STALE = {"If-Match": '"0000000000000000000000000000000a"'}
 

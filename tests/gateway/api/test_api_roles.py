@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.gateway.api_support import START, api_settings, seed_people, start_api
-from tests.gateway.test_service import FakeClock
+from tests.gateway.decisions.test_service import FakeClock
 
 ALL = frozenset({"viewer", "officer", "authoriser", "admin"})
 CASEWORK = frozenset({"officer", "authoriser"})

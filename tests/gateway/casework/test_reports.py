@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete
 
-from gateway.reports import Quarter, build_report
+from gateway.casework.reports import Quarter, build_report
 from gateway.store.admin_schema import restriction_transitions
-from gateway.store.lifecycle import list_transitions
+from gateway.store.casework.lifecycle import list_transitions
 from tests.conftest import open_store
 from tests.gateway.api_support import START, api_settings, proposal, seed_people, start_api
-from tests.gateway.test_cli import GOOD, run
-from tests.gateway.test_service import FakeClock
+from tests.gateway.cli.test_cli import GOOD, run
+from tests.gateway.decisions.test_service import FakeClock
 
 ZONES = [ZoneInfo("Europe/London"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")]
 

@@ -193,7 +193,7 @@ def test_bad_setting_stops_the_command_naming_the_variable(tmp_path: Path) -> No
 
 
 async def _record_some(url: str, count: int) -> None:
-    from tests.gateway.test_service import FakeClock, email, policy, service_on
+    from tests.gateway.decisions.test_service import FakeClock, email, policy, service_on
 
     store = await Store.open(url)
     try:
@@ -243,7 +243,7 @@ def test_evidence_verify_export_and_tamper(database_url: str, tmp_path: Path) ->
 
 _LOADED_BY_VERIFY = """
 import sys
-from gateway.cli import main
+from gateway.cli.main import main
 code = main(["evidence", "verify"])
 heavy = [m for m in ("aiohttp", "alembic", "gateway.app", "gateway.store") if m in sys.modules]
 print("loaded:", ",".join(heavy) or "-")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import postgres_base_url
-from tests.gateway.test_cli import EXE
+from tests.gateway.cli.test_cli import EXE
 
 POLICY = """\
 officers:

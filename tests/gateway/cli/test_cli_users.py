@@ -14,8 +14,8 @@ from gateway.app import create_app
 from gateway.store import Store
 from tests.conftest import sqlite_url
 from tests.gateway.api_support import START, api_settings
-from tests.gateway.test_cli import run
-from tests.gateway.test_service import FakeClock
+from tests.gateway.cli.test_cli import run
+from tests.gateway.decisions.test_service import FakeClock
 
 TOKEN = re.compile(r"^token: (cgw_\S+)$", re.MULTILINE)
 

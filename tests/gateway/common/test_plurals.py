@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from gateway.plurals import counted, noun
+from gateway.common.plurals import counted, noun
 from tests.gateway.api_support import proposal, seed_people
-from tests.gateway.test_ui_security import _login, _ui
+from tests.gateway.ui.test_ui_security import _login, _ui
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import Settings, SettingsError, env_name, load_settings
+from gateway.config.settings import Settings, SettingsError, env_name, load_settings
 
 
 @pytest.fixture(autouse=True)

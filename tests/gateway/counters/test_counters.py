@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from gateway.counters import InProcessCounter, UsageCounter
-from gateway.counters_redis import RedisCounter, customer_keys
-from gateway.counters_shared import SharedCounter
+from gateway.counters.in_process import InProcessCounter, UsageCounter
+from gateway.counters.redis_counter import RedisCounter, customer_keys
+from gateway.counters.shared import SharedCounter
 from rules.models import Channel, Limit
 from rules.policy_index import CompiledLimit
 from tests.gateway.redis_support import free_port
@@ -54,7 +54,7 @@ async def no_evidence() -> list[tuple[str, str, datetime, str]]:
     ]
 )
 async def counter(request: pytest.FixtureRequest) -> AsyncIterator[UsageCounter]:
-    """The shared counter (gateway.counters_shared) must answer exactly alike with Redis
+    """The shared counter (gateway.counters.shared) must answer exactly alike with Redis
     up and with Redis down (then from its local counter)."""
     if request.param == "in-process":
         yield InProcessCounter()

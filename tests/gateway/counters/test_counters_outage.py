@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from gateway.counters_redis import channel_key
+from gateway.counters.redis_counter import channel_key
 from gateway.store import Store
 from rules.models import Channel, Policy
 from tests.gateway.mail_support import OFFICER, upstream_server

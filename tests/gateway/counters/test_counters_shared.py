@@ -19,10 +19,10 @@ from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from gateway.app import SERVICE, STORE, create_app
-from gateway.breaker import BreakerState
-from gateway.counters_shared import SharedCounter, watch
-from gateway.service import Handled
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.counters.breaker import BreakerState
+from gateway.counters.shared import SharedCounter, watch
+from gateway.decisions.service import Handled
 from rules.decision import Action, HoldReason
 from rules.models import Channel
 from tests.conftest import sqlite_url
@@ -64,7 +64,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], bound_s: float) -> fl
 
 
 async def send(gateway: SharedGateway, key: str) -> tuple[Action, bool]:
-    handled = await gateway.service.handle(email(), contact_key=key, content=key.encode())
+    handled = await gateway.decisions.service.handle(email(), contact_key=key, content=key.encode())
     if handled.record is not None:
         # The evidence says what the answer said.
         assert handled.record.degraded is handled.degraded

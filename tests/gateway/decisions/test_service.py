@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gateway.counters import InProcessCounter
-from gateway.service import ContactService
+from gateway.counters.in_process import InProcessCounter
+from gateway.decisions.service import ContactService
 from gateway.store import Store
 from rules.decision import Action, Contact, HoldReason, Usage
 from rules.models import Channel, Policy

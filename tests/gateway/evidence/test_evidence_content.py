@@ -22,13 +22,14 @@ from pypdf import PdfReader
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway import evidence_scan
 from gateway.store import ContentAltered, Store
+from gateway.store.accounts.ui_sessions import set_password
+from gateway.store.chain import scan as evidence_scan
+from gateway.store.chain.verify_fast import verify_fast
 from gateway.store.engine import write_transaction
 from gateway.store.schema import contents, evidence
-from gateway.store.ui_sessions import set_password
-from gateway.store.verify_fast import verify_fast
 from rules.models import Channel
+from tests.gateway.api.test_api_held import RAW, drain, hold
 from tests.gateway.api_support import (
     START,
     ApiClient,
@@ -37,11 +38,10 @@ from tests.gateway.api_support import (
     seed_people,
     start_api,
 )
+from tests.gateway.cli.test_cli import _record_some, run, said
+from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.store_factory import make_entry, raw
-from tests.gateway.test_api_held import RAW, drain, hold
-from tests.gateway.test_cli import _record_some, run, said
-from tests.gateway.test_service import FakeClock
-from tests.gateway.test_ui_security import PASSWORD, _login
+from tests.gateway.ui.test_ui_security import PASSWORD, _login
 
 FORGED = b"From: Alex <alex@example.net>\r\nSubject: My boiler\r\n\r\nI withdraw my complaint.\r\n"
 

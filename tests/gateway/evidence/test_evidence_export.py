@@ -8,7 +8,7 @@ import io
 import json
 from datetime import UTC, datetime
 
-from gateway.evidence_export import CSV_COLUMNS, export_csv, export_json, recompute_hash
+from gateway.evidence.export import CSV_COLUMNS, export_csv, export_json, recompute_hash
 from gateway.store import Store
 from tests.gateway.store_factory import make_entry
 

@@ -1,4 +1,4 @@
-"""The read-by rule for held contact (gateway.api.held_age), table-driven, with the real
+"""The read-by rule for held contact (gateway.held.age), table-driven, with the real
 ``holidays`` data: weekends and the nation's bank holidays are not working days, the day
 held does not count, and the item is overdue from local midnight after its last day."""
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.api.deps import Nation
-from gateway.api.held_age import HeldAges
+from gateway.config.org_settings import Nation
+from gateway.held.age import HeldAges
 
 LONDON = ZoneInfo("Europe/London")
 

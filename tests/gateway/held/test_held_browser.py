@@ -15,7 +15,7 @@ import pytest
 from tests.gateway.api_support import api_settings
 from tests.gateway.held_support import OFFICER, holding, read_and_file
 from tests.gateway.mail_support import FakeClock
-from tests.gateway.test_ui_browser_checks import OVERFLOW, UNLABELLED
+from tests.gateway.ui.test_ui_browser_checks import OVERFLOW, UNLABELLED
 from tests.gateway.ui_support import Served, browser, login, need_chromium, served_gateway
 
 pytestmark = pytest.mark.slow

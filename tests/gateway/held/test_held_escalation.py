@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gateway.app import STORE
-from gateway.held_escalation import HELD_ESCALATION, escalate_overdue
+from gateway.held.escalation import HELD_ESCALATION, escalate_overdue
 from gateway.mail.lifecycle import MAIL
 from gateway.store.held import claim_escalation
 from tests.gateway.api_support import start_api
+from tests.gateway.decisions.test_service import FakeClock as ApiClock
 from tests.gateway.held_support import (
     BODY_TEXT,
     FRIDAY,
@@ -29,8 +30,7 @@ from tests.gateway.held_support import (
     read_and_file,
 )
 from tests.gateway.mail_support import DEPUTY, FakeClock, running_gateway, upstream_server
-from tests.gateway.test_metrics import scrape, value
-from tests.gateway.test_service import FakeClock as ApiClock
+from tests.gateway.ops.test_metrics import scrape, value
 
 
 def instant(text: str) -> datetime:

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from gateway.api.held_api import Raises
-from gateway.held_escalation import HELD_ESCALATION, escalate_overdue
+from gateway.held.escalation import HELD_ESCALATION, escalate_overdue
 from gateway.mail.lifecycle import MAIL
+from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import set_password
 from gateway.ui.held_pages import RAISES
 from rules.protected import ExemptClass
 from tests.gateway.api_support import ApiClient, start_api
+from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.held_support import (
     APPEALS,
     BODY_TEXT,
@@ -30,8 +31,7 @@ from tests.gateway.held_support import (
     read_and_file,
 )
 from tests.gateway.mail_support import Upstream, upstream_server
-from tests.gateway.test_metrics import scrape, value
-from tests.gateway.test_service import FakeClock
+from tests.gateway.ops.test_metrics import scrape, value
 
 COMPLAINTS = "complaints@example.org"
 HEAD = "head.of.housing@example.org"

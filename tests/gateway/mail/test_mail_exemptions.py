@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 from tests.conftest import sqlite_url
 from tests.gateway.mail_support import (
     CUSTOMER,
@@ -138,7 +138,7 @@ async def test_ordinary_mail_stays_held(env: tuple[Gateway, Upstream]) -> None:
 
 
 async def test_a_bad_phrase_file_stops_start_up_with_the_line_named(tmp_path: Path) -> None:
-    from gateway.settings import SettingsError, load_settings
+    from gateway.config.settings import SettingsError, load_settings
 
     bad = tmp_path / "phrases.yaml"
     bad.write_text("appeal:\n  en:\n    add:\n      - ''\n", encoding="utf-8")

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from gateway.app import STORE, create_app
-from gateway.logs import (
+from gateway.config.settings import SettingsError, load_settings
+from gateway.mail.lifecycle import MAIL
+from gateway.ops.logs import (
     REQUEST_ID_HEADER,
     JsonFormatter,
     bind,
@@ -26,8 +28,6 @@ from gateway.logs import (
     current_fields,
     log_context,
 )
-from gateway.mail.lifecycle import MAIL
-from gateway.settings import SettingsError, load_settings
 from tests.channels import twilio_kit
 from tests.conftest import sqlite_url
 from tests.gateway.mail_support import (

@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from gateway.loop_lag import LoopLag
+from gateway.ops.loop_lag import LoopLag
 
 TIMEOUT_S = 0.05
 

@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.app import STORE, create_app
+from gateway.config.settings import Settings
 from gateway.mail.lifecycle import MAIL
 from gateway.mail.queue import FIRST_RETRY
-from gateway.settings import Settings
-from gateway.twilio_wiring import TWILIO
+from gateway.twilio.wiring import TWILIO
 from tests.channels import twilio_kit
 from tests.conftest import postgres_base_url, sqlite_url
 from tests.gateway.mail_support import (

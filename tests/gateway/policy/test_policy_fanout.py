@@ -20,12 +20,12 @@ from typing import NamedTuple
 import pytest
 from redis.asyncio import Redis
 
-from gateway import policy_fanout
 from gateway.app import open_service
-from gateway.policy_fanout import PolicyFanout, announce_policy
-from gateway.redis_client import redis_from_settings
-from gateway.service import POLICY_RECHECK_S, ContactService
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.counters.redis_client import redis_from_settings
+from gateway.decisions.service import POLICY_RECHECK_S, ContactService
+from gateway.policy import fanout as policy_fanout
+from gateway.policy.fanout import PolicyFanout, announce_policy
 from gateway.shared_state import redis_tasks
 from gateway.store import Store
 from rules.models import Channel, Limit
@@ -67,7 +67,7 @@ async def fanning_out(
     gateway: SharedGateway, channel: str, *, recheck_s: float = HOUR
 ) -> AsyncIterator[PolicyFanout]:
     fanout = PolicyFanout(
-        gateway.service,
+        gateway.decisions.service,
         gateway.store,
         gateway.patient,
         subscribed_recheck_s=recheck_s,

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.policy_file import (
+from gateway.policy.file import (
     MAX_REPORTED,
     FileProblem,
     PolicyFileError,
@@ -30,7 +30,7 @@ from gateway.policy_file import (
 )
 from rules.models import Channel, Handling, Officer, Policy, Status, Weekday
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SPEC_EXAMPLE = (ROOT / "tests" / "fixtures" / "policy_spec_example.yaml").read_text()
 AKHAN = Officer(id="akhan", name="Amir Khan", email="amir.khan@example.org")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway.sms_spool import SmsSpool, SpooledText
-from gateway.spool_replay import ReplayTiming, Round, SpoolReplayer
+from gateway.spool.replay import ReplayTiming, Round, SpoolReplayer
 from gateway.store import StoreError, StoreUnavailable
+from gateway.twilio.sms_spool import SmsSpool, SpooledText
 
 T0 = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 

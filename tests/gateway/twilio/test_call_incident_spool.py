@@ -20,11 +20,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from gateway.incident_spool import IncidentSpool, SpooledIncident
-from gateway.metrics import METRICS
-from gateway.spool import BadSpoolFile
-from gateway.spool_replay import REPLAY_TIMING
+from gateway.ops.metrics import METRICS
+from gateway.spool.maildir import BadSpoolFile
+from gateway.spool.replay import REPLAY_TIMING
 from gateway.store import EvidenceEntry, EvidenceRecord
+from gateway.twilio.incident_spool import IncidentSpool, SpooledIncident
 from tests.channels.twilio_kit import (
     ROUTES,
     STAFF_LINE,
@@ -38,7 +38,7 @@ from tests.channels.twilio_kit import (
     start,
     verbs,
 )
-from tests.gateway.test_sms_spool import (
+from tests.gateway.twilio.test_sms_spool import (
     ANSWER_TIMEOUT,
     FAST,
     HELD,
@@ -117,7 +117,7 @@ async def test_a_call_while_the_store_is_down_is_connected_and_its_incident_reco
         assert saved["occurred_at"] == NOW.isoformat()
         # Twilio retries while it is still down: connected again, still one file, the
         # first arrival kept, and the call counted once.
-        gateway.clock.now = NOW + timedelta(minutes=1)
+        gateway.common.clock.now = NOW + timedelta(minutes=1)
         await connected_to_the_number_dialled(gateway, sid)
         await until(
             "the worker to find the store down",
@@ -205,7 +205,7 @@ async def test_a_replay_that_outlives_its_time_limit_is_waited_for_not_appended_
 async def test_incidents_left_by_a_crashed_process_are_drained_at_start_up(
     aiohttp_client: Any, postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="gateway.incident_spool")
+    caplog.set_level(logging.ERROR, logger="gateway.twilio.incident_spool")
     first = await start_gateway(aiohttp_client, postgres_url, tmp_path, NOW)
     recorded = incident_entry(new_sid("CA"), NOW - timedelta(hours=1))
     assert (await first.store.append_evidence(recorded)).created

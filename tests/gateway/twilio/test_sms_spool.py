@@ -33,12 +33,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.app import create_app
+from gateway.config.settings import SettingsError, load_settings
 from gateway.mail.lifecycle import MAIL
-from gateway.settings import SettingsError, load_settings
-from gateway.sms_spool import SmsSpool, SpooledText
-from gateway.spool import SpoolUnusable
-from gateway.spool_replay import REPLAY_TIMING, ReplayTiming
+from gateway.spool.maildir import SpoolUnusable
+from gateway.spool.replay import REPLAY_TIMING, ReplayTiming
 from gateway.store import EvidenceRecord, Store
+from gateway.twilio.sms_spool import SmsSpool, SpooledText
 from tests.channels.twilio_kit import (
     ACCOUNT_SID,
     TOKEN,
@@ -307,7 +307,7 @@ async def test_a_corrupt_spool_file_is_moved_aside_with_an_error(
     good = new_sid("SM")
     params = {"MessageSid": good, "From": CUSTOMER_PHONE, "To": STAFF_NUMBER, "Body": "Fine"}
     await SmsSpool(spool_dir).keep(SpooledText(good, NOW, params))
-    caplog.set_level(logging.ERROR, logger="gateway.sms_spool")
+    caplog.set_level(logging.ERROR, logger="gateway.twilio.sms_spool")
     store = await Store.open(sqlite_url(tmp_path), migrate=True)
     await store.upsert_policy(policy(HELD), actor="test")
     await store.close()

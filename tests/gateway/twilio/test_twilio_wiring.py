@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from gateway.cli import build_parser
+from gateway.cli.main import build_parser
+from gateway.cli.simulate import run as simulate
 from gateway.mail.lifecycle import MAIL
-from gateway.twilio_forward import TwilioHttpClient, is_mobile
-from gateway.twilio_simulate import run as simulate
-from gateway.twilio_wiring import TWILIO_HTTP_CLIENT
+from gateway.twilio.forward import TwilioHttpClient, is_mobile
+from gateway.twilio.wiring import TWILIO_HTTP_CLIENT
 from tests.channels.twilio_kit import (
     ACCOUNT_SID,
     PUBLIC_URL,

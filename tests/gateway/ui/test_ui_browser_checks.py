@@ -12,12 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from gateway.api.deps import API
+from gateway.store.accounts.ui_sessions import set_password
+from gateway.store.accounts.users import create_user
 from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import set_password
-from gateway.store.users import create_user
 from rules.roles import Role
 from tests.gateway.mail_support import message
-from tests.gateway.test_ui_hostile import HOSTILE, IMG, SCRIPT, assert_inert, hostile_pages
+from tests.gateway.ui.test_ui_hostile import HOSTILE, IMG, SCRIPT, assert_inert, hostile_pages
 from tests.gateway.ui_support import (
     PASSWORD,
     Served,

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from gateway.api.deps import API
+from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import set_password
 from tests.gateway.api_support import START, ApiClient, api_settings, start_api
-from tests.gateway.test_service import FakeClock
-from tests.gateway.test_ui_hostile import HOSTILE, assert_inert
+from tests.gateway.decisions.test_service import FakeClock
+from tests.gateway.ui.test_ui_hostile import HOSTILE, assert_inert
 
 PASSWORD = "correct horse battery staple"
 PAGE = "/admin/exemptions"

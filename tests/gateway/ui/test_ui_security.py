@@ -13,12 +13,12 @@ from aiohttp.test_utils import TestClient
 
 from gateway.api.deps import API
 from gateway.mail.lifecycle import MAIL
+from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.engine import write_transaction
-from gateway.store.ui_sessions import set_password
 from tests.gateway.api_support import START, api_settings, start_api
+from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.mail_support import message
-from tests.gateway.test_service import FakeClock
-from tests.gateway.test_ui_hostile import HOSTILE, assert_inert, hostile_pages
+from tests.gateway.ui.test_ui_hostile import HOSTILE, assert_inert, hostile_pages
 
 PASSWORD = "correct horse battery staple"
 
