@@ -46,8 +46,8 @@ from typing import Any
 from evidence_entries import clone, content_of, templates
 from sqlalchemy import create_engine, insert, update
 
+from gateway.chain.links import stored_json
 from gateway.store import GENESIS_HASH, ChainHead, Store
-from gateway.store.chain.links import stored_json
 from gateway.store.evidence_db import content_ref, seal
 from gateway.store.schema import contents, evidence, evidence_head
 

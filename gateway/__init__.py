@@ -3,6 +3,6 @@
 From the top: ``cli`` (the command); ``app`` (the application and its wiring), with
 ``health`` and ``shared_state``; ``ui``; ``api``; ``held`` and ``twilio``; ``mail``;
 ``evidence`` and ``casework``; ``policy``; ``decisions``; ``counters`` and ``spool``;
-``store``; ``config``; ``ops`` and ``common``. Each part may use only the parts below
+``store``; ``chain``; ``config``; ``ops`` and ``common``. Each part may use only the parts below
 it (``lint-imports`` checks it), and all of them may use ``channels`` and ``rules``.
 """

@@ -1,6 +1,6 @@
 """``contact-gateway evidence verify``: the fast scan first, the reference when in doubt.
 
-A chain of a million records is checked in a few seconds by ``gateway.store.chain.scan``,
+A chain of a million records is checked in a few seconds by ``gateway.chain.scan``,
 which needs only the settings and the database driver. Only when it cannot say the
 chain is intact (a broken record, rows and head that disagree, a database it cannot
 open) is the store opened and the reference check run, which names the first bad
@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import sys
 
+from gateway.chain import scan as evidence_scan
 from gateway.common.plurals import counted
 from gateway.config.database_url import announce_database
 from gateway.config.settings import Settings
-from gateway.store.chain import scan as evidence_scan
 
 
 async def evidence_verify(settings: Settings) -> int:

@@ -34,9 +34,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from gateway.store import NotFound, Store
-from gateway.store.casework.records import customer_exists
-from gateway.store.chain.links import (
+from gateway.chain.links import (
     GENESIS_HASH,
     HASH_ALGORITHM,
     ChainHead,
@@ -45,6 +43,8 @@ from gateway.store.chain.links import (
     chain_hash,
     format_instant,
 )
+from gateway.store import NotFound, Store
+from gateway.store.casework.records import customer_exists
 from gateway.store.engine import read_transaction
 from gateway.store.evidence import ENTRY_FIELDS, HASHED_FIELDS, EvidenceRecord
 

@@ -22,9 +22,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from gateway.chain.links import ChainHead, VerifyResult, format_instant
 from gateway.common.plurals import counted
 from gateway.evidence.timeline import KINDS, DayCounts
-from gateway.store.chain.links import ChainHead, VerifyResult, format_instant
 from gateway.store.evidence import EvidenceRecord
 from gateway.store.evidence_db import CONTENT_MISSING
 

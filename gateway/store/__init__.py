@@ -4,16 +4,16 @@ One schema on SQLite or PostgreSQL, created by the Alembic migrations shipped in
 ``gateway/migrations``. Open with ``await Store.open(url)``; close with ``await
 store.close()``.
 
-Inside, from the bottom: ``chain`` (the hash chain, using nothing else here), the store's
-own modules (``store.Store`` and the tables, evidence, held contact, policy, audit and
-outbox it writes), ``casework`` (the admin side) and ``accounts`` (users and sessions).
-May use: ``config``, ``ops``, ``common``; and ``rules``.
+Inside, from the bottom: the store's own modules (``store.Store`` and the tables,
+evidence, held contact, policy, audit and outbox it writes), ``casework`` (the admin
+side) and ``accounts`` (users and sessions). May use: ``chain`` (the hash chain),
+``config``, ``ops``, ``common``; and ``rules``.
 """
 
+from gateway.chain.links import GENESIS_HASH, ChainHead, VerifyResult
 from gateway.store import admin_schema as admin_schema  # its tables join the one metadata
 from gateway.store.accounts import ui_sessions as ui_sessions  # web UI tables join it too
 from gateway.store.audit import AuditRecord
-from gateway.store.chain.links import GENESIS_HASH, ChainHead, VerifyResult
 from gateway.store.errors import (
     ChainBroken,
     ContentAltered,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.chain.links import ChainHead, chain_hash, json_safe
+from gateway.chain.links import ChainHead, chain_hash, json_safe
 from gateway.store.chain_db import read_head, write_head
 from gateway.store.schema import audit_head, audit_log
 

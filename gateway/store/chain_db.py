@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.chain.links import ChainChecker, ChainHead, VerifyResult
+from gateway.chain.links import ChainChecker, ChainHead, VerifyResult
 from gateway.store.errors import ChainBroken
 
 VERIFY_BATCH = 2000

@@ -30,8 +30,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from gateway.chain.links import stored_json
 from gateway.config.database_url import sqlite_file
-from gateway.store.chain.links import stored_json
 from gateway.store.errors import StoreError, StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_S = 30.0

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from gateway.store.chain.canonical_json import exact_json
-from gateway.store.chain.links import JSONText, json_safe_noting_floats
+from gateway.chain.canonical_json import exact_json
+from gateway.chain.links import JSONText, json_safe_noting_floats
 from rules.decision import Contact, Decision
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -39,8 +39,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.chain.links import ChainHead
 from gateway.store.bulk_insert import arrays, unnest_insert
-from gateway.store.chain.links import ChainHead
 from gateway.store.held import RETURNED
 from gateway.store.schema import contents, evidence, held_contact
 

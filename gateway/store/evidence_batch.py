@@ -27,9 +27,9 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.chain.links import ChainHead
 from gateway.store import evidence_db, held
 from gateway.store.bulk_insert import insert_rows
-from gateway.store.chain.links import ChainHead
 from gateway.store.chain_db import write_head_sync
 from gateway.store.engine import translate_errors, write_transaction
 from gateway.store.errors import StoreUnavailable

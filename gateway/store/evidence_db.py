@@ -11,8 +11,8 @@ import orjson
 from sqlalchemy import Connection, LargeBinary, cast, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.chain.canonical_json import exact_json
-from gateway.store.chain.links import ChainHead, chain_hash, format_instant
+from gateway.chain.canonical_json import exact_json
+from gateway.chain.links import ChainHead, chain_hash, format_instant
 from gateway.store.chain_db import read_head, read_head_sync
 from gateway.store.errors import ContentAltered, StoreError
 from gateway.store.evidence import HASHED_FIELDS, EvidenceEntry, EvidenceRecord

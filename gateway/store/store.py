@@ -22,11 +22,11 @@ from typing import Any, Self
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.chain.links import ChainHead, VerifyResult
+from gateway.chain.verify_fast import verify_fast
 from gateway.store import audit as audit_db
 from gateway.store import evidence_db, held, notices, policy, policy_read
 from gateway.store.audit import AuditItem, AuditRecord, audit_hashed_fields
-from gateway.store.chain.links import ChainHead, VerifyResult
-from gateway.store.chain.verify_fast import verify_fast
 from gateway.store.chain_db import verify_chain
 from gateway.store.engine import open_engine, read_transaction, translate_errors
 from gateway.store.engine import write_transaction as _write

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.chain.links import canonical_json, format_instant
 from gateway.store.audit import AuditItem, append_audit_items
-from gateway.store.chain.links import canonical_json, format_instant
 from gateway.store.engine import read_transaction, write_transaction
 from gateway.store.errors import StoreError
 from gateway.store.policy import lock_policy

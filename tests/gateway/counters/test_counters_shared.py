@@ -64,7 +64,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], bound_s: float) -> fl
 
 
 async def send(gateway: SharedGateway, key: str) -> tuple[Action, bool]:
-    handled = await gateway.decisions.service.handle(email(), contact_key=key, content=key.encode())
+    handled = await gateway.service.handle(email(), contact_key=key, content=key.encode())
     if handled.record is not None:
         # The evidence says what the answer said.
         assert handled.record.degraded is handled.degraded

@@ -22,10 +22,10 @@ from pypdf import PdfReader
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.chain import scan as evidence_scan
+from gateway.chain.verify_fast import verify_fast
 from gateway.store import ContentAltered, Store
 from gateway.store.accounts.ui_sessions import set_password
-from gateway.store.chain import scan as evidence_scan
-from gateway.store.chain.verify_fast import verify_fast
 from gateway.store.engine import write_transaction
 from gateway.store.schema import contents, evidence
 from rules.models import Channel

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.chain import scan as evidence_scan
 from gateway.store import Store
-from gateway.store.chain import scan as evidence_scan
 from gateway.store.schema import evidence, evidence_head
 from tests.gateway.store_factory import T0, independent_hash, make_entry, raw, record_many
 

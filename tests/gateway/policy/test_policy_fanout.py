@@ -67,7 +67,7 @@ async def fanning_out(
     gateway: SharedGateway, channel: str, *, recheck_s: float = HOUR
 ) -> AsyncIterator[PolicyFanout]:
     fanout = PolicyFanout(
-        gateway.decisions.service,
+        gateway.service,
         gateway.store,
         gateway.patient,
         subscribed_recheck_s=recheck_s,

@@ -19,7 +19,7 @@ from tests.gateway.store_factory import T0, make_entry
 def _rows(first_seq: int, count: int) -> list[dict[str, Any]]:
     """Evidence rows with every kind of value: JSON written already and not (a float),
     NULLs, booleans, aware timestamps, text beyond ASCII."""
-    from gateway.store.chain.links import ChainHead
+    from gateway.chain.links import ChainHead
 
     rows = []
     for n in range(first_seq, first_seq + count):

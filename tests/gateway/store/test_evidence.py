@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from gateway.chain.links import ChainHead, stored_json
 from gateway.store import (
     GENESIS_HASH,
     EvidenceEntry,
@@ -27,7 +28,6 @@ from gateway.store import (
     entry_from_decision,
     evidence_db,
 )
-from gateway.store.chain.links import ChainHead, stored_json
 from gateway.store.evidence_db import seal
 from gateway.store.schema import contents, evidence, held_contact
 from rules.decision import (
@@ -273,7 +273,7 @@ def test_entry_from_decision_keeps_what_a_replay_needs() -> None:
 
 def test_a_sealed_record_is_the_record_the_plain_constructor_builds() -> None:
     """``seal`` skips normalising again; the record must be the same as if it had not."""
-    from gateway.store.chain.links import ChainHead
+    from gateway.chain.links import ChainHead
     from gateway.store.evidence import EvidenceRecord
     from gateway.store.evidence_db import seal
 

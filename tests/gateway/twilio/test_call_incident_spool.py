@@ -117,7 +117,7 @@ async def test_a_call_while_the_store_is_down_is_connected_and_its_incident_reco
         assert saved["occurred_at"] == NOW.isoformat()
         # Twilio retries while it is still down: connected again, still one file, the
         # first arrival kept, and the call counted once.
-        gateway.common.clock.now = NOW + timedelta(minutes=1)
+        gateway.clock.now = NOW + timedelta(minutes=1)
         await connected_to_the_number_dialled(gateway, sid)
         await until(
             "the worker to find the store down",

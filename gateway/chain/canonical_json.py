@@ -1,6 +1,6 @@
-"""The canonical JSON of a value, written exactly one way (see ``gateway.store.chain.links``).
+"""The canonical JSON of a value, written exactly one way (see ``gateway.chain.links``).
 
-Kept apart from the store so the fast evidence scan (``gateway.store.chain.scan``) can use
+Kept apart from the store so the fast evidence scan (``gateway.chain.scan``) can use
 it without importing SQLAlchemy: these need only the standard library and orjson.
 """
 

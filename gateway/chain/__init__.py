@@ -4,6 +4,9 @@
 is hashed; ``scan`` checks a chain streamed from the database row by row (also the
 stored contents against their hashes); ``verify_fast`` runs that scan for the store.
 
-Bottom of the store: uses nothing else of ``gateway.store``, so an outsider can read the
-whole of what the chain proves here.
+Below the store, and apart from it: the fast scan behind ``contact-gateway evidence
+verify`` runs from here without loading the store, the web application or the
+migrations, and an outsider can read the whole of what the chain proves in this folder.
+
+Uses nothing else of ``gateway``.
 """

@@ -26,7 +26,7 @@ A range that finds anything wrong reports only that it did; the caller then runs
 reference check, which names the first bad record in plain words. So the fast path
 decides nothing that the reference would decide differently.
 
-Workers are plain ``python -m gateway.store.chain.scan`` processes that read each range
+Workers are plain ``python -m gateway.chain.scan`` processes that read each range
 (and the database's address, never on the command line) as a line of JSON on stdin and
 answer each with a line of JSON. This module imports nothing heavy (no SQLAlchemy;
 asyncio only in the functions that use it), so a SQLite worker starts in a few tens of
@@ -48,7 +48,7 @@ from typing import Any
 
 import orjson
 
-from gateway.store.chain.canonical_json import canonical_text, exact_json, only_plain
+from gateway.chain.canonical_json import canonical_text, exact_json, only_plain
 
 GENESIS_HASH = "0" * 64
 COLUMNS = (
@@ -173,7 +173,7 @@ def _load_json(value: Any) -> Any:
 def _reference_matches(fields: dict[str, Any], stored_hash: str) -> bool:
     """The reference's own verdict on one record: ``fields`` as the database gave them
     (JSON columns as stored, instants in their text form), hashed by ``chain_hash``."""
-    from gateway.store.chain.links import chain_hash
+    from gateway.chain.links import chain_hash
 
     try:
         plain = {**fields, **{name: _load_json(fields[name]) for name in _JSON}}
@@ -191,7 +191,7 @@ class CanonicalTexts:
     here exactly as the reference would, never hashed as it stands: a hash made over
     such text calls the record broken, there and here. Values of JSON's own types with
     no float are parsed and written by orjson, which gives the same value and the same
-    bytes as the standard library for them (``gateway.store.chain.canonical_json.exact_json``); any
+    bytes as the standard library for them (``gateway.chain.canonical_json.exact_json``); any
     float, integer beyond 64 bits or text orjson refuses goes through the standard
     library, the reference's own serialiser.
 
@@ -487,7 +487,7 @@ SCANS: dict[str, Scan] = {"sqlite": scan_sqlite, "postgresql": scan_postgres}
 
 
 class Worker:
-    """A worker process (``python -m gateway.store.chain.scan``) that checks the ranges
+    """A worker process (``python -m gateway.chain.scan``) that checks the ranges
     sent to it one at a time: one JSON line in (the range and the database's address,
     never on the command line), one JSON line out."""
 
@@ -501,7 +501,7 @@ class Worker:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "gateway.store.chain.scan",
+            "gateway.chain.scan",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The fast evidence check (``gateway.store.chain.scan``): it must say "intact" exactly when
+"""The fast evidence check (``gateway.chain.scan``): it must say "intact" exactly when
 the reference check does, in one process or several, on SQLite and PostgreSQL.
 
 Whenever it is not sure, the store falls back to the reference, so every tampering
@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 
+from gateway.chain import scan as evidence_scan
+from gateway.chain.links import stored_json
+from gateway.chain.verify_fast import verify_fast
 from gateway.config.database_url import sqlite_file
 from gateway.store import Store
-from gateway.store.chain import scan as evidence_scan
-from gateway.store.chain.links import stored_json
-from gateway.store.chain.verify_fast import verify_fast
 from gateway.store.schema import evidence, evidence_head
 from tests.conftest import sqlite_url
 from tests.gateway.store_factory import independent_hash, make_entry, raw, record_many

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.store.chain import scan as evidence_scan
-from gateway.store.chain.links import VerifyResult
+from gateway.chain import scan as evidence_scan
+from gateway.chain.links import VerifyResult
 
 
 async def verify_fast(engine: AsyncEngine, *, processes: int = 1) -> VerifyResult | None:

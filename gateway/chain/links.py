@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from gateway.store.chain.canonical_json import canonical_text, only_plain
+from gateway.chain.canonical_json import canonical_text, only_plain
 
 GENESIS_HASH = "0" * 64
 HASH_ALGORITHM = (
