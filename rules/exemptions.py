@@ -23,8 +23,7 @@ unless the message also speaks of the restriction or of the landlord's service.
 A short message no phrase matches is then read by the trained model
 (``rules.exemption_model``), which finds what phrasings no list foresaw, unless a phrase
 of the class it finds was found and discounted (the phrases read that matter closer).
-The model may overrule a weak phrase match (a word or two) only for a data request,
-appeal or complaint, and only when it is all but sure the message is ordinary.
+The model never overrules a phrase that was found: when in doubt, deliver.
 
 Deterministic and offline: the same text always gets the same answer, with the words
 and the phrase (or the model's weightiest words) that decided it, so a reviewer sees why.
@@ -45,7 +44,7 @@ from rules.exemption_lexicon import (
     GENERIC_RISK,
     SETTLED_PAIRS,
 )
-from rules.exemption_model import MAX_WORDS, MIN_WORDS, ORDINARY, LinearModel, default_model
+from rules.exemption_model import LinearModel, default_model
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
 from rules.exemption_text import BREAK, CLAUSE_WORDS, Tokens, tokens
@@ -100,8 +99,6 @@ class ExemptionClassifier:
     # that have none.
     _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
     _answers: dict[str, ExemptionMatch | None] = field(init=False, repr=False, compare=False)
-    # How many words each phrase (class, text) needs: one or two is a weak match.
-    _slots: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         exact: dict[str, set[str]] = {}
@@ -138,8 +135,6 @@ class ExemptionClassifier:
             self, "_anchor_forms", {name: frozenset(f) for name, f in anchor_forms.items()}
         )
         object.__setattr__(self, "_patterns", tuple(patterns))
-        needs = {(p.exempt_class, p.text): len(p.slots) for p in patterns}
-        object.__setattr__(self, "_slots", needs)
         filed: dict[str, list[int]] = {}
         for i, pattern in enumerate(patterns):
             # Filed under its anchor's atoms (the rarest): a text holds few of them.
@@ -204,10 +199,9 @@ class ExemptionClassifier:
         found = self._by_phrase(read, discounted)
         if self.model is None:
             return found
-        words = [w for w in read.words if w != BREAK]
         if found is not None:
-            return None if self._vetoed(found, words, self.model) else found
-        verdict = self.model.judge(words)
+            return found
+        verdict = self.model.judge([w for w in read.words if w != BREAK])
         # A phrase of the model's class was found and discounted ("no gas smell now"):
         # the phrases have read that matter closer than a bag of words can.
         if verdict is None or verdict.exempt_class in discounted:
@@ -218,15 +212,6 @@ class ExemptionClassifier:
             f"{1 - verdict.ordinary:.0%} likely not ordinary contact",
             "model",
         )
-
-    def _vetoed(self, found: ExemptionMatch, words: list[str], model: LinearModel) -> bool:
-        """Whether the model is all but sure that a weak phrase match (a word or two, of
-        a class whose miss costs no one their safety) is ordinary contact."""
-        if found.exempt_class not in _VETOABLE or not MIN_WORDS <= len(words) <= MAX_WORDS:
-            return False
-        if self._slots[found.exempt_class, found.phrase] > _WEAK:
-            return False
-        return model.probabilities(words)[ORDINARY] >= _VETO
 
     def _by_phrase(self, read: Tokens, discounted: set[str]) -> ExemptionMatch | None:
         """The first phrase found and not discounted; the classes of phrases found but
@@ -319,12 +304,6 @@ class ExemptionClassifier:
 
 
 _NONE: frozenset[str] = frozenset()
-# A phrase match of a word or two is overruled when the model finds the message at least
-# this likely to be ordinary contact, for classes whose miss puts no one at risk (chosen
-# by leaving one development split out at a time: 0.85 and 0.9 lost no exempt message).
-_VETO = 0.9
-_WEAK = 2
-_VETOABLE = frozenset({"subject_access_request", "appeal", "complaint"})
 _APPEAL_REACH = 16
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)

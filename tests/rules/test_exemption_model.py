@@ -139,21 +139,3 @@ def test_the_model_does_not_overrule_a_phrase_of_its_class_that_was_discounted()
     assert PHRASES_ALONE.explain("no gas smell now") is None
     found = both.explain("some gas about the hall")  # no phrase, found or discounted
     assert found is not None and found.reader == "model"
-
-
-def _sure_of_bins() -> LinearModel:
-    """'bins' weighs 6 towards ordinary contact."""
-    words = ("bins", _weights([[6], [0], [0]]))
-    return LinearModel(("none", "complaint", "emergency_repair"), (0, 0, 0), words, ("", ""))
-
-
-def test_a_weak_phrase_match_is_overruled_only_when_the_model_is_all_but_sure() -> None:
-    both = ExemptionClassifier(PHRASES_ALONE.phrases, _sure_of_bins())
-    assert PHRASES_ALONE.classify("a complaint about the bins please") == "complaint"
-    assert both.classify("a complaint about the bins please") is None
-    assert both.classify("complaint") == "complaint"  # too short for the model to weigh
-    # Never a repair or safeguarding phrase, however sure the model is.
-    assert both.classify("gas leak near the bins please") == "emergency_repair"
-    # Nor a phrase of more than two words.
-    strong = ExemptionClassifier({"complaint": {"en": ("formal ~ about bins",)}}, _sure_of_bins())
-    assert strong.classify("a formal one about the bins please") == "complaint"
