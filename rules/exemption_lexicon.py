@@ -358,6 +358,11 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         ),
         "cy": _w("trwsio trwsiwyd llynedd prawf archwiliad gwasanaeth iawn ddoe sych"),
     },
+    # Meaning to: "not going to appeal" ("dwi ddim am apelio" is read in rules.exemptions).
+    "intent": {
+        "en": _w("going gonna planning intend intending"),
+        "cy": _w("bwriadu"),
+    },
     "live_now": {
         "en": _w("still since started currently tonight worse another"),
         "cy": _w("dal ers heno gwaeth"),
@@ -415,6 +420,11 @@ SETTLED_PAIRS = frozenset(
         ("last", "winter"),
         ("wythnos", "diwethaf"),
         ("wythnos", "dwytha"),
+        ("all", "fine"),
+        ("fine", "now"),
+        ("ok", "now"),
+        ("okay", "now"),
+        ("gweithio", "eto"),
     }
 )
 

@@ -13,13 +13,17 @@ their inflected and mutated forms and with one slip forgiven (``rules.exemption_
 False exemptions are cut only where recall does not suffer, and only for repairs, where
 tenants most often mention a settled matter: a repair phrase does not count when the
 word before it negates it ("no gas smell now") or when its clause says the matter is
-over ("thanks for sorting the leak last year") without saying it is back ("again",
-"still"). An appeal about a benefit (PIP, Universal Credit) is not an appeal against a
+over ("thanks for sorting the leak last year", or after a "but": "it was broken this
+morning but its working again now") without saying it is back ("again", "still"). An
+appeal the tenant says they will not make ("I'm not going to appeal") is not one. An
+appeal about a benefit (PIP, Universal Credit) is not an appeal against a
 restriction, and a complaint about a neighbour is not a complaint about the landlord,
 unless the message also speaks of the restriction or of the landlord's service.
 
 A short message no phrase matches is then read by the trained model
-(``rules.exemption_model``), which finds what phrasings no list foresaw.
+(``rules.exemption_model``), which finds what phrasings no list foresaw, unless a phrase
+of the class it finds was found and discounted (the phrases read that matter closer).
+The model never overrules a phrase that was found: when in doubt, deliver.
 
 Deterministic and offline: the same text always gets the same answer, with the words
 and the phrase (or the model's weightiest words) that decided it, so a reviewer sees why.
@@ -43,7 +47,7 @@ from rules.exemption_lexicon import (
 from rules.exemption_model import LinearModel, default_model
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
-from rules.exemption_text import BREAK, Tokens, tokens
+from rules.exemption_text import BREAK, CLAUSE_WORDS, Tokens, tokens
 from rules.exemption_words import SlipIndex, inflections, mutations, slip_index, slips
 
 # Phrases per class and language: {class: {language: (phrase, ...)}}.
@@ -191,19 +195,27 @@ class ExemptionClassifier:
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
-        found = self._by_phrase(read)
-        if found is None and self.model is not None:
-            verdict = self.model.judge([w for w in read.words if w != BREAK])
-            if verdict is not None:
-                return ExemptionMatch(
-                    verdict.exempt_class,
-                    " … ".join(verdict.words),
-                    f"{1 - verdict.ordinary:.0%} likely not ordinary contact",
-                    "model",
-                )
-        return found
+        discounted: set[str] = set()
+        found = self._by_phrase(read, discounted)
+        if self.model is None:
+            return found
+        if found is not None:
+            return found
+        verdict = self.model.judge([w for w in read.words if w != BREAK])
+        # A phrase of the model's class was found and discounted ("no gas smell now"):
+        # the phrases have read that matter closer than a bag of words can.
+        if verdict is None or verdict.exempt_class in discounted:
+            return None
+        return ExemptionMatch(
+            verdict.exempt_class,
+            " … ".join(verdict.words),
+            f"{1 - verdict.ordinary:.0%} likely not ordinary contact",
+            "model",
+        )
 
-    def _by_phrase(self, read: Tokens) -> ExemptionMatch | None:
+    def _by_phrase(self, read: Tokens, discounted: set[str]) -> ExemptionMatch | None:
+        """The first phrase found and not discounted; the classes of phrases found but
+        discounted are added to ``discounted``."""
         hits = self._hits(set(read.words))
         if not hits:
             return None
@@ -211,7 +223,7 @@ class ExemptionClassifier:
         candidates = self._candidates(present)
         if not candidates:
             return None
-        return self._match(read, hits, present, candidates)
+        return self._match(read, hits, present, candidates, discounted)
 
     def _candidates(self, present: frozenset[str]) -> list[Pattern]:
         """The phrases all of whose slots have a word in the text, in class order."""
@@ -229,6 +241,7 @@ class ExemptionClassifier:
         hits: dict[str, frozenset[str]],
         present: frozenset[str],
         candidates: list[Pattern],
+        discounted: set[str],
     ) -> ExemptionMatch | None:
         """The first candidate found in the text and not discounted, class by class."""
         words = read.words
@@ -264,6 +277,7 @@ class ExemptionClassifier:
                     if not context.discounted(pattern, places):
                         shown = _shown(words, places)
                         return ExemptionMatch(pattern.exempt_class, shown, pattern.text)
+                    discounted.add(pattern.exempt_class)
         return None
 
     def _hits(self, distinct: set[str]) -> dict[str, frozenset[str]]:
@@ -292,6 +306,8 @@ class ExemptionClassifier:
 _NONE: frozenset[str] = frozenset()
 _APPEAL_REACH = 16
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
+_I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
+_FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
 
 
 def _class_of(pattern: Pattern) -> str:
@@ -429,10 +445,49 @@ class _Context:
             pair = False
             for a, b in {self._read.clause(p) for p in places}:
                 clause = words[a:b]
-                atoms.update(*(hits.get(word, _NONE) for word in clause))
+                atoms.update(*(hits.get(word, _NONE) for word in clause if word != "iawn"))
+                if "iawn" in clause and self._fine():
+                    atoms.add("@settled")
                 pair = pair or any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
             found = self._seen[places] = (frozenset(atoms), pair)
         return found
+
+    def _fine(self) -> bool:
+        """Whether Welsh "iawn" says "fine" ("mae'n iawn", "yn iawn") somewhere in the
+        text, not "very" ("yn gryf iawn") or "real" ("go iawn")."""
+        every = self._read.every
+        return any(w == "iawn" and every[i - 1] in _FINE_BEFORE for i, w in enumerate(every) if i)
+
+    def _resolved_after(self, places: tuple[int, ...]) -> bool:
+        """Whether the clause after the match's, joined to it by "but", says the matter
+        is over in two words ("the lift was broken but its working again now")."""
+        words = self._read.words
+        end = self._read.clause(max(places))[1]
+        if end >= len(words) or words[end] not in CLAUSE_WORDS:
+            return False
+        a, b = self._read.clause(end + 1) if end + 1 < len(words) else (end, end)
+        clause = words[a:b]
+        if any("@live_now" in self._hits.get(word, _NONE) for word in clause):
+            return False
+        return any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
+
+    def _not_meant(self, places: tuple[int, ...]) -> bool:
+        """Whether the tenant says they will not appeal: "not going to appeal", "dont
+        want to appeal", "ddim am apelio", "not appealing"."""
+        words = self._read.words
+        for p in places:
+            if "@appeal" not in self._hits.get(words[p], _NONE):
+                continue
+            if self._has(p - 1, "@negator") and (
+                words[p].endswith("ing") or not _I_AM.isdisjoint(words[max(p - 3, 0) : p - 1])
+            ):
+                return True
+            for q in (p - 3, p - 2):
+                if self._has(q, "@negator") and any(
+                    self._has(r, "@intent") for r in range(q + 1, p)
+                ):
+                    return True
+        return False
 
     def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
         atom = "@" + cue
@@ -471,8 +526,14 @@ class _Context:
             settled = ("@settled" in present and self._in_clauses("settled", places)) or (
                 not _PAIR_WORDS.isdisjoint(self._hits) and self._settled_pair(places)
             )
-            return settled and not self._in_clauses("live_now", places)
+            if settled and not self._in_clauses("live_now", places):
+                return True
+            # "... but it's working again now": settled in the clause that follows.
+            return not self._in_clauses("live_now", places) and self._resolved_after(places)
         if exempt_class == "appeal":
+            # Not meant: "I'm not going to appeal".
+            if "@negator" in self.present and self._not_meant(places):
+                return True
             # An appeal about a benefit or a parking ticket, unless the restriction is
             # mentioned with it.
             near = self._near_any("other_appeal", places, _APPEAL_REACH)

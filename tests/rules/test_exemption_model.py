@@ -130,3 +130,12 @@ def test_a_long_message_is_read_by_the_phrases_alone() -> None:
     long_text = key + filler * 16
     assert len([w for w in tokens(long_text).words if w != BREAK]) > MAX_WORDS
     assert FULL.explain(key) is not None and FULL.explain(long_text) is None
+
+
+def test_the_model_does_not_overrule_a_phrase_of_its_class_that_was_discounted() -> None:
+    both = ExemptionClassifier(PHRASES_ALONE.phrases, _toy())
+    # The toy model finds "gas" an emergency; the phrase "gas smell" was negated.
+    assert both.explain("no gas smell now") is None
+    assert PHRASES_ALONE.explain("no gas smell now") is None
+    found = both.explain("some gas about the hall")  # no phrase, found or discounted
+    assert found is not None and found.reader == "model"

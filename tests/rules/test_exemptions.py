@@ -109,6 +109,31 @@ def test_a_settled_matter_is_discounted_unless_it_is_back() -> None:
     )
 
 
+def test_a_matter_said_to_be_over_after_but_is_discounted_unless_it_is_not() -> None:
+    assert DEFAULT.classify("the lift was broken this morning but its working again now") is None
+    assert DEFAULT.classify("smelled gas earlier but it was the hob, all fine") is None
+    assert DEFAULT.classify("the lift was broken this morning but its still broken") == (
+        "emergency_repair"
+    )
+    assert DEFAULT.classify("the lift is broken") == "emergency_repair"
+    assert DEFAULT.classify("i can smell gas but i think its fine") == "emergency_repair"
+
+
+def test_welsh_iawn_settles_a_matter_only_when_it_says_fine() -> None:
+    assert DEFAULT.classify("ogla nwy gynna, mae'n iawn rwan") is None  # it's fine now
+    assert DEFAULT.classify("gwynt nwy tu allan, cryf iawn") == "emergency_repair"  # very
+
+
+def test_an_appeal_the_tenant_will_not_make_is_not_one() -> None:
+    assert DEFAULT.classify("I'm not going to appeal, I just want to move on") is None
+    assert DEFAULT.classify("im not appealing") is None
+    assert DEFAULT.classify("dwi ddim am apelio, jyst isio symud ymlaen") is None
+    assert DEFAULT.classify("I want to appeal the restriction") == "appeal"
+    assert DEFAULT.classify("why can I not appeal?") == "appeal"
+    assert DEFAULT.classify("i dont want to appeal i want it lifted") == "appeal"
+    assert DEFAULT.classify("alla i ddim apelio?") == "appeal"
+
+
 def test_a_negated_repair_is_discounted() -> None:
     assert DEFAULT.classify("no gas smell at all") is None
     assert DEFAULT.classify("no heating at all") == "emergency_repair"  # the phrase has "no"
