@@ -4,7 +4,7 @@ A restriction is proposed (draft) by an officer, authorised by a senior manager 
 not propose it (four eyes), and then suspended, resumed, revoked, renewed at review or
 left to lapse; an appeal is decided by an authoriser who had no part in the original
 decision. These rules are values and small functions so the gateway applies them, the
-tests read them as a table and the README can state them without drift.
+tests read them as a table and docs/administrator.md can state them without drift.
 
 Periods (for appeals and reviews) are counted in calendar days or UK working days; the
 bank holidays are passed in, because looking them up is the gateway's business.

@@ -1,7 +1,7 @@
 """Who may do what in the administration API: roles, permissions and the table between.
 
 Written as data so that the whole policy can be read in one place, tested as a table,
-and printed in the README. Each role gets only what its work needs (SPEC §6, and the
+and printed in docs/administrator.md. Each role gets only what its work needs (SPEC §6, and the
 councils' own separation of duties): viewers read; officers propose restrictions,
 keep customer records and manage held contact; authorisers, senior managers, also
 authorise, suspend, revoke and decide appeals; admins manage users and settings but do

@@ -21,7 +21,7 @@ Redis is only ever a cache of the evidence log, so losing it loses nothing:
 
 While the breaker is open, the local counter is topped up from the evidence at each
 trial (once per cool-down), so contacts other gateways count during the outage reach
-it too; between two top-ups the gateways count separately (see README).
+it too; between two top-ups the gateways count separately (see docs/operator.md).
 
 A count given back (``release``: its record failed) while Redis cannot be reached is
 given back locally at once and remembered; the reload takes it out of Redis too, after

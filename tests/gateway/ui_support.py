@@ -30,8 +30,8 @@ from tests.gateway.api_support import api_settings
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 USERS = {"olivia": Role.OFFICER, "dana": Role.AUTHORISER, "vic": Role.VIEWER}
-# The README's screenshots. Every run takes them (a page that fails to render fails the
-# test), but only GATEWAY_UPDATE_SCREENSHOTS=1 writes them into docs/screenshots/, so
+# The administrator guide's screenshots. Every run takes them (a page that fails to render
+# fails the test), but only GATEWAY_UPDATE_SCREENSHOTS=1 writes them into docs/screenshots/, so
 # running the suite does not leave the working tree changed.
 DOC_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = (
