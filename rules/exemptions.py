@@ -28,6 +28,7 @@ and the phrase (or the model's weightiest words) that decided it, so a reviewer 
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from rules.exemption_lexicon import (
     GENERIC_RISK,
     SETTLED_PAIRS,
 )
-from rules.exemption_model import LinearModel, default_model
+from rules.exemption_model import MAX_WORDS, LinearModel, default_model
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
 from rules.exemption_text import BREAK, Tokens, tokens
@@ -49,7 +50,7 @@ from rules.exemption_words import SlipIndex, inflections, mutations, slip_index,
 # Phrases per class and language: {class: {language: (phrase, ...)}}.
 PhraseLists = Mapping[str, Mapping[str, Sequence[str]]]
 
-_MEMO_LIMIT = 20_000  # words whose slips are remembered (bounded memory)
+_MEMO_LIMIT = 20_000  # words met whose slips are remembered (bounded memory)
 # Short texts (a text message, a subject line) are answered again from memory: a
 # retried webhook, a message replayed from the spool, the same text sent twice.
 _SHORT = 280
@@ -84,16 +85,21 @@ class ExemptionClassifier:
     phrases: Mapping[str, Mapping[str, tuple[str, ...]]]
     # The second reader, for short messages no phrase matches (None: phrases alone).
     model: LinearModel | None = field(default=None, compare=False)
-    _patterns: tuple[Pattern, ...] = field(init=False, repr=False, compare=False)
+    _classes: tuple[tuple[str, tuple[Pattern, ...]], ...] = field(
+        init=False, repr=False, compare=False
+    )
     _vocabulary: _Vocabulary = field(init=False, repr=False, compare=False)
-    _filed: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _base: frozenset[str] = field(init=False, repr=False, compare=False)
     _fillers: dict[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
     # Per class, every form that fills the anchor slot of one of its phrases.
     _anchor_forms: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
-    # Words met that are one slip from a phrase word (with its atoms), and words met
-    # that have none.
-    _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
+    # Per class, every atom of the anchor slot of one of its phrases (to place slips).
+    _anchor_atoms: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+    # The atoms of every word met (none for most), the phrase forms first; and of the
+    # words met that are one slip from a phrase word.
+    _memo: tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]] = field(
+        init=False, repr=False, compare=False
+    )
     _answers: dict[str, ExemptionMatch | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -130,15 +136,28 @@ class ExemptionClassifier:
         object.__setattr__(
             self, "_anchor_forms", {name: frozenset(f) for name, f in anchor_forms.items()}
         )
-        object.__setattr__(self, "_patterns", tuple(patterns))
-        filed: dict[str, list[int]] = {}
-        for i, pattern in enumerate(patterns):
-            # Filed under its anchor's atoms (the rarest): a text holds few of them.
-            for atom in pattern.slots[pattern.anchor]:
-                filed.setdefault(atom, []).append(i)
-        object.__setattr__(self, "_filed", {a: tuple(found) for a, found in filed.items()})
+        object.__setattr__(
+            self,
+            "_anchor_atoms",
+            {
+                name: frozenset(
+                    a for p in patterns if p.exempt_class == name for a in p.slots[p.anchor]
+                )
+                for name in anchor_forms
+            },
+        )
+        # The phrases class by class, in CLASS_ORDER, each class's in the order written.
+        object.__setattr__(
+            self,
+            "_classes",
+            tuple(
+                (name, tuple(p for p in patterns if p.exempt_class == name))
+                for name in CLASS_ORDER
+                if name in anchor_forms
+            ),
+        )
         object.__setattr__(self, "_vocabulary", vocabulary)
-        object.__setattr__(self, "_memo", ({}, set()))
+        object.__setattr__(self, "_memo", (dict(frozen), {}))
         object.__setattr__(self, "_answers", {})
 
     @classmethod
@@ -193,7 +212,12 @@ class ExemptionClassifier:
         read = tokens(text)
         found = self._by_phrase(read)
         if found is None and self.model is not None:
-            verdict = self.model.judge([w for w in read.words if w != BREAK])
+            words = read.words
+            # (The model reads short messages only: a long letter's words are counted,
+            # in C, before they are copied for it.)
+            if len(words) - words.count(BREAK) > MAX_WORDS:
+                return None
+            verdict = self.model.judge([w for w in words if w != BREAK])
             if verdict is not None:
                 return ExemptionMatch(
                     verdict.exempt_class,
@@ -204,98 +228,84 @@ class ExemptionClassifier:
         return found
 
     def _by_phrase(self, read: Tokens) -> ExemptionMatch | None:
-        hits = self._hits(set(read.words))
-        if not hits:
-            return None
-        present = frozenset().union(*hits.values())
-        candidates = self._candidates(present)
-        if not candidates:
-            return None
-        return self._match(read, hits, present, candidates)
+        """The first phrase found in the text and not discounted, class by class.
 
-    def _candidates(self, present: frozenset[str]) -> list[Pattern]:
-        """The phrases all of whose slots have a word in the text, in class order."""
-        filed = self._filed
-        patterns = self._patterns
-        return [
-            patterns[i]
-            for i in sorted({i for atom in present for i in filed.get(atom, ())})
-            if not any(map(present.isdisjoint, patterns[i].slots))
-        ]
-
-    def _match(
-        self,
-        read: Tokens,
-        hits: dict[str, frozenset[str]],
-        present: frozenset[str],
-        candidates: list[Pattern],
-    ) -> ExemptionMatch | None:
-        """The first candidate found in the text and not discounted, class by class."""
+        Work is put off until it is needed, as most of a long letter is ordinary words:
+        which phrases could match is known from the distinct words alone (``present``,
+        every atom the text has); a class's anchor words (each phrase's rarest) are
+        placed only when that class has a phrase whose every slot is present, and the
+        rest of a phrase is looked for around them. The classes after the first that
+        matches are never looked at.
+        """
         words = read.words
-        anchors = _Where(words, hits)
-        exact = self._vocabulary.exact
-        slipped = {word: atoms for word, atoms in hits.items() if word not in exact}
-        filling: dict[frozenset[str], AbstractSet[str]] = {}
-        fillers = self._fillers
-
-        def words_of(slot: frozenset[str]) -> AbstractSet[str]:
-            """The words that can fill ``slot``: its forms, and this text's slips."""
-            if not slipped:
-                return fillers[slot]
-            found = filling.get(slot)
-            if found is None:
-                extra = {w for w, a in slipped.items() if not a.isdisjoint(slot)}
-                found = filling[slot] = fillers[slot] | extra if extra else fillers[slot]
-            return found
-
-        context = _Context(read, hits, present)
-        for _, group in itertools.groupby(candidates, key=_class_of):
-            # Only the anchor words (each phrase's rarest) of this class's phrases are
-            # placed, class by class; the rest of a phrase is looked for around them.
-            mine = list(group)
-            # (A frozenset's intersection walks the smaller side; a dict view's does not.)
-            wanted = self._anchor_forms[mine[0].exempt_class].intersection(hits)
-            if slipped:
-                atoms = set().union(*(p.slots[p.anchor] for p in mine))
-                wanted = wanted.union(w for w, a in slipped.items() if not a.isdisjoint(atoms))
-            anchors.place(wanted)
-            for pattern in mine:
+        distinct = set(words)
+        present, slipped = self._look_up(distinct)
+        if not present:
+            return None
+        atoms = _Atoms(self._vocabulary.exact, slipped, distinct)
+        # The words that can fill each slot: its forms, and this text's slips.
+        words_of = _Filling(self._fillers, slipped) if slipped else self._fillers
+        anchors = _Where(words, words_of)
+        context = _Context(read, atoms, present)
+        for exempt_class, patterns in self._classes:
+            placed = False
+            for pattern in patterns:
+                if any(map(present.isdisjoint, pattern.slots)):
+                    continue  # a slot none of the text's words fills
+                if not placed:
+                    anchors.place(self._anchor_words(exempt_class, distinct, slipped))
+                    placed = True
                 for places in pattern.occurrences_around(anchors, words, words_of):
                     if not context.discounted(pattern, places):
-                        shown = _shown(words, places)
-                        return ExemptionMatch(pattern.exempt_class, shown, pattern.text)
+                        return ExemptionMatch(exempt_class, _shown(words, places), pattern.text)
         return None
 
-    def _hits(self, distinct: set[str]) -> dict[str, frozenset[str]]:
-        """The atoms of each of ``distinct`` that has any: exact forms first, then one
-        slip (remembered, for words not seen before; the memory is bounded)."""
-        slipped, missed = self._memo
-        exact = self._vocabulary.exact
-        distinct = distinct - missed  # (a new set: removing in place walks all of ``missed``)
-        unknown = distinct.difference(exact, slipped)
-        if unknown:
-            if len(slipped) + len(missed) + len(unknown) > _MEMO_LIMIT:
+    def _anchor_words(
+        self, exempt_class: str, distinct: AbstractSet[str], slipped: Mapping[str, frozenset[str]]
+    ) -> frozenset[str]:
+        """The text's words that fill the anchor slot of any of the class's phrases."""
+        # (A frozenset's intersection with a set walks the smaller side.)
+        wanted = self._anchor_forms[exempt_class].intersection(distinct)
+        if slipped:
+            anchor_atoms = self._anchor_atoms[exempt_class]
+            wanted = wanted.union(w for w, a in slipped.items() if not a.isdisjoint(anchor_atoms))
+        return wanted
+
+    def _look_up(self, distinct: set[str]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+        """Every atom the text's words have, and the text's words that are one slip from
+        a phrase word, with their atoms.
+
+        The distinct words are looked up once each, in C, among the phrase forms and the
+        words met before (the memory is bounded): each is a cache miss in a large table,
+        and a long letter has a thousand. Only the words not met before are read here.
+        """
+        seen, slipped = self._memo
+        found = list(map(seen.get, distinct))
+        atoms = [*filter(None, found)]
+        # The remembered slips are taken before the memory may be cleared below.
+        mine = {word: slipped[word] for word in slipped.keys() & distinct} if slipped else {}
+        new = [*itertools.compress(distinct, map(operator.is_, found, itertools.repeat(None)))]
+        if new:
+            exact = self._vocabulary.exact
+            if len(seen) - len(exact) + len(new) > _MEMO_LIMIT:
+                seen.clear()
+                seen.update(exact)
                 slipped.clear()
-                missed.clear()
             near_index = self._vocabulary.near
-            for word in unknown:
+            for word in new:
                 near = slips(word, near_index, REAL_WORDS)
                 if near:
-                    slipped[word] = frozenset().union(*(exact[w] for w in near))
+                    found_atoms = frozenset().union(*(exact[w] for w in near))
+                    seen[word] = slipped[word] = mine[word] = found_atoms
+                    atoms.append(found_atoms)
                 else:
-                    missed.add(word)
-                    distinct.discard(word)
-        # (Iterating the text's few words: a set's intersection with a dict walks the dict.)
-        return {word: exact.get(word) or slipped[word] for word in distinct}
+                    seen[word] = _NONE
+        return frozenset().union(*atoms), mine
 
 
 _NONE: frozenset[str] = frozenset()
 _APPEAL_REACH = 16
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
-
-
-def _class_of(pattern: Pattern) -> str:
-    return pattern.exempt_class
 
 
 def _slot_fillers(
@@ -350,17 +360,66 @@ def _shown(words: Sequence[str], places: tuple[int, ...]) -> str:
     return " ".join(out)
 
 
+class _Filling(dict[frozenset[str], frozenset[str]]):
+    """The words that can fill each slot: its forms, and the text's slips that fill it
+    (worked out when a slot is first asked for)."""
+
+    __slots__ = ("_fillers", "_slipped")
+
+    def __init__(
+        self,
+        fillers: Mapping[frozenset[str], frozenset[str]],
+        slipped: Mapping[str, frozenset[str]],
+    ) -> None:
+        super().__init__()
+        self._fillers = fillers
+        self._slipped = slipped
+
+    def __missing__(self, slot: frozenset[str]) -> frozenset[str]:
+        forms = self._fillers[slot]
+        extra = {word for word, atoms in self._slipped.items() if not atoms.isdisjoint(slot)}
+        found = self[slot] = forms | extra if extra else forms
+        return found
+
+
+class _Atoms:
+    """The atoms of the text's words: a phrase word's, or a slip's (none for the rest)."""
+
+    __slots__ = ("_distinct", "_exact", "_slipped")
+
+    def __init__(
+        self,
+        exact: Mapping[str, frozenset[str]],
+        slipped: Mapping[str, frozenset[str]],
+        distinct: AbstractSet[str],
+    ) -> None:
+        self._exact = exact
+        self._slipped = slipped
+        self._distinct = distinct
+
+    def of(self, word: str) -> frozenset[str]:
+        """The atoms of ``word``, a word of the text."""
+        return self._exact.get(word) or self._slipped.get(word, _NONE)
+
+    def any_of(self, words: frozenset[str]) -> bool:
+        """Whether any of ``words`` is a word of the text that has atoms."""
+        return any(self.of(word) for word in words.intersection(self._distinct))
+
+
 class _Where:
     """Where anchor words lie in the text. Words are placed in batches, when the phrases
-    being tried need them (``place``); a slot's places are merged when first asked for."""
+    being tried need them (``place``); a slot's places are merged when first asked for
+    (``words_of[slot]``: every word that can fill the slot)."""
 
-    __slots__ = ("_by_atom", "_by_word", "_found", "_hits", "_words")
+    __slots__ = ("_by_word", "_found", "_placed", "_words", "_words_of")
 
-    def __init__(self, words: Sequence[str], hits: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self, words: Sequence[str], words_of: Mapping[frozenset[str], frozenset[str]]
+    ) -> None:
         self._words = words
-        self._hits = hits
+        self._words_of = words_of
         self._by_word: dict[str, list[int]] = {}
-        self._by_atom: dict[str, list[str]] = {}
+        self._placed: set[str] = set()  # (the same words: a set's intersection is quick)
         self._found: dict[frozenset[str], Sequence[int]] = {}
 
     def place(self, wanted: AbstractSet[str]) -> None:
@@ -373,19 +432,19 @@ class _Where:
         for position in itertools.compress(range(len(words)), map(new.__contains__, words)):
             new[words[position]].append(position)
         by_word.update(new)
-        by_atom = self._by_atom
-        for word in new:
-            for atom in self._hits[word]:
-                by_atom.setdefault(atom, []).append(word)
+        self._placed.update(new)
         self._found.clear()
 
     def of(self, slot: frozenset[str]) -> Sequence[int]:
-        """Where any word of ``slot`` lies, in order (empty when none is)."""
+        """Where any placed word that fills ``slot`` lies, in order (empty when none is)."""
         found = self._found.get(slot)
         if found is None:
-            owners = {word for atom in slot for word in self._by_atom.get(atom, ())}
+            # (Sets: the intersection walks the smaller, a slot's few forms or the few
+            # words placed.)
+            owners = self._words_of[slot] & self._placed
             if len(owners) == 1:
-                found = self._by_word[owners.pop()]
+                (owner,) = owners
+                found = self._by_word[owner]
             else:
                 found = sorted(p for word in owners for p in self._by_word[word])
             self._found[slot] = found
@@ -396,19 +455,17 @@ class _Context:
     """What around a match may discount it (see the module docstring). Everything is
     looked up around the match, in the words themselves: nothing else is placed."""
 
-    __slots__ = ("_hits", "_read", "_seen", "present")
+    __slots__ = ("_atoms", "_read", "_seen", "present")
 
-    def __init__(
-        self, read: Tokens, hits: Mapping[str, frozenset[str]], present: frozenset[str]
-    ) -> None:
+    def __init__(self, read: Tokens, atoms: _Atoms, present: frozenset[str]) -> None:
         self._read = read
-        self._hits = hits
+        self._atoms = atoms
         self.present = present
         self._seen: dict[tuple[int, ...], tuple[frozenset[str], bool]] = {}
 
     def _has(self, position: int, atom: str) -> bool:
         words = self._read.words
-        return 0 <= position < len(words) and atom in self._hits.get(words[position], _NONE)
+        return 0 <= position < len(words) and atom in self._atoms.of(words[position])
 
     def _in_clauses(self, cue: str, places: tuple[int, ...]) -> bool:
         """Whether the cue is in a clause any of ``places`` is in."""
@@ -424,12 +481,12 @@ class _Context:
         found = self._seen.get(places)
         if found is None:
             words = self._read.words
-            hits = self._hits
+            of = self._atoms.of
             atoms: set[str] = set()
             pair = False
             for a, b in {self._read.clause(p) for p in places}:
                 clause = words[a:b]
-                atoms.update(*(hits.get(word, _NONE) for word in clause))
+                atoms.update(*map(of, clause))
                 pair = pair or any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
             found = self._seen[places] = (frozenset(atoms), pair)
         return found
@@ -469,7 +526,7 @@ class _Context:
             ):
                 return True
             settled = ("@settled" in present and self._in_clauses("settled", places)) or (
-                not _PAIR_WORDS.isdisjoint(self._hits) and self._settled_pair(places)
+                self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(places)
             )
             return settled and not self._in_clauses("live_now", places)
         if exempt_class == "appeal":
