@@ -40,6 +40,7 @@ _CLITIC_AFTER = " ,.\n"
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|fw|fwd|aw|ateb)\s*:", re.IGNORECASE)
 # What any quoted part contains (a cheap look before the regular expression).
 _QUOTE_MARKS = (">", "wrote:", "ysgrifennodd", "-----", "From:")
+_PLAIN_MARKS = tuple(mark.lower() for mark in _QUOTE_MARKS)  # as ``plain`` leaves them
 
 STOPWORDS = frozenset(
     [
@@ -91,9 +92,17 @@ _TABLE = bytes(
 
 def new_text(text: str) -> str:
     """``text`` without the quoted part of a reply (see the module docstring)."""
+    return _before_quote(_after_subject(text))
+
+
+def _after_subject(text: str) -> str:
     first, newline, rest = text.partition("\n")
     if newline and rest.strip() and _REPLY_SUBJECT.match(first):
-        text = rest  # a reply's subject is the thread's, not this message's
+        return rest  # a reply's subject is the thread's, not this message's
+    return text
+
+
+def _before_quote(text: str) -> str:
     if not any(mark in text for mark in _QUOTE_MARKS):
         return text
     found = _QUOTE_START.search(text)
@@ -175,5 +184,12 @@ class Tokens:
 
 def tokens(text: str) -> Tokens:
     """The words of ``text`` that the classifier reads (see the module docstring)."""
-    raw = plain(new_text(text)).encode("ascii").translate(_TABLE).decode("ascii")
+    text = _after_subject(text)
+    read = plain(text)
+    # ``plain`` keeps every mark of a quoted part (in lower case), and looking for them
+    # in its ASCII is quicker than in the text as sent: only when one is there is the
+    # text cut at its quoted part (``new_text``) and read again.
+    if any(mark in read for mark in _PLAIN_MARKS):
+        read = plain(_before_quote(text))
+    raw = read.encode("ascii").translate(_TABLE).decode("ascii")
     return Tokens(raw.replace(BREAK, " | ").split())

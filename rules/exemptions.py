@@ -28,7 +28,6 @@ and the phrase (or the model's weightiest words) that decided it, so a reviewer 
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -277,33 +276,41 @@ class ExemptionClassifier:
 
         The distinct words are looked up once each, in C, among the phrase forms and the
         words met before (the memory is bounded): each is a cache miss in a large table,
-        and a long letter has a thousand. Only the words not met before are read here.
+        and a long letter has a thousand. Only the words not met before, if any, are
+        read here.
         """
         seen, slipped = self._memo
-        found = list(map(seen.get, distinct))
-        atoms = [*filter(None, found)]
+        # A word not met before is given a marker atom, so that the one look-up tells
+        # both what the text has and whether any of its words is new.
+        present = frozenset().union(
+            *filter(None, map(seen.get, distinct, itertools.repeat(_UNMET_ATOMS)))
+        )
         # The remembered slips are taken before the memory may be cleared below.
         mine = {word: slipped[word] for word in slipped.keys() & distinct} if slipped else {}
-        new = [*itertools.compress(distinct, map(operator.is_, found, itertools.repeat(None)))]
-        if new:
-            exact = self._vocabulary.exact
-            if len(seen) - len(exact) + len(new) > _MEMO_LIMIT:
-                seen.clear()
-                seen.update(exact)
-                slipped.clear()
-            near_index = self._vocabulary.near
-            for word in new:
-                near = slips(word, near_index, REAL_WORDS)
-                if near:
-                    found_atoms = frozenset().union(*(exact[w] for w in near))
-                    seen[word] = slipped[word] = mine[word] = found_atoms
-                    atoms.append(found_atoms)
-                else:
-                    seen[word] = _NONE
+        if _UNMET not in present:
+            return present, mine
+        new = distinct.difference(seen)
+        exact = self._vocabulary.exact
+        if len(seen) - len(exact) + len(new) > _MEMO_LIMIT:
+            seen.clear()
+            seen.update(exact)
+            slipped.clear()
+        near_index = self._vocabulary.near
+        atoms = [present - {_UNMET}]
+        for word in new:
+            near = slips(word, near_index, REAL_WORDS)
+            if near:
+                found = frozenset().union(*(exact[w] for w in near))
+                seen[word] = slipped[word] = mine[word] = found
+                atoms.append(found)
+            else:
+                seen[word] = _NONE
         return frozenset().union(*atoms), mine
 
 
 _NONE: frozenset[str] = frozenset()
+_UNMET = "?"  # no phrase's atom: those are "@concept" and "=word"
+_UNMET_ATOMS = frozenset({_UNMET})
 _APPEAL_REACH = 16
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules import exemption_model, exemption_text
-from rules.exemption_text import plain, tokens
+from rules.exemption_text import new_text, plain, tokens
 from rules.exemptions import ExemptionClassifier
 
 DEFAULT = ExemptionClassifier.build(model=False)
@@ -142,3 +142,17 @@ def test_plain_folds_only_the_characters_it_must(text: str) -> None:
 def test_the_ascii_fold_is_for_encoding_only() -> None:
     with pytest.raises(UnicodeDecodeError):
         b"caf\xe9".decode("ascii", exemption_text._FOLD)
+
+
+def test_only_a_mark_as_sent_starts_a_quoted_part() -> None:
+    """Marks are looked for in the text made plain, where a full-width sign has become
+    ">": the text as sent decides, and there it is no quotation."""
+    assert DEFAULT.classify("thanks\n> gas leak in the kitchen") is None  # quoted
+    assert DEFAULT.classify("thanks\n＞ gas leak in the kitchen") == "emergency_repair"
+    assert tokens("FROM: me\ngas leak").words == ["from", "me", "|", "gas", "leak"]
+
+
+def test_new_text_drops_a_reply_subject_and_the_quoted_part() -> None:
+    assert new_text("Re: boiler\nthanks\nOn Tue, Housing wrote:\n> gas leak") == "thanks\n"
+    assert new_text("Re: boiler\n\n") == "Re: boiler\n\n"  # nothing after the subject
+    assert new_text("> all of it quoted") == "> all of it quoted"
