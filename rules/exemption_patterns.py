@@ -20,7 +20,7 @@ import bisect
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rules.exemption_text import STOPWORDS, plain
@@ -55,6 +55,16 @@ class Pattern:
     gaps: tuple[int, ...]  # between consecutive slots, for ordered phrases
     near: int  # for "~" and "~~": any order, within this many words (0: ordered)
     anchor: int = 0  # the slot the phrase is looked for around (its rarest)
+    # How many words before and after the anchor the other slots may lie (worked out
+    # once: a long letter tries a phrase around every place of its anchor).
+    reach: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.near:
+            reach = (self.near - 1, self.near - 1)
+        else:
+            reach = (sum(self.gaps[: self.anchor]), sum(self.gaps[self.anchor :]))
+        object.__setattr__(self, "reach", reach)
 
     def occurrences_around(
         self,
@@ -68,10 +78,7 @@ class Pattern:
         starts = anchors.of(self.slots[self.anchor])
         if not starts:
             return
-        if self.near:
-            before = after = self.near - 1
-        else:
-            before, after = sum(self.gaps[: self.anchor]), sum(self.gaps[self.anchor :])
+        before, after = self.reach
         fillers = [words_of[slot] for slot in self.slots]
         others = fillers[: self.anchor] + fillers[self.anchor + 1 :]
         for start in starts:

@@ -84,16 +84,11 @@ class ExemptionClassifier:
     phrases: Mapping[str, Mapping[str, tuple[str, ...]]]
     # The second reader, for short messages no phrase matches (None: phrases alone).
     model: LinearModel | None = field(default=None, compare=False)
-    _classes: tuple[tuple[str, tuple[Pattern, ...]], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    # The phrases class by class, in CLASS_ORDER (see ``_Phrases``).
+    _classes: tuple[_Phrases, ...] = field(init=False, repr=False, compare=False)
     _vocabulary: _Vocabulary = field(init=False, repr=False, compare=False)
     _base: frozenset[str] = field(init=False, repr=False, compare=False)
     _fillers: dict[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
-    # Per class, every form that fills the anchor slot of one of its phrases.
-    _anchor_forms: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
-    # Per class, every atom of the anchor slot of one of its phrases (to place slips).
-    _anchor_atoms: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
     # The atoms of every word met (none for most), the phrase forms first; and of the
     # words met that are one slip from a phrase word.
     _memo: tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]] = field(
@@ -127,32 +122,13 @@ class ExemptionClassifier:
         object.__setattr__(self, "_base", frozenset(base))
         fillers = _slot_fillers(patterns, frozen)
         object.__setattr__(self, "_fillers", fillers)
-        anchor_forms: dict[str, set[str]] = {}
-        for pattern in patterns:
-            anchor_forms.setdefault(pattern.exempt_class, set()).update(
-                fillers[pattern.slots[pattern.anchor]]
-            )
-        object.__setattr__(
-            self, "_anchor_forms", {name: frozenset(f) for name, f in anchor_forms.items()}
-        )
-        object.__setattr__(
-            self,
-            "_anchor_atoms",
-            {
-                name: frozenset(
-                    a for p in patterns if p.exempt_class == name for a in p.slots[p.anchor]
-                )
-                for name in anchor_forms
-            },
-        )
-        # The phrases class by class, in CLASS_ORDER, each class's in the order written.
         object.__setattr__(
             self,
             "_classes",
             tuple(
-                (name, tuple(p for p in patterns if p.exempt_class == name))
+                _Phrases.of(name, [p for p in patterns if p.exempt_class == name], fillers)
                 for name in CLASS_ORDER
-                if name in anchor_forms
+                if any(p.exempt_class == name for p in patterns)
             ),
         )
         object.__setattr__(self, "_vocabulary", vocabulary)
@@ -246,29 +222,24 @@ class ExemptionClassifier:
         words_of = _Filling(self._fillers, slipped) if slipped else self._fillers
         anchors = _Where(words, words_of)
         context = _Context(read, atoms, present)
-        for exempt_class, patterns in self._classes:
+        for phrases in self._classes:
+            filed = phrases.filed
+            # The class's phrases whose anchor slot the text fills, in the order written.
+            found = sorted({i for atom in present & phrases.anchor_atoms for i in filed[atom]})
             placed = False
-            for pattern in patterns:
+            for i in found:
+                pattern = phrases.patterns[i]
                 if any(map(present.isdisjoint, pattern.slots)):
-                    continue  # a slot none of the text's words fills
+                    continue  # another slot none of the text's words fills
                 if not placed:
-                    anchors.place(self._anchor_words(exempt_class, distinct, slipped))
+                    anchors.place(phrases.anchor_words(distinct, slipped))
                     placed = True
                 for places in pattern.occurrences_around(anchors, words, words_of):
                     if not context.discounted(pattern, places):
-                        return ExemptionMatch(exempt_class, _shown(words, places), pattern.text)
+                        return ExemptionMatch(
+                            pattern.exempt_class, _shown(words, places), pattern.text
+                        )
         return None
-
-    def _anchor_words(
-        self, exempt_class: str, distinct: AbstractSet[str], slipped: Mapping[str, frozenset[str]]
-    ) -> frozenset[str]:
-        """The text's words that fill the anchor slot of any of the class's phrases."""
-        # (A frozenset's intersection with a set walks the smaller side.)
-        wanted = self._anchor_forms[exempt_class].intersection(distinct)
-        if slipped:
-            anchor_atoms = self._anchor_atoms[exempt_class]
-            wanted = wanted.union(w for w, a in slipped.items() if not a.isdisjoint(anchor_atoms))
-        return wanted
 
     def _look_up(self, distinct: set[str]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
         """Every atom the text's words have, and the text's words that are one slip from
@@ -365,6 +336,50 @@ def _shown(words: Sequence[str], places: tuple[int, ...]) -> str:
     for before, place in itertools.pairwise(ordered):
         out.append(("… " if place - before > 1 else "") + words[place])
     return " ".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrases:
+    """One class's phrases, in the order written, filed under their anchor slot's atoms
+    (a text has few of them: a short one few of any), and the words that fill an anchor
+    slot of one of them."""
+
+    patterns: tuple[Pattern, ...]
+    filed: dict[str, tuple[int, ...]]  # atom -> the phrases whose anchor slot it is in
+    anchor_atoms: frozenset[str]
+    anchor_forms: frozenset[str]
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        patterns: Sequence[Pattern],
+        fillers: Mapping[frozenset[str], frozenset[str]],
+    ) -> _Phrases:
+        filed: dict[str, list[int]] = {}
+        forms: set[str] = set()
+        for i, pattern in enumerate(patterns):
+            anchor = pattern.slots[pattern.anchor]
+            for atom in anchor:
+                filed.setdefault(atom, []).append(i)
+            forms.update(fillers[anchor])
+        return cls(
+            tuple(patterns),
+            {atom: tuple(found) for atom, found in filed.items()},
+            frozenset(filed),
+            frozenset(forms),
+        )
+
+    def anchor_words(
+        self, distinct: AbstractSet[str], slipped: Mapping[str, frozenset[str]]
+    ) -> frozenset[str]:
+        """The text's words that fill the anchor slot of any of these phrases."""
+        # (A frozenset's intersection with a set walks the smaller side.)
+        wanted = self.anchor_forms.intersection(distinct)
+        if slipped:
+            atoms = self.anchor_atoms
+            wanted = wanted.union(w for w, a in slipped.items() if not a.isdisjoint(atoms))
+        return wanted
 
 
 class _Filling(dict[frozenset[str], frozenset[str]]):
