@@ -263,9 +263,10 @@ class ExemptionClassifier:
         new = distinct.difference(seen)
         exact = self._vocabulary.exact
         if len(seen) - len(exact) + len(new) > _MEMO_LIMIT:
-            seen.clear()
-            seen.update(exact)
-            slipped.clear()
+            # A new memory rather than the old one emptied and filled again, in which
+            # a phrase form would be missing for a moment.
+            seen, slipped = dict(exact), {}
+            object.__setattr__(self, "_memo", (seen, slipped))
         near_index = self._vocabulary.near
         atoms = [present - {_UNMET}]
         for word in new:

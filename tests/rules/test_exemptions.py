@@ -152,7 +152,10 @@ def test_slips_are_remembered_within_a_bounded_memory(monkeypatch: pytest.Monkey
     assert seen["wibbly"] == frozenset()  # met, and no slip
     monkeypatch.setattr("rules.exemptions._MEMO_LIMIT", 2)
     assert classifier.classify("zzzzzz yyyyyy xxxxxx") is None
+    seen, slipped = classifier._memo
     assert slipped == {} and set(seen) - classifier.vocabulary() == {"zzzzzz", "yyyyyy", "xxxxxx"}
+    assert classifier.vocabulary() <= seen.keys()  # the phrase forms are kept
+    assert classifier.classify("the elecricity has gone") == "emergency_repair"  # again
 
 
 def test_short_answers_are_remembered_within_a_bounded_memory(
