@@ -126,7 +126,7 @@ class ExemptionClassifier:
             self,
             "_classes",
             tuple(
-                _Phrases.of(name, [p for p in patterns if p.exempt_class == name], fillers)
+                _Phrases.of([p for p in patterns if p.exempt_class == name], fillers)
                 for name in CLASS_ORDER
                 if any(p.exempt_class == name for p in patterns)
             ),
@@ -256,7 +256,7 @@ class ExemptionClassifier:
         present = frozenset().union(
             *filter(None, map(seen.get, distinct, itertools.repeat(_UNMET_ATOMS)))
         )
-        # The remembered slips are taken before the memory may be cleared below.
+        # The remembered slips are taken before the memory may be replaced below.
         mine = {word: slipped[word] for word in slipped.keys() & distinct} if slipped else {}
         if _UNMET not in present:
             return present, mine
@@ -352,10 +352,7 @@ class _Phrases:
 
     @classmethod
     def of(
-        cls,
-        name: str,
-        patterns: Sequence[Pattern],
-        fillers: Mapping[frozenset[str], frozenset[str]],
+        cls, patterns: Sequence[Pattern], fillers: Mapping[frozenset[str], frozenset[str]]
     ) -> _Phrases:
         filed: dict[str, list[int]] = {}
         forms: set[str] = set()
