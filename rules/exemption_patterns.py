@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rules.exemption_text import STOPWORDS, plain
@@ -55,45 +55,60 @@ class Pattern:
     gaps: tuple[int, ...]  # between consecutive slots, for ordered phrases
     near: int  # for "~" and "~~": any order, within this many words (0: ordered)
     anchor: int = 0  # the slot the phrase is looked for around (its rarest)
+    # How many words before and after the anchor the other slots may lie (worked out
+    # once: a long letter tries a phrase around every place of its anchor).
+    reach: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.near:
+            reach = (self.near - 1, self.near - 1)
+        else:
+            reach = (sum(self.gaps[: self.anchor]), sum(self.gaps[self.anchor :]))
+        object.__setattr__(self, "reach", reach)
 
     def occurrences_around(
         self,
         anchors: Places,
         words: Sequence[str],
-        words_of: Callable[[frozenset[str]], AbstractSet[str]],
+        words_of: Mapping[frozenset[str], AbstractSet[str]],
     ) -> Iterator[tuple[int, ...]]:
         """Occurrences found around each place of the anchor slot: the other slots are
-        looked for only in the words within reach of it (``words_of(slot)``: the text's
-        words that can fill a slot)."""
+        looked for only in the words within reach of it (``words_of[slot]``: the words
+        that can fill a slot)."""
         starts = anchors.of(self.slots[self.anchor])
         if not starts:
             return
-        if self.near:
-            before = after = self.near - 1
-        else:
-            before, after = sum(self.gaps[: self.anchor]), sum(self.gaps[self.anchor :])
-        fillers = [words_of(slot) for slot in self.slots]
-        others = [fill for i, fill in enumerate(fillers) if i != self.anchor]
+        before, after = self.reach
+        fillers = [words_of[slot] for slot in self.slots]
+        others = fillers[: self.anchor] + fillers[self.anchor + 1 :]
         for start in starts:
-            low, high = max(0, start - before), min(len(words), start + after + 1)
-            near = words[low:high]
-            if any(fill.isdisjoint(near) for fill in others):
-                continue  # (most places: a word of the phrase is not within reach)
-            places = [
-                [start]
-                if i == self.anchor
-                else [low + k for k, word in enumerate(near) if word in fill]
-                for i, fill in enumerate(fillers)
-            ]
-            if self.near:
-                found = next(_near(places, self.near), None)
+            low = start - before if start > before else 0
+            near = words[low : start + after + 1]
+            for fill in others:
+                if fill.isdisjoint(near):
+                    break  # (most places: a word of the phrase is not within reach)
             else:
-                found = next(
-                    (d for f in places[0] if (d := _ordered(places, self.gaps, f)) is not None),
-                    None,
-                )
-            if found is not None:
-                yield found
+                found = self._first(start, low, near, fillers)
+                if found is not None:
+                    yield found
+
+    def _first(
+        self, start: int, low: int, near: Sequence[str], fillers: list[AbstractSet[str]]
+    ) -> tuple[int, ...] | None:
+        """The first occurrence around ``start`` (``near``: the words within reach of it,
+        from ``low``), or None."""
+        places = [
+            [start]
+            if i == self.anchor
+            else [low + k for k, word in enumerate(near) if word in fill]
+            for i, fill in enumerate(fillers)
+        ]
+        if self.near:
+            return next(_near(places, self.near), None)
+        return next(
+            (d for f in places[0] if (d := _ordered(places, self.gaps, f)) is not None),
+            None,
+        )
 
 
 def _ordered(places: list[list[int]], gaps: tuple[int, ...], first: int) -> tuple[int, ...] | None:

@@ -44,7 +44,7 @@ from rules.exemption_lexicon import (
     GENERIC_RISK,
     SETTLED_PAIRS,
 )
-from rules.exemption_model import LinearModel, default_model
+from rules.exemption_model import MAX_WORDS, LinearModel, default_model
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
 from rules.exemption_text import BREAK, CLAUSE_WORDS, Tokens, tokens
@@ -53,7 +53,7 @@ from rules.exemption_words import SlipIndex, inflections, mutations, slip_index,
 # Phrases per class and language: {class: {language: (phrase, ...)}}.
 PhraseLists = Mapping[str, Mapping[str, Sequence[str]]]
 
-_MEMO_LIMIT = 20_000  # words whose slips are remembered (bounded memory)
+_MEMO_LIMIT = 20_000  # words met whose slips are remembered (bounded memory)
 # Short texts (a text message, a subject line) are answered again from memory: a
 # retried webhook, a message replayed from the spool, the same text sent twice.
 _SHORT = 280
@@ -88,16 +88,16 @@ class ExemptionClassifier:
     phrases: Mapping[str, Mapping[str, tuple[str, ...]]]
     # The second reader, for short messages no phrase matches (None: phrases alone).
     model: LinearModel | None = field(default=None, compare=False)
-    _patterns: tuple[Pattern, ...] = field(init=False, repr=False, compare=False)
+    # The phrases class by class, in CLASS_ORDER (see ``_Phrases``).
+    _classes: tuple[_Phrases, ...] = field(init=False, repr=False, compare=False)
     _vocabulary: _Vocabulary = field(init=False, repr=False, compare=False)
-    _filed: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _base: frozenset[str] = field(init=False, repr=False, compare=False)
     _fillers: dict[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
-    # Per class, every form that fills the anchor slot of one of its phrases.
-    _anchor_forms: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
-    # Words met that are one slip from a phrase word (with its atoms), and words met
-    # that have none.
-    _memo: tuple[dict[str, frozenset[str]], set[str]] = field(init=False, repr=False, compare=False)
+    # The atoms of every word met (none for most), the phrase forms first; and of the
+    # words met that are one slip from a phrase word.
+    _memo: tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]] = field(
+        init=False, repr=False, compare=False
+    )
     _answers: dict[str, ExemptionMatch | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,23 +126,17 @@ class ExemptionClassifier:
         object.__setattr__(self, "_base", frozenset(base))
         fillers = _slot_fillers(patterns, frozen)
         object.__setattr__(self, "_fillers", fillers)
-        anchor_forms: dict[str, set[str]] = {}
-        for pattern in patterns:
-            anchor_forms.setdefault(pattern.exempt_class, set()).update(
-                fillers[pattern.slots[pattern.anchor]]
-            )
         object.__setattr__(
-            self, "_anchor_forms", {name: frozenset(f) for name, f in anchor_forms.items()}
+            self,
+            "_classes",
+            tuple(
+                _Phrases.of([p for p in patterns if p.exempt_class == name], fillers)
+                for name in CLASS_ORDER
+                if any(p.exempt_class == name for p in patterns)
+            ),
         )
-        object.__setattr__(self, "_patterns", tuple(patterns))
-        filed: dict[str, list[int]] = {}
-        for i, pattern in enumerate(patterns):
-            # Filed under its anchor's atoms (the rarest): a text holds few of them.
-            for atom in pattern.slots[pattern.anchor]:
-                filed.setdefault(atom, []).append(i)
-        object.__setattr__(self, "_filed", {a: tuple(found) for a, found in filed.items()})
         object.__setattr__(self, "_vocabulary", vocabulary)
-        object.__setattr__(self, "_memo", ({}, set()))
+        object.__setattr__(self, "_memo", (dict(frozen), {}))
         object.__setattr__(self, "_answers", {})
 
     @classmethod
@@ -197,11 +191,14 @@ class ExemptionClassifier:
         read = tokens(text)
         discounted: set[str] = set()
         found = self._by_phrase(read, discounted)
-        if self.model is None:
+        if found is not None or self.model is None:
             return found
-        if found is not None:
-            return found
-        verdict = self.model.judge([w for w in read.words if w != BREAK])
+        words = read.words
+        # (The model reads short messages only: a long letter's words are counted, in C,
+        # before they are copied for it.)
+        if len(words) - words.count(BREAK) > MAX_WORDS:
+            return None
+        verdict = self.model.judge([w for w in words if w != BREAK])
         # A phrase of the model's class was found and discounted ("no gas smell now"):
         # the phrases have read that matter closer than a bag of words can.
         if verdict is None or verdict.exempt_class in discounted:
@@ -214,104 +211,92 @@ class ExemptionClassifier:
         )
 
     def _by_phrase(self, read: Tokens, discounted: set[str]) -> ExemptionMatch | None:
-        """The first phrase found and not discounted; the classes of phrases found but
-        discounted are added to ``discounted``."""
-        hits = self._hits(set(read.words))
-        if not hits:
-            return None
-        present = frozenset().union(*hits.values())
-        candidates = self._candidates(present)
-        if not candidates:
-            return None
-        return self._match(read, hits, present, candidates, discounted)
+        """The first phrase found in the text and not discounted, class by class; the
+        classes of phrases found but discounted are added to ``discounted``.
 
-    def _candidates(self, present: frozenset[str]) -> list[Pattern]:
-        """The phrases all of whose slots have a word in the text, in class order."""
-        filed = self._filed
-        patterns = self._patterns
-        return [
-            patterns[i]
-            for i in sorted({i for atom in present for i in filed.get(atom, ())})
-            if not any(map(present.isdisjoint, patterns[i].slots))
-        ]
-
-    def _match(
-        self,
-        read: Tokens,
-        hits: dict[str, frozenset[str]],
-        present: frozenset[str],
-        candidates: list[Pattern],
-        discounted: set[str],
-    ) -> ExemptionMatch | None:
-        """The first candidate found in the text and not discounted, class by class."""
+        Work is put off until it is needed, as most of a long letter is ordinary words:
+        which phrases could match is known from the distinct words alone (``present``,
+        every atom the text has); a class's anchor words (each phrase's rarest) are
+        placed only when that class has a phrase whose every slot is present, and the
+        rest of a phrase is looked for around them. The classes after the first that
+        matches are never looked at.
+        """
         words = read.words
-        anchors = _Where(words, hits)
-        exact = self._vocabulary.exact
-        slipped = {word: atoms for word, atoms in hits.items() if word not in exact}
-        filling: dict[frozenset[str], AbstractSet[str]] = {}
-        fillers = self._fillers
-
-        def words_of(slot: frozenset[str]) -> AbstractSet[str]:
-            """The words that can fill ``slot``: its forms, and this text's slips."""
-            if not slipped:
-                return fillers[slot]
-            found = filling.get(slot)
-            if found is None:
-                extra = {w for w, a in slipped.items() if not a.isdisjoint(slot)}
-                found = filling[slot] = fillers[slot] | extra if extra else fillers[slot]
-            return found
-
-        context = _Context(read, hits, present)
-        for _, group in itertools.groupby(candidates, key=_class_of):
-            # Only the anchor words (each phrase's rarest) of this class's phrases are
-            # placed, class by class; the rest of a phrase is looked for around them.
-            mine = list(group)
-            # (A frozenset's intersection walks the smaller side; a dict view's does not.)
-            wanted = self._anchor_forms[mine[0].exempt_class].intersection(hits)
-            if slipped:
-                atoms = set().union(*(p.slots[p.anchor] for p in mine))
-                wanted = wanted.union(w for w, a in slipped.items() if not a.isdisjoint(atoms))
-            anchors.place(wanted)
-            for pattern in mine:
+        distinct = set(words)
+        present, slipped = self._look_up(distinct)
+        if not present:
+            return None
+        atoms = _Atoms(self._vocabulary.exact, slipped, distinct)
+        # The words that can fill each slot: its forms, and this text's slips.
+        words_of = _Filling(self._fillers, slipped) if slipped else self._fillers
+        anchors = _Where(words, words_of)
+        context = _Context(read, atoms, present)
+        for phrases in self._classes:
+            filed = phrases.filed
+            # The class's phrases whose anchor slot the text fills, in the order written.
+            found = sorted({i for atom in present & phrases.anchor_atoms for i in filed[atom]})
+            placed = False
+            for i in found:
+                pattern = phrases.patterns[i]
+                if any(map(present.isdisjoint, pattern.slots)):
+                    continue  # another slot none of the text's words fills
+                if not placed:
+                    anchors.place(phrases.anchor_words(distinct, slipped))
+                    placed = True
                 for places in pattern.occurrences_around(anchors, words, words_of):
                     if not context.discounted(pattern, places):
-                        shown = _shown(words, places)
-                        return ExemptionMatch(pattern.exempt_class, shown, pattern.text)
+                        return ExemptionMatch(
+                            pattern.exempt_class, _shown(words, places), pattern.text
+                        )
                     discounted.add(pattern.exempt_class)
         return None
 
-    def _hits(self, distinct: set[str]) -> dict[str, frozenset[str]]:
-        """The atoms of each of ``distinct`` that has any: exact forms first, then one
-        slip (remembered, for words not seen before; the memory is bounded)."""
-        slipped, missed = self._memo
+    def _look_up(self, distinct: set[str]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+        """Every atom the text's words have, and the text's words that are one slip from
+        a phrase word, with their atoms.
+
+        The distinct words are looked up once each, in C, among the phrase forms and the
+        words met before (the memory is bounded): each is a cache miss in a large table,
+        and a long letter has a thousand. Only the words not met before, if any, are
+        read here.
+        """
+        seen, slipped = self._memo
+        # A word not met before is given a marker atom, so that the one look-up tells
+        # both what the text has and whether any of its words is new.
+        present = frozenset().union(
+            *filter(None, map(seen.get, distinct, itertools.repeat(_UNMET_ATOMS)))
+        )
+        # The remembered slips are taken before the memory may be replaced below.
+        mine = {word: slipped[word] for word in slipped.keys() & distinct} if slipped else {}
+        if _UNMET not in present:
+            return present, mine
+        new = distinct.difference(seen)
         exact = self._vocabulary.exact
-        distinct = distinct - missed  # (a new set: removing in place walks all of ``missed``)
-        unknown = distinct.difference(exact, slipped)
-        if unknown:
-            if len(slipped) + len(missed) + len(unknown) > _MEMO_LIMIT:
-                slipped.clear()
-                missed.clear()
-            near_index = self._vocabulary.near
-            for word in unknown:
-                near = slips(word, near_index, REAL_WORDS)
-                if near:
-                    slipped[word] = frozenset().union(*(exact[w] for w in near))
-                else:
-                    missed.add(word)
-                    distinct.discard(word)
-        # (Iterating the text's few words: a set's intersection with a dict walks the dict.)
-        return {word: exact.get(word) or slipped[word] for word in distinct}
+        if len(seen) - len(exact) + len(new) > _MEMO_LIMIT:
+            # A new memory rather than the old one emptied and filled again, in which
+            # a phrase form would be missing for a moment.
+            seen, slipped = dict(exact), {}
+            object.__setattr__(self, "_memo", (seen, slipped))
+        near_index = self._vocabulary.near
+        atoms = [present - {_UNMET}]
+        for word in new:
+            near = slips(word, near_index, REAL_WORDS)
+            if near:
+                found = frozenset().union(*(exact[w] for w in near))
+                seen[word] = slipped[word] = mine[word] = found
+                atoms.append(found)
+            else:
+                seen[word] = _NONE
+        return frozenset().union(*atoms), mine
 
 
 _NONE: frozenset[str] = frozenset()
+_UNMET = "?"  # no phrase's atom: those are "@concept" and "=word"
+_UNMET_ATOMS = frozenset({_UNMET})
 _APPEAL_REACH = 16
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
 _FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
-
-
-def _class_of(pattern: Pattern) -> str:
-    return pattern.exempt_class
 
 
 def _slot_fillers(
@@ -366,17 +351,107 @@ def _shown(words: Sequence[str], places: tuple[int, ...]) -> str:
     return " ".join(out)
 
 
+@dataclass(frozen=True, slots=True)
+class _Phrases:
+    """One class's phrases, in the order written, filed under their anchor slot's atoms
+    (a text has few of them: a short one few of any), and the words that fill an anchor
+    slot of one of them."""
+
+    patterns: tuple[Pattern, ...]
+    filed: dict[str, tuple[int, ...]]  # atom -> the phrases whose anchor slot it is in
+    anchor_atoms: frozenset[str]
+    anchor_forms: frozenset[str]
+
+    @classmethod
+    def of(
+        cls, patterns: Sequence[Pattern], fillers: Mapping[frozenset[str], frozenset[str]]
+    ) -> _Phrases:
+        filed: dict[str, list[int]] = {}
+        forms: set[str] = set()
+        for i, pattern in enumerate(patterns):
+            anchor = pattern.slots[pattern.anchor]
+            for atom in anchor:
+                filed.setdefault(atom, []).append(i)
+            forms.update(fillers[anchor])
+        return cls(
+            tuple(patterns),
+            {atom: tuple(found) for atom, found in filed.items()},
+            frozenset(filed),
+            frozenset(forms),
+        )
+
+    def anchor_words(
+        self, distinct: AbstractSet[str], slipped: Mapping[str, frozenset[str]]
+    ) -> frozenset[str]:
+        """The text's words that fill the anchor slot of any of these phrases."""
+        # (A frozenset's intersection with a set walks the smaller side.)
+        wanted = self.anchor_forms.intersection(distinct)
+        if slipped:
+            atoms = self.anchor_atoms
+            wanted = wanted.union(w for w, a in slipped.items() if not a.isdisjoint(atoms))
+        return wanted
+
+
+class _Filling(dict[frozenset[str], frozenset[str]]):
+    """The words that can fill each slot: its forms, and the text's slips that fill it
+    (worked out when a slot is first asked for)."""
+
+    __slots__ = ("_fillers", "_slipped")
+
+    def __init__(
+        self,
+        fillers: Mapping[frozenset[str], frozenset[str]],
+        slipped: Mapping[str, frozenset[str]],
+    ) -> None:
+        super().__init__()
+        self._fillers = fillers
+        self._slipped = slipped
+
+    def __missing__(self, slot: frozenset[str]) -> frozenset[str]:
+        forms = self._fillers[slot]
+        extra = {word for word, atoms in self._slipped.items() if not atoms.isdisjoint(slot)}
+        found = self[slot] = forms | extra if extra else forms
+        return found
+
+
+class _Atoms:
+    """The atoms of the text's words: a phrase word's, or a slip's (none for the rest)."""
+
+    __slots__ = ("_distinct", "_exact", "_slipped")
+
+    def __init__(
+        self,
+        exact: Mapping[str, frozenset[str]],
+        slipped: Mapping[str, frozenset[str]],
+        distinct: AbstractSet[str],
+    ) -> None:
+        self._exact = exact
+        self._slipped = slipped
+        self._distinct = distinct
+
+    def of(self, word: str) -> frozenset[str]:
+        """The atoms of ``word``, a word of the text."""
+        return self._exact.get(word) or self._slipped.get(word, _NONE)
+
+    def any_of(self, words: frozenset[str]) -> bool:
+        """Whether any of ``words`` is a word of the text that has atoms."""
+        return any(self.of(word) for word in words.intersection(self._distinct))
+
+
 class _Where:
     """Where anchor words lie in the text. Words are placed in batches, when the phrases
-    being tried need them (``place``); a slot's places are merged when first asked for."""
+    being tried need them (``place``); a slot's places are merged when first asked for
+    (``words_of[slot]``: every word that can fill the slot)."""
 
-    __slots__ = ("_by_atom", "_by_word", "_found", "_hits", "_words")
+    __slots__ = ("_by_word", "_found", "_placed", "_words", "_words_of")
 
-    def __init__(self, words: Sequence[str], hits: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self, words: Sequence[str], words_of: Mapping[frozenset[str], frozenset[str]]
+    ) -> None:
         self._words = words
-        self._hits = hits
+        self._words_of = words_of
         self._by_word: dict[str, list[int]] = {}
-        self._by_atom: dict[str, list[str]] = {}
+        self._placed: set[str] = set()  # (the same words: a set's intersection is quick)
         self._found: dict[frozenset[str], Sequence[int]] = {}
 
     def place(self, wanted: AbstractSet[str]) -> None:
@@ -389,19 +464,19 @@ class _Where:
         for position in itertools.compress(range(len(words)), map(new.__contains__, words)):
             new[words[position]].append(position)
         by_word.update(new)
-        by_atom = self._by_atom
-        for word in new:
-            for atom in self._hits[word]:
-                by_atom.setdefault(atom, []).append(word)
+        self._placed.update(new)
         self._found.clear()
 
     def of(self, slot: frozenset[str]) -> Sequence[int]:
-        """Where any word of ``slot`` lies, in order (empty when none is)."""
+        """Where any placed word that fills ``slot`` lies, in order (empty when none is)."""
         found = self._found.get(slot)
         if found is None:
-            owners = {word for atom in slot for word in self._by_atom.get(atom, ())}
+            # (Sets: the intersection walks the smaller, a slot's few forms or the few
+            # words placed.)
+            owners = self._words_of[slot] & self._placed
             if len(owners) == 1:
-                found = self._by_word[owners.pop()]
+                (owner,) = owners
+                found = self._by_word[owner]
             else:
                 found = sorted(p for word in owners for p in self._by_word[word])
             self._found[slot] = found
@@ -412,19 +487,17 @@ class _Context:
     """What around a match may discount it (see the module docstring). Everything is
     looked up around the match, in the words themselves: nothing else is placed."""
 
-    __slots__ = ("_hits", "_read", "_seen", "present")
+    __slots__ = ("_atoms", "_read", "_seen", "present")
 
-    def __init__(
-        self, read: Tokens, hits: Mapping[str, frozenset[str]], present: frozenset[str]
-    ) -> None:
+    def __init__(self, read: Tokens, atoms: _Atoms, present: frozenset[str]) -> None:
         self._read = read
-        self._hits = hits
+        self._atoms = atoms
         self.present = present
         self._seen: dict[tuple[int, ...], tuple[frozenset[str], bool]] = {}
 
     def _has(self, position: int, atom: str) -> bool:
         words = self._read.words
-        return 0 <= position < len(words) and atom in self._hits.get(words[position], _NONE)
+        return 0 <= position < len(words) and atom in self._atoms.of(words[position])
 
     def _in_clauses(self, cue: str, places: tuple[int, ...]) -> bool:
         """Whether the cue is in a clause any of ``places`` is in."""
@@ -440,12 +513,12 @@ class _Context:
         found = self._seen.get(places)
         if found is None:
             words = self._read.words
-            hits = self._hits
+            of = self._atoms.of
             atoms: set[str] = set()
             pair = False
             for a, b in {self._read.clause(p) for p in places}:
                 clause = words[a:b]
-                atoms.update(*(hits.get(word, _NONE) for word in clause if word != "iawn"))
+                atoms.update(*(of(word) for word in clause if word != "iawn"))
                 if "iawn" in clause and self._fine():
                     atoms.add("@settled")
                 pair = pair or any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
@@ -467,7 +540,7 @@ class _Context:
             return False
         a, b = self._read.clause(end + 1) if end + 1 < len(words) else (end, end)
         clause = words[a:b]
-        if any("@live_now" in self._hits.get(word, _NONE) for word in clause):
+        if any("@live_now" in self._atoms.of(word) for word in clause):
             return False
         return any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
 
@@ -476,7 +549,7 @@ class _Context:
         want to appeal", "ddim am apelio", "not appealing"."""
         words = self._read.words
         for p in places:
-            if "@appeal" not in self._hits.get(words[p], _NONE):
+            if "@appeal" not in self._atoms.of(words[p]):
                 continue
             if self._has(p - 1, "@negator") and (
                 words[p].endswith("ing") or not _I_AM.isdisjoint(words[max(p - 3, 0) : p - 1])
@@ -524,7 +597,7 @@ class _Context:
             ):
                 return True
             settled = ("@settled" in present and self._in_clauses("settled", places)) or (
-                not _PAIR_WORDS.isdisjoint(self._hits) and self._settled_pair(places)
+                self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(places)
             )
             if settled and not self._in_clauses("live_now", places):
                 return True

@@ -114,8 +114,14 @@ class _At:
         return sorted(p for atom in slot for p in self.places.get(atom, []))
 
 
-def _fill(slot: frozenset[str]) -> frozenset[str]:
-    return frozenset(atom.lstrip("=") for atom in slot)
+class _Fill(dict[frozenset[str], frozenset[str]]):
+    """The words that fill a slot: its plain words ("=a" is filled by "a")."""
+
+    def __missing__(self, slot: frozenset[str]) -> frozenset[str]:
+        return frozenset(atom.lstrip("=") for atom in slot)
+
+
+_fill = _Fill()
 
 
 def _slots(*words: str) -> tuple[frozenset[str], ...]:
