@@ -207,7 +207,7 @@ def decide_rates(items: list[dict[str, object]]) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    splits = ("heldout", "heldout2", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7")
+    splits = ("heldout", "heldout2", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8")
     parser.add_argument("--split", default="heldouts", choices=("heldouts", *splits))
     parser.add_argument("--show", action="store_true", help="list the dev split's misses")
     parser.add_argument("--no-speed", action="store_true", help="quality figures only")
