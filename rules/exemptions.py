@@ -596,8 +596,11 @@ class _Context:
                 self._has(p, "@door") and self._has(p - 1, "@door_compound") for p in places
             ):
                 return True
-            settled = ("@settled" in present and self._in_clauses("settled", places)) or (
-                self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(places)
+            # Said to be over in the clause of the phrase's last word: "the lift was
+            # working again but now its broken" is about now, not the morning.
+            last = (max(places),)
+            settled = ("@settled" in present and self._in_clauses("settled", last)) or (
+                self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(last)
             )
             if settled and not self._in_clauses("live_now", places):
                 return True

@@ -119,6 +119,14 @@ def test_a_matter_said_to_be_over_after_but_is_discounted_unless_it_is_not() -> 
     assert DEFAULT.classify("i can smell gas but i think its fine") == "emergency_repair"
 
 
+def test_a_matter_over_before_but_and_back_after_it_is_not_discounted() -> None:
+    # The phrase's words span the "but": what counts is the clause of its last word.
+    assert DEFAULT.classify("the lift was working again but now its broken, mum is stuck") == (
+        "emergency_repair"
+    )
+    assert DEFAULT.classify("the lift was broken this morning but its working again now") is None
+
+
 def test_welsh_iawn_settles_a_matter_only_when_it_says_fine() -> None:
     assert DEFAULT.classify("ogla nwy gynna, mae'n iawn rwan") is None  # it's fine now
     assert DEFAULT.classify("gwynt nwy tu allan, cryf iawn") == "emergency_repair"  # very
