@@ -277,8 +277,10 @@ def parse_checkpoint_text(text: str) -> Checkpoint:
     origin, size_text, root_text, *extensions = lines
     if not origin:
         raise CheckpointError("its first line (the origin) is empty")
-    if not size_text.isascii() or not size_text.isdigit() or (
-        size_text != "0" and size_text.startswith("0")
+    if (
+        not size_text.isascii()
+        or not size_text.isdigit()
+        or (size_text != "0" and size_text.startswith("0"))
     ):
         raise CheckpointError(
             f"its second line '{size_text[:40]}' is not a tree size (a decimal number "

@@ -176,7 +176,7 @@ def test_bad_checkpoint_bodies_named(text: str, words: str) -> None:
 def test_another_key_named_in_the_refusal() -> None:
     signed = signed_checkpoint(ORIGIN, 3, bytes(32), NOW, Ed25519PrivateKey.generate())
     other = verifier_key_for(ORIGIN, Ed25519PrivateKey.generate())
-    with pytest.raises(CheckpointError, match="not signed by the key .*a different key"):
+    with pytest.raises(CheckpointError, match=r"not signed by the key .*a different key"):
         open_checkpoint(signed, other)
 
 
