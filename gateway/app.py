@@ -21,6 +21,7 @@ from gateway.counters.redis_client import REDIS, REDIS_PATIENT, add_redis
 from gateway.counters.shared import SharedCounter
 from gateway.decisions.service import ContactService
 from gateway.evidence.checkpoint_task import add_checkpoints
+from gateway.evidence.tree_upkeep import add_tree_upkeep
 from gateway.health import setup_health
 from gateway.held.escalation import add_held_escalation
 from gateway.mail.lifecycle import MAIL, add_mail
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     setup_twilio(app, settings, clock, service_key=SERVICE, store_key=STORE)
     add_mail(app, settings, clock, store_key=STORE, service_key=SERVICE)
     add_held_escalation(app, settings, clock, store_key=STORE, service_key=SERVICE)
+    add_tree_upkeep(app, store_key=STORE)
     add_checkpoints(app, settings, clock, store_key=STORE, wake=wake_mail)
     setup_api(app, settings, clock, store_key=STORE, service_key=SERVICE)
     setup_ui(app, settings, clock)
