@@ -157,3 +157,40 @@ def test_key_commands_and_checkpoint_on_demand(database_url: str, tmp_path: Path
         "with 'contact-gateway evidence key new')"
     )
     assert "Traceback" not in no_key.stderr
+
+
+async def test_admin_api_signs_a_checkpoint_and_exports_carry_proofs(
+    aiohttp_client: Any, database_url: str, tmp_path: Path
+) -> None:
+    from gateway.chain.merkle import record_leaf, verify_inclusion
+    from tests.gateway.api_support import start_api
+    from tests.gateway.decisions.test_service import FakeClock as ApiClock
+
+    key = tmp_path / "evidence.key"
+    vkey = VerifierKey.parse(new_key(key))
+    settings = checkpoint_settings(database_url, tmp_path, key)
+    api = await start_api(aiohttp_client, settings, ApiClock(TEN))
+    for n in range(1, 6):
+        await api.store.record_contact(make_entry(n, customer_id="C-1001" if n % 2 else "C-2"))
+    made = await api.ok("POST", "/evidence/checkpoints", "admin")
+    assert made["tree_size"] == 5 and made["verifier_key"] == vkey.text()
+    assert open_checkpoint(made["signed_note"], vkey).root.hex() == made["root"]
+    assert made["file"]
+    assert await asyncio.to_thread(Path(made["file"]).read_text) == made["signed_note"]
+    refused = await api.call("POST", "/evidence/checkpoints", "auth")
+    assert refused.status == 403
+    audit = (await api.ok("GET", "/audit", "admin"))["items"]
+    assert any(a["action"] == "checkpointed" for a in audit)
+
+    await api.store.record_contact(make_entry(6, customer_id="C-1001"))
+    document = await api.ok("GET", "/evidence/export", "viewer", params={"customer": "C-1001"})
+    # Record 6 is newer than the checkpoint: a new one was made for the export.
+    checkpoint = open_checkpoint(document["checkpoint"]["signed_note"], vkey)
+    assert checkpoint.size == 6
+    assert [p["seq"] for p in document["proofs"]] == [1, 3, 5, 6]
+    for record, proof in zip(document["records"], document["proofs"], strict=True):
+        leaf = record_leaf(record["hash"])
+        assert proof["leaf_hash"] == leaf.hex()
+        path = [bytes.fromhex(h) for h in proof["inclusion_proof"]]
+        assert verify_inclusion(leaf, record["seq"] - 1, 6, path, checkpoint.root)
+    assert "hash" in document["records"][0] and "leaf_hash" not in document["records"][0]
