@@ -707,7 +707,7 @@ MIN_PER_PROCESS = 100_000
 
 
 async def verify(
-    kind: str, target: str, *, processes: int = 1, sizes: Iterable[int] = ()
+    kind: str, target: str, *, processes: int = 1, sizes: Iterable[int] = (), tree: bool = True
 ) -> Bounds | None:
     """The bounds of a chain found intact from record 1 to its head (or still empty),
     with the Merkle tree worked out again from its records (``tree``: the root, the
@@ -716,7 +716,8 @@ async def verify(
     record): then only the reference check can tell what is wrong.
 
     The head is read first and only records up to it are checked, so appends made
-    meanwhile do not matter.
+    meanwhile do not matter. ``tree=False``: the chain alone (``tree`` left None), as
+    the store's own check asks, which has no use for the tree.
     """
     import asyncio
 
@@ -724,12 +725,14 @@ async def verify(
     if found is not None and found.head_seq == found.count == 0:
         if found.head_hash != GENESIS_HASH:
             return None
+        if not tree:
+            return found
         parts: list[tuple[int, dict[str, Any]]] = []  # nothing recorded yet
         return replace(found, tree=tree_scan.combine(kind, target, parts, found.shape, sizes))
     if found is None or not found.consistent:
         return None
     wanted = sorted({s for s in sizes if 0 <= s <= found.head_seq})
-    request = {"stored": found.shape.leaves, "cuts": wanted}
+    request = {"stored": found.shape.leaves, "cuts": wanted, "skip": not tree}
     workers = max(1, min(processes, found.head_seq // MIN_PER_PROCESS))
     if workers == 1:
         results = [await asyncio.to_thread(_scan_range, kind, target, 1, found.head_seq, request)]
@@ -738,9 +741,11 @@ async def verify(
         results = await scan_in_workers(kind, target, ranges, workers, request)
     if not stitched(results, found.head_hash):
         return None
+    if not tree:
+        return found
     parts = [(r.first, r.tree) for r in results if r.tree is not None]
-    tree = await asyncio.to_thread(tree_scan.combine, kind, target, parts, found.shape, sizes)
-    return replace(found, tree=tree)
+    check = await asyncio.to_thread(tree_scan.combine, kind, target, parts, found.shape, sizes)
+    return replace(found, tree=check)
 
 
 def _scan_range(
@@ -754,7 +759,7 @@ def _scan_range(
     """Check one range and, when it is intact, work out its part of the tree."""
     hashes: list[str] = []
     result = SCANS[kind](target, first, last, texts or CanonicalTexts(), hashes)
-    if not result.ok:
+    if not result.ok or tree.get("skip"):
         return result
     part = tree_scan.range_part(
         kind, target, first, hashes, int(tree.get("stored", 0)), tree.get("cuts", ())
@@ -762,7 +767,9 @@ def _scan_range(
     return replace(result, tree=part)
 
 
-async def confirm(url: str, *, processes: int = 1, sizes: Iterable[int] = ()) -> Bounds | None:
+async def confirm(
+    url: str, *, processes: int = 1, sizes: Iterable[int] = (), tree: bool = True
+) -> Bounds | None:
     """:func:`verify` for the database at ``url``: the chain's bounds (and tree) when it
     is intact, None when only the reference check can tell (including a fault here,
     which the reference will meet too, and name)."""
@@ -770,7 +777,7 @@ async def confirm(url: str, *, processes: int = 1, sizes: Iterable[int] = ()) ->
     if target is None:
         return None
     try:
-        return await verify(*target, processes=processes, sizes=sizes)
+        return await verify(*target, processes=processes, sizes=sizes, tree=tree)
     except Exception:
         log.info("the fast evidence scan failed; checking with the reference", exc_info=True)
         return None
