@@ -7,6 +7,11 @@ chain is intact (a broken record, rows and head that disagree, a database it can
 open) is the store opened and the reference check run, which names the first bad
 record in plain words; so loading the rest of the service is paid only then.
 
+The same pass works out the Merkle tree over the records from their chain hashes
+(``gateway.chain.tree_scan``), prints its size and root (to compare with a signed
+checkpoint), and compares the stored tree with it: a stored node that disagrees is
+named by its first leaf, and fails the check as a broken record does.
+
 With ``--checkpoint FILE...`` each signed checkpoint is read and its signature checked
 with the verifier key (``--key``, or the configured key's public half); then the root
 over the log's first N records, recomputed from the records' own chain hashes
@@ -24,6 +29,7 @@ from pathlib import Path
 from gateway.chain import scan as evidence_scan
 from gateway.chain.checkpoint import CheckpointError, VerifierKey
 from gateway.chain.leaves import LeavesUnreadable, record_leaves
+from gateway.chain.tree_scan import TreeCheck
 from gateway.chain.witnessed import Contradiction, first_contradiction, read_witnessed
 from gateway.cli.failed import CommandFailed
 from gateway.common.plurals import counted
@@ -41,17 +47,18 @@ async def evidence_verify(
     0 intact, 1 broken or contradicted."""
     verifier = _verifier(settings, key) if checkpoints else None
     found = await evidence_scan.confirm(settings.database.url, processes=os.cpu_count() or 1)
-    if found is not None:
+    if found is not None and found.tree is not None:
         announce_database(settings)
-        chain_ok, head_seq = _intact(found.head_seq, found.head_seq), found.head_seq
+        chain_ok, head_seq = _intact(found.head_seq, found.head_seq, found.tree), found.head_seq
     else:
         from gateway.cli.commands import opened_store
 
         async with opened_store(settings) as store:
             result = await store.verify_evidence(fast=False)
+            tree = await store.check_tree() if result.ok else None
         head_seq = result.head_seq
-        if result.ok:
-            chain_ok = _intact(result.records_checked, result.head_seq)
+        if result.ok and tree is not None:
+            chain_ok = _intact(result.records_checked, result.head_seq, tree)
         else:
             where = "" if result.first_bad_seq is None else f" at record {result.first_bad_seq}"
             print(f"evidence chain BROKEN{where}: {result.problem}", file=sys.stderr)
@@ -111,6 +118,12 @@ async def _check_checkpoints(
     return 0
 
 
-def _intact(records: int, head_seq: int) -> int:
+def _intact(records: int, head_seq: int, tree: TreeCheck) -> int:
     print(f"evidence chain verified: {counted(records, 'record')}, head seq {head_seq}")
+    print(tree.describe())
+    if tree.problem is not None:
+        print(
+            f"evidence tree BROKEN at leaf {tree.first_bad_leaf}: {tree.problem}", file=sys.stderr
+        )
+        return 1
     return 0

@@ -215,6 +215,7 @@ evidence_tree = Table(
     Column("idx", BigInteger, nullable=False),
     Column("hash", LargeBinary(32), nullable=False),
     PrimaryKeyConstraint("level", "idx"),
+    sqlite_with_rowid=False,
 )
 
 # Signed checkpoints of the tree's root: the signed note text, its size and root (hex).

@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.chain.links import ChainHead, VerifyResult
+from gateway.chain.tree_scan import TreeCheck
 from gateway.chain.verify_fast import verify_fast
 from gateway.store import audit as audit_db
 from gateway.store import evidence_db, held, notices, policy, policy_read, tree
@@ -297,6 +298,11 @@ class Store:
     async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         """That the tree of ``old_size`` records is the start of that of ``new_size``."""
         return await tree.consistency_proof(self._engine, old_size, new_size)
+
+    async def check_tree(self, sizes: Iterable[int] = ()) -> TreeCheck:
+        """The tree recomputed from the records (roots at ``sizes``), and whether the
+        stored one agrees: the in-memory check (``tree.check_tree``)."""
+        return await tree.check_tree(self._engine, sizes)
 
     async def counted_since(self, since: datetime) -> list[CountedContact]:
         """Delivered contacts that count toward limits, from ``since``, oldest first.

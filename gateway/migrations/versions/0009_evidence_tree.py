@@ -7,7 +7,8 @@ Create Date: 2026-12-07 00:00:00
 ``evidence_tree`` keeps every perfect subtree of the RFC 9162 tree whose leaves are the
 records' chain hashes: (level k, index j) is the hash over leaves [j * 2^k,
 (j + 1) * 2^k), level 0 the leaf hashes themselves. Any root or proof is then a few rows
-read by primary key (``gateway/store/tree.py``). It is derived data, written after the
+read by primary key (``gateway/store/tree.py``); on SQLite a WITHOUT ROWID table, so
+the rows are kept in that key's order. It is derived data, written after the
 records by whichever gateway gets there (insert-or-ignore), and ``evidence verify``
 recomputes it from the records rather than trusting it.
 
@@ -35,6 +36,9 @@ def upgrade() -> None:
         sa.Column("idx", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
         sa.PrimaryKeyConstraint("level", "idx", name="pk_evidence_tree"),
+        # SQLite: rows kept in key order in the key's own B-tree, so a proof's few rows
+        # are one lookup each and a level is read in one sweep (evidence verify).
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "evidence_checkpoint",
