@@ -21,7 +21,7 @@ from gateway.api.errors import ApiError, FieldProblem
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
 from gateway.chain.signing_key import SigningKeyError
 from gateway.decisions.decision_json import decision_json
-from gateway.evidence.checkpoints import checkpointer_for, make_checkpoint
+from gateway.evidence.checkpoints import CheckpointRefused, checkpointer_for, make_checkpoint
 from gateway.evidence.export import customer_records, export_csv, export_json, record_object
 from gateway.evidence.proofs import export_proofs
 from gateway.mail.lifecycle import MAIL
@@ -205,7 +205,10 @@ async def checkpoint_now(ctx: Ctx) -> Reply:
         raise ApiError(503, f"no checkpoint can be signed: {exc}") from None
     if checkpointer is None:
         raise ApiError(503, "no checkpoint can be signed: GATEWAY_EVIDENCE_SIGNING_KEY is not set")
-    made = await make_checkpoint(checkpointer, api.clock())
+    try:
+        made = await make_checkpoint(checkpointer, api.clock())
+    except CheckpointRefused as exc:
+        raise ApiError(409, str(exc)) from None
     assert made is not None  # only a scheduled checkpoint can lose its period
     await api.admin.store.append_audit(
         ctx.user.name,

@@ -270,7 +270,11 @@ async def evidence_checkpoint(settings: Settings) -> int:
     """Sign a checkpoint of the log now: kept in the database, written to the checkpoint
     directory and queued for the witnesses (any running gateway's mail worker sends it)."""
     from gateway.chain.signing_key import SigningKeyError
-    from gateway.evidence.checkpoints import checkpointer_for, make_checkpoint
+    from gateway.evidence.checkpoints import (
+        CheckpointRefused,
+        checkpointer_for,
+        make_checkpoint,
+    )
 
     async with opened_store(settings) as store:
         try:
@@ -282,7 +286,10 @@ async def evidence_checkpoint(settings: Settings) -> int:
                 "no signing key is configured: set GATEWAY_EVIDENCE_SIGNING_KEY (create one "
                 "with 'contact-gateway evidence key new --output FILE')"
             )
-        made = await make_checkpoint(checkpointer, system_clock())
+        try:
+            made = await make_checkpoint(checkpointer, system_clock())
+        except CheckpointRefused as exc:
+            raise CommandFailed(str(exc)) from None
     assert made is not None  # only a scheduled checkpoint can lose its period
     sys.stdout.write(made.note)
     witnesses = settings.evidence.witness_addresses

@@ -21,6 +21,7 @@ from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.evidence.checkpoints import (
     Checkpointer,
+    CheckpointRefused,
     checkpointer_for,
     next_period_start,
     scheduled_checkpoint,
@@ -79,6 +80,8 @@ async def _forever(checkpointer: Checkpointer, clock: Clock) -> None:
         now = clock()
         try:
             await scheduled_checkpoint(checkpointer, now)
+        except CheckpointRefused as exc:
+            log.error("%s", exc)
         except StoreError as exc:  # the database is away; the next pass will do it
             log.warning("could not make the evidence checkpoint: %s", exc)
         except Exception:

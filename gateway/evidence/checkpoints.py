@@ -39,6 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.chain.checkpoint import Checkpoint, VerifierKey, signed_checkpoint
+from gateway.chain.merkle import verify_consistency
 from gateway.chain.signing_key import load_signing_key, verifier_key_for
 from gateway.config.settings import Settings
 from gateway.store import NewMail, Store
@@ -49,6 +50,11 @@ from gateway.store.schema import evidence_checkpoint
 log = logging.getLogger(__name__)
 
 KIND = "checkpoint"
+
+
+class CheckpointRefused(Exception):
+    """The log no longer extends its latest checkpoint: signing it would launder a
+    rewrite (a log must never sign a checkpoint inconsistent with an earlier one)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,12 @@ async def make_checkpoint(
     None when ``period`` already has its checkpoint (another gateway made it)."""
     store = checkpointer.store
     size = await store.extend_tree()
+    latest = await latest_checkpoint(store)
+    if latest is not None and latest.tree_size > size:
+        size = await store.extend_tree()  # another gateway signed records added meanwhile
     root = await store.tree_root(size)
+    if latest is not None:
+        await _must_extend(store, latest, size, root)
     note = signed_checkpoint(checkpointer.origin, size, root, now, checkpointer.key)
     values = {
         "tree_size": size,
@@ -201,6 +212,26 @@ async def make_checkpoint(
         log.info("signed checkpoint %d of %d records, written to %s", made.id, size, path)
         made = replace(made, file=path)
     return made
+
+
+async def _must_extend(store: Store, latest: StoredCheckpoint, size: int, root: bytes) -> None:
+    """Refuse to sign unless the tree of ``size`` records extends the latest checkpoint
+    (checked with a consistency proof, RFC 9162 §2.1.4)."""
+    signed = f"checkpoint {latest.id} (signed for {latest.tree_size} records)"
+    if size < latest.tree_size:
+        raise CheckpointRefused(
+            f"the evidence log holds {size} records, fewer than its latest {signed}: records "
+            "have been removed; no new checkpoint is signed (check it with 'contact-gateway "
+            "evidence verify --checkpoint')"
+        )
+    proof = await store.consistency_proof(latest.tree_size, size)
+    if not verify_consistency(latest.tree_size, size, latest.root, root, proof):
+        raise CheckpointRefused(
+            f"the evidence log no longer extends its latest {signed}: records up to "
+            f"{latest.tree_size} have been changed, removed or re-written since; no new "
+            "checkpoint is signed (check it with 'contact-gateway evidence verify "
+            "--checkpoint')"
+        )
 
 
 async def scheduled_checkpoint(

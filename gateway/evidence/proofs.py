@@ -20,6 +20,7 @@ from gateway.chain.merkle import record_leaf
 from gateway.chain.signing_key import SigningKeyError
 from gateway.config.settings import Settings
 from gateway.evidence.checkpoints import (
+    CheckpointRefused,
     StoredCheckpoint,
     checkpointer_for,
     latest_checkpoint,
@@ -101,9 +102,18 @@ async def export_proofs(
                 verifier_key,
                 problem=f"no checkpoint covers these records and none can be made: {why}",
             )
-        latest = await make_checkpoint(checkpointer, now)
-        assert latest is not None  # an on-demand checkpoint has no period to lose
-    proofs = ExportProofs(latest, verifier_key)
+        try:
+            made = await make_checkpoint(checkpointer, now)
+        except CheckpointRefused as exc:
+            made, problem = None, str(exc)
+        if made is None:
+            # The proofs are given against the latest checkpoint all the same: what
+            # they fail to show is what changed.
+            if latest is None:
+                return ExportProofs(None, verifier_key, problem=problem)
+        else:
+            latest = made
+    proofs = ExportProofs(latest, verifier_key, problem=problem)
     for record in records:
         proofs.leaves[record.seq] = record_leaf(record.hash).hex()
         try:

@@ -165,6 +165,10 @@ async def test_rewritten_history_contradicts_the_witnessed_checkpoint(
     [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("checkpoint CONTRADICTED")]
     assert str(copy) in line and "signed for 8 records" in line
     assert re.search(why, line), line
+    # The gateway itself will not sign the rewritten log: it does not extend the last
+    # checkpoint it signed.
+    refused = cli(settings, "evidence", "checkpoint")
+    assert refused.returncode == 1 and "no new checkpoint is signed" in refused.stderr
     export = _export(settings, tmp_path / "export.json")
     checked = verify_export(export, vkey)
     assert checked.returncode == 1, checked.stdout
