@@ -531,9 +531,15 @@ class Worker:
         return cls(process)
 
     async def scan(
-        self, kind: str, target: str, first: int, last: int, tree: dict[str, Any]
+        self, kind: str, target: str, first: int, last: int, tree: dict[str, Any] | None = None
     ) -> RangeResult:
-        request = {"kind": kind, "target": target, "first": first, "last": last, "tree": tree}
+        request = {
+            "kind": kind,
+            "target": target,
+            "first": first,
+            "last": last,
+            "tree": tree or {"skip": True},
+        }
         try:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             await self.process.stdin.drain()

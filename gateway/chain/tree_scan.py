@@ -372,16 +372,3 @@ async def shape_postgres(conn: Any, leaves_high: int | None) -> StoredShape:
         if found is not None:
             return StoredShape(leaves, (level, int(found)))
     return StoredShape(leaves)
-
-
-async def recompute_roots(
-    url: str, sizes: Iterable[int] = (), *, processes: int = 1
-) -> TreeCheck | None:
-    """The tree over the records of the database at ``url``, from their chain hashes
-    (never from ``evidence_tree``), with its root at each of ``sizes`` that exists,
-    checked by the fast scan (in up to ``processes`` workers). None when the fast scan
-    cannot confirm the chain intact (then the chain's own check says what is wrong)."""
-    from gateway.chain import scan
-
-    found = await scan.confirm(url, processes=processes, sizes=sizes)
-    return None if found is None else found.tree

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.chain import merkle
 from gateway.chain import scan as evidence_scan
-from gateway.chain.tree_scan import TreeCheck, recompute_roots
+from gateway.chain.tree_roots import recompute_roots
+from gateway.chain.tree_scan import TreeCheck
 from gateway.store import Store
 from gateway.store.schema import evidence, evidence_head, evidence_tree
 from tests.gateway.store_factory import make_entry, raw
@@ -191,3 +192,10 @@ async def test_a_rehashed_chain_has_another_root_at_every_size_from_the_change(
     after = await fast(store, list(range(11)), processes=1)
     assert after.problem is None
     assert [after.roots[n] == before[n] for n in range(11)] == [True] * 4 + [False] * 7
+
+
+async def test_the_stores_own_check_asks_for_the_chain_alone(store: Store) -> None:
+    await record(store, 1, 3)
+    found = await evidence_scan.confirm(url_of(store), tree=False)
+    assert found is not None and (found.head_seq, found.tree) == (3, None)
+    assert (await store.verify_evidence()).ok
