@@ -7,7 +7,12 @@ PostgreSQL with its default ``fsync``/``synchronous_commit``):
   flight) share N appends (default 20,000), each awaiting ``record_contact`` — so the
   store may commit many in one transaction (group commit); appends/s over the wall
   time, and p50/p99 of each call;
-* ``sequential``: one caller, one append at a time (the baseline: a commit each).
+* ``sequential``: one caller, one append at a time (the baseline: a commit each);
+* ``with_tree`` (``--tree-every S``): ``concurrent`` again, with as many appends, while
+  the gateway's own upkeep task (``gateway.evidence.tree_upkeep``) extends the evidence
+  Merkle tree every S seconds, as a running gateway does (every 5 s there; more often
+  here, so that a run of a few seconds sees it work). ``concurrent`` is its baseline.
+  The tree must cover every record at the end (``tree_size``).
 
 Entries are real decisions for restricted customers (``bench/evidence_entries.py``):
 emails with their message (2-20 KB, each different) as content, texts with their words,
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -91,6 +97,37 @@ async def sequential(store: Store, work: list[Append]) -> dict[str, Any]:
     }
 
 
+async def concurrent_with_tree(
+    store: Store, work: list[Append], args: argparse.Namespace
+) -> dict[str, Any]:
+    """``concurrent`` while the tree upkeep runs every ``--tree-every`` seconds; then
+    the tree is brought up to the records and must cover them all."""
+    from gateway.evidence import tree_upkeep
+
+    tree_upkeep.EXTEND_EVERY_S = args.tree_every
+    before = await store.extend_tree()  # a running gateway's tree is up to date
+    upkeep = asyncio.create_task(tree_upkeep.extend_forever(store))
+    try:
+        measured = await concurrent(store, work, args.callers)
+        during = await store.tree_size()
+    finally:
+        upkeep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await upkeep
+    started = time.perf_counter()
+    size = await store.extend_tree()
+    head = await store.evidence_head()
+    return {
+        **measured,
+        "tree_every_s": args.tree_every,
+        "tree_size_before": before,
+        "tree_size_when_appends_ended": during,
+        "tree_size": size,
+        "tree_covers_every_record": size == head.seq,
+        "catch_up_s": round(time.perf_counter() - started, 3),
+    }
+
+
 async def durability(store: Store) -> dict[str, str]:
     """The settings that make a commit durable, as the store's own connections have them."""
     async with store.engine.connect() as conn:
@@ -108,14 +145,19 @@ async def durability(store: Store) -> dict[str, str]:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     pool = templates()
     start = datetime.now(UTC) - timedelta(days=1)
-    total = args.warmup + args.count + args.sequential
+    tree_count = args.count if args.tree_every else 0
+    total = args.warmup + args.count + tree_count + args.sequential
     work = list(appends(pool, total, start, tag=f"append-{time.time_ns()}"))
     warm, rest = work[: args.warmup], work[args.warmup :]
     store = await Store.open(args.url, migrate=True)
+    with_tree: dict[str, Any] | None = None
     try:
         await concurrent(store, warm, min(args.callers, max(1, len(warm))))
         many = await concurrent(store, rest[: args.count], args.callers)
-        one = await sequential(store, rest[args.count :])
+        one = await sequential(store, rest[args.count : args.count + args.sequential])
+        if tree_count:
+            tree_work = rest[args.count + args.sequential :]
+            with_tree = await concurrent_with_tree(store, tree_work, args)
         started = time.perf_counter()
         verified = await store.verify_evidence()
         verify_s = time.perf_counter() - started
@@ -134,6 +176,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         },
         "concurrent": many,
         "sequential": one,
+        "with_tree": with_tree,
         "ratio_to_sequential": round(many["appends_per_s"] / one["appends_per_s"], 2),
         "chain_ok": verified.ok,
         "chain_records": verified.records_checked,
@@ -149,6 +192,9 @@ def cli() -> None:
     parser.add_argument("--callers", type=int, default=200, help="concurrent tasks")
     parser.add_argument("--sequential", type=int, default=500, help="one-at-a-time appends")
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument(
+        "--tree-every", type=float, default=0, help="also measure with the tree kept up (s)"
+    )
     print(json.dumps(asyncio.run(main(parser.parse_args()))), flush=True)
 
 

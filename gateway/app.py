@@ -20,9 +20,11 @@ from gateway.counters.in_process import InProcessCounter, UsageCounter
 from gateway.counters.redis_client import REDIS, REDIS_PATIENT, add_redis
 from gateway.counters.shared import SharedCounter
 from gateway.decisions.service import ContactService
+from gateway.evidence.checkpoint_task import add_checkpoints
+from gateway.evidence.tree_upkeep import add_tree_upkeep
 from gateway.health import setup_health
 from gateway.held.escalation import add_held_escalation
-from gateway.mail.lifecycle import add_mail
+from gateway.mail.lifecycle import MAIL, add_mail
 from gateway.ops.logs import setup_request_ids
 from gateway.ops.metrics import METRICS, Metrics
 from gateway.shared_state import redis_tasks, shared_counter
@@ -78,6 +80,13 @@ async def open_service(
     return store, service
 
 
+def wake_mail(app: web.Application) -> None:
+    """Start this gateway's mail worker now, if it runs (mail queued outside it)."""
+    runtime = app.get(MAIL)
+    if runtime is not None:
+        runtime.worker.wake()
+
+
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """Build the HTTP application (health now; channels and admin join in their modules)."""
     app = web.Application(client_max_size=1024 * 1024)
@@ -102,6 +111,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     setup_twilio(app, settings, clock, service_key=SERVICE, store_key=STORE)
     add_mail(app, settings, clock, store_key=STORE, service_key=SERVICE)
     add_held_escalation(app, settings, clock, store_key=STORE, service_key=SERVICE)
+    add_tree_upkeep(app, store_key=STORE)
+    add_checkpoints(app, settings, clock, store_key=STORE, wake=wake_mail)
     setup_api(app, settings, clock, store_key=STORE, service_key=SERVICE)
     setup_ui(app, settings, clock)
     setup_health(app, settings, store_key=STORE, service_key=SERVICE)

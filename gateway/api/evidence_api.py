@@ -9,6 +9,7 @@ import binascii
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -18,8 +19,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 from gateway.api.deps import API
 from gateway.api.errors import ApiError, FieldProblem
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
+from gateway.chain.signing_key import SigningKeyError
 from gateway.decisions.decision_json import decision_json
+from gateway.evidence.checkpoints import CheckpointRefused, checkpointer_for, make_checkpoint
 from gateway.evidence.export import customer_records, export_csv, export_json, record_object
+from gateway.evidence.proofs import export_proofs
+from gateway.mail.lifecycle import MAIL
 from gateway.store.casework.admin import Invalid
 from rules.decision import Contact
 from rules.identity import IdentityError, normalise_identity
@@ -150,13 +155,82 @@ async def evidence_export(ctx: Ctx) -> web.StreamResponse:
     await store.append_audit(
         ctx.user.name, "exported", "evidence", q.customer, None, {"format": q.format}
     )
+    now = api.clock()
+    proofs = await export_proofs(store, api.settings, records, now, wake=_waker(ctx))
     if q.format == "csv":
-        return web.Response(text=export_csv(records, head), content_type="text/csv")
+        return web.Response(text=export_csv(records, head, proofs), content_type="text/csv")
     verification = await store.verify_evidence()
     text = export_json(
-        records, head, customer_id=q.customer, exported_at=api.clock(), verification=verification
+        records,
+        head,
+        customer_id=q.customer,
+        exported_at=now,
+        verification=verification,
+        proofs=proofs,
     )
     return web.Response(text=text, content_type="application/json")
+
+
+def _waker(ctx: Ctx) -> Callable[[], None]:
+    """Start this gateway's mail worker (a checkpoint's witness email was queued)."""
+    app = ctx.request.app
+
+    def wake() -> None:
+        runtime = app.get(MAIL)
+        if runtime is not None:
+            runtime.worker.wake()
+
+    return wake
+
+
+class CheckpointOut(BaseModel):
+    """A signed checkpoint of the evidence log."""
+
+    id: int
+    tree_size: int
+    root: str
+    made_at: datetime
+    signed_note: str
+    verifier_key: str
+    file: str | None
+    witnesses: list[str]
+
+
+async def checkpoint_now(ctx: Ctx) -> Reply:
+    """Sign a checkpoint now: kept, written to the checkpoint directory, emailed."""
+    api = ctx.request.app[API]
+    try:
+        checkpointer = checkpointer_for(api.settings, api.admin.store, _waker(ctx))
+    except SigningKeyError as exc:
+        raise ApiError(503, f"no checkpoint can be signed: {exc}") from None
+    if checkpointer is None:
+        raise ApiError(503, "no checkpoint can be signed: GATEWAY_EVIDENCE_SIGNING_KEY is not set")
+    try:
+        made = await make_checkpoint(checkpointer, api.clock())
+    except CheckpointRefused as exc:
+        raise ApiError(409, str(exc)) from None
+    assert made is not None  # only a scheduled checkpoint can lose its period
+    await api.admin.store.append_audit(
+        ctx.user.name,
+        "checkpointed",
+        "evidence",
+        str(made.id),
+        None,
+        {"tree_size": made.tree_size, "root": made.root.hex()},
+    )
+    return Reply(
+        {
+            "id": made.id,
+            "tree_size": made.tree_size,
+            "root": made.root.hex(),
+            "made_at": made.made_at,
+            "signed_note": made.note,
+            "verifier_key": checkpointer.verifier.text(),
+            "file": None if made.file is None else str(made.file),
+            "witnesses": list(api.settings.evidence.witness_addresses),
+        },
+        status=201,
+    )
 
 
 def _verify(result: Any) -> dict[str, Any]:
@@ -333,6 +407,17 @@ ROUTES = [
         "Check the whole evidence chain",
         TAG,
         response=VerifyOut,
+    ),
+    Route(
+        "POST",
+        "/evidence/checkpoints",
+        checkpoint_now,
+        Permission.MANAGE_SETTINGS,
+        "Sign a checkpoint of the evidence log now: written to the checkpoint directory "
+        "and emailed to the witnesses (audited)",
+        TAG,
+        response=CheckpointOut,
+        status=201,
     ),
     Route(
         "GET", "/evidence/{seq}", evidence_get, R, "One evidence record", TAG, response=EvidenceOut

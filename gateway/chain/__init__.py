@@ -3,6 +3,10 @@
 ``links`` hashes and checks a chain; ``canonical_json`` is the one serialisation that
 is hashed; ``scan`` checks a chain streamed from the database row by row (also the
 stored contents against their hashes); ``verify_fast`` runs that scan for the store.
+``merkle`` is the RFC 9162 Merkle tree over the records' chain hashes (roots, proofs
+and their checks, pure); ``tree_scan`` works that tree out again during the scan and
+compares the stored one with it; ``tree_roots.recompute_roots`` gives its roots at
+given sizes (a checkpoint's).
 
 Below the store, and apart from it: the fast scan behind ``contact-gateway evidence
 verify`` runs from here without loading the store, the web application or the

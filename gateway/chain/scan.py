@@ -41,14 +41,16 @@ import logging
 import re
 import sqlite3
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from gateway.chain import tree_scan
 from gateway.chain.canonical_json import canonical_text, exact_json, only_plain
+from gateway.chain.tree_scan import SHAPE_LEAVES_SQL, StoredShape, TreeCheck
 
 GENESIS_HASH = "0" * 64
 COLUMNS = (
@@ -115,6 +117,8 @@ class RangeResult:
     ok: bool
     first_prev_hash: str = ""
     last_hash: str = ""
+    # The range's part of the Merkle tree (tree_scan.range_part), when it was asked for.
+    tree: dict[str, Any] | None = None
 
 
 def _sqlite_instant(value: Any) -> str:
@@ -283,7 +287,11 @@ def _sqlite_shape_is_usual(conn: sqlite3.Connection) -> bool:
 
 
 def scan_sqlite(
-    path: str, first: int, last: int, texts: CanonicalTexts | None = None
+    path: str,
+    first: int,
+    last: int,
+    texts: CanonicalTexts | None = None,
+    hashes: list[str] | None = None,
 ) -> RangeResult:
     """Check records ``first``..``last`` of the SQLite file at ``path``.
 
@@ -299,8 +307,12 @@ def scan_sqlite(
     A value JSON cannot hold (a blob) stops the scan, and the reference then judges. A
     row not in the usual shape is read again as it is stored and checked the plain way
     (``_sqlite_row``).
+
+    ``hashes``: each record's chain hash is appended to it once checked (the Merkle
+    tree's leaves are made from them).
     """
     checker = _Checker(first, last)
+    keep = (hashes if hashes is not None else []).append
     expected, prev = first, ""  # the checker's, kept in locals
     texts = texts or CanonicalTexts()
     known, fragment = texts.known, texts.fragment
@@ -374,6 +386,7 @@ def scan_sqlite(
                 if seq == first:
                     checker.first_prev_hash = prev_hash
                 prev, expected = stored_hash, seq + 1
+                keep(stored_hash)
     finally:
         conn.close()
     checker.expected, checker.prev_hash = expected, prev
@@ -419,15 +432,23 @@ _POSTGRES_CONTENT = (
 
 
 def scan_postgres(
-    dsn: str, first: int, last: int, texts: CanonicalTexts | None = None
+    dsn: str,
+    first: int,
+    last: int,
+    texts: CanonicalTexts | None = None,
+    hashes: list[str] | None = None,
 ) -> RangeResult:
-    """Check records ``first``..``last`` of the PostgreSQL database at ``dsn``."""
+    """Check records ``first``..``last`` of the PostgreSQL database at ``dsn`` (each
+    checked record's chain hash appended to ``hashes``, as ``scan_sqlite`` does)."""
     import asyncio
 
-    return asyncio.run(_scan_postgres(dsn, first, last, texts or CanonicalTexts()))
+    kept = hashes if hashes is not None else []
+    return asyncio.run(_scan_postgres(dsn, first, last, texts or CanonicalTexts(), kept))
 
 
-async def _scan_postgres(dsn: str, first: int, last: int, texts: CanonicalTexts) -> RangeResult:
+async def _scan_postgres(
+    dsn: str, first: int, last: int, texts: CanonicalTexts, hashes: list[str]
+) -> RangeResult:
     import asyncpg
 
     checker = _Checker(first, last)
@@ -451,6 +472,7 @@ async def _scan_postgres(dsn: str, first: int, last: int, texts: CanonicalTexts)
                     fields[name] = _instant(fields[name])
                 if not checker.feed(fields, stored_hash, texts):
                     return checker.result(False)
+                hashes.append(stored_hash)
             after = int(rows[-1]["seq"])
     finally:
         await conn.close()
@@ -482,7 +504,7 @@ def stitched(results: list[RangeResult], head_hash: str) -> bool:
 
 # Checks records first..last of the database at an address (a file, a DSN), with the
 # JSON texts already met in the worker's earlier ranges.
-Scan = Callable[[str, int, int, CanonicalTexts], RangeResult]
+Scan = Callable[[str, int, int, CanonicalTexts, list[str]], RangeResult]
 SCANS: dict[str, Scan] = {"sqlite": scan_sqlite, "postgresql": scan_postgres}
 
 
@@ -508,8 +530,16 @@ class Worker:
         )
         return cls(process)
 
-    async def scan(self, kind: str, target: str, first: int, last: int) -> RangeResult:
-        request = {"kind": kind, "target": target, "first": first, "last": last}
+    async def scan(
+        self, kind: str, target: str, first: int, last: int, tree: dict[str, Any] | None = None
+    ) -> RangeResult:
+        request = {
+            "kind": kind,
+            "target": target,
+            "first": first,
+            "last": last,
+            "tree": tree or {"skip": True},
+        }
         try:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             await self.process.stdin.drain()
@@ -544,11 +574,16 @@ RANGES_PER_WORKER = 16
 
 
 async def scan_in_workers(
-    kind: str, target: str, ranges: list[tuple[int, int]], workers: int
+    kind: str,
+    target: str,
+    ranges: list[tuple[int, int]],
+    workers: int,
+    tree: dict[str, Any] | None = None,
 ) -> list[RangeResult]:
     """Check ``ranges`` in ``workers`` worker processes, each taking the next range as
     it comes free; after a range that is not intact no more are started (the reference
-    check will then run, and name the problem)."""
+    check will then run, and name the problem). ``tree``: what each range's part of
+    the Merkle tree needs (``tree_request``)."""
     import asyncio
 
     pending = list(reversed(ranges))
@@ -558,7 +593,7 @@ async def scan_in_workers(
         worker, finished = await Worker.start(), False
         try:
             while pending:
-                result = await worker.scan(kind, target, *pending.pop())
+                result = await worker.scan(kind, target, *pending.pop(), tree or {})
                 results.append(result)
                 if not result.ok:
                     pending.clear()
@@ -581,6 +616,10 @@ class Bounds:
     count: int
     low: int | None
     high: int | None
+    # The stored Merkle tree as it stood in the same snapshot; and, once the chain is
+    # found intact, the tree worked out again from the records (tree_scan.combine).
+    shape: StoredShape = field(default_factory=StoredShape)
+    tree: TreeCheck | None = None
 
     @property
     def consistent(self) -> bool:
@@ -595,26 +634,46 @@ _BOUNDS_SQL = (
 )
 
 
+# With the stored tree's size, where there is a tree table (a database migrated before
+# it came has none, and is read as having an empty tree).
+_BOUNDS_WITH_TREE_SQL = _BOUNDS_SQL.replace(
+    " FROM evidence_head", f", {SHAPE_LEAVES_SQL} FROM evidence_head"
+)
+
+
 def bounds_sqlite(path: str) -> Bounds | None:
-    """The chain's bounds in the SQLite file at ``path`` (None: no head row)."""
+    """The chain's bounds in the SQLite file at ``path`` (None: no head row), and the
+    stored tree's shape, all in one snapshot."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        row = conn.execute(_BOUNDS_SQL).fetchone()
+        conn.execute("BEGIN")  # one snapshot (WAL) for every read below
+        has_tree = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evidence_tree'"
+        ).fetchone()
+        row = conn.execute(_BOUNDS_WITH_TREE_SQL if has_tree else _BOUNDS_SQL).fetchone()
+        if row is None:
+            return None
+        shape = tree_scan.shape_sqlite(conn, row[5]) if has_tree else StoredShape()
     finally:
         conn.close()
-    return None if row is None else Bounds(*row)
+    return Bounds(row[0], row[1], row[2], row[3], row[4], shape=shape)
 
 
 async def bounds_postgres(dsn: str) -> Bounds | None:
-    """The chain's bounds in the PostgreSQL database at ``dsn`` (None: no head row)."""
+    """:func:`bounds_sqlite` for the PostgreSQL database at ``dsn``."""
     import asyncpg
 
     conn = await asyncpg.connect(dsn)
     try:
-        row = await conn.fetchrow(_BOUNDS_SQL)
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            has_tree = await conn.fetchval("SELECT to_regclass('evidence_tree') IS NOT NULL")
+            row = await conn.fetchrow(_BOUNDS_WITH_TREE_SQL if has_tree else _BOUNDS_SQL)
+            if row is None:
+                return None
+            shape = await tree_scan.shape_postgres(conn, row[5]) if has_tree else StoredShape()
     finally:
         await conn.close()
-    return None if row is None else Bounds(*row)
+    return Bounds(row[0], row[1], row[2], row[3], row[4], shape=shape)
 
 
 async def bounds(kind: str, target: str) -> Bounds | None:
@@ -653,40 +712,78 @@ def target_for_url(url: str) -> tuple[str, str] | None:
 MIN_PER_PROCESS = 100_000
 
 
-async def verify(kind: str, target: str, *, processes: int = 1) -> Bounds | None:
+async def verify(
+    kind: str, target: str, *, processes: int = 1, sizes: Iterable[int] = (), tree: bool = True
+) -> Bounds | None:
     """The bounds of a chain found intact from record 1 to its head (or still empty),
-    or None when the fast scan cannot say so (rows and head disagree, a bad record):
-    then only the reference check can tell what is wrong.
+    with the Merkle tree worked out again from its records (``tree``: the root, the
+    roots at ``sizes``, and what is wrong with the stored tree, if anything); or None
+    when the fast scan cannot say the chain is intact (rows and head disagree, a bad
+    record): then only the reference check can tell what is wrong.
 
     The head is read first and only records up to it are checked, so appends made
-    meanwhile do not matter.
+    meanwhile do not matter. ``tree=False``: the chain alone (``tree`` left None), as
+    the store's own check asks, which has no use for the tree.
     """
     import asyncio
 
     found = await bounds(kind, target)
     if found is not None and found.head_seq == found.count == 0:
-        return found if found.head_hash == GENESIS_HASH else None  # nothing recorded yet
+        if found.head_hash != GENESIS_HASH:
+            return None
+        if not tree:
+            return found
+        parts: list[tuple[int, dict[str, Any]]] = []  # nothing recorded yet
+        return replace(found, tree=tree_scan.combine(kind, target, parts, found.shape, sizes))
     if found is None or not found.consistent:
         return None
+    wanted = sorted({s for s in sizes if 0 <= s <= found.head_seq})
+    request = {"stored": found.shape.leaves, "cuts": wanted, "skip": not tree}
     workers = max(1, min(processes, found.head_seq // MIN_PER_PROCESS))
     if workers == 1:
-        scan = SCANS[kind]
-        results = [await asyncio.to_thread(scan, target, 1, found.head_seq, CanonicalTexts())]
+        results = [await asyncio.to_thread(_scan_range, kind, target, 1, found.head_seq, request)]
     else:
         ranges = split(found.head_seq, workers * RANGES_PER_WORKER)
-        results = await scan_in_workers(kind, target, ranges, workers)
-    return found if stitched(results, found.head_hash) else None
+        results = await scan_in_workers(kind, target, ranges, workers, request)
+    if not stitched(results, found.head_hash):
+        return None
+    if not tree:
+        return found
+    parts = [(r.first, r.tree) for r in results if r.tree is not None]
+    check = await asyncio.to_thread(tree_scan.combine, kind, target, parts, found.shape, sizes)
+    return replace(found, tree=check)
 
 
-async def confirm(url: str, *, processes: int = 1) -> Bounds | None:
-    """:func:`verify` for the database at ``url``: the chain's bounds when it is intact,
-    None when only the reference check can tell (including a fault here, which the
-    reference will meet too, and name)."""
+def _scan_range(
+    kind: str,
+    target: str,
+    first: int,
+    last: int,
+    tree: dict[str, Any],
+    texts: CanonicalTexts | None = None,
+) -> RangeResult:
+    """Check one range and, when it is intact, work out its part of the tree."""
+    hashes: list[str] = []
+    result = SCANS[kind](target, first, last, texts or CanonicalTexts(), hashes)
+    if not result.ok or tree.get("skip"):
+        return result
+    part = tree_scan.range_part(
+        kind, target, first, hashes, int(tree.get("stored", 0)), tree.get("cuts", ())
+    )
+    return replace(result, tree=part)
+
+
+async def confirm(
+    url: str, *, processes: int = 1, sizes: Iterable[int] = (), tree: bool = True
+) -> Bounds | None:
+    """:func:`verify` for the database at ``url``: the chain's bounds (and tree) when it
+    is intact, None when only the reference check can tell (including a fault here,
+    which the reference will meet too, and name)."""
     target = target_for_url(url)
     if target is None:
         return None
     try:
-        return await verify(*target, processes=processes)
+        return await verify(*target, processes=processes, sizes=sizes, tree=tree)
     except Exception:
         log.info("the fast evidence scan failed; checking with the reference", exc_info=True)
         return None
@@ -697,8 +794,9 @@ def main() -> None:
     texts = CanonicalTexts()  # kept from range to range: the same texts come again
     for line in sys.stdin:
         request = json.loads(line)
-        scan = SCANS[request["kind"]]
-        result = scan(request["target"], int(request["first"]), int(request["last"]), texts)
+        first, last = int(request["first"]), int(request["last"])
+        tree = request.get("tree") or {}
+        result = _scan_range(request["kind"], request["target"], first, last, tree, texts)
         sys.stdout.write(json.dumps(asdict(result)) + "\n")
         sys.stdout.flush()
 

@@ -16,7 +16,7 @@ from gateway.chain.links import VerifyResult
 async def verify_fast(engine: AsyncEngine, *, processes: int = 1) -> VerifyResult | None:
     """The chain checked by the fast scan, or None when only the reference can tell."""
     url = engine.url.render_as_string(hide_password=False)
-    found = await evidence_scan.confirm(url, processes=processes)
+    found = await evidence_scan.confirm(url, processes=processes, tree=False)
     if found is None:
         return None
     return VerifyResult(

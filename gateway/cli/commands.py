@@ -25,6 +25,7 @@ from gateway.decisions.org_decisions import decision_settings_with_org
 from gateway.decisions.service import ContactService
 from gateway.evidence.export import customer_records, export_csv, export_json
 from gateway.evidence.pack import build_pdf
+from gateway.evidence.proofs import export_proofs
 from gateway.policy.fanout import announce_policy
 from gateway.policy.file import PolicyFileError, dump_policy, load_policy_file
 from gateway.store import NotFound, Store, StoreError, upgrade
@@ -246,17 +247,58 @@ async def evidence_export(settings: Settings, customer: str, fmt: str, output: P
             raise CommandFailed(str(exc)) from None
         head = await store.evidence_head()
         verification = await store.verify_evidence() if fmt == "json" else None
+        now = system_clock()
+        proofs = await export_proofs(store, settings, records, now)
+    if proofs.problem:
+        print(f"note: {proofs.problem}", file=sys.stderr)
     if fmt == "csv":
-        text = export_csv(records, head)
+        text = export_csv(records, head, proofs)
     else:
         text = export_json(
             records,
             head,
             customer_id=customer,
-            exported_at=system_clock(),
+            exported_at=now,
             verification=verification,
+            proofs=proofs,
         )
     _write(text, output)
+    return 0
+
+
+async def evidence_checkpoint(settings: Settings) -> int:
+    """Sign a checkpoint of the log now: kept in the database, written to the checkpoint
+    directory and queued for the witnesses (any running gateway's mail worker sends it)."""
+    from gateway.chain.signing_key import SigningKeyError
+    from gateway.evidence.checkpoints import (
+        CheckpointRefused,
+        checkpointer_for,
+        make_checkpoint,
+    )
+
+    async with opened_store(settings) as store:
+        try:
+            checkpointer = checkpointer_for(settings, store)
+        except SigningKeyError as exc:
+            raise CommandFailed(str(exc)) from None
+        if checkpointer is None:
+            raise CommandFailed(
+                "no signing key is configured: set GATEWAY_EVIDENCE_SIGNING_KEY (create one "
+                "with 'contact-gateway evidence key new --output FILE')"
+            )
+        try:
+            made = await make_checkpoint(checkpointer, system_clock())
+        except CheckpointRefused as exc:
+            raise CommandFailed(str(exc)) from None
+    assert made is not None  # only a scheduled checkpoint can lose its period
+    sys.stdout.write(made.note)
+    witnesses = settings.evidence.witness_addresses
+    print(
+        f"signed checkpoint {made.id} of {counted(made.tree_size, 'record')}; "
+        + (f"written to {made.file}" if made.file else "its file could not be written")
+        + (f"; queued for {', '.join(witnesses)}" if witnesses else "; no witnesses set"),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -278,6 +320,7 @@ async def evidence_pack(
                 today=now.astimezone(settings.zone).date(),
                 now=now,
                 actor=actor,
+                settings=settings,
             )
         except NotFound:
             raise CommandFailed(f"there is no customer '{customer}'") from None

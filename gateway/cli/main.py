@@ -45,7 +45,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "evidence" and args.evidence_command == "verify":
         from gateway.cli.evidence_verify import evidence_verify
 
-        return await evidence_verify(settings)
+        return await evidence_verify(settings, checkpoints=args.checkpoint, key=args.key)
+    if args.command == "evidence" and args.evidence_command == "key":
+        from gateway.cli import evidence_key
+
+        return evidence_key.run(args, settings)
     from gateway.app import decision_settings
     from gateway.cli import commands, simulate, ui_commands, users_commands
 
@@ -80,6 +84,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             emergency=args.emergency,
             as_json=args.json,
         )
+    if args.evidence_command == "checkpoint":
+        return await commands.evidence_checkpoint(settings)
     if args.format == "pdf":
         return await commands.evidence_pack(settings, args.customer, args.output, actor=args.actor)
     return await commands.evidence_export(settings, args.customer, args.format, args.output)

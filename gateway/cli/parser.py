@@ -58,7 +58,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     evidence = sub.add_parser("evidence", help="the evidence log")
     ev_sub = evidence.add_subparsers(dest="evidence_command", required=True)
-    ev_sub.add_parser("verify", help="check the whole hash chain")
+    ev_verify = ev_sub.add_parser(
+        "verify", help="check the whole hash chain (and that it extends signed checkpoints)"
+    )
+    ev_verify.add_argument(
+        "--checkpoint",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="signed checkpoints kept outside (witnesses' copies): prove the log still "
+        "extends every one",
+    )
+    ev_verify.add_argument(
+        "--key",
+        metavar="VKEY",
+        help="the published verifier key (name+id+key), or a file holding it "
+        "(default: the public half of GATEWAY_EVIDENCE_SIGNING_KEY)",
+    )
+    ev_sub.add_parser(
+        "checkpoint", help="sign a checkpoint of the log now, write it and email the witnesses"
+    )
+    ev_key = ev_sub.add_parser("key", help="the key that signs checkpoints")
+    key_sub = ev_key.add_subparsers(dest="key_command", required=True)
+    key_new = key_sub.add_parser(
+        "new", help="create a signing key (never overwrites) and print its verifier key"
+    )
+    key_new.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="where to write it (default: GATEWAY_EVIDENCE_SIGNING_KEY)",
+    )
+    key_sub.add_parser("show", help="print the verifier key to publish")
     ev_exp = ev_sub.add_parser("export", help="one customer's records with the chain proof")
     ev_exp.add_argument("--customer", required=True)
     ev_exp.add_argument("--format", choices=["csv", "json", "pdf"], default="json")

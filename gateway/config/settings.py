@@ -360,6 +360,83 @@ class HeldSettings(BaseModel):
         return ",".join(parse_identities(value)) if value.strip() else ""
 
 
+class EvidenceSettings(BaseModel):
+    """Signed checkpoints of the evidence log (``GATEWAY_EVIDENCE_*``).
+
+    ``signing_key`` is the Ed25519 private key (PEM, readable by its owner only) that
+    signs each checkpoint; without it no checkpoints are made. ``log_name`` is the
+    checkpoint's origin and the key's name (default: ``<first org domain>/evidence``).
+    A checkpoint is made every ``checkpoint_interval`` (ISO 8601, e.g. PT1H), once
+    across all gateways, written to ``checkpoint_dir`` and emailed to ``witnesses``.
+    """
+
+    signing_key: Path | None = None
+    log_name: str = ""
+    checkpoint_interval: timedelta = timedelta(hours=1)
+    checkpoint_dir: Path = Path("var/checkpoints")
+    witnesses: str = ""
+
+    @field_validator("signing_key", mode="before")
+    @classmethod
+    def _no_key(cls, value: Any) -> Any:
+        return None if value is None or not str(value).strip() else value
+
+    @field_validator("log_name")
+    @classmethod
+    def _log_name(cls, value: str) -> str:
+        value = value.strip()
+        if value and ("+" in value or any(c.isspace() for c in value)):
+            raise ValueError(
+                f"'{value}' is not a log name: no spaces and no '+' (e.g. "
+                "housing.example.org/evidence)"
+            )
+        return value
+
+    @field_validator("checkpoint_interval")
+    @classmethod
+    def _interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1) or value > timedelta(days=7):
+            raise ValueError(
+                "the checkpoint interval must be between a minute (PT1M) and a week (P7D), "
+                "e.g. PT1H"
+            )
+        if timedelta(days=1) % value and value < timedelta(days=1):
+            raise ValueError(
+                "the checkpoint interval must divide a day evenly (e.g. PT15M, PT1H, PT6H), "
+                "so every gateway agrees on where each interval starts"
+            )
+        return value
+
+    @field_validator("checkpoint_dir", mode="before")
+    @classmethod
+    def _dir(cls, value: Any) -> Any:
+        if isinstance(value, str | Path) and not str(value).strip():
+            raise ValueError(
+                "must name a directory for the checkpoint files, like ./var/checkpoints"
+            )
+        path = Path(str(value).strip())
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"'{path}' exists and is not a directory")
+        return path
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witnesses(cls, value: str) -> str:
+        found = []
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            try:
+                found.append(normalise_email(item.strip()))
+            except IdentityError as exc:
+                raise ValueError(str(exc)) from None
+        return ",".join(dict.fromkeys(found))
+
+    @property
+    def witness_addresses(self) -> tuple[str, ...]:
+        return tuple(a for a in self.witnesses.split(",") if a)
+
+
 class Settings(BaseSettings):
     """Everything the gateway reads from its environment; defaults run on one machine."""
 
@@ -379,6 +456,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = TwilioSettings()
     protected: ProtectedSettings = ProtectedSettings()
     held: HeldSettings = HeldSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
     exemption_phrases: Path | None = None
     # The trained model reads short messages no phrase matches (rules.exemption_model).
     exemption_model: bool = True
@@ -517,6 +595,11 @@ class Settings(BaseSettings):
                     raise ValueError(f"'{parent}' is not a directory, so '{path}' cannot be one")
                 break
         return path
+
+    @property
+    def evidence_log_name(self) -> str:
+        """The checkpoints' origin and key name: as set, or ``<first org domain>/evidence``."""
+        return self.evidence.log_name or f"{self.org_domains[0]}/evidence"
 
     @property
     def zone(self) -> ZoneInfo:

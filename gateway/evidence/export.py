@@ -32,7 +32,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.chain.links import (
     GENESIS_HASH,
@@ -48,6 +48,9 @@ from gateway.store.casework.records import customer_exists
 from gateway.store.engine import read_transaction
 from gateway.store.evidence import ENTRY_FIELDS, HASHED_FIELDS, EvidenceRecord
 
+if TYPE_CHECKING:
+    from gateway.evidence.proofs import ExportProofs
+
 EXPORT_FORMAT = "contact-gateway evidence export"
 EXPORT_VERSION = 1
 RECORD_COLUMNS: tuple[str, ...] = ("seq", "hash", "prev_hash", "recorded_at", *ENTRY_FIELDS)
@@ -56,6 +59,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     "canonical_json",
     "chain_head_seq",
     "chain_head_hash",
+    "leaf_hash",
+    "inclusion_proof",
+    "checkpoint_tree_size",
+    "checkpoint",
+    "verifier_key",
 )
 _JSON_VALUED = {"reasons", "counts", "details"}
 
@@ -96,8 +104,12 @@ def export_json(
     customer_id: str,
     exported_at: datetime,
     verification: VerifyResult | None = None,
+    proofs: ExportProofs | None = None,
 ) -> str:
-    """One customer's records with the chain proof, as a JSON document."""
+    """One customer's records with the chain proof, as a JSON document; with ``proofs``,
+    also the signed checkpoint and each record's inclusion proof (``checkpoint`` and
+    ``proofs``, beside the records so that each record object stays exactly what was
+    hashed)."""
     document = {
         "export": {
             "format": EXPORT_FORMAT,
@@ -129,6 +141,9 @@ def export_json(
         },
         "records": [record_object(r) for r in records],
     }
+    if proofs is not None:
+        document["checkpoint"] = proofs.section()
+        document["proofs"] = proofs.proof_rows(records)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -142,8 +157,22 @@ def _cell(name: str, value: Any) -> str:
     return str(value)
 
 
-def export_csv(records: Sequence[EvidenceRecord], head: ChainHead) -> str:
-    """One customer's records as CSV, one row each, with the text that was hashed."""
+def _proof_cell(proofs: ExportProofs | None, seq: int) -> str:
+    """The inclusion proof's hashes, space-separated ("" for a tree of one record, whose
+    proof is empty); ``unavailable`` when the record has none."""
+    if proofs is None:
+        return ""
+    path = proofs.paths.get(seq)
+    return "unavailable" if path is None else " ".join(path)
+
+
+def export_csv(
+    records: Sequence[EvidenceRecord], head: ChainHead, proofs: ExportProofs | None = None
+) -> str:
+    """One customer's records as CSV, one row each, with the text that was hashed; with
+    ``proofs``, each row's leaf hash and inclusion proof (hex, space-separated) and the
+    signed checkpoint and verifier key they are checked against."""
+    made = None if proofs is None else proofs.checkpoint
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -156,6 +185,11 @@ def export_csv(records: Sequence[EvidenceRecord], head: ChainHead) -> str:
                 canonical_json(body),
                 str(head.seq),
                 head.hash,
+                "" if proofs is None else proofs.leaves.get(record.seq, ""),
+                _proof_cell(proofs, record.seq),
+                "" if made is None else str(made.tree_size),
+                "" if made is None else made.note,
+                "" if proofs is None or proofs.verifier_key is None else proofs.verifier_key,
             ]
         )
     return out.getvalue()

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.config.settings import Settings
 from gateway.store.casework.admin import AdminStore
 from gateway.store.casework.lifecycle import (
     list_appeals,
@@ -20,12 +21,21 @@ from gateway.store.casework.records import get_customer
 
 
 async def build_pdf(
-    admin: AdminStore, customer_id: str, *, zone: ZoneInfo, today: date, now: datetime, actor: str
+    admin: AdminStore,
+    customer_id: str,
+    *,
+    zone: ZoneInfo,
+    today: date,
+    now: datetime,
+    actor: str,
+    settings: Settings | None = None,
 ) -> bytes:
-    """The PDF pack for ``customer_id`` (raises ``NotFound`` for an unknown customer)."""
+    """The PDF pack for ``customer_id`` (raises ``NotFound`` for an unknown customer);
+    with ``settings``, also the signed checkpoint and each record's inclusion proof."""
     # Imported here: the UI package imports this module, and the CLI imports this
     # module without the UI, so a module-level import would make a cycle.
     from gateway.evidence.pdf import evidence_pack
+    from gateway.evidence.proofs import export_proofs
     from gateway.evidence.timeline import kind_of, per_day
 
     store = admin.store
@@ -57,6 +67,7 @@ async def build_pdf(
         for r in records
         if r.kind == "contact"
     ]
+    proofs = None if settings is None else await export_proofs(store, settings, records, now)
     await store.append_audit(actor, "exported", "evidence", customer_id, None, {"format": "pdf"})
     return evidence_pack(
         customer=customer,
@@ -68,4 +79,5 @@ async def build_pdf(
         content_problems=content_problems,
         exported_at=now,
         exported_by=actor,
+        proofs=proofs,
     )

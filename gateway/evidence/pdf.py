@@ -12,14 +12,21 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Paragraph,
+    Preformatted,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 from reportlab.platypus.flowables import Flowable
 
 from gateway.chain.links import ChainHead, VerifyResult, format_instant
@@ -27,6 +34,9 @@ from gateway.common.plurals import counted
 from gateway.evidence.timeline import KINDS, DayCounts
 from gateway.store.evidence import EvidenceRecord
 from gateway.store.evidence_db import CONTENT_MISSING
+
+if TYPE_CHECKING:
+    from gateway.evidence.proofs import ExportProofs
 
 VERIFY_STEPS = (
     "Each record below lists the fields that were sealed with SHA-256 when it was written, "
@@ -43,6 +53,19 @@ VERIFY_STEPS = (
     "The chain head printed here (the last record's number and hash when this pack was made) "
     "lets anyone holding the database later run 'contact-gateway evidence verify' and confirm "
     "that record still has that hash: nothing up to that point has changed since.",
+)
+CHECKPOINT_STEPS = (
+    "The signed checkpoint below is the organisation's signature, with its published key, on "
+    "the number of records in the whole evidence log and one hash (the root) that depends on "
+    "every one of them. Copies of it were sent to independent witnesses when it was made. "
+    "If any record up to that number were later changed, removed or re-written, the log "
+    "would no longer give that root, and the signature cannot be forged without the key.",
+    "Each record's leaf hash and inclusion proof show that the record is in the signed log "
+    "at its place: the leaf hash is SHA-256 of the byte 0x00 followed by the record's hash; "
+    "combining it with the proof's hashes as RFC 9162 (Certificate Transparency) describes "
+    "gives the checkpoint's root. The JSON export carries the same proofs, and the script "
+    "verify_export.py (in the gateway's documentation) checks them all, with the signature, "
+    "given the published verifier key.",
 )
 
 
@@ -154,6 +177,7 @@ def evidence_pack(
     exported_at: datetime,
     exported_by: str,
     content_problems: Mapping[str, str] | None = None,
+    proofs: ExportProofs | None = None,
 ) -> bytes:
     """The PDF's bytes. ``content_problems``: what is wrong with the stored content of
     any record, by the content's SHA-256 (altered or missing); such records are flagged
@@ -288,5 +312,34 @@ def evidence_pack(
         _p("5. How to verify this evidence independently", s["h2"]),
         *(_p(f"{i}. {text}", s["body"]) for i, text in enumerate(VERIFY_STEPS, 1)),
     ]
+    if proofs is not None:
+        story += _proof_section(proofs, records, s)
     doc.build(story)
     return out.getvalue()
+
+
+def _proof_section(
+    proofs: ExportProofs, records: Sequence[EvidenceRecord], s: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    """Section 6: the signed checkpoint, the verifier key and each record's proof."""
+    story: list[Flowable] = [_p("6. Signed checkpoint and Merkle proofs", s["h2"])]
+    story += [_p(f"{i}. {text}", s["body"]) for i, text in enumerate(CHECKPOINT_STEPS, 1)]
+    if proofs.problem:
+        story.append(_p(f"Note: {proofs.problem}", s["h3"]))
+    made = proofs.checkpoint
+    if made is None:
+        return story
+    story += [
+        _p(f"The signed checkpoint ({counted(made.tree_size, 'record')}):", s["body"]),
+        Preformatted(made.note, s["mono"], maxLineLength=110),
+        _p(f"Verifier key: {proofs.verifier_key or '(no key configured)'}", s["mono"]),
+        Spacer(1, 2 * mm),
+    ]
+    rows: list[list[Any]] = [["Seq", "Leaf hash, then the inclusion proof's hashes in order"]]
+    for rec in records:
+        path = proofs.paths.get(rec.seq)
+        lines = [f"leaf {proofs.leaves.get(rec.seq, '')}"]
+        lines += ["(no proof)"] if path is None else [f"  {h}" for h in path]
+        rows.append([_p(rec.seq, s["small"]), Preformatted("\n".join(lines), s["mono"])])
+    story.append(_table(rows, [12 * mm, 168 * mm]))
+    return story

@@ -32,6 +32,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -201,6 +202,33 @@ evidence_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", HASH, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+# The RFC 9162 Merkle tree over the evidence records (gateway/chain/merkle.py): every
+# perfect subtree, (level k, index j) the hash over leaves [j * 2^k, (j + 1) * 2^k), leaf
+# i being record seq i + 1. Derived from the records after they are written, by any
+# gateway (insert-or-ignore); ``evidence verify`` recomputes it rather than trusting it.
+evidence_tree = Table(
+    "evidence_tree",
+    metadata,
+    Column("level", SmallInteger, nullable=False),
+    Column("idx", BigInteger, nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    PrimaryKeyConstraint("level", "idx"),
+    sqlite_with_rowid=False,
+)
+
+# Signed checkpoints of the tree's root: the signed note text, its size and root (hex).
+# ``period``: the interval a scheduled checkpoint belongs to (one each), NULL on demand.
+evidence_checkpoint = Table(
+    "evidence_checkpoint",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root", HASH, nullable=False),
+    Column("made_at", UtcDateTime, nullable=False),
+    Column("period", String(32), unique=True),
+    Column("note", Text, nullable=False),
 )
 
 held_contact = Table(

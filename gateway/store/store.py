@@ -23,9 +23,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.chain.links import ChainHead, VerifyResult
+from gateway.chain.tree_scan import TreeCheck
 from gateway.chain.verify_fast import verify_fast
 from gateway.store import audit as audit_db
-from gateway.store import evidence_db, held, notices, policy, policy_read
+from gateway.store import evidence_db, held, notices, policy, policy_read, tree
 from gateway.store.audit import AuditItem, AuditRecord, audit_hashed_fields
 from gateway.store.chain_db import verify_chain
 from gateway.store.engine import open_engine, read_transaction, translate_errors
@@ -275,6 +276,33 @@ class Store:
             first_bad_seq=seq,
             problem=problem,
         )
+
+    # ------------------------------------------------------------ the Merkle tree
+
+    async def extend_tree(self) -> int:
+        """Bring the evidence tree up to the records; the number of records it covers."""
+        return await tree.extend_tree(self._engine)
+
+    async def tree_size(self) -> int:
+        """How many records the stored evidence tree covers (no extending)."""
+        return await tree.tree_size(self._engine)
+
+    async def tree_root(self, size: int) -> bytes:
+        """The root of the evidence tree of the first ``size`` records."""
+        return await tree.tree_root(self._engine, size)
+
+    async def inclusion_proof(self, seq: int, size: int) -> list[bytes]:
+        """Record ``seq``'s audit path in the tree of the first ``size`` records."""
+        return await tree.inclusion_proof(self._engine, seq, size)
+
+    async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """That the tree of ``old_size`` records is the start of that of ``new_size``."""
+        return await tree.consistency_proof(self._engine, old_size, new_size)
+
+    async def check_tree(self, sizes: Iterable[int] = ()) -> TreeCheck:
+        """The tree recomputed from the records (roots at ``sizes``), and whether the
+        stored one agrees: the in-memory check (``tree.check_tree``)."""
+        return await tree.check_tree(self._engine, sizes)
 
     async def counted_since(self, since: datetime) -> list[CountedContact]:
         """Delivered contacts that count toward limits, from ``since``, oldest first.

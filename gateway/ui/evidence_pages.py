@@ -97,6 +97,7 @@ async def export(request: web.Request) -> web.StreamResponse:
                 today=deps.today(),
                 now=deps.clock(),
                 actor=request[USER].name,
+                settings=deps.settings,
             )
             return web.Response(body=data, content_type="application/pdf", headers=disposition)
         answer = await call(

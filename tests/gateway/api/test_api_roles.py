@@ -91,6 +91,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/evidence"): ALL,
     ("GET", "/evidence/export"): ALL,
     ("GET", "/evidence/verify"): ALL,
+    ("POST", "/evidence/checkpoints"): ADMIN,
     ("GET", "/evidence/{seq}"): ALL,
     ("GET", "/audit"): AUDIT,
     ("GET", "/audit/verify"): AUDIT,

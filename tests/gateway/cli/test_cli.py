@@ -241,6 +241,35 @@ def test_evidence_verify_export_and_tamper(database_url: str, tmp_path: Path) ->
     assert "record 2" in broken.stderr
 
 
+async def _tree_root_and_tamper_node(url: str) -> str:
+    """Extend the stored tree, spoil its node over records 1-2, and give the root."""
+    store = await Store.open(url)
+    try:
+        size = await store.extend_tree()
+        root = (await store.tree_root(size)).hex()
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE evidence_tree SET hash = :h WHERE level = 1 AND idx = 0"),
+                {"h": b"\x01" * 32},
+            )
+    finally:
+        await store.close()
+    return root
+
+
+def test_evidence_verify_reports_the_tree_and_a_stored_tree_that_disagrees(
+    database_url: str,
+) -> None:
+    asyncio.run(_record_some(database_url, 3))
+    root = asyncio.run(_tree_root_and_tamper_node(database_url))
+    found = run(database_url, "evidence", "verify")
+    assert "evidence chain verified: 3 records" in found.stdout
+    assert f"evidence tree: 3 records, root {root}" in found.stdout
+    assert found.returncode == 1
+    assert "evidence tree BROKEN at leaf 0" in found.stderr
+    assert "its node at level 1, index 0 (records 1 to 2) differs" in found.stderr
+
+
 _LOADED_BY_VERIFY = """
 import sys
 from gateway.cli.main import main

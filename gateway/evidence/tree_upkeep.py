@@ -1,0 +1,54 @@
+"""Keeping the evidence's Merkle tree up with the records while the gateway runs.
+
+Appending a record does not touch the tree (``gateway.store.tree``): that keeps the
+evidence appender at its pace. Instead, every ``EXTEND_EVERY_S`` seconds each gateway
+adds whatever records have arrived since; gateways sharing a database may do so at
+once, harmlessly (insert-or-ignore). Whatever needs the tree up to date (a proof, a
+checkpoint) extends it first, so this only keeps that quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gateway.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+# A few seconds: at 5,000 records a second that is some thousands of records a pass,
+# a few batches of ``tree.EXTEND_BATCH``, each a short write.
+EXTEND_EVERY_S = 5.0
+
+
+def add_tree_upkeep(app: web.Application, *, store_key: web.AppKey[Store]) -> None:
+    """Extend the evidence tree every ``EXTEND_EVERY_S`` seconds while ``app`` runs."""
+
+    async def tree_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(extend_forever(app[store_key]), name="evidence-tree")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.cleanup_ctx.append(tree_lifecycle)
+
+
+async def extend_forever(store: Store) -> None:
+    """A pass every ``EXTEND_EVERY_S`` seconds; a failed pass is logged and tried
+    again (a tree that was tampered with keeps failing, loudly, until someone runs
+    ``contact-gateway evidence verify``)."""
+    while True:
+        await asyncio.sleep(EXTEND_EVERY_S)
+        try:
+            await store.extend_tree()
+        except StoreError as exc:
+            log.warning("could not extend the evidence tree: %s", exc)
+        except Exception:
+            log.exception("extending the evidence tree failed; trying again next time")
