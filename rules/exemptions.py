@@ -598,9 +598,9 @@ class _Context:
                 return True
             # Said to be over in the clause of the phrase's last word: "the lift was
             # working again but now its broken" is about now, not the morning.
-            last = (max(places),)
-            settled = ("@settled" in present and self._in_clauses("settled", last)) or (
-                self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(last)
+            latest = (max(places),)
+            settled = ("@settled" in present and self._in_clauses("settled", latest)) or (
+                self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(latest)
             )
             if settled and not self._in_clauses("live_now", places):
                 return True
