@@ -249,8 +249,11 @@ def test_the_readme_tour_works_as_written(clone: Clone) -> None:
             elif " evidence verify" in command:
                 verified = clone.shell(command)
                 assert verified.returncode == 0, verified.stderr
-                assert verified.stdout == "evidence chain verified: 2 records, head seq 2\n"
-                assert verified.stdout.strip() in line  # the README's comment says so
+                chain, tree = verified.stdout.splitlines()
+                assert chain == "evidence chain verified: 2 records, head seq 2"
+                assert chain in line  # the README's comment says so
+                assert re.fullmatch(r"evidence tree: 2 records, root [0-9a-f]{64} \(.*\)", tree)
+                assert "evidence tree: 2 records, root" in said
                 seen.add("evidence")
             elif " users add " in command and "--password" in command:
                 # 4. A user with a web password (asked twice), then the admin UI.
