@@ -6,7 +6,10 @@ stored contents against their hashes); ``verify_fast`` runs that scan for the st
 ``merkle`` is the RFC 9162 Merkle tree over the records' chain hashes (roots, proofs
 and their checks, pure); ``tree_scan`` works that tree out again during the scan and
 compares the stored one with it; ``tree_roots.recompute_roots`` gives its roots at
-given sizes (a checkpoint's).
+given sizes (a checkpoint's), from the leaves ``leaves`` reads. ``checkpoint`` writes,
+signs and checks signed checkpoints (C2SP ``tlog-checkpoint`` in a ``signed-note``),
+``signing_key`` reads and makes the log's Ed25519 key, and ``witnessed`` checks that
+the log still extends the checkpoints a witness holds.
 
 Below the store, and apart from it: the fast scan behind ``contact-gateway evidence
 verify`` runs from here without loading the store, the web application or the
