@@ -35,10 +35,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+# The cryptography bindings cost about 9 MB of memory: they are loaded only when a
+# key is used (to sign, load, make or check one), not by a gateway that never signs.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 ALG_ED25519 = 0x01
 EM_DASH = "\u2014"
@@ -84,11 +89,12 @@ class VerifierKey:
 
     @classmethod
     def of(cls, name: str, public_key: Ed25519PublicKey | bytes) -> VerifierKey:
-        raw = (
-            public_key
-            if isinstance(public_key, bytes)
-            else public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        )
+        if isinstance(public_key, bytes):
+            raw = public_key
+        else:
+            from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+            raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         if not valid_key_name(name):
             raise CheckpointError(f"'{name}' is not a key name (no spaces, no '+', not empty)")
         if len(raw) != 32:
@@ -126,6 +132,9 @@ class VerifierKey:
         return f"{self.name}+{self.key_id.hex()}+{key}"
 
     def verifies(self, message: bytes, signature: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
         except InvalidSignature:

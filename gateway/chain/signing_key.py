@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    load_pem_private_key,
-)
+from typing import TYPE_CHECKING
 
 from gateway.chain.checkpoint import VerifierKey
+
+# The cryptography bindings cost about 9 MB of memory: they are loaded only when a
+# key is used (to sign, load, make or check one), not by a gateway that never signs.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 class SigningKeyError(Exception):
@@ -47,6 +45,9 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
             f"the evidence signing key {path} can be read by others (mode "
             f"{stat.S_IMODE(mode):04o}); make it readable by its owner only: chmod 600 {path}"
         )
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     try:
         key = load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
@@ -63,6 +64,13 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
 
 def create_key_file(path: Path) -> Ed25519PrivateKey:
     """A new Ed25519 key written to ``path`` (mode 0600); refuses an existing file."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     try:

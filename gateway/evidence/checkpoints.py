@@ -32,9 +32,8 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -46,6 +45,11 @@ from gateway.store import NewMail, Store
 from gateway.store.engine import read_transaction, write_transaction
 from gateway.store.outbox import enqueue_in
 from gateway.store.schema import evidence_checkpoint
+
+# The cryptography bindings cost about 9 MB of memory: they are loaded only when a
+# key is used (to sign, load, make or check one), not by a gateway that never signs.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 log = logging.getLogger(__name__)
 

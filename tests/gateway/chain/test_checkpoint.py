@@ -235,3 +235,19 @@ def test_key_file_problems_named(tmp_path: Path) -> None:
     os.chmod(rsa, 0o600)
     with pytest.raises(SigningKeyError, match="not an Ed25519 key"):
         load_signing_key(rsa)
+
+
+def test_a_gateway_that_never_signs_does_not_load_the_cryptography_bindings() -> None:
+    """They cost about 9 MB of memory (bench/memory.py's 200 MB target): loaded only when
+    a key is used."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, gateway.app, gateway.cli.main\n"
+        "print(sorted(m for m in sys.modules if m.startswith('cryptography.hazmat')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
