@@ -14,7 +14,7 @@ Pure: checkpoints and leaf hashes in, the first contradiction out.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.chain.checkpoint import Checkpoint, CheckpointError, VerifierKey, open_checkpoint
@@ -53,9 +53,17 @@ def first_contradiction(
 
     ``log_size`` is the log's head (how many records it says it has); ``leaves`` are the
     leaf hashes of records 1, 2, ... as stored, stopping at the first missing record."""
+    fit = [w.checkpoint.size for w in witnessed if w.checkpoint.size <= len(leaves)]
+    return contradiction_in_roots(witnessed, log_size, len(leaves), root_at_sizes(leaves, fit))
+
+
+def contradiction_in_roots(
+    witnessed: Sequence[Witnessed], log_size: int, present: int, roots: Mapping[int, bytes]
+) -> Contradiction | None:
+    """:func:`first_contradiction` from the roots already worked out (by the fast scan,
+    which reads every record anyway): ``present`` records 1, 2, ... are in order, and
+    ``roots`` has the root at each checkpoint's size up to ``present``."""
     ordered = sorted(witnessed, key=lambda w: w.checkpoint.size)
-    fit = [w.checkpoint.size for w in ordered if w.checkpoint.size <= len(leaves)]
-    roots = root_at_sizes(leaves, fit)
     for item in ordered:
         size = item.checkpoint.size
         signed = f"signed for {size} record{'s' if size != 1 else ''}"
@@ -65,10 +73,10 @@ def first_contradiction(
                 f"{signed}, but the log now holds only {log_size}: records have been "
                 "removed from its end since",
             )
-        if size > len(leaves):
+        if size > present:
             return Contradiction(
                 item.label,
-                f"{signed}, but record {len(leaves) + 1} is missing from the log",
+                f"{signed}, but record {present + 1} is missing from the log",
             )
         if roots[size] != item.checkpoint.root:
             return Contradiction(
