@@ -39,6 +39,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandFailed as exc:
         print(f"contact-gateway: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        problem = store_problem(exc)
+        if problem is None:
+            raise
+        print(f"contact-gateway: {problem}", file=sys.stderr)
+        return 1
+
+
+def store_problem(exc: BaseException) -> str | None:
+    """One line for a store error that reached the command line (a damaged evidence log,
+    a database that refused), or None for anything else, which stays a traceback."""
+    if "gateway.store.errors" not in sys.modules:
+        return None  # (the store was never opened: loading it now would only cost time)
+    from gateway.store.errors import ChainBroken, StoreError
+
+    if isinstance(exc, ChainBroken):
+        return f"the evidence log is damaged: {exc}; `contact-gateway evidence verify` says more"
+    if isinstance(exc, StoreError):
+        return f"the database refused: {exc}"
+    return None
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

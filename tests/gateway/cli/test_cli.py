@@ -403,3 +403,21 @@ def test_a_known_customer_with_no_records_exports_an_empty_document(
     assert unknown.returncode == 1 and unknown.stdout == ""
     [line] = said(unknown.stderr)
     assert "there is no customer 'C-1002'" in line
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "pdf"])
+def test_exporting_from_a_log_whose_head_row_was_deleted_says_so_in_one_line(
+    database_url: str, policy_file: Path, fmt: str, tmp_path: Path
+) -> None:
+    assert run(database_url, "rules", "import", str(policy_file)).returncode == 0
+    asyncio.run(_delete_head(database_url))
+    out = tmp_path / f"export.{fmt}"
+    export = run(
+        database_url, "evidence", "export", "--customer", "C-1001", "--format", fmt, "-o", str(out)
+    )
+    assert export.returncode == 1, export.stdout
+    assert "Traceback" not in export.stderr
+    [line] = said(export.stderr)
+    assert line.startswith("contact-gateway: the evidence log is damaged")
+    assert "evidence_head has no row" in line and "evidence verify" in line
+    assert not out.exists()
