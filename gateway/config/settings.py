@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -32,6 +33,11 @@ from rules.identity import IdentityError, normalise_email, normalise_phone
 from rules.protected import ProtectedRoutes, RouteName
 
 ProxyNetwork = IPv4Network | IPv6Network
+
+# GATEWAY_UPSTREAM's SMTP forms: plain (a relay on the organisation's own network), or
+# encrypted, by STARTTLS (required, never skipped) or from the first byte (port 465).
+UPSTREAM_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+TLS_UPSTREAMS = ("smtp+starttls://", "smtps://")
 
 
 class HttpSettings(BaseModel):
@@ -93,6 +99,29 @@ class SmtpSettings(BaseModel):
     tls_cert: Path | None = None
     tls_key: Path | None = Field(default=None, validate_default=True)  # checks the pair
     trusted_authserv_id: str = ""
+    # The login at the upstream (GATEWAY_UPSTREAM smtps:// or smtp+starttls:// only: a
+    # password never crosses the network in the clear), and the certificate authorities
+    # its certificate is checked against (empty: the system's).
+    upstream_username: str = ""
+    upstream_password: SecretStr = SecretStr("")
+    upstream_ca_file: Path | None = None
+
+    @field_validator("upstream_ca_file", mode="before")
+    @classmethod
+    def _no_ca_file(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("upstream_ca_file")
+    @classmethod
+    def _ca_loads(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=value)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(
+                    f"'{value}' is not a readable PEM file of certificates: {exc}"
+                ) from None
+        return value
 
     @field_validator("tls_cert", "tls_key", mode="before")
     @classmethod
@@ -474,7 +503,8 @@ class Settings(BaseSettings):
     def _upstream(cls, value: str) -> str:
         if value.startswith("maildir:") and len(value) > len("maildir:"):
             return value
-        if value.startswith("smtp://"):
+        scheme = value.partition("://")[0]
+        if scheme in UPSTREAM_SCHEMES:
             parts = urlsplit(value)
             try:
                 port = parts.port
@@ -482,12 +512,29 @@ class Settings(BaseSettings):
                 port = None
             if "@" in parts.netloc:
                 raise ValueError(
-                    f"'{value}' has a user name in it: the upstream takes no login, "
-                    "write smtp://host:port"
+                    f"'{value}' has a login in it: write {scheme}://host:port and set "
+                    "GATEWAY_SMTP_UPSTREAM_USERNAME and GATEWAY_SMTP_UPSTREAM_PASSWORD"
                 )
             if parts.hostname and port and parts.path in ("", "/"):
                 return value
-        raise ValueError(f"'{value}' is neither maildir:PATH nor smtp://host:port")
+        raise ValueError(
+            f"'{value}' is neither maildir:PATH nor smtp://host:port, "
+            "smtp+starttls://host:port or smtps://host:port"
+        )
+
+    @model_validator(mode="after")
+    def _login_only_over_tls(self) -> Settings:
+        if self.smtp.upstream_username and not self.upstream.startswith(TLS_UPSTREAMS):
+            raise ValueError(
+                "GATEWAY_SMTP_UPSTREAM_USERNAME is set but GATEWAY_UPSTREAM "
+                f"({self.upstream}) is not encrypted: a login is only sent over "
+                "smtps:// or smtp+starttls://"
+            )
+        if self.smtp.upstream_password.get_secret_value() and not self.smtp.upstream_username:
+            raise ValueError(
+                "GATEWAY_SMTP_UPSTREAM_PASSWORD is set without GATEWAY_SMTP_UPSTREAM_USERNAME"
+            )
+        return self
 
     @field_validator("org_domains", mode="before")
     @classmethod
@@ -628,7 +675,13 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:
+                # A check across settings: its message names the variables, and the
+                # input is every setting, secrets included, so it is not shown.
+                lines.append(message)
+                continue
             name = env_name(error["loc"])
-            shown = "" if "TOKEN" in name else f" (got {error.get('input')!r})"
+            secret = "TOKEN" in name or "PASSWORD" in name
+            shown = "" if secret else f" (got {error.get('input')!r})"
             lines.append(f"{name}: {message}{shown}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

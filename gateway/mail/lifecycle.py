@@ -25,7 +25,7 @@ from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
 from gateway.mail.queue import QueueWorker
 from gateway.mail.sink import MailGateway
-from gateway.mail.transport import MaildirTransport, SmtpTransport, transport_for
+from gateway.mail.transport import MaildirTransport, SmtpTransport, UpstreamLogin, transport_for
 from gateway.ops.metrics import METRICS
 from gateway.store import MailQueue, Store
 
@@ -67,6 +67,10 @@ def add_mail(
             org_domains=settings.org_domains,
             local_hostname=hostname,
             timeout=smtp.relay_timeout,
+            login=UpstreamLogin(smtp.upstream_username, smtp.upstream_password.get_secret_value())
+            if smtp.upstream_username
+            else None,
+            ca_file=smtp.upstream_ca_file,
         )
         queue = MailQueue(app[store_key].engine)
         metrics = app.get(METRICS)

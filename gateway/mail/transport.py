@@ -1,6 +1,8 @@
 """Where delivered mail goes: the organisation's mail server, or Maildirs on this machine.
 
-``GATEWAY_UPSTREAM`` is ``smtp://host:port`` (relay with aiosmtplib) or ``maildir:PATH``
+``GATEWAY_UPSTREAM`` is ``smtp://host:port`` (relay with aiosmtplib; ``smtps://`` or
+``smtp+starttls://`` for an encrypted connection, with a login if the upstream asks for
+one) or ``maildir:PATH``
 (the embedded default: one Maildir per recipient under PATH, and mail for anyone
 outside the organisation — auto-replies, bounces — in ``PATH/outbox``). Either way a
 delivery returns a :class:`DeliveryReport` saying, per recipient, whether the message
@@ -23,12 +25,13 @@ import asyncio
 import logging
 import mailbox
 import os
+import ssl
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import Any, Literal, Protocol
+from urllib.parse import quote, urlsplit
 
 import aiosmtplib
 from aiosmtplib import SMTPResponse
@@ -40,6 +43,19 @@ FINAL_REPLY_TIMEOUT = 600.0  # RFC 5321 §4.5.3.2.6: "DATA Termination: 10 minut
 # A whole attempt, however slowly the upstream answers each command before the end of
 # the message; a queue worker's claim on a message outlasts it (queue.LEASE).
 ATTEMPT_LIMIT = FINAL_REPLY_TIMEOUT + 300.0
+
+
+# How the connection to the upstream is encrypted: not at all, by STARTTLS, or from the
+# first byte (SMTPS, port 465).
+Tls = Literal["starttls", "implicit"] | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamLogin:
+    """The user name and password the upstream asks for (sent over TLS only)."""
+
+    username: str
+    password: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +167,15 @@ class SmtpTransport:
         keep: int = 8,
         idle_seconds: float = 30.0,
         uses: int = 100,
+        tls: Tls = None,
+        tls_context: ssl.SSLContext | None = None,
+        login: UpstreamLogin | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self._tls = tls
+        self._tls_context = tls_context
+        self._login = login
         self._local_hostname = local_hostname
         self._timeout = timeout
         self._keep = keep
@@ -192,8 +214,6 @@ class SmtpTransport:
             return DeliveryReport.all_refused(recipients, Refusal(exc.code, exc.message))
         except aiosmtplib.SMTPNotSupported as exc:  # SMTPUTF8 mail, upstream without it
             return DeliveryReport.all_refused(recipients, Refusal(554, f"5.6.7 {exc}"))
-        except ValueError as exc:  # an address aiosmtplib cannot put on a command line
-            return DeliveryReport.all_refused(recipients, Refusal(553, f"5.1.3 {exc}"))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             where = f"the organisation's mail server at {self.host}:{self.port}"
             said = str(exc) or type(exc).__name__
@@ -210,6 +230,10 @@ class SmtpTransport:
             return DeliveryReport.all_refused(
                 recipients, Refusal(451, f"4.4.1 {why} ({said})", unreachable=True)
             )
+        except ValueError as exc:  # an address aiosmtplib cannot put on a command line
+            # (After OSError: a certificate that does not verify is both, and is the
+            # upstream's fault for now, not the message's for good.)
+            return DeliveryReport.all_refused(recipients, Refusal(553, f"5.1.3 {exc}"))
         finally:
             if client is not None:
                 await self._release(client, used + 1 if reusable else None)
@@ -229,12 +253,17 @@ class SmtpTransport:
                 except (aiosmtplib.SMTPException, OSError, TimeoutError):
                     pass
             await _close(client)
+        login = self._login
         client = _RelayClient(
             hostname=self.host,
             port=self.port,
             local_hostname=self._local_hostname,
             timeout=self._timeout,
-            start_tls=False,
+            use_tls=self._tls == "implicit",
+            start_tls=self._tls == "starttls",  # required: refused if not offered
+            tls_context=self._tls_context,
+            username=login.username if login else None,
+            password=login.password if login else None,
         )
         await client.connect()
         return client, 0
@@ -335,12 +364,30 @@ def _passed_on(option: str) -> bool:
 
 
 def transport_for(
-    upstream: str, *, org_domains: Collection[str], local_hostname: str, timeout: float
+    upstream: str,
+    *,
+    org_domains: Collection[str],
+    local_hostname: str,
+    timeout: float,
+    login: UpstreamLogin | None = None,
+    ca_file: Path | None = None,
 ) -> SmtpTransport | MaildirTransport:
-    """The transport ``GATEWAY_UPSTREAM`` names (already validated by Settings)."""
+    """The transport ``GATEWAY_UPSTREAM`` names (already validated by Settings):
+    ``smtps://`` is TLS from the first byte, ``smtp+starttls://`` requires STARTTLS (a
+    server that does not offer it is not sent anything), ``smtp://`` is plain."""
     if upstream.startswith("maildir:"):
         return MaildirTransport(Path(upstream.removeprefix("maildir:")), org_domains)
-    host, _, port = upstream.removeprefix("smtp://").rstrip("/").rpartition(":")
+    parts = urlsplit(upstream)
+    tls = _TLS_BY_SCHEME[parts.scheme]
     return SmtpTransport(
-        host.strip("[]"), int(port), local_hostname=local_hostname, timeout=timeout
+        parts.hostname or "",
+        parts.port or 25,
+        local_hostname=local_hostname,
+        timeout=timeout,
+        tls=tls,
+        tls_context=ssl.create_default_context(cafile=ca_file) if tls else None,
+        login=login,
     )
+
+
+_TLS_BY_SCHEME: dict[str, Tls] = {"smtp": None, "smtp+starttls": "starttls", "smtps": "implicit"}

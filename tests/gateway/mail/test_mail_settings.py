@@ -76,7 +76,25 @@ def test_values_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         ({"GATEWAY_UPSTREAM": "smtp://mail.example.org"}, "GATEWAY_UPSTREAM: 'smtp://mail"),
         ({"GATEWAY_UPSTREAM": "smtp://mail.example.org:x"}, "GATEWAY_UPSTREAM"),
         # urlsplit and the transport would read different hosts out of it.
-        ({"GATEWAY_UPSTREAM": "smtp://relay@mx.example.org:25"}, "has a user name in it"),
+        ({"GATEWAY_UPSTREAM": "smtp://relay@mx.example.org:25"}, "has a login in it"),
+        # A password is only ever sent over TLS (and never shown back).
+        (
+            {
+                "GATEWAY_UPSTREAM": "smtp://mx.example.org:25",
+                "GATEWAY_SMTP_UPSTREAM_USERNAME": "relay",
+                "GATEWAY_SMTP_UPSTREAM_PASSWORD": "hunter2",
+            },
+            "GATEWAY_SMTP_UPSTREAM_USERNAME is set but GATEWAY_UPSTREAM (smtp://mx.example.org"
+            ":25) is not encrypted",
+        ),
+        (
+            {
+                "GATEWAY_UPSTREAM": "smtps://mx.example.org:465",
+                "GATEWAY_SMTP_UPSTREAM_PASSWORD": "hunter2",
+            },
+            "GATEWAY_SMTP_UPSTREAM_PASSWORD is set without GATEWAY_SMTP_UPSTREAM_USERNAME",
+        ),
+        ({"GATEWAY_SMTP_UPSTREAM_CA_FILE": "/no/such/ca.pem"}, "GATEWAY_SMTP_UPSTREAM_CA_FILE"),
     ],
 )
 def test_bad_value_names_the_variable(
@@ -87,6 +105,7 @@ def test_bad_value_names_the_variable(
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert words in str(info.value)
+    assert "hunter2" not in str(info.value)
 
 
 def test_certificate_without_key_names_both(
