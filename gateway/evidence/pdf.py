@@ -170,7 +170,7 @@ def chart(days: list[DayCounts], width: float = 170 * mm, height: float = 60 * m
 
 # Who made a step when no person did: the import command and the gateway itself.
 _NOT_PEOPLE = {
-    "cli": "imported from a policy file (the 'rules import' command)",
+    "cli": "the command line (contact-gateway)",
     "contact-gateway": "the gateway itself",
 }
 # Steps as a lay reader says them.
@@ -217,7 +217,8 @@ class Names:
 
 def _history(r: Mapping[str, Any], names: Names, zone: ZoneInfo) -> list[list[str]]:
     """Every step of a restriction, never blank: its lifecycle transitions, or, for one
-    that has none recorded (imported before imports wrote them), its versions."""
+    that has none recorded, its versions (every change through the API records a
+    transition, so such versions came from imports made before imports recorded one)."""
     steps = [
         [
             plain_when(t["at"], zone),
@@ -236,7 +237,7 @@ def _history(r: Mapping[str, Any], names: Names, zone: ZoneInfo) -> list[list[st
             _STEPS.get(str(v["action"]), str(v["action"]).replace("_", " ")),
             names.person(v["actor"]),
             f"version {v['version']}",
-            "recorded as this version of the restriction",
+            "imported from a policy file",
         ]
         for v in r.get("versions", [])
     ] or [["—", "no step recorded", "—", str(r.get("status")), "—"]]
@@ -409,8 +410,10 @@ def evidence_pack(
         why = (rec.hold_reason or rec.exemption or (rec.deliver_to or "")).replace("_", " ")
         flag = ""
         if rec.content_sha256 is not None and rec.content_sha256 in problems:
-            flag = " — CONTENT " + (
-                "MISSING" if problems[rec.content_sha256] == CONTENT_MISSING else "ALTERED"
+            flag = " — its stored content " + (
+                "is missing"
+                if problems[rec.content_sha256] == CONTENT_MISSING
+                else "was altered after it was recorded"
             )
         rows.append(
             [

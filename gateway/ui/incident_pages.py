@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import PREFIX, USER, api, form, page, redirect, render, text
@@ -71,7 +72,7 @@ async def record(request: web.Request) -> web.StreamResponse:
     except ValueError:
         pass  # the API names the field
     upload = form(request).get("attachment")
-    if upload is not None and not isinstance(upload, str) and getattr(upload, "filename", ""):
+    if isinstance(upload, FileField) and upload.filename:
         data = upload.file.read()
         if data:
             body["attachments"] = [
