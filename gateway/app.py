@@ -27,6 +27,7 @@ from gateway.held.escalation import add_held_escalation
 from gateway.mail.lifecycle import MAIL, add_mail
 from gateway.ops.logs import setup_request_ids
 from gateway.ops.metrics import METRICS, Metrics
+from gateway.reminders.digest import add_reminders
 from gateway.shared_state import redis_tasks, shared_counter
 from gateway.store import Store
 from gateway.twilio.wiring import setup_twilio
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     setup_twilio(app, settings, clock, service_key=SERVICE, store_key=STORE)
     add_mail(app, settings, clock, store_key=STORE, service_key=SERVICE)
     add_held_escalation(app, settings, clock, store_key=STORE, service_key=SERVICE)
+    add_reminders(app, settings, clock, store_key=STORE)
     add_tree_upkeep(app, store_key=STORE)
     add_checkpoints(app, settings, clock, store_key=STORE, wake=wake_mail)
     setup_api(app, settings, clock, store_key=STORE, service_key=SERVICE)

@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from gateway.api.deps import API
 from gateway.api.errors import ApiError, FieldProblem
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page
+from gateway.api.incidents_api import IncidentIn, record_incident
 from gateway.chain.signing_key import SigningKeyError
 from gateway.decisions.decision_json import decision_json
 from gateway.evidence.checkpoints import CheckpointRefused, checkpointer_for, make_checkpoint
@@ -26,6 +27,7 @@ from gateway.evidence.export import customer_records, export_csv, export_json, r
 from gateway.evidence.proofs import export_proofs
 from gateway.mail.lifecycle import MAIL
 from gateway.store.casework.admin import Invalid
+from rules.casework import FlagCategory
 from rules.decision import Contact
 from rules.identity import IdentityError, normalise_identity
 from rules.models import Channel
@@ -112,6 +114,16 @@ class Attachment(Strict):
     content_base64: str
 
 
+class RecordedIncident(Strict):
+    """Set when the contact itself was an incident of unacceptable behaviour: it is
+    recorded as one (when, channel and attachments are the contact's), linked to the
+    contact's evidence record."""
+
+    category: FlagCategory
+    description: str = Field(min_length=1, max_length=20_000)
+    people: str = Field(default="", max_length=2_000)
+
+
 class RecordedIn(Strict):
     channel: Literal["letter", "visit", "staff_mobile", "social_media"]
     customer: str = Field(min_length=1, max_length=64)
@@ -122,6 +134,7 @@ class RecordedIn(Strict):
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
     by_appointment: bool = False
     reference: str | None = Field(default=None, min_length=1, max_length=200)
+    incident: RecordedIncident | None = None
 
 
 class RecordedOut(BaseModel):
@@ -129,6 +142,7 @@ class RecordedOut(BaseModel):
     evidence_seq: int | None
     held_id: int | None
     created: bool
+    incident_id: int | None = None
 
 
 async def evidence_list(ctx: Ctx) -> Reply:
@@ -341,13 +355,34 @@ async def record_contact(ctx: Ctx) -> Reply:
             "attachments": attachments,
         },
         notify_allowed=False,
+        # An officer recorded it: it is evidence of what happened whether or not a
+        # restriction applies (before any restriction is exactly when it is needed).
+        record_unrestricted=True,
     )
+    seq = None if handled.record is None else handled.record.seq
+    incident_id = None
+    if body.incident is not None and handled.created:
+        incident = await record_incident(
+            ctx,
+            body.customer,
+            IncidentIn(
+                occurred_at=body.at,
+                channel=body.channel,
+                category=body.incident.category,
+                description=body.incident.description,
+                people=body.incident.people,
+                attachments=[a.model_dump() for a in body.attachments],
+                evidence_seq=seq,
+            ),
+        )
+        incident_id = int(incident["id"])
     return Reply(
         {
             "decision": decision_json(handled.decision),
-            "evidence_seq": None if handled.record is None else handled.record.seq,
+            "evidence_seq": seq,
             "held_id": handled.held_id,
             "created": handled.created,
+            "incident_id": incident_id,
         },
         status=201 if handled.created else 200,
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 
 from gateway.api.deps import API
 from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
 from gateway.config.org_settings import OrgSettings
 from gateway.store.accounts.users import (
+    UNSET,
     User,
     change_user,
     check_name,
@@ -23,13 +24,24 @@ from gateway.store.accounts.users import (
 )
 from gateway.store.casework.admin import check_version
 from gateway.store.casework.casework import read_settings, write_settings
+from rules.identity import normalise_email
 from rules.lifecycle import Period
 from rules.roles import Permission, Role
+
+
+def _email(value: str | None) -> str | None:
+    return None if value is None else normalise_email(value)
+
+
+Email = Annotated[str | None, AfterValidator(_email)]
+FullName = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 
 
 class UserOut(BaseModel):
     name: str
     role: Role
+    full_name: str | None = None
+    email: str | None = None
     disabled: bool
     created_at: datetime
     token_rotated_at: datetime | None
@@ -45,11 +57,17 @@ class UserWithToken(BaseModel):
 class UserIn(Strict):
     name: Annotated[str, AfterValidator(check_name)]
     role: Role
+    full_name: FullName = None
+    email: Email = None
 
 
 class UserChange(Strict):
+    """Fields to change; ``full_name`` or ``email`` given as null clears it."""
+
     role: Role | None = None
     disabled: bool | None = None
+    full_name: FullName = None
+    email: Email = None
 
 
 class SettingsChange(Strict):
@@ -57,6 +75,11 @@ class SettingsChange(Strict):
     appeal_period: Period | None = None
     review_period: Period | None = None
     bank_holidays: str | None = None
+    appeal_decision_period: Period | None = None
+    appeal_notice_period: Period | None = None
+    incident_threshold: int | None = None
+    incident_window_days: int | None = None
+    flag_review_period: Period | None = None
 
 
 async def me(ctx: Ctx) -> Reply:
@@ -73,7 +96,9 @@ async def users_list(ctx: Ctx) -> Reply:
 async def users_create(ctx: Ctx) -> Reply:
     body: UserIn = ctx.body
     async with ctx.request.app[API].admin.writing(ctx.user.name, "creating a user") as tx:
-        user, token = await create_user(tx, body.name, body.role)
+        user, token = await create_user(
+            tx, body.name, body.role, full_name=body.full_name, email=body.email
+        )
     return Reply({"user": user.as_json(), "token": token}, status=201)
 
 
@@ -90,7 +115,15 @@ async def users_change(ctx: Ctx) -> Reply:
         before = await get_user(tx.conn, name)
         check_version(ctx.if_match, before.as_json(), f"user {name}")
         _keep_an_admin(before, body, await enabled_admins(tx.conn))
-        user = await change_user(tx, name, role=body.role, disabled=body.disabled)
+        named = body.model_fields_set
+        user = await change_user(
+            tx,
+            name,
+            role=body.role,
+            disabled=body.disabled,
+            full_name=body.full_name if "full_name" in named else UNSET,
+            email=body.email if "email" in named else UNSET,
+        )
     return with_etag(user.as_json())
 
 

@@ -10,6 +10,12 @@ written, except one that arrived already active (only an import can bring one): 
 file says it was authorised and in force, so it counts from its ``starts``. New means
 authorised (a draft, or nothing, became active); lapsed and revoked are changes of
 status. Shared by the web UI and ``contact-gateway report``.
+
+Besides restrictions: incidents by category (``incidents``, recorded for any customer),
+warning flags added by level, appeals decided by outcome with the working days each
+took to decide, and reviews done late. Letters (warning letters, letters sent and
+withheld) come from the letters work through ``LetterFigures``: until it is wired in,
+the report says they are not recorded here rather than printing a zero.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin_schema import appeals, reviews
+from gateway.config.org_settings import Nation, bank_holidays
+from gateway.store.admin_schema import appeals, customer_flags, incidents, reviews
 from gateway.store.schema import restriction_history
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -75,6 +82,29 @@ class Quarter:
         return f"{self.year}Q{self.number}"
 
 
+@dataclass(frozen=True)
+class LetterFigures:
+    """The letters seam: the quarter's warning letters, and letters sent and withheld,
+    as the letters work counts them (the lead wires ``build_report``'s ``letters``)."""
+
+    warnings: int
+    sent: int
+    withheld: int
+
+
+NOT_RECORDED = "not recorded by this gateway yet"
+
+
+def working_days_between(start: date, end: date, nation: Nation) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 the same day)."""
+    holidays = bank_holidays(nation, start) | bank_holidays(nation, end)
+    count, day = 0, start
+    while day < end:
+        day = date.fromordinal(day.toordinal() + 1)
+        count += day.weekday() < 5 and day not in holidays
+    return count
+
+
 @dataclass
 class Report:
     """One quarter's figures, and the rows behind them."""
@@ -88,10 +118,47 @@ class Report:
     reviews_done: int = 0
     appeals_lodged: list[dict[str, Any]] = field(default_factory=list)
     appeal_outcomes: dict[str, int] = field(default_factory=dict)
+    # Working days each decided appeal took, lodged to decided, by outcome.
+    appeal_days: dict[str, list[int]] = field(default_factory=dict)
+    incidents_by_category: dict[str, int] = field(default_factory=dict)
+    flags_by_level: dict[str, int] = field(default_factory=dict)
+    letters: LetterFigures | None = None
 
-    def rows(self) -> list[tuple[str, int, str]]:
+    def rows(self) -> list[tuple[str, int | str, str]]:
         """(measure, count, detail) — the on-screen table and the CSV."""
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(self.appeal_outcomes.items()))
+        return [*self._restriction_rows(outcomes), *self._casework_rows()]
+
+    def _casework_rows(self) -> list[tuple[str, int | str, str]]:
+        def spread(counts: dict[str, int]) -> str:
+            return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(counts.items()))
+
+        rows: list[tuple[str, int | str, str]] = [
+            (
+                "Incidents recorded",
+                sum(self.incidents_by_category.values()),
+                spread(self.incidents_by_category),
+            ),
+            ("Warning flags added", sum(self.flags_by_level.values()), spread(self.flags_by_level)),
+        ]
+        for outcome, days in sorted(self.appeal_days.items()):
+            rows.append(
+                (
+                    f"Appeals {outcome}: working days to decide",
+                    len(days),
+                    f"average {sum(days) / len(days):.1f}, longest {max(days)}",
+                )
+            )
+        letters = self.letters
+        for measure, value in (
+            ("Warning letters sent", None if letters is None else letters.warnings),
+            ("Letters sent", None if letters is None else letters.sent),
+            ("Letters withheld", None if letters is None else letters.withheld),
+        ):
+            rows.append((measure, "—", NOT_RECORDED) if value is None else (measure, value, ""))
+        return rows
+
+    def _restriction_rows(self, outcomes: str) -> list[tuple[str, int | str, str]]:
         return [
             (
                 "Customers under restriction",
@@ -131,10 +198,18 @@ def _in(at: datetime, start: datetime, end: datetime) -> bool:
     return start <= at < end
 
 
-async def build_report(conn: AsyncConnection, quarter: Quarter, zone: ZoneInfo) -> Report:
-    """The figures for ``quarter`` (quarters are local, in the organisation's zone)."""
+async def build_report(
+    conn: AsyncConnection,
+    quarter: Quarter,
+    zone: ZoneInfo,
+    *,
+    nation: Nation = "ENG",
+    letters: LetterFigures | None = None,
+) -> Report:
+    """The figures for ``quarter`` (quarters are local, in the organisation's zone;
+    ``nation``'s bank holidays are not working days when timing appeal decisions)."""
     start, end = quarter.span(zone)
-    report = Report(quarter)
+    report = Report(quarter, letters=letters)
     versions = (
         await conn.execute(
             select(
@@ -177,8 +252,23 @@ async def build_report(conn: AsyncConnection, quarter: Quarter, zone: ZoneInfo) 
         if quarter.first_day <= row["lodged_on"] < quarter.next.first_day:
             report.appeals_lodged.append(dict(row))
         if row["decided_at"] is not None and _in(row["decided_at"], start, end):
-            outcomes[str(row["outcome"])] += 1
+            outcome = str(row["outcome"])
+            outcomes[outcome] += 1
+            decided_on = row["decided_at"].astimezone(zone).date()
+            report.appeal_days.setdefault(outcome, []).append(
+                working_days_between(row["lodged_on"], decided_on, nation)
+            )
     report.appeal_outcomes = dict(outcomes)
+    categories: Counter[str] = Counter()
+    happened = (incidents.c.occurred_at >= start) & (incidents.c.occurred_at < end)
+    for (category,) in (await conn.execute(select(incidents.c.category).where(happened))).all():
+        categories[str(category)] += 1
+    report.incidents_by_category = dict(categories)
+    levels: Counter[str] = Counter()
+    added = (customer_flags.c.created_at >= start) & (customer_flags.c.created_at < end)
+    for (level,) in (await conn.execute(select(customer_flags.c.level).where(added))).all():
+        levels[str(level)] += 1
+    report.flags_by_level = dict(levels)
     return report
 
 

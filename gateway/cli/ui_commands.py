@@ -10,9 +10,11 @@ from gateway.casework.reports import Quarter, build_report
 from gateway.cli.commands import opened_store
 from gateway.cli.failed import CommandFailed
 from gateway.common.clock import system_clock
+from gateway.config.org_settings import OrgSettings
 from gateway.config.settings import Settings
 from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.casework.admin import AdminStore
+from gateway.store.casework.casework import read_settings
 from gateway.store.engine import write_transaction
 
 
@@ -29,7 +31,8 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
         opened_store(settings) as store,
         AdminStore(store, system_clock).reading("building a report") as conn,
     ):
-        built = await build_report(conn, quarter, settings.zone)
+        nation = OrgSettings.model_validate(await read_settings(conn)).bank_holidays
+        built = await build_report(conn, quarter, settings.zone, nation=nation)
     if args.format == "csv":
         print(built.csv(), end="")
         return 0

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Literal
 
 import holidays
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from rules.lifecycle import Period, PeriodUnit
 
@@ -27,6 +27,12 @@ class OrgSettings(BaseModel):
     was renewed. ``appeal_period``: how long after authorisation a customer may appeal.
     ``review_period``: the default time to the next review. ``bank_holidays``: the UK
     nation whose bank holidays are not working days.
+
+    ``appeal_decision_period``: from an appeal being lodged to its decision;
+    ``appeal_notice_period``: from the decision to telling the customer (the reminder
+    digests give both deadlines). ``incident_threshold`` incidents within
+    ``incident_window_days`` put a customer on the dashboard's "consider action" list.
+    ``flag_review_period``: how long after it was added a warning flag is due for review.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,6 +41,11 @@ class OrgSettings(BaseModel):
     appeal_period: Period = Period(amount=20, unit=PeriodUnit.WORKING_DAYS)
     review_period: Period = Period(amount=182, unit=PeriodUnit.DAYS)
     bank_holidays: Nation = "ENG"
+    appeal_decision_period: Period = Period(amount=10, unit=PeriodUnit.WORKING_DAYS)
+    appeal_notice_period: Period = Period(amount=5, unit=PeriodUnit.WORKING_DAYS)
+    incident_threshold: int = Field(default=3, ge=1, le=100)
+    incident_window_days: int = Field(default=90, ge=1, le=3660)
+    flag_review_period: Period = Period(amount=365, unit=PeriodUnit.DAYS)
 
 
 def bank_holidays(nation: Nation, around: date) -> frozenset[date]:

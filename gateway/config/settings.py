@@ -389,6 +389,19 @@ class HeldSettings(BaseModel):
         return ",".join(parse_identities(value)) if value.strip() else ""
 
 
+class RemindersSettings(BaseModel):
+    """The daily reminder digest (``GATEWAY_REMINDERS_*``).
+
+    Each officer and authoriser with an email address gets at most one digest a day of
+    what is theirs, from ``send_hour`` o'clock local time (``GATEWAY_TIMEZONE``); the
+    gateway looks every ``check_every_s`` seconds. ``enabled=false`` sends none.
+    """
+
+    enabled: bool = True
+    send_hour: int = Field(default=7, ge=0, le=23)
+    check_every_s: float = Field(default=300.0, gt=0)
+
+
 class EvidenceSettings(BaseModel):
     """Signed checkpoints of the evidence log (``GATEWAY_EVIDENCE_*``).
 
@@ -485,6 +498,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = TwilioSettings()
     protected: ProtectedSettings = ProtectedSettings()
     held: HeldSettings = HeldSettings()
+    reminders: RemindersSettings = RemindersSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     exemption_phrases: Path | None = None
     # The trained model reads short messages no phrase matches (rules.exemption_model).

@@ -193,8 +193,15 @@ class ContactService:
         summary: str = "",
         details: dict[str, Any] | None = None,
         notify_allowed: bool = True,
+        record_unrestricted: bool = False,
     ) -> Handled:
-        """Decide and record one contact (``_decide_and_record``), counted and timed."""
+        """Decide and record one contact (``_decide_and_record``), counted and timed.
+
+        ``record_unrestricted``: write the evidence record even when no restriction
+        applies (a known customer's contact that an officer recorded is evidence of what
+        happened, before any restriction: ``POST /contacts``). Contact passing through
+        the gateway for unrestricted senders is never recorded.
+        """
         started = time.perf_counter()
         handled = await self._decide_and_record(
             contact,
@@ -203,6 +210,7 @@ class ContactService:
             summary=summary,
             details=details,
             notify_allowed=notify_allowed,
+            record_unrestricted=record_unrestricted,
         )
         self._observe(contact, handled.decision, started, degraded=handled.degraded)
         return handled
@@ -227,6 +235,7 @@ class ContactService:
         summary: str = "",
         details: dict[str, Any] | None = None,
         notify_allowed: bool = True,
+        record_unrestricted: bool = False,
     ) -> Handled:
         """Decide and record one contact. Idempotent on ``contact_key``.
 
@@ -239,7 +248,7 @@ class ContactService:
         index = await self.policy()
         now = self._clock()
         decision, degraded = await self._decide_and_count(index, contact, contact_key, now)
-        if not decision.restricted:
+        if not decision.restricted and not (record_unrestricted and decision.customer_id):
             return Handled(
                 decision=decision, record=None, created=False, held_id=None, degraded=degraded
             )

@@ -9,8 +9,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from gateway.config.settings import Settings
+from gateway.store.accounts.users import people_by_name
 from gateway.store.casework.admin import AdminStore
+from gateway.store.casework.incidents import list_incidents
 from gateway.store.casework.lifecycle import (
     list_appeals,
     list_restrictions,
@@ -18,6 +22,8 @@ from gateway.store.casework.lifecycle import (
     list_transitions,
 )
 from gateway.store.casework.records import get_customer
+from gateway.store.policy_read import read_restriction_history
+from gateway.store.schema import officers
 
 
 async def build_pdf(
@@ -50,10 +56,21 @@ async def build_pdf(
                 {
                     **restriction.model_dump(mode="json"),
                     "transitions": await list_transitions(conn, restriction.id),
+                    "versions": [
+                        {"version": v.version, "action": v.action, "actor": v.actor, "at": v.at}
+                        for v in await read_restriction_history(conn, restriction.id)
+                    ],
                     "reviews": await list_reviews(conn, restriction.id),
                     "appeals": await list_appeals(conn, restriction.id),
                 }
             )
+        incidents = await list_incidents(conn, customer_id)
+        users = await people_by_name(conn)
+        people = {name: (user.full_name or name, user.role.value) for name, user in users.items()}
+        officer_names = {
+            str(i): str(n)
+            for i, n in (await conn.execute(select(officers.c.id, officers.c.name))).all()
+        }
     records = await store.evidence_for_customer(customer_id)
     head = await store.evidence_head()
     verification = await store.verify_evidence()
@@ -80,4 +97,8 @@ async def build_pdf(
         exported_at=now,
         exported_by=actor,
         proofs=proofs,
+        zone=zone,
+        people=people,
+        officer_names=officer_names,
+        incidents=incidents,
     )

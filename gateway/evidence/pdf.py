@@ -13,6 +13,7 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
@@ -30,6 +31,7 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from gateway.chain.links import ChainHead, VerifyResult, format_instant
+from gateway.common.plain_words import plain_limits, plain_time, plain_when
 from gateway.common.plurals import counted
 from gateway.evidence.timeline import KINDS, DayCounts
 from gateway.store.evidence import EvidenceRecord
@@ -166,6 +168,81 @@ def chart(days: list[DayCounts], width: float = 170 * mm, height: float = 60 * m
     return drawing
 
 
+# Who made a step when no person did: the import command and the gateway itself.
+_NOT_PEOPLE = {
+    "cli": "the command line (contact-gateway)",
+    "contact-gateway": "the gateway itself",
+}
+# Steps as a lay reader says them.
+_STEPS = {
+    "import": "recorded by import",
+    "created": "created",
+    "authorise": "authorised",
+    "reject": "rejected",
+    "suspend": "suspended",
+    "resume": "resumed",
+    "revoke": "revoked",
+    "lapse": "lapsed at review",
+    "renew": "renewed at review",
+    "lodge_appeal": "appeal lodged",
+    "quash": "quashed on appeal",
+    "vary": "varied on appeal",
+    "uphold": "upheld on appeal",
+}
+
+
+class Names:
+    """People by name and role, officers by name: a reader is never given a login or id."""
+
+    def __init__(
+        self, people: Mapping[str, tuple[str, str]], officer_names: Mapping[str, str]
+    ) -> None:
+        self._people = people
+        self._officers = officer_names
+
+    def person(self, login: str | None) -> str:
+        if not login:
+            return "—"
+        if login in self._people:
+            name, role = self._people[login]
+            return f"{name} ({role})"
+        return _NOT_PEOPLE.get(login, login)
+
+    def officer(self, officer_id: str | None) -> str:
+        if not officer_id:
+            return "—"
+        name = self._officers.get(officer_id)
+        return f"{name} (named officer)" if name else officer_id
+
+
+def _history(r: Mapping[str, Any], names: Names, zone: ZoneInfo) -> list[list[str]]:
+    """Every step of a restriction, never blank: its lifecycle transitions, or, for one
+    that has none recorded, its versions (every change through the API records a
+    transition, so such versions came from imports made before imports recorded one)."""
+    steps = [
+        [
+            plain_when(t["at"], zone),
+            _STEPS.get(str(t["action"]), str(t["action"]).replace("_", " ")),
+            names.person(t["actor"]),
+            f"{t['from_status'] or 'none'} → {t['to_status']}",
+            str(t["reason"]),
+        ]
+        for t in r.get("transitions", [])
+    ]
+    if steps:
+        return steps
+    return [
+        [
+            plain_when(v["at"], zone),
+            _STEPS.get(str(v["action"]), str(v["action"]).replace("_", " ")),
+            names.person(v["actor"]),
+            f"version {v['version']}",
+            "imported from a policy file",
+        ]
+        for v in r.get("versions", [])
+    ] or [["—", "no step recorded", "—", str(r.get("status")), "—"]]
+
+
 def evidence_pack(
     *,
     customer: dict[str, Any],
@@ -178,10 +255,20 @@ def evidence_pack(
     exported_by: str,
     content_problems: Mapping[str, str] | None = None,
     proofs: ExportProofs | None = None,
+    zone: ZoneInfo | None = None,
+    people: Mapping[str, tuple[str, str]] | None = None,
+    officer_names: Mapping[str, str] | None = None,
+    incidents: Sequence[Mapping[str, Any]] = (),
 ) -> bytes:
     """The PDF's bytes. ``content_problems``: what is wrong with the stored content of
     any record, by the content's SHA-256 (altered or missing); such records are flagged
-    in the table and named in a warning at the top."""
+    in the table and named in a warning at the top.
+
+    Times are in the organisation's ``zone`` in plain words, limits as people say them,
+    and people by name and role (``people``: login -> (name, role)); the records'
+    hashes and exact instants are in the appendix, for whoever checks them."""
+    zone = zone or ZoneInfo("Europe/London")
+    names = Names(people or {}, officer_names or {})
     problems = content_problems or {}
     flagged = [r.seq for r in records if r.content_sha256 in problems]
     s = _styles()
@@ -199,9 +286,10 @@ def evidence_pack(
     story: list[Flowable] = [
         _p(f"Evidence pack: {customer['name']} (customer {customer['id']})", s["title"]),
         _p(
-            f"Made {format_instant(exported_at)} by {exported_by}. It holds "
-            f"{counted(len(records), 'evidence record')} and "
-            f"{counted(len(restrictions), 'restriction')}.",
+            f"Made {plain_time(exported_at, zone)} by {names.person(exported_by)}. It holds "
+            f"{counted(len(records), 'evidence record')}, "
+            f"{counted(len(restrictions), 'restriction')} and "
+            f"{counted(len(incidents), 'incident')}. Times are {zone.key} time.",
             s["body"],
         ),
     ]
@@ -215,7 +303,8 @@ def evidence_pack(
             _p(
                 f"WARNING: the stored content of {which} does not match the SHA-256 "
                 "sealed into the record: it was altered or removed after it was recorded and "
-                "must not be relied on as what the customer sent. Section 3 marks it.",
+                "must not be relied on as what the customer sent. Section 4 and Appendix A "
+                "mark it.",
                 s["h3"],
             )
         )
@@ -226,47 +315,54 @@ def evidence_pack(
         story.append(_p(f"Restriction {r['id']} — {r['status']}", s["h3"]))
         facts = [
             ["Reason", r["reason"]],
-            ["Proposed by", r["proposed_by"]],
-            ["Authorised by", r.get("authorised_by") or "not authorised"],
-            ["In force from", r["starts"]],
-            ["Ends", r.get("ends") or "no end date"],
-            ["Review on", r.get("review_on") or "—"],
-            ["Channels allowed", ", ".join(r["channels"]) or "none"],
-            ["Handling", r["handling"]],
-            ["Named officer", r.get("named_officer") or "—"],
+            ["Proposed by", names.person(r["proposed_by"])],
+            ["Authorised by", names.person(r.get("authorised_by")) or "not authorised"],
+            ["In force from", plain_when(r["starts"], zone)],
+            ["Ends", plain_when(r["ends"], zone) if r.get("ends") else "no end date"],
+            ["Review on", plain_when(r.get("review_on"), zone)],
             [
-                "Limits",
-                "; ".join(f"{x['max']} {x['channel']} per {x['per']}" for x in r["limits"]) or "—",
+                "Channels allowed",
+                ", ".join(c.replace("_", " ") for c in r["channels"]) or "none",
             ],
+            ["Handling", str(r["handling"]).replace("_", " ")],
+            ["Named officer", names.officer(r.get("named_officer"))],
+            ["Limits", plain_limits(r["limits"])],
         ]
         story.append(
             _table([[_p(k, s["small"]), _p(v, s["small"])] for k, v in facts], [40 * mm, 140 * mm])
         )
         story.append(Spacer(1, 3 * mm))
         rows = [["When", "Step", "By", "Status", "Why"]] + [
-            [
-                _p(t["at"], s["small"]),
-                _p(t["action"], s["small"]),
-                _p(t["actor"], s["small"]),
-                _p(f"{t['from_status'] or '—'} → {t['to_status']}", s["small"]),
-                _p(t["reason"], s["small"]),
-            ]
-            for t in r.get("transitions", [])
+            [_p(cell, s["small"]) for cell in step] for step in _history(r, names, zone)
         ]
         story += [
-            _p("History (every transition)", s["small"]),
-            _table(rows, [32 * mm, 20 * mm, 22 * mm, 30 * mm, 76 * mm]),
+            _p("History (every step)", s["small"]),
+            _table(rows, [36 * mm, 22 * mm, 36 * mm, 26 * mm, 60 * mm]),
         ]
         for label, items, keys in (
-            ("Reviews", r.get("reviews", []), ("due_on", "outcome", "reviewer", "notes")),
+            (
+                "Reviews",
+                r.get("reviews", []),
+                (("due_on", "Due"), ("outcome", "Outcome"), ("reviewer", "By"), ("notes", "Notes")),
+            ),
             (
                 "Appeals",
                 r.get("appeals", []),
-                ("lodged_on", "grounds", "status", "outcome", "decided_by", "decision_reason"),
+                (
+                    ("lodged_on", "Lodged"),
+                    ("grounds", "Grounds"),
+                    ("status", "Status"),
+                    ("outcome", "Outcome"),
+                    ("decided_by", "Decided by"),
+                    ("decision_reason", "Why"),
+                ),
             ),
         ):
             if items:
-                rows = [list(keys)] + [[_p(i.get(k), s["small"]) for k in keys] for i in items]
+                rows = [[title for _, title in keys]] + [
+                    [_p(_cell(k, i.get(k), names, zone), s["small"]) for k, _ in keys]
+                    for i in items
+                ]
                 story += [
                     Spacer(1, 2 * mm),
                     _p(label, s["small"]),
@@ -284,10 +380,58 @@ def evidence_pack(
             [34 * mm, 30 * mm, 32 * mm, 32 * mm, 32 * mm, 20 * mm],
         )
     )
-    story.append(_p("3. Every evidence record, with its hash", s["h2"]))
-    rows = [["Seq", "When", "Channel / from", "Decision", "SHA-256 of the record, and prev_hash"]]
+    story.append(_p("3. Incidents of unacceptable behaviour", s["h2"]))
+    if incidents:
+        rows = [["When", "How", "Kind", "What happened", "Who", "Recorded by"]] + [
+            [
+                _p(cell, s["small"])
+                for cell in (
+                    plain_when(i["occurred_at"], zone),
+                    str(i["channel"]).replace("_", " "),
+                    str(i["category"]).replace("_", " "),
+                    str(i["description"])
+                    + (
+                        f" ({counted(len(i['attachments']), 'attachment')})"
+                        if i["attachments"]
+                        else ""
+                    ),
+                    i["people"] or "—",
+                    names.person(i["recorded_by"]),
+                )
+            ]
+            for i in incidents
+        ]
+        story.append(_table(rows, [32 * mm, 18 * mm, 26 * mm, 58 * mm, 24 * mm, 22 * mm]))
+    else:
+        story.append(_p("No incidents are recorded for this customer.", s["body"]))
+    story.append(_p("4. Every evidence record", s["h2"]))
+    rows = [["Record", "When", "Channel and from", "Decision"]]
     for rec in records:
-        why = rec.hold_reason or rec.exemption or (rec.deliver_to or "")
+        why = (rec.hold_reason or rec.exemption or (rec.deliver_to or "")).replace("_", " ")
+        flag = ""
+        if rec.content_sha256 is not None and rec.content_sha256 in problems:
+            flag = " — its stored content " + (
+                "is missing"
+                if problems[rec.content_sha256] == CONTENT_MISSING
+                else "was altered after it was recorded"
+            )
+        rows.append(
+            [
+                _p(rec.seq, s["small"]),
+                _p(plain_time(rec.occurred_at, zone), s["small"]),
+                _p(f"{rec.channel.replace('_', ' ')} from {rec.sender}", s["small"]),
+                _p(f"{rec.action} {why}".strip() + flag, s["small"]),
+            ]
+        )
+    story.append(_table(rows, [16 * mm, 50 * mm, 62 * mm, 52 * mm]))
+    story += [
+        _p("5. How to verify this evidence independently", s["h2"]),
+        *(_p(f"{i}. {text}", s["body"]) for i, text in enumerate(VERIFY_STEPS, 1)),
+        _p(f"Whole-chain check at export: {verification.describe()}", s["body"]),
+    ]
+    story.append(_p("Appendix A. Each record's hash, for whoever checks them", s["h2"]))
+    rows = [["Seq", "Exact instant (UTC)", "SHA-256 of the record, and prev_hash"]]
+    for rec in records:
         hashes = f"hash {rec.hash}\nprev {rec.prev_hash}"
         if rec.content_sha256 is not None:
             hashes += f"\ncontent {rec.content_sha256}"
@@ -298,19 +442,13 @@ def evidence_pack(
         rows.append(
             [
                 _p(rec.seq, s["small"]),
-                _p(format_instant(rec.occurred_at), s["small"]),
-                _p(f"{rec.channel} from {rec.sender}", s["small"]),
-                _p(f"{rec.action} {why}".strip(), s["small"]),
+                _p(format_instant(rec.occurred_at), s["mono"]),
                 _p(hashes, s["mono"]),
             ]
         )
-    story.append(_table(rows, [10 * mm, 30 * mm, 42 * mm, 28 * mm, 70 * mm]))
+    story.append(_table(rows, [12 * mm, 48 * mm, 120 * mm]))
     story += [
-        _p("4. Chain proof", s["h2"]),
         _p(f"Chain head when this pack was made: record {head.seq}, hash {head.hash}.", s["mono"]),
-        _p(f"Whole-chain check at export: {verification.describe()}", s["body"]),
-        _p("5. How to verify this evidence independently", s["h2"]),
-        *(_p(f"{i}. {text}", s["body"]) for i, text in enumerate(VERIFY_STEPS, 1)),
     ]
     if proofs is not None:
         story += _proof_section(proofs, records, s)
@@ -318,11 +456,26 @@ def evidence_pack(
     return out.getvalue()
 
 
+def _attached(files: Sequence[Any]) -> str:
+    return f" ({counted(len(files), 'attachment')})" if files else ""
+
+
+def _cell(key: str, value: Any, names: Names, zone: ZoneInfo) -> str:
+    """A review's or appeal's field for a reader: dates plain, people by name and role."""
+    if value is None:
+        return "—"
+    if key in ("due_on", "lodged_on"):
+        return plain_when(value, zone)
+    if key in ("reviewer", "decided_by"):
+        return names.person(str(value))
+    return str(value).replace("_", " ") if key in ("outcome", "status") else str(value)
+
+
 def _proof_section(
     proofs: ExportProofs, records: Sequence[EvidenceRecord], s: dict[str, ParagraphStyle]
 ) -> list[Flowable]:
     """Section 6: the signed checkpoint, the verifier key and each record's proof."""
-    story: list[Flowable] = [_p("6. Signed checkpoint and Merkle proofs", s["h2"])]
+    story: list[Flowable] = [_p("Appendix B. Signed checkpoint and Merkle proofs", s["h2"])]
     story += [_p(f"{i}. {text}", s["body"]) for i, text in enumerate(CHECKPOINT_STEPS, 1)]
     if proofs.problem:
         story.append(_p(f"Note: {proofs.problem}", s["h3"]))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -34,6 +36,10 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("token_hash", HASH, unique=True),
     Column("password_hash", Text),
+    # Migration 0014: the person's own name and role title as documents show them, and
+    # the address their daily reminder digest goes to (none: no digest).
+    Column("full_name", Text),
+    Column("email", Text),
     Column("disabled", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("token_rotated_at", UtcDateTime),
@@ -145,4 +151,37 @@ org_settings = Table(
     Column("value", JSON, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", Text, nullable=False),
+)
+
+# Unacceptable-behaviour incidents (migration 0014), recorded for any customer, restricted
+# or not: the facts a manager weighs before any restriction. ``attachments`` lists each
+# file's name, type, size and SHA-256; the bytes are in ``contents`` under that hash.
+# ``evidence_seq``: the recorded contact it came with, when it did.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("people", Text, nullable=False),
+    Column("attachments", JSON, nullable=False),
+    Column("evidence_seq", BigInteger),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index("ix_incidents_customer_id_occurred_at", "customer_id", "occurred_at"),
+)
+
+# One reminder digest per person per local day: the row is the claim, inserted in the
+# transaction that queues the email, so several gateways send it once (migration 0014).
+digests_sent = Table(
+    "digests_sent",
+    metadata,
+    Column("user_name", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("items", Integer, nullable=False),
+    PrimaryKeyConstraint("user_name", "day"),
 )

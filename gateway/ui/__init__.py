@@ -15,7 +15,15 @@ from aiohttp import web
 
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
-from gateway.ui import evidence_pages, exemption_pages, held_pages, login, pages, restriction_pages
+from gateway.ui import (
+    evidence_pages,
+    exemption_pages,
+    held_pages,
+    incident_pages,
+    login,
+    pages,
+    restriction_pages,
+)
 from gateway.ui.core import PREFIX, UI, Ui, security_headers, templates
 
 STATIC = Path(__file__).parent / "static"
@@ -44,6 +52,8 @@ def setup_ui(app: web.Application, settings: Settings, clock: Clock) -> None:
         restriction_pages.appeal_decision,
     )
     r.add_post(PREFIX + "/restrictions/{restriction_id}/{step}", restriction_pages.step)
+    r.add_get(PREFIX + "/incidents/new", incident_pages.new_form)
+    r.add_post(PREFIX + "/incidents", incident_pages.record)
     r.add_get(PREFIX + "/held", held_pages.queue)
     r.add_get(PREFIX + "/held/{held_id}", held_pages.item)
     r.add_post(PREFIX + "/held/{held_id}/release", held_pages.release)

@@ -142,8 +142,9 @@ async def reports(request: web.Request) -> web.StreamResponse:
         )
     except ValueError as exc:
         return render(request, "refused.html", status=400, message=str(exc))
+    nation = (await deps.org()).bank_holidays
     async with deps.admin.reading("building a report") as conn:
-        report = await build_report(conn, quarter, deps.settings.zone)
+        report = await build_report(conn, quarter, deps.settings.zone, nation=nation)
     if request.query.get("format") == "csv":
         return web.Response(
             text=report.csv(),

@@ -24,6 +24,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     active = await call(request, user, "GET", "/restrictions", query={**ALL, "status": "active"})
     overdue = await call(request, user, "GET", "/reviews/overdue", query=ALL)
     held = await call(request, user, "GET", "/held", query={**ALL, "status": "held"})
+    consider = await call(request, user, "GET", "/consider-action")
     today = api(request).today()
     due_soon = [
         r
@@ -53,6 +54,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         held=held["items"],
         appeals=[dict(a) for a in open_appeals],
         excess=[{"customer": c, "count": n} for c, n in excess],
+        consider=consider,
     )
 
 
@@ -126,6 +128,9 @@ async def customer(request: web.Request) -> web.StreamResponse:
     adjustments = await call(
         request, user, "GET", "/customers/{customer_id}/adjustments", params=params, query=ALL
     )
+    incidents = await call(
+        request, user, "GET", "/customers/{customer_id}/incidents", params=params, query=ALL
+    )
     found = await call(
         request, user, "GET", "/restrictions", query={**ALL, "customer": customer_id}
     )
@@ -163,6 +168,7 @@ async def customer(request: web.Request) -> web.StreamResponse:
         flags=flags["items"],
         reasons=reasons,
         adjustments=adjustments["items"],
+        incidents=incidents["items"],
         restrictions=restrictions,
         svg=render_svg(days, f"Contact per day from {person['name']}, by decision"),
         days=[d for d in days if d.total],

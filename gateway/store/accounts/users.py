@@ -38,11 +38,16 @@ class User:
     disabled: bool
     created_at: datetime
     token_rotated_at: datetime | None
+    # The person's own name, as documents show them, and where their digest goes.
+    full_name: str | None = None
+    email: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "role": self.role.value,
+            "full_name": self.full_name,
+            "email": self.email,
             "disabled": self.disabled,
             "created_at": self.created_at,
             "token_rotated_at": self.token_rotated_at,
@@ -74,6 +79,8 @@ def _user(row: Mapping[Any, Any]) -> User:
         disabled=bool(row["disabled"]),
         created_at=row["created_at"],
         token_rotated_at=row["token_rotated_at"],
+        full_name=row["full_name"],
+        email=row["email"],
     )
 
 
@@ -103,7 +110,9 @@ async def user_for_token(conn: AsyncConnection, token: str) -> User | None:
     return None if user.disabled else user
 
 
-async def create_user(tx: Tx, name: str, role: Role) -> tuple[User, str]:
+async def create_user(
+    tx: Tx, name: str, role: Role, *, full_name: str | None = None, email: str | None = None
+) -> tuple[User, str]:
     """Create a user and return them with their token (to be shown once)."""
     check_name(name)
     existing = (await tx.conn.execute(select(users.c.id).where(users.c.name == name))).first()
@@ -114,6 +123,8 @@ async def create_user(tx: Tx, name: str, role: Role) -> tuple[User, str]:
         insert(users).values(
             name=name,
             role=role.value,
+            full_name=full_name,
+            email=email,
             token_hash=hash_token(token),
             disabled=False,
             created_at=tx.now,
@@ -122,12 +133,28 @@ async def create_user(tx: Tx, name: str, role: Role) -> tuple[User, str]:
         )
     )
     user = await get_user(tx.conn, name)
-    tx.record("created", "user", name, None, {"role": role.value, "disabled": False})
+    tx.record(
+        "created",
+        "user",
+        name,
+        None,
+        {"role": role.value, "disabled": False, "full_name": full_name, "email": email},
+    )
     return user, token
 
 
+# Fields of a user that ``change_user`` sets to a new value or clears (``UNSET``: keep).
+UNSET: Any = object()
+
+
 async def change_user(
-    tx: Tx, name: str, *, role: Role | None = None, disabled: bool | None = None
+    tx: Tx,
+    name: str,
+    *,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    full_name: str | None = UNSET,
+    email: str | None = UNSET,
 ) -> User:
     before = await get_user(tx.conn, name)
     values: dict[str, Any] = {}
@@ -135,6 +162,10 @@ async def change_user(
         values["role"] = role.value
     if disabled is not None and disabled != before.disabled:
         values["disabled"] = disabled
+    if full_name is not UNSET and full_name != before.full_name:
+        values["full_name"] = full_name
+    if email is not UNSET and email != before.email:
+        values["email"] = email
     if not values:
         return before
     await tx.conn.execute(
@@ -145,10 +176,25 @@ async def change_user(
         "disabled" if values.get("disabled") else "updated",
         "user",
         name,
-        {"role": before.role.value, "disabled": before.disabled},
-        {"role": after.role.value, "disabled": after.disabled},
+        _audited(before),
+        _audited(after),
     )
     return after
+
+
+def _audited(user: User) -> dict[str, Any]:
+    return {
+        "role": user.role.value,
+        "disabled": user.disabled,
+        "full_name": user.full_name,
+        "email": user.email,
+    }
+
+
+async def people_by_name(conn: AsyncConnection) -> dict[str, User]:
+    """Every user by login name: documents name the person and their role, not a login."""
+    found = [_user(row) for row in (await conn.execute(select(users))).mappings()]
+    return {user.name: user for user in found}
 
 
 async def rotate_token(tx: Tx, name: str) -> tuple[User, str]:

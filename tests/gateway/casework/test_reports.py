@@ -4,15 +4,19 @@ restrictions however they were made (``rules import`` or the API's lifecycle).""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import delete
 
-from gateway.casework.reports import Quarter, build_report
+from gateway.casework.reports import LetterFigures, Quarter, build_report
 from gateway.store.admin_schema import restriction_transitions
 from gateway.store.casework.lifecycle import list_transitions
 from tests.conftest import open_store
@@ -49,6 +53,22 @@ def _figures(output: str) -> dict[str, str]:
         measure, _, rest = line.strip().partition(": ")
         found[measure] = rest
     return found
+
+
+def _pack_text(database_url: str, pdf: Path) -> str:
+    made = run(
+        database_url,
+        "evidence",
+        "export",
+        "--customer",
+        "C-1001",
+        "--format",
+        "pdf",
+        "-o",
+        str(pdf),
+    )
+    assert made.returncode == 0, made.stderr
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
 
 
 async def _transitions(url: str, restriction_id: str) -> list[dict[str, Any]]:
@@ -88,10 +108,40 @@ def test_a_restriction_made_by_rules_import_is_counted_and_has_its_history(
         if new is not None:
             assert figures["New restrictions (authorised)"] == new, (quarter, report.stdout)
 
-    # Imported before imports wrote transitions: still counted, from its versions.
+    as_csv = run(database_url, "report", "--quarter", "2026Q4", "--format", "csv")
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = {row[1]: row for row in csv.reader(io.StringIO(as_csv.stdout))}
+    assert rows["Customers under restriction"] == [
+        "2026Q4",
+        "Customers under restriction",
+        "1",
+        "C-1001",
+    ]
+    assert rows["Letters sent"][2:] == ["—", "not recorded by this gateway yet"]
+
+    # The evidence pack shows the imported restriction's history, in local plain times
+    # and plain limits, with people by name; the hashes stay, in the appendix.
+    pack = _pack_text(database_url, tmp_path / "pack.pdf")
+    for words in (
+        "recorded by import",
+        "imported from a policy file",
+        "In force from Sunday 1 November 2026, 9 am",
+        "Review on Saturday 1 May 2027",
+        "5 emails a week",
+        "Jane Smith (named officer)",
+        "Times are Europe/London time.",
+        "Appendix A. Each record's hash",
+    ):
+        assert words in pack, (words, pack)
+    assert "P7D" not in pack and "per P" not in pack
+
+    # Imported before imports wrote transitions: still counted, from its versions, and
+    # the pack's history is not blank: it gives the versions.
     asyncio.run(_forget_transitions(database_url))
     report = run(database_url, "report", "--quarter", "2026Q4")
     assert _figures(report.stdout)["Customers under restriction"] == "1 (C-1001)"
+    pack = _pack_text(database_url, tmp_path / "pack-without-transitions.pdf")
+    assert "version 1" in pack and "imported from a policy file" in pack
 
     # Revoked by a later import: the step is recorded, and counted in today's quarter.
     revoked = tmp_path / "revoked.yaml"
@@ -124,3 +174,77 @@ async def test_restrictions_made_through_the_api_are_counted_as_before(
     assert (q4.customers_under_restriction, q4.new, q4.revoked) == (["C-1"], ["R-1"], [])
     assert (q1.customers_under_restriction, q1.new, q1.revoked) == (["C-1"], [], ["R-1"])
     assert (q2.customers_under_restriction, q2.new, q2.revoked) == ([], [], [])
+
+
+async def test_incidents_flags_and_appeal_times_are_counted_in_their_quarter(
+    aiohttp_client: Any, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(START)  # Tuesday 24 November 2026
+    api = await start_api(aiohttp_client, api_settings(database_url, tmp_path / "mail"), clock)
+    await seed_people(api)
+    await api.ok("POST", "/restrictions", "officer", json=proposal())
+    await api.ok("POST", "/restrictions/R-1/authorise", "auth", json={})
+    for days_ago, category in (
+        (1, "verbal_or_hate_abuse"),
+        (2, "verbal_or_hate_abuse"),
+        (3, "property_damage"),
+        (70, "property_damage"),
+    ):
+        await api.ok(
+            "POST",
+            "/customers/C-1/incidents",
+            "officer",
+            json={
+                "occurred_at": (START - timedelta(days=days_ago)).isoformat(),
+                "channel": "visit",
+                "category": category,
+                "description": "What happened",
+            },
+        )
+    await api.ok(
+        "POST",
+        "/customers/C-1/flags",
+        "officer",
+        json={"level": "red", "category": "physical_violence", "reason": "Pushed an officer"},
+    )
+    appeal = await api.ok(
+        "POST",
+        "/restrictions/R-1/appeals",
+        "officer",
+        json={"lodged_on": "2026-11-24", "grounds": "Too strict"},
+    )
+    clock.now = START + timedelta(days=8)  # Wednesday 2 December: 6 working days later
+    await api.ok(
+        "POST",
+        f"/appeals/{appeal['id']}/decision",
+        "auth2",
+        json={"outcome": "uphold", "reason": "Proportionate"},
+    )
+    async with api.store.engine.connect() as conn:
+        q4 = await build_report(conn, Quarter.parse("2026Q4"), ZoneInfo("Europe/London"))
+    rows = {measure: (count, detail) for measure, count, detail in q4.rows()}
+    assert rows["Incidents recorded"] == (3, "property damage: 1, verbal or hate abuse: 2")
+    assert rows["Warning flags added"] == (1, "red: 1")
+    assert rows["Appeals uphold: working days to decide"] == (1, "average 6.0, longest 6")
+    assert rows["Appeals decided"] == (1, "uphold: 1")
+    q3 = await _report(api, "2026Q3")
+    assert dict((m, c) for m, c, _ in q3.rows())["Incidents recorded"] == 1  # 70 days before
+    wired = None
+    async with api.store.engine.connect() as conn:
+        wired = await build_report(
+            conn,
+            Quarter.parse("2026Q4"),
+            ZoneInfo("Europe/London"),
+            letters=LetterFigures(warnings=2, sent=5, withheld=1),
+        )
+    letters = {m: (c, d) for m, c, d in wired.rows() if "etters" in m}
+    assert letters == {
+        "Warning letters sent": (2, ""),
+        "Letters sent": (5, ""),
+        "Letters withheld": (1, ""),
+    }
+
+
+async def _report(api: Any, quarter: str) -> Any:
+    async with api.store.engine.connect() as conn:
+        return await build_report(conn, Quarter.parse(quarter), ZoneInfo("Europe/London"))
