@@ -57,6 +57,9 @@ class SettingsChange(Strict):
     appeal_period: Period | None = None
     review_period: Period | None = None
     bank_holidays: str | None = None
+    flag_email_headers: bool | None = None
+    flag_email_banner: bool | None = None
+    flag_text_prefix: bool | None = None
 
 
 async def me(ctx: Ctx) -> Reply:

@@ -27,6 +27,14 @@ class OrgSettings(BaseModel):
     was renewed. ``appeal_period``: how long after authorisation a customer may appeal.
     ``review_period``: the default time to the next review. ``bank_holidays``: the UK
     nation whose bank holidays are not working days.
+
+    Warning flags and restrictions shown to the staff who deal with the customer
+    (``gateway.decisions.staff_notes``): ``flag_email_headers`` adds header fields (the
+    customer, the restriction, each flag's level and category, never its reason) to
+    email delivered or released to staff; ``flag_email_banner`` puts a one-line banner
+    saying the same at the top of its text; ``flag_text_prefix`` starts a text passed
+    on to an officer (by email and by SMS) with that line. All off until an
+    administrator turns them on.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,6 +43,9 @@ class OrgSettings(BaseModel):
     appeal_period: Period = Period(amount=20, unit=PeriodUnit.WORKING_DAYS)
     review_period: Period = Period(amount=182, unit=PeriodUnit.DAYS)
     bank_holidays: Nation = "ENG"
+    flag_email_headers: bool = False
+    flag_email_banner: bool = False
+    flag_text_prefix: bool = False
 
 
 def bank_holidays(nation: Nation, around: date) -> frozenset[date]:

@@ -23,6 +23,7 @@ from channels.smtp import HandlerConfig, ListenerConfig, SmtpHandler, SmtpListen
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
+from gateway.decisions.staff_notes import StaffNotes
 from gateway.mail.queue import QueueWorker
 from gateway.mail.sink import MailGateway
 from gateway.mail.transport import MaildirTransport, SmtpTransport, transport_for
@@ -87,6 +88,7 @@ def add_mail(
             clock=clock,
             relay_timeout=smtp.relay_timeout,
             metrics=metrics,
+            notes=StaffNotes(app[store_key]),
         )
         handler = SmtpHandler(
             gateway,

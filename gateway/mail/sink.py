@@ -33,7 +33,9 @@ from datetime import datetime, timedelta
 
 from channels.smtp import Disposition, InboundMessage, Outcome, Refusal
 from gateway.decisions.service import ContactService
+from gateway.decisions.staff_notes import StaffNotes
 from gateway.mail import compose
+from gateway.mail.banner import with_banner
 from gateway.mail.queue import FIRST_RETRY, QueueWorker
 from gateway.mail.transport import DeliveryReport, MailTransport
 from gateway.ops.logs import bind
@@ -65,8 +67,10 @@ class MailGateway:
         relay_timeout: float = 60.0,
         first_retry: timedelta = FIRST_RETRY,
         metrics: Metrics | None = None,
+        notes: StaffNotes | None = None,
     ) -> None:
         self._service = service
+        self._notes = notes
         self._relay_timeout = relay_timeout
         self._metrics = metrics
         self._store = store
@@ -123,7 +127,8 @@ class MailGateway:
             )
             return Outcome(Disposition.HELD)
         recipients, extra = route(message, decision, protected)
-        outcome = await self._relay(message, recipients, message.for_delivery(extra))
+        content = await self._for_staff(message, index, decision, extra, now)
+        outcome = await self._relay(message, recipients, content)
         log.info(
             "%s from %s to %s: %s%s",
             message.queue_id,
@@ -133,6 +138,32 @@ class MailGateway:
             " (restricted)" if decision.restricted else "",
         )
         return outcome
+
+    async def _for_staff(
+        self,
+        message: InboundMessage,
+        index: PolicyIndex,
+        decision: Decision,
+        extra: list[tuple[str, str]],
+        now: datetime,
+    ) -> bytes:
+        """The message as staff get it: with the customer's restrictions and warning
+        flags in header fields and a banner, when the organisation shows them
+        (gateway.decisions.staff_notes). One dictionary lookup when it has nothing to say."""
+        note = None
+        if self._notes is not None:
+            book = await self._notes.book(index)
+            if decision.restricted and decision.customer_id is not None:
+                active = index.active_restrictions(decision.customer_id, now)
+                note = book.note(decision.customer_id, (r.id for r in active))
+            else:
+                note = book.note_in(index, (message.header_from, message.sender_address), now)
+        if note is not None and note.headers:
+            extra = [*extra, *note.header_fields(restriction=not decision.restricted)]
+        content = message.for_delivery(extra)
+        if note is not None and note.banner:
+            content = with_banner(content, note.line())
+        return content
 
     async def refuse(self, message: InboundMessage, refusal: Refusal) -> None:
         """Keep a refused message from a restricted sender as evidence (malformed, a

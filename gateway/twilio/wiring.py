@@ -34,6 +34,7 @@ from channels.twilio import (
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
+from gateway.decisions.staff_notes import StaffNotes
 from gateway.mail.lifecycle import MAIL
 from gateway.ops.metrics import METRICS, Metrics
 from gateway.spool.replay import store_unavailable
@@ -133,6 +134,7 @@ def setup_twilio(
             from_number=settings.twilio.from_number or None,
             send_email=_mail_queue(app),
             mail_from=f"Text messages via contact-gateway <no-reply@{settings.org_domains[0]}>",
+            notes=StaffNotes(store),
         )
         try:
             yield
