@@ -24,6 +24,7 @@ from gateway.api import (
     evidence_api,
     exemptions_api,
     held_api,
+    matches_api,
     records_api,
     restrictions_api,
     users_api,
@@ -68,6 +69,7 @@ ROUTES: list[Route] = [
     *held_api.ROUTES,
     *evidence_api.ROUTES,
     *exemptions_api.ROUTES,
+    *matches_api.ROUTES,
 ]
 
 
