@@ -92,7 +92,9 @@ def _text_parts(message: Message) -> list[tuple[Message, str]]:
         maintype, subtype = part.get_content_maintype(), part.get_content_subtype()
         if maintype == "multipart":
             payload = part.get_payload()
-            children = payload if isinstance(payload, list) else []
+            children = (
+                [c for c in payload if isinstance(c, Message)] if isinstance(payload, list) else []
+            )
             # In multipart/mixed and /related the text is the first part; in
             # /alternative every part is the same text (look at all of them).
             for child in children if subtype == "alternative" else children[:1]:
