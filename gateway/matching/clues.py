@@ -29,6 +29,7 @@ SIGNATURE_LINES = 8
 MAX_NUMBERS = 20
 # A signature line is short: "Regards, Alex Example" yes, a sentence naming them no.
 _SIGNATURE_WORDS = 6
+_SIGN_OFF = re.compile(r"\s[-\u2013\u2014]+\s|,")
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 # Clue names, as listed and shown to the person deciding.
@@ -97,7 +98,9 @@ def find(
     if key in restricted.by_name:
         add(restricted.by_name[key], Clue(DISPLAY_NAME, display_name.strip()))
     for line in _last_lines(text):
-        words = name_key(line).split()
+        # A text is often signed on its one line: "... off again - Alex Example".
+        signed = _SIGN_OFF.split(line)[-1]
+        words = name_key(signed).split()
         if len(words) > _SIGNATURE_WORDS:
             continue
         for start in range(len(words) - 1):  # the name ends the line

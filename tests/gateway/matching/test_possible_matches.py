@@ -11,8 +11,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.api.deps import API
 from gateway.mail.lifecycle import MAIL
 from gateway.matching.matcher import MATCHER
+from gateway.store.casework.matches import list_matches
 from tests.gateway.api_support import ApiClient, api_settings, start_api
 from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.mail_support import (
@@ -141,3 +143,29 @@ async def test_a_plain_unknown_sender_is_never_listed(
         assert all(m.header("X-Contact-Gateway-Restriction") is None for m in up.messages)
         assert (await api.ok("GET", "/matches?status=any", "viewer"))["items"] == []
         assert api.app[MATCHER].listed == 0
+
+
+async def test_a_text_from_a_new_number_signed_with_the_name_is_listed(
+    aiohttp_client: Any, database_url: str, tmp_path: Path
+) -> None:
+    from tests.channels.twilio_kit import UNKNOWN_CALLER, start
+    from tests.channels.twilio_kit import policy as sms_policy
+    from tests.channels.twilio_kit import settings as sms_settings
+
+    gw = await start(aiohttp_client, sms_settings(database_url, tmp_path), FakeClock(START))
+    await gw.load(sms_policy({"channels": ["sms"]}))
+    root, _ = await gw.text("New phone. The boiler is off again - Alex Example", UNKNOWN_CALLER)
+    assert root.findall("Message") == []  # answered as anyone's text: nothing said back
+    await gw.text("Hello, is that the housing office?", "+447700900888")
+    await gw.app[MATCHER].idle()
+    async with gw.app[API].admin.reading("test") as conn:
+        [match] = await list_matches(conn, status="open", limit=10, offset=0)
+    assert (match["customer_id"], match["identity"], match["channel"]) == (
+        "C-1",
+        UNKNOWN_CALLER,
+        "sms",
+    )
+    assert match["clues"] == [
+        {"clue": "signed_name", "value": "New phone. The boiler is off again - Alex Example"}
+    ]
+    assert await gw.evidence() == []  # nothing recorded about an unknown sender
