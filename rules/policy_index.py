@@ -343,6 +343,11 @@ class PolicyIndex:
             return ()
         return tuple(r for r in compiled if r.starts <= now and (r.until is None or now < r.until))
 
+    def restricted_customers(self, now: datetime) -> tuple[str, ...]:
+        """The customers with a restriction in force at ``now``, in id order (what an
+        unknown sender is compared with, to list possible matches)."""
+        return tuple(c for c in sorted(self._restrictions) if self.active_restrictions(c, now))
+
     def representative_names(self, customer_id: str) -> tuple[str, ...]:
         """The names of the customer's representatives, by position (for a notice)."""
         customers = self.customers

@@ -25,6 +25,7 @@ from gateway.api import (
     exemptions_api,
     held_api,
     incidents_api,
+    matches_api,
     records_api,
     restrictions_api,
     users_api,
@@ -70,6 +71,7 @@ ROUTES: list[Route] = [
     *held_api.ROUTES,
     *evidence_api.ROUTES,
     *exemptions_api.ROUTES,
+    *matches_api.ROUTES,
 ]
 
 

@@ -80,6 +80,9 @@ class SettingsChange(Strict):
     incident_threshold: int | None = None
     incident_window_days: int | None = None
     flag_review_period: Period | None = None
+    flag_email_headers: bool | None = None
+    flag_email_banner: bool | None = None
+    flag_text_prefix: bool | None = None
 
 
 async def me(ctx: Ctx) -> Reply:

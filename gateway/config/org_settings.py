@@ -33,6 +33,14 @@ class OrgSettings(BaseModel):
     digests give both deadlines). ``incident_threshold`` incidents within
     ``incident_window_days`` put a customer on the dashboard's "consider action" list.
     ``flag_review_period``: how long after it was added a warning flag is due for review.
+
+    Warning flags and restrictions shown to the staff who deal with the customer
+    (``gateway.decisions.staff_notes``): ``flag_email_headers`` adds header fields (the
+    customer, the restriction, each flag's level and category, never its reason) to
+    email delivered or released to staff; ``flag_email_banner`` puts a one-line banner
+    saying the same at the top of its text; ``flag_text_prefix`` starts a text passed
+    on to an officer (by email and by SMS) with that line. All off until an
+    administrator turns them on.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,6 +54,9 @@ class OrgSettings(BaseModel):
     incident_threshold: int = Field(default=3, ge=1, le=100)
     incident_window_days: int = Field(default=90, ge=1, le=3660)
     flag_review_period: Period = Period(amount=365, unit=PeriodUnit.DAYS)
+    flag_email_headers: bool = False
+    flag_email_banner: bool = False
+    flag_text_prefix: bool = False
 
 
 def bank_holidays(nation: Nation, around: date) -> frozenset[date]:

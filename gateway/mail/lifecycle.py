@@ -23,9 +23,11 @@ from channels.smtp import HandlerConfig, ListenerConfig, SmtpHandler, SmtpListen
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
+from gateway.decisions.staff_notes import StaffNotes
 from gateway.mail.queue import QueueWorker
 from gateway.mail.sink import MailGateway
 from gateway.mail.transport import MaildirTransport, SmtpTransport, UpstreamLogin, transport_for
+from gateway.matching.matcher import MATCHER, Matcher, running
 from gateway.ops.metrics import METRICS
 from gateway.store import MailQueue, Store
 
@@ -82,6 +84,8 @@ def add_mail(
             lifetime=smtp.queue_lifetime,
             metrics=metrics,
         )
+        matcher = Matcher(app[service_key], app[store_key], clock)
+        app[MATCHER] = matcher
         gateway = MailGateway(
             app[service_key],
             app[store_key],
@@ -91,6 +95,8 @@ def add_mail(
             clock=clock,
             relay_timeout=smtp.relay_timeout,
             metrics=metrics,
+            notes=StaffNotes(app[store_key]),
+            matcher=matcher,
         )
         handler = SmtpHandler(
             gateway,
@@ -119,16 +125,17 @@ def add_mail(
         # Who claims queued mail: this machine and port, which no other live process has.
         worker.instance = f"{socket.gethostname()}:{listener.port}"
         app[MAIL] = MailRuntime(listener, worker, gateway, queue, transport, hostname)
-        running = asyncio.create_task(worker.run(), name="mail-queue")
+        queue_task = asyncio.create_task(worker.run(), name="mail-queue")
         log.info("SMTP on %s:%d, delivering to %s", smtp.host, listener.port, settings.upstream)
         try:
-            yield
+            async with running(matcher):
+                yield
         finally:
             await listener.close(grace=smtp.relay_timeout + 5)
             await worker.stop_following(grace=5)
-            running.cancel()
+            queue_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await running
+                await queue_task
             await transport.close()
 
     app.cleanup_ctx.append(mail_lifecycle)

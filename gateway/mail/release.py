@@ -12,7 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from email.utils import format_datetime
 
-from channels.smtp.headers import assemble, fold, split_header
+from channels.smtp.headers import assemble, field_name, fold, split_header
+from channels.smtp.message import GATEWAY_FIELD_PREFIX
+from gateway.decisions.staff_notes import StaffNotes
+from gateway.mail.banner import with_banner
 from gateway.mail.queue import QueueWorker
 from gateway.store import HeldContact, HeldStateError, HeldStatus, NewMail, NotFound, Store
 
@@ -42,14 +45,24 @@ async def release_held_email(
         raise NotFound(f"the stored message for held contact {held_id} is missing")
     recipients = tuple(record.details.get("original_recipients") or (held.recipient,))
     fields, body = split_header(content)
-    stamp = fold("X-Contact-Gateway-Released", f"by {actor}; {format_datetime(now)}")
+    # As on delivery, fields that claim to be the gateway's and came from outside go.
+    fields = [f for f in fields if not field_name(f).startswith(GATEWAY_FIELD_PREFIX)]
+    stamp = [fold("X-Contact-Gateway-Released", f"by {actor}; {format_datetime(now)}")]
+    # Staff are shown the customer's restriction and warning flags, as on delivery.
+    restrictions = [record.restriction_id] if record.restriction_id else []
+    staff = await StaffNotes(store).for_customer(record.customer_id or "", restrictions)
+    if staff is not None and staff.headers:
+        stamp += [fold(name, value) for name, value in staff.header_fields()]
+    released = assemble(stamp, fields, body)
+    if staff is not None and staff.banner:
+        released = with_banner(released, staff.line())
     await worker.enqueue(
         NewMail(
             queue_key=f"release:{held_id}",
             kind="release",
             mail_from=str(record.details.get("envelope_sender") or ""),
             recipients=recipients,
-            content=assemble([stamp], fields, body),
+            content=released,
         )
     )
     return await store.release_held(held_id, actor=actor, note=note)

@@ -30,12 +30,18 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from email.header import decode_header, make_header
+from email.utils import getaddresses
 
 from channels.smtp import Disposition, InboundMessage, Outcome, Refusal
+from channels.smtp.headers import field_name, split_header
 from gateway.decisions.service import ContactService
+from gateway.decisions.staff_notes import StaffNotes
 from gateway.mail import compose
+from gateway.mail.banner import with_banner
 from gateway.mail.queue import FIRST_RETRY, QueueWorker
 from gateway.mail.transport import DeliveryReport, MailTransport
+from gateway.matching.matcher import Matcher, Seen
 from gateway.ops.logs import bind
 from gateway.ops.metrics import Metrics
 from gateway.store import HoldEntry, NewMail, Store, StoreError, entry_from_decision
@@ -65,8 +71,12 @@ class MailGateway:
         relay_timeout: float = 60.0,
         first_retry: timedelta = FIRST_RETRY,
         metrics: Metrics | None = None,
+        notes: StaffNotes | None = None,
+        matcher: Matcher | None = None,
     ) -> None:
         self._service = service
+        self._notes = notes
+        self._matcher = matcher
         self._relay_timeout = relay_timeout
         self._metrics = metrics
         self._store = store
@@ -123,7 +133,10 @@ class MailGateway:
             )
             return Outcome(Disposition.HELD)
         recipients, extra = route(message, decision, protected)
-        outcome = await self._relay(message, recipients, message.for_delivery(extra))
+        content = await self._for_staff(message, index, decision, extra, now)
+        outcome = await self._relay(message, recipients, content)
+        if self._matcher is not None and not decision.restricted:
+            self._offer_match(index, message, outcome)
         log.info(
             "%s from %s to %s: %s%s",
             message.queue_id,
@@ -133,6 +146,52 @@ class MailGateway:
             " (restricted)" if decision.restricted else "",
         )
         return outcome
+
+    async def _for_staff(
+        self,
+        message: InboundMessage,
+        index: PolicyIndex,
+        decision: Decision,
+        extra: list[tuple[str, str]],
+        now: datetime,
+    ) -> bytes:
+        """The message as staff get it: with the customer's restrictions and warning
+        flags in header fields and a banner, when the organisation shows them
+        (gateway.decisions.staff_notes). One dictionary lookup when it has nothing to say."""
+        note = None
+        if self._notes is not None:
+            book = await self._notes.book(index)
+            if decision.restricted and decision.customer_id is not None:
+                active = index.active_restrictions(decision.customer_id, now)
+                note = book.note(decision.customer_id, (r.id for r in active))
+            else:
+                note = book.note_in(index, (message.header_from, message.sender_address), now)
+        if note is not None and note.headers:
+            extra = [*extra, *note.header_fields(restriction=not decision.restricted)]
+        content = message.for_delivery(extra)
+        if note is not None and note.banner:
+            content = with_banner(content, note.line())
+        return content
+
+    def _offer_match(self, index: PolicyIndex, message: InboundMessage, outcome: Outcome) -> None:
+        """Mail passed on from a sender nobody in the policy is goes to the matcher, to be
+        compared (later, in its task) with the restricted customers."""
+        if outcome.disposition not in (Disposition.DELIVERED, Disposition.QUEUED):
+            return
+        if not message.envelope_sender or self._matcher is None:
+            return  # bounces and notifications are nobody's
+        candidates = [c for c in (message.header_from, message.sender_address) if c]
+        if not candidates or any(index.resolve(c) is not None for c in candidates):
+            return
+        self._matcher.offer(
+            Seen(
+                channel=Channel.EMAIL.value,
+                identity=candidates[0],
+                summary=message.subject[:_SUMMARY_LIMIT],
+                contact_key=message.contact_key,
+                read=lambda: (display_name(message.raw), message.text()),
+            )
+        )
 
     async def refuse(self, message: InboundMessage, refusal: Refusal) -> None:
         """Keep a refused message from a restricted sender as evidence (malformed, a
@@ -327,6 +386,21 @@ def route(
         extra.append(("X-Contact-Gateway-Exemption", decision.exemption))
     extra.append(("X-Contact-Gateway-Reason", reasons))
     return recipients, extra
+
+
+def display_name(raw: bytes) -> str:
+    """The display name of a message's From field, RFC 2047 words decoded ("" if none)."""
+    fields, _ = split_header(raw)
+    values = [
+        f.split(b":", 1)[1].decode("utf-8", "replace") for f in fields if field_name(f) == "from"
+    ]
+    for name, _address in getaddresses(values):
+        if name:
+            try:
+                return str(make_header(decode_header(name)))
+            except Exception:  # unknown charsets and broken words: the raw text
+                return name
+    return ""
 
 
 def _bind_ids(message: InboundMessage) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from gateway.store.schema import HASH, ID, metadata
@@ -184,4 +185,27 @@ digests_sent = Table(
     Column("sent_at", UtcDateTime, nullable=False),
     Column("items", Integer, nullable=False),
     PrimaryKeyConstraint("user_name", "day"),
+)
+
+# Contact from an unknown sender that looks like a restricted customer's (migration
+# 0012): listed for a person to confirm (the identity is then added to the customer) or
+# dismiss. One row per customer and identity: a dismissed pair is not listed again.
+possible_matches = Table(
+    "possible_matches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("identity", String(320), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("clues", JSON, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("contact_key", Text),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("seen", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("decided_by", Text),
+    Column("decided_at", UtcDateTime),
+    Column("note", Text),
+    UniqueConstraint("customer_id", "identity"),
 )

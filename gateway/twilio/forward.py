@@ -19,6 +19,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 
 from gateway.decisions.service import ContactService
+from gateway.decisions.staff_notes import StaffNote, StaffNotes
 from rules.decision import Contact, Decision
 from rules.identity import display_phone
 
@@ -90,8 +91,10 @@ class OfficerForwarder:
         from_number: str | None,
         send_email: EmailSender | None = None,
         mail_from: str = "",
+        notes: StaffNotes | None = None,
     ) -> None:
         self._service = service
+        self._notes = notes
         self._rest = rest
         self._from_number = from_number
         self._send_email = send_email
@@ -103,10 +106,16 @@ class OfficerForwarder:
         who = customer.name if customer is not None else "a customer"
         sender = display_phone(contact.sender)
         exempt = f" (exempt: {decision.exemption.replace('_', ' ')})" if decision.exemption else ""
+        note = None
+        if self._notes is not None and decision.customer_id is not None:
+            active = index.active_restrictions(decision.customer_id, contact.at)
+            ids = [r.id for r in active] or [decision.restriction_id or ""]
+            book = await self._notes.book(index)
+            note = book.note(decision.customer_id, [i for i in ids if i])
         if decision.officer_id is None and decision.deliver_to and "@" in decision.deliver_to:
             # A class of exempt text with a destination of its own (the appeals address).
             await self._email(
-                contact, decision, decision.deliver_to, who, sender, exempt, message_sid
+                contact, decision, decision.deliver_to, who, sender, exempt, message_sid, note
             )
             return
         officer = index.officer(decision.officer_id)
@@ -114,7 +123,9 @@ class OfficerForwarder:
             raise LookupError(f"officer '{decision.officer_id}' is no longer in the policy")
         failures: list[str] = []
         try:
-            await self._email(contact, decision, officer.email, who, sender, exempt, message_sid)
+            await self._email(
+                contact, decision, officer.email, who, sender, exempt, message_sid, note
+            )
         except Exception as exc:
             failures.append(f"email to {officer.email}: {exc}")
         if self._rest is not None and officer.phone and is_mobile(officer.phone):
@@ -122,7 +133,9 @@ class OfficerForwarder:
                 await self._rest.messages.create_async(
                     to=officer.phone,
                     from_=self._from_number or contact.recipient,
-                    body=_clip(f"Text from {who} ({sender}){exempt}: {contact.text}"),
+                    body=_clip(
+                        _prefixed(note, f"Text from {who} ({sender}){exempt}: {contact.text}")
+                    ),
                 )
             except Exception as exc:
                 failures.append(f"SMS to {officer.phone}: {exc}")
@@ -138,6 +151,7 @@ class OfficerForwarder:
         sender: str,
         exempt: str,
         message_sid: str,
+        note: StaffNote | None = None,
     ) -> None:
         if self._send_email is None:
             raise NoEmailUpstream("no email upstream is wired to forward texts")
@@ -150,14 +164,25 @@ class OfficerForwarder:
         message["Auto-Submitted"] = "auto-generated"
         message["X-Contact-Gateway-Restriction"] = decision.restriction_id or ""
         message["X-Twilio-MessageSid"] = message_sid
+        if note is not None and note.headers:
+            for name, value in note.header_fields(restriction=False):
+                message[name] = value
         number = display_phone(contact.recipient) if contact.recipient.startswith("+") else ""
-        message.set_content(
+        text = (
             f"{who} ({sender}) sent this text message to {number or 'our number'} at "
             f"{contact.at.isoformat()}:\n\n{contact.text}\n\n"
             f"It is passed on to you under restriction {decision.restriction_id}. Replies to "
             "this email do not reach the customer.\n"
         )
+        message.set_content(_prefixed(note, text))
         await self._send_email(message, key=f"twilio-sms:{message_sid}")
+
+
+def _prefixed(note: StaffNote | None, text: str) -> str:
+    """``text`` after the note's line, when forwarded texts carry it."""
+    if note is None or not note.text_prefix:
+        return text
+    return f"{note.line()}\n\n{text}"
 
 
 def _clip(text: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -34,7 +34,9 @@ from channels.twilio import (
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
+from gateway.decisions.staff_notes import StaffNotes
 from gateway.mail.lifecycle import MAIL
+from gateway.matching.matcher import MATCHER, Matcher, Seen
 from gateway.ops.metrics import METRICS, Metrics
 from gateway.spool.replay import store_unavailable
 from gateway.store import EvidenceEntry, EvidenceRecord, NewMail, Store
@@ -47,6 +49,7 @@ from gateway.twilio.forward import (
 from gateway.twilio.incident_spool import INCIDENT_SPOOL, IncidentReplayer, add_incident_spool
 from gateway.twilio.sms_replay import add_sms_spool
 from rules.decision import Action, Contact, Decision
+from rules.models import Channel
 
 log = logging.getLogger("gateway.twilio")
 
@@ -123,7 +126,7 @@ def setup_twilio(
                 settings.twilio.auth_token.get_secret_value(),
                 http_client=http,
             )
-        deps.contacts = ServiceContacts(service)
+        deps.contacts = ServiceContacts(service, lambda: app.get(MATCHER))
         deps.evidence = StoreCallEvidence(
             store, clock, metrics=app.get(METRICS), incidents=app[INCIDENT_SPOOL]
         )
@@ -133,6 +136,7 @@ def setup_twilio(
             from_number=settings.twilio.from_number or None,
             send_email=_mail_queue(app),
             mail_from=f"Text messages via contact-gateway <no-reply@{settings.org_domains[0]}>",
+            notes=StaffNotes(store),
         )
         try:
             yield
@@ -190,8 +194,11 @@ class ServiceContacts:
     rendered from its evidence record: Twilio gets the same answer twice.
     """
 
-    def __init__(self, service: ContactService) -> None:
+    def __init__(
+        self, service: ContactService, matcher: Callable[[], Matcher | None] = lambda: None
+    ) -> None:
         self._service = service
+        self._matcher = matcher
 
     async def handle(
         self,
@@ -213,6 +220,8 @@ class ServiceContacts:
         )
         record = handled.record
         if record is None:
+            if (await self._service.policy()).resolve(contact.sender) is None:
+                self._offer_match(contact, contact_key)
             return TwilioHandled(handled.decision, handled.created, handled.notify, None)
         # On a retry the service already answers with the decision first recorded
         # (gateway.decisions.replay); the words are the recorded ones, spoken on every call.
@@ -221,7 +230,27 @@ class ServiceContacts:
 
     def untouched(self, contact: Contact) -> TwilioHandled | None:
         decision = self._service.decide_unknown(contact)
-        return None if decision is None else TwilioHandled(decision, False, False, None)
+        if decision is None:
+            return None
+        self._offer_match(contact, f"sms:{contact.sender}:{contact.at.isoformat()}")
+        return TwilioHandled(decision, False, False, None)
+
+    def _offer_match(self, contact: Contact, contact_key: str) -> None:
+        """A text from a number nobody in the policy has goes to the matcher (a name
+        signed at the end, a restricted customer's address or other number in it)."""
+        matcher = self._matcher()
+        if matcher is None or contact.channel is not Channel.SMS or not contact.text:
+            return
+        text = contact.text
+        matcher.offer(
+            Seen(
+                channel=Channel.SMS.value,
+                identity=contact.sender,
+                summary=text[:200],
+                contact_key=contact_key,
+                read=lambda: ("", text),
+            )
+        )
 
     async def set_sms_opt_out(self, number: str, opted_out: bool) -> None:
         await self._service.set_sms_opt_out(number, opted_out)

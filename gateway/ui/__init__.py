@@ -21,6 +21,7 @@ from gateway.ui import (
     held_pages,
     incident_pages,
     login,
+    match_pages,
     pages,
     restriction_pages,
 )
@@ -58,6 +59,8 @@ def setup_ui(app: web.Application, settings: Settings, clock: Clock) -> None:
     r.add_get(PREFIX + "/held/{held_id}", held_pages.item)
     r.add_post(PREFIX + "/held/{held_id}/release", held_pages.release)
     r.add_post(PREFIX + "/held/{held_id}/review", held_pages.reviewed)
+    r.add_get(PREFIX + "/matches", match_pages.matches)
+    r.add_post(PREFIX + "/matches/{match_id}/{action}", match_pages.decide)
     r.add_get(PREFIX + "/explain", evidence_pages.explain_form)
     r.add_post(PREFIX + "/explain", evidence_pages.explain)
     r.add_get(PREFIX + "/evidence", evidence_pages.evidence)

@@ -25,6 +25,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     overdue = await call(request, user, "GET", "/reviews/overdue", query=ALL)
     held = await call(request, user, "GET", "/held", query={**ALL, "status": "held"})
     consider = await call(request, user, "GET", "/consider-action")
+    matches = await call(request, user, "GET", "/matches", query={**ALL, "status": "open"})
     today = api(request).today()
     due_soon = [
         r
@@ -52,6 +53,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         overdue=overdue["items"],
         due_soon=due_soon,
         held=held["items"],
+        matches=matches["items"],
         appeals=[dict(a) for a in open_appeals],
         excess=[{"customer": c, "count": n} for c, n in excess],
         consider=consider,

@@ -173,6 +173,9 @@ def test_restrictions_by_id_whatever_their_status() -> None:
         assert index.restriction(None) is None
         assert [r.id for r in index.active_restrictions("C-1", NOW)] == ["R-1"]
         assert index.active_restrictions("C-3", NOW) == ()
+        # Only C-1's restriction is in force; none is yet, a year before.
+        assert index.restricted_customers(NOW) == ("C-1",)
+        assert index.restricted_customers(NOW.replace(year=NOW.year - 1)) == ()
 
 
 @pytest.mark.parametrize("sender", [CUSTOMER_EMAIL, REP_EMAIL, "sam@example.net", "x@y.example"])

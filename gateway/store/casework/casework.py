@@ -75,6 +75,7 @@ async def add_flag(
     key = result.inserted_primary_key
     assert key is not None
     flag = await get_flag(tx.conn, int(key[0]))
+    tx.policy_changed = True  # staff are shown flags (gateway.decisions.staff_notes)
     tx.record(
         "created", "flag", str(flag["id"]), None, {**flag, "reason_sha256": _reason_digest(reason)}
     )
@@ -100,6 +101,7 @@ async def remove_flag(tx: Tx, flag_id: int, reason: str) -> dict[str, Any]:
         .values(removed_by=tx.actor, removed_at=tx.now, removal_reason=reason)
     )
     after = await get_flag(tx.conn, flag_id)
+    tx.policy_changed = True
     tx.record("removed", "flag", str(flag_id), before, after)
     return after
 

@@ -101,6 +101,10 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/audit/verify"): AUDIT,
     ("POST", "/explain"): ALL,
     ("POST", "/contacts"): CASEWORK,
+    ("GET", "/matches"): ALL,
+    ("GET", "/matches/{match_id}"): ALL,
+    ("POST", "/matches/{match_id}/confirm"): CASEWORK,
+    ("POST", "/matches/{match_id}/dismiss"): CASEWORK,
 }
 ROLE_USER = {"viewer": "viewer", "officer": "officer", "authoriser": "auth", "admin": "admin"}
 

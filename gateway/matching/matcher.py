@@ -1,0 +1,141 @@
+"""The background task that compares unknown senders' contact with restricted customers.
+
+Channels offer it contact from senders the policy does not know, once the contact has
+been decided and passed on (``offer`` only puts a reference on a bounded queue: no
+parsing, no I/O, so unrestricted contact pays next to nothing). The task reads the
+contact's clues (``gateway.matching.clues``) and lists what points to a restricted
+customer (``gateway.store.casework.matches``). When the queue is full, contact is not
+compared (counted in ``dropped`` and logged): a possible match is a help to staff, never
+a condition of delivery, so it never holds anything up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+from gateway.decisions.service import ContactService
+from gateway.matching.clues import Restricted, find
+from gateway.store.casework.matches import notice_match
+from gateway.store.engine import write_transaction
+from gateway.store.store import Store
+from rules.policy_index import PolicyIndex
+
+log = logging.getLogger(__name__)
+
+CAPACITY = 1000
+# Restrictions start and end with time as well as with policy changes.
+_RESTRICTED_FOR = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """Contact from an unknown sender. ``read`` gives (display name, text) when called:
+    in the background, so that parsing a message's body costs the sender nothing."""
+
+    channel: str
+    identity: str
+    summary: str
+    contact_key: str
+    read: Callable[[], tuple[str, str]]
+
+
+class Matcher:
+    """A bounded queue of contact to compare, and the task that compares it."""
+
+    def __init__(
+        self,
+        service: ContactService,
+        store: Store,
+        clock: Callable[[], datetime],
+        *,
+        capacity: int = CAPACITY,
+    ) -> None:
+        self._service = service
+        self._store = store
+        self._clock = clock
+        self._queue: asyncio.Queue[Seen] = asyncio.Queue(capacity)
+        self._restricted: tuple[int, datetime, Restricted] | None = None
+        self.dropped = 0
+        self.listed = 0
+
+    def offer(self, seen: Seen) -> bool:
+        """Queue ``seen`` for comparing; False (and counted) when the queue is full."""
+        try:
+            self._queue.put_nowait(seen)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.warning("possible-match queue full: %s not compared", seen.contact_key)
+            return False
+        return True
+
+    async def idle(self) -> None:
+        """Wait until everything offered so far has been compared (tests, shutdown)."""
+        await self._queue.join()
+
+    async def run(self) -> None:
+        while True:
+            seen = await self._queue.get()
+            try:
+                await self.compare(seen)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad message must not stop the comparing
+                log.exception("possible match: comparing %s failed", seen.contact_key)
+            finally:
+                self._queue.task_done()
+
+    async def compare(self, seen: Seen) -> int:
+        """List the restricted customers ``seen`` points to; returns how many."""
+        index = await self._service.policy()
+        now = self._clock()
+        restricted = self._restricted_now(index, now)
+        if not restricted:
+            return 0
+        display_name, text = seen.read()
+        found = find(restricted, display_name=display_name, text=text, sender=seen.identity)
+        if not found:
+            return 0
+        async with write_transaction(self._store.engine, "listing a possible match") as conn:
+            for customer_id, clues in found.items():
+                await notice_match(
+                    conn,
+                    customer_id=customer_id,
+                    identity=seen.identity,
+                    channel=seen.channel,
+                    clues=[c.as_json() for c in clues],
+                    summary=seen.summary,
+                    contact_key=seen.contact_key,
+                    now=now,
+                )
+        self.listed += len(found)
+        log.info("possible match: %s looks like %s", seen.identity, ", ".join(sorted(found)))
+        return len(found)
+
+    def _restricted_now(self, index: PolicyIndex, now: datetime) -> Restricted:
+        cached = self._restricted
+        if cached is None or cached[0] != index.version or abs(now - cached[1]) > _RESTRICTED_FOR:
+            cached = (index.version, now, Restricted.of(index, now))
+            self._restricted = cached
+        return cached[2]
+
+
+MATCHER = web.AppKey("matcher", Matcher)
+
+
+@contextlib.asynccontextmanager
+async def running(matcher: Matcher) -> AsyncIterator[None]:
+    """Run ``matcher``'s task for as long as the context lasts."""
+    task = asyncio.create_task(matcher.run(), name="possible-matches")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
