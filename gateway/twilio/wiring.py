@@ -38,6 +38,7 @@ from gateway.mail.lifecycle import MAIL
 from gateway.ops.metrics import METRICS, Metrics
 from gateway.spool.replay import store_unavailable
 from gateway.store import EvidenceEntry, EvidenceRecord, NewMail, Store
+from gateway.twilio.call_settings import OrgCallSettings
 from gateway.twilio.forward import (
     EmailSender,
     NoEmailUpstream,
@@ -124,6 +125,7 @@ def setup_twilio(
                 http_client=http,
             )
         deps.contacts = ServiceContacts(service)
+        deps.calls = OrgCallSettings(service, store)
         deps.evidence = StoreCallEvidence(
             store, clock, metrics=app.get(METRICS), incidents=app[INCIDENT_SPOOL]
         )
@@ -137,7 +139,7 @@ def setup_twilio(
         try:
             yield
         finally:
-            deps.contacts = deps.evidence = deps.forwarder = None
+            deps.contacts = deps.evidence = deps.forwarder = deps.calls = None
             await channel.drain()
             if http is not None:
                 await http.close()

@@ -13,8 +13,13 @@ from tests.channels.twilio_kit import Gateway
 
 async def add_admin(gateway: Gateway) -> str:
     """Create the user 'admin' and return their API token."""
-    async with gateway.app[API].admin.writing("test", "creating the admin") as tx:
-        _, token = await create_user(tx, "admin", Role.ADMIN)
+    return await add_user(gateway, "admin", Role.ADMIN)
+
+
+async def add_user(gateway: Gateway, name: str, role: Role) -> str:
+    """Create the user ``name`` with ``role`` and return their API token."""
+    async with gateway.app[API].admin.writing("test", f"creating the user {name}") as tx:
+        _, token = await create_user(tx, name, role)
     return token
 
 
