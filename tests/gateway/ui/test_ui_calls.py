@@ -121,3 +121,13 @@ def test_closure_lines_read_back_as_written() -> None:
     assert closure_lines([d.isoformat() for d in days]) == text
     _, problems = read_closure_days("2026-01-01 to 2027-06-01")
     assert problems == ["line 1: '2026-01-01 to 2027-06-01' is more than 366 days"]
+
+
+async def test_the_settings_read_beside_the_stored_phrases_and_routes(ui: ApiClient) -> None:
+    """The phrases and protected routes are stored beside the settings; reading and
+    changing the settings takes no notice of them (it used to refuse them as unknown)."""
+    await ui.ok("PUT", "/exemptions/phrases", json={"yaml": ""})
+    await ui.ok("PUT", "/exemptions/routes", json={"routes": {"appeals": "appeals@example.org"}})
+    assert (await ui.ok("GET", "/settings", "viewer"))["withheld_callers"] == "connect"
+    changed = await ui.ok("PATCH", "/settings", json={"call_whisper": True})
+    assert changed["call_whisper"] is True
