@@ -23,8 +23,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 from make_policy import make_policy
 
+from rules.closed_days import ClosedDays
 from rules.decision import Action, Contact, Usage
 from rules.engine import decide
 from rules.models import Channel, Status
@@ -58,7 +60,17 @@ def build(customers: int, restrictions: int) -> PolicyIndex:
     policy = policy.model_copy(update={"restrictions": active})
     return PolicyIndex(
         policy,
-        DecisionSettings(zone=ZoneInfo("Europe/London"), emergency_number="+441632960999"),
+        DecisionSettings(
+            zone=ZoneInfo("Europe/London"),
+            emergency_number="+441632960999",
+            # As the gateway runs: the nation's bank holidays and a Christmas closure.
+            closed=ClosedDays(
+                bank_holidays=frozenset(
+                    holidays.country_holidays("GB", subdiv="ENG", years=range(2025, 2030))
+                ),
+                closures=frozenset(NOW.date() + timedelta(days=n) for n in (35, 36, 37)),
+            ),
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from rules.closed_days import ClosedKind
 from rules.decision import (
     Action,
     Contact,
@@ -31,7 +32,8 @@ from rules.models import Channel, Handling, Officer
 from rules.notices import NoticeFacts
 from rules.policy_index import Ambiguous, CompiledRestriction, Match, PolicyIndex
 from rules.protected import ExemptClass, RouteName
-from rules.windows import in_call_window, next_window
+from rules.windows import closed_today, in_call_window, next_window
+from rules.wording import date_words
 
 
 @dataclass(slots=True)
@@ -252,7 +254,8 @@ def _blocked(
     restriction = case.compiled.restriction
     window = None
     if hold_reason is HoldReason.OUTSIDE_CALL_WINDOW:
-        window = next_window(restriction.call_windows, case.now, case.index.settings.zone)
+        settings = case.index.settings
+        window = next_window(restriction.call_windows, case.now, settings.zone, settings.closed)
     facts = None
     # A caller on the line is told when they may call, whatever notify_customer says
     # (SPEC §4.5): it governs what the gateway sends, texts and email.
@@ -271,6 +274,7 @@ def _blocked(
             reset_at=_reset_at(case) if exceeded is not None else None,
             routes=case.index.settings.protected.open_routes(),
             when_to_call_only=not restriction.notify_customer,
+            closed=case.index.settings.closed,
         )
     return Decision(
         action=action,
@@ -352,14 +356,23 @@ def _call_window(case: _Case) -> Decision | None:
     restriction = case.compiled.restriction
     if case.contact.channel not in _CALLS or not restriction.call_windows:
         return None
-    if in_call_window(restriction.call_windows, case.now, case.index.settings.zone):
+    settings = case.index.settings
+    if in_call_window(restriction.call_windows, case.now, settings.zone, settings.closed):
         return None
-    return _blocked(
-        case,
-        HoldReason.OUTSIDE_CALL_WINDOW,
-        "call_windows",
-        "The call is outside every call window the restriction sets.",
-    )
+    text = "The call is outside every call window the restriction sets."
+    closed = closed_today(case.now, settings.zone, settings.closed)
+    if closed is not None:
+        day, why = closed
+        text = (
+            f"The call is on {_CLOSED_WORDS[why]} ({date_words(day)}), when no call window applies."
+        )
+    return _blocked(case, HoldReason.OUTSIDE_CALL_WINDOW, "call_windows", text)
+
+
+_CLOSED_WORDS = {
+    ClosedKind.BANK_HOLIDAY: "a bank holiday",
+    ClosedKind.CLOSURE: "a day the office is closed",
+}
 
 
 def _limits(case: _Case) -> Decision | None:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from rules.closed_days import NO_CLOSED_DAYS, ClosedDays, ClosedKind
 from rules.decision_parts import HoldReason, LimitCount
 from rules.identity import display_phone
 from rules.models import Channel, Officer, Restriction, parse_period
 from rules.protected import ROUTE_PURPOSE, RouteName
-from rules.windows import next_window
+from rules.windows import closed_today, next_window
 from rules.wording import clock_words, date_words, period_words, windows_words
 
 _THING = {
@@ -65,6 +66,15 @@ class NoticeFacts:
     # Only when the caller may call (and the emergency route): a call outside every call
     # window under a restriction whose customer is not otherwise told (SPEC §4.5).
     when_to_call_only: bool = False
+    # The days the office is closed: the next window is never on one, and a call on one
+    # is told why it is not taken.
+    closed: ClosedDays = NO_CLOSED_DAYS
+
+
+_CLOSED_TODAY = {
+    ClosedKind.BANK_HOLIDAY: "We are closed today for the bank holiday.",
+    ClosedKind.CLOSURE: "The office is closed today.",
+}
 
 
 def notice_text(facts: NoticeFacts) -> str:
@@ -98,7 +108,9 @@ def _what_happened(facts: NoticeFacts) -> str:
     if reason is HoldReason.CHANNEL_NOT_ALLOWED:
         return f"At present we cannot accept {_PLURAL[facts.channel]} from you. {kept}".strip()
     if reason is HoldReason.OUTSIDE_CALL_WINDOW:
-        return f"We can take your calls only {windows_words(facts.restriction.call_windows)}."
+        only = f"We can take your calls only {windows_words(facts.restriction.call_windows)}."
+        closed = closed_today(facts.now, facts.zone, facts.closed)
+        return only if closed is None else f"{_CLOSED_TODAY[closed[1]]} {only}"
     if reason is HoldReason.EXCESS:
         return _excess(facts, kept)
     return (
@@ -146,7 +158,7 @@ def _when_to_call(facts: NoticeFacts) -> str:
     restriction = facts.restriction
     window = None
     if restriction.call_windows:
-        window = next_window(restriction.call_windows, facts.now, facts.zone)
+        window = next_window(restriction.call_windows, facts.now, facts.zone, facts.closed)
     if window is None:
         return ""
     if window.starts_at <= facts.now:

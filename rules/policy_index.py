@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Self
 from zoneinfo import ZoneInfo
 
+from rules.closed_days import NO_CLOSED_DAYS, ClosedDays
 from rules.exemptions import ExemptionClassifier
 from rules.lifecycle import lapse_instant
 from rules.models import (
@@ -42,6 +43,9 @@ class DecisionSettings:
     # (local time) unless it was renewed; enforced here, at the moment, so no contact
     # slips through while the recorded status catches up.
     lapse_at_review: bool = False
+    # The days the office is closed (bank holidays, closures an administrator set): no
+    # call window applies on them, and callers are never told to call on one.
+    closed: ClosedDays = NO_CLOSED_DAYS
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,12 @@ at either 01:30 is inside a 01:00-02:00 window, as the customer's clock says it 
 A window belongs to the day it starts; one that ends after 24:00 ("26:00") runs into the
 next morning, so a call is checked against today's windows and yesterday's.
 
+No window applies on a day the office is closed (a bank holiday, or a closure an
+administrator set: ``rules.closed_days``), and the next window a caller is told about is
+never on one. A window belongs to the day it starts here too: Thursday's 22:00-26:00
+window is open into the small hours of a Good Friday, and a window starting on a closed
+day is shut all the way through.
+
 Telling a caller when to call back needs real instants (for the message's dates and for
 the evidence), and there the wall clock's oddities have to be resolved: a start or end
 inside the spring gap becomes the moment the clocks jump (the first moment that exists
@@ -29,6 +35,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from rules.closed_days import NO_CLOSED_DAYS, ClosedDays, ClosedKind
 from rules.decision_parts import WindowOccurrence
 from rules.models import CallWindow
 from rules.wording import date_words, occurrence_words
@@ -38,10 +45,20 @@ _TICK = timedelta(microseconds=1)
 # Windows recur weekly, so a week and a day ahead always reaches the next one even when
 # today's has passed; the day before is there for windows that run past midnight.
 _SEARCH_DAYS = range(-1, 9)
+# With closed days a window may be weeks away (a Monday window and three closed
+# Mondays); the search stops at the first day with a window, so looking as far as a
+# year ahead costs nothing unless the office is closed for all of it.
+_SEARCH_DAYS_WITH_CLOSURES = range(-1, 367)
 
 
-def in_call_window(windows: Sequence[CallWindow], now: datetime, zone: ZoneInfo) -> bool:
-    """True when the caller's local clock shows a time inside one of ``windows``.
+def in_call_window(
+    windows: Sequence[CallWindow],
+    now: datetime,
+    zone: ZoneInfo,
+    closed: ClosedDays = NO_CLOSED_DAYS,
+) -> bool:
+    """True when the caller's local clock shows a time inside one of ``windows``, on a
+    window that does not start on a ``closed`` day.
 
     No windows at all means the restriction does not limit calls to windows, so every
     time is allowed: an empty list answers True. (Answering False would make a
@@ -51,18 +68,33 @@ def in_call_window(windows: Sequence[CallWindow], now: datetime, zone: ZoneInfo)
     if not windows:
         return True
     today = _local_date(now, zone)
+    shut = closed.days
     return any(
         _wall_inside(day, window, now, zone)
         for day in (today, today - _DAY)
+        if day not in shut
         for window in windows
         if _on(day, window)
     )
 
 
+def closed_today(
+    now: datetime, zone: ZoneInfo, closed: ClosedDays
+) -> tuple[date, ClosedKind] | None:
+    """Today's local date and why the office is closed, when it is closed today."""
+    today = _local_date(now, zone)
+    why = closed.why(today)
+    return None if why is None else (today, why)
+
+
 def next_window(
-    windows: Sequence[CallWindow], now: datetime, zone: ZoneInfo
+    windows: Sequence[CallWindow],
+    now: datetime,
+    zone: ZoneInfo,
+    closed: ClosedDays = NO_CLOSED_DAYS,
 ) -> WindowOccurrence | None:
-    """The window a caller should be told about: the one open now, else the next to open.
+    """The window a caller should be told about: the one open now, else the next to open,
+    never one on a ``closed`` day.
 
     When a window is open, its whole occurrence is reported (``starts_at <= now``) so a
     message can say "until 12 noon". Otherwise ``starts_at`` is the next instant a call
@@ -70,11 +102,12 @@ def next_window(
     second pass through a window the first pass has already left (a caller at 01:45 BST
     outside a 01:00-01:30 window may call again at 01:00 GMT); reporting the first
     pass's start would tell them a time that has gone. None only when there are no
-    windows (or, in theory, every occurrence for a week lies in a spring gap).
+    windows (or, in theory, every occurrence for a week lies in a spring gap), or when
+    the office is closed on every day with a window for the coming year.
     """
     best: tuple[datetime, _Occurrence] | None = None
     today = _local_date(now, zone)
-    for occ in _occurrences(windows, today, zone):
+    for occ in _occurrences(windows, today, zone, closed.days):
         if best is not None and occ.day > today and occ.day > best[1].day:
             # Every window of a later day opens after the local midnight that begins
             # it, which is after anything found on an earlier day (or open now): stop.
@@ -143,15 +176,18 @@ def _wall_between(
 
 
 def _occurrences(
-    windows: Sequence[CallWindow], today: date, zone: ZoneInfo
+    windows: Sequence[CallWindow], today: date, zone: ZoneInfo, shut: frozenset[date]
 ) -> Iterator[_Occurrence]:
-    """Every occurrence from yesterday to a week tomorrow that has real instants.
+    """Every occurrence from yesterday on (to a week tomorrow, or a year when some days
+    are ``shut``) that has real instants and is not on a shut day, in order of day.
 
     A window lying wholly inside a spring gap resolves to an empty stretch (both ends
     become the moment of the jump): nobody can call in it, so it is never offered.
     """
-    for n in _SEARCH_DAYS:
+    for n in _SEARCH_DAYS_WITH_CLOSURES if shut else _SEARCH_DAYS:
         day = today + timedelta(days=n)
+        if day in shut:
+            continue
         for window in windows:
             if not _on(day, window):
                 continue

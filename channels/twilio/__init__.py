@@ -7,6 +7,8 @@ Mount ``build_twilio_app(deps)`` at /twilio/; fill in ``deps`` (the Protocols in
 from channels.twilio.app import build_twilio_app
 from channels.twilio.ports import (
     CallEvidence,
+    CallOptions,
+    CallSettings,
     ContactHandler,
     HandledContact,
     TextForwarder,
@@ -20,6 +22,8 @@ from channels.twilio.sms import replay_text
 __all__ = [
     "CHANNEL",
     "CallEvidence",
+    "CallOptions",
+    "CallSettings",
     "ContactHandler",
     "HandledContact",
     "TextForwarder",

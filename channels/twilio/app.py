@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from channels.twilio import sms, voice
+from channels.twilio import sms, voice, whisper
 from channels.twilio.ports import TwilioDeps
 from channels.twilio.runtime import CHANNEL, TwilioChannel
 from channels.twilio.signature import signature_middleware
@@ -23,5 +23,7 @@ def build_twilio_app(deps: TwilioDeps) -> web.Application:
     app.router.add_post("/voice/dialled", voice.dialled)
     app.router.add_post("/voice/voicemail", voice.voicemail)
     app.router.add_post("/voice/status", voice.call_status)
+    app.router.add_post("/voice/whisper", whisper.whisper)
+    app.router.add_post("/voice/whisper/answer", whisper.answered)
     app.router.add_post("/sms", sms.incoming_sms)
     return app

@@ -4,7 +4,8 @@ The channel never imports ``gateway`` (STYLE: imports run gateway -> channels ->
 it says here what it needs, and ``gateway/twilio/wiring.py`` provides it. Each Protocol
 is one job the webhooks cannot do from the request alone: decide and record a contact,
 remember a STOP, add a later fact about a call to the evidence, pass a text on, keep a
-text on local disk while the store cannot take it.
+text on local disk while the store cannot take it, read the organisation's call options
+and the whisper's words.
 """
 
 from __future__ import annotations
@@ -97,6 +98,31 @@ class CallEvidence(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    """The organisation's run-time choices about calls (set by an administrator).
+
+    ``whisper``: the officer hears who a restricted customer is, and their warning
+    flags' level and control measure, and presses 1 before the call is put through.
+    ``withheld_emergency_only``: a caller from a withheld number is told the line does not
+    take withheld calls and offered the emergency option, instead of being put through.
+    """
+
+    whisper: bool = False
+    withheld_emergency_only: bool = False
+
+
+class CallSettings(Protocol):
+    """The organisation's call options, and the whisper's words for one customer."""
+
+    async def call_options(self) -> CallOptions: ...
+
+    async def whisper(self, customer_id: str) -> str:
+        """What the officer hears before ``customer_id``'s call is put through: never
+        a flag's reason (``rules.whisper``)."""
+        ...
+
+
 class TextForwarder(Protocol):
     """Passes a delivered text to the named officer (email, and SMS where set up)."""
 
@@ -180,3 +206,4 @@ class TwilioDeps:
     evidence: CallEvidence | None = None
     forwarder: TextForwarder | None = None
     spool: TextSpool | None = None
+    calls: CallSettings | None = None

@@ -16,7 +16,13 @@ from typing import Any
 from aiohttp import web
 
 from channels.twilio.params import NumberReader
-from channels.twilio.ports import CallEvidence, ContactHandler, HandledContact, TwilioDeps
+from channels.twilio.ports import (
+    CallEvidence,
+    CallSettings,
+    ContactHandler,
+    HandledContact,
+    TwilioDeps,
+)
 from channels.twilio.twiml import Answers
 from rules.decision import Contact
 from rules.models import Channel
@@ -49,6 +55,12 @@ class TwilioChannel:
         if self.deps.evidence is None:
             raise NotStarted("the evidence store is not running")
         return self.deps.evidence
+
+    @property
+    def calls(self) -> CallSettings:
+        if self.deps.calls is None:
+            raise NotStarted("the call settings are not available")
+        return self.deps.calls
 
     def bounded(self, within: float | None = None) -> asyncio.Timeout:
         """A time limit for store work: Twilio's answer time unless ``within`` is given."""

@@ -42,6 +42,10 @@ EMERGENCY_NOT_CONNECTED = (
 )
 KEY_NOT_RECOGNISED = "Sorry, that key is not an option."
 CANNOT_CONNECT = "Sorry, this line cannot connect your call."
+WITHHELD = (
+    "Sorry, this line does not take calls from withheld numbers. Please call again from a "
+    "number that is not withheld."
+)
 
 
 def blocked(notice: str | None, *, press_one: bool) -> str:
@@ -53,6 +57,11 @@ def blocked(notice: str | None, *, press_one: bool) -> str:
         # The notice has just given the emergency line's number.
         return f"{notice} {PUT_THROUGH}"
     return notice
+
+
+def withheld(*, press_one: bool) -> str:
+    """For a caller from a withheld number, where the organisation does not put them through."""
+    return f"{WITHHELD} {PRESS_ONE if press_one else DANGER_NO_LINE}"
 
 
 def cannot_connect(emergency_number: str | None) -> str:

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.twilio import speech
 from channels.twilio.ports import TwilioConfig
+from rules.whisper import NOT_TAKEN
 
 RECORD_MODE = "record-from-answer-dual"
 CACHE_SIZE = 1024
 MENU_TIMEOUT_S = 6
 VOICEMAIL_MENU_TIMEOUT_S = 1
 VOICEMAIL_SILENCE_S = 5
+# How long the officer has to press 1 after the whisper.
+WHISPER_TIMEOUT_S = 8
 
 
 class Answers:
@@ -35,6 +39,8 @@ class Answers:
         self.dialled_url = config.url("/twilio/voice/dialled")
         self.emergency_dialled_url = config.url("/twilio/voice/dialled?leg=emergency")
         self.voicemail_url = config.url("/twilio/voice/voicemail")
+        self.whisper_answer_url = config.url("/twilio/voice/whisper/answer")
+        self._whisper_url = config.url("/twilio/voice/whisper")
         self.connect = lru_cache(maxsize=CACHE_SIZE)(self._connect)
         self.blocked = lru_cache(maxsize=CACHE_SIZE)(self._blocked)
         self.voicemail = lru_cache(maxsize=CACHE_SIZE)(self._voicemail)
@@ -44,10 +50,20 @@ class Answers:
     def _say(self, verb: Any, text: str) -> None:
         verb.say(text, voice=self._config.voice, language=self._config.language)
 
+    def whisper_url(self, customer_id: str) -> str:
+        """Where Twilio fetches the whisper for the officer's leg of ``customer_id``'s call."""
+        return f"{self._whisper_url}?customer={quote(customer_id, safe='')}"
+
     def _connect(
-        self, number: str, time_limit: int | None, record: bool, action: str | None
+        self,
+        number: str,
+        time_limit: int | None,
+        record: bool,
+        action: str | None,
+        whisper: str | None = None,
     ) -> str:
-        """``<Dial>`` the number; a restricted call also gets its limit, recording, action."""
+        """``<Dial>`` the number; a restricted call also gets its limit, recording, action,
+        and (``whisper``) a ``<Number url>`` whose TwiML the officer hears on answering."""
         response = VoiceResponse()
         announcement = speech.before_connecting(time_limit, record) if action else None
         if announcement:
@@ -60,7 +76,34 @@ class Answers:
         if action:
             attributes["action"] = action
             attributes["method"] = "POST"
-        response.dial(number, **attributes)
+        if whisper:
+            response.dial(**attributes).number(number, url=whisper, method="POST")
+        else:
+            response.dial(number, **attributes)
+        return str(response)
+
+    def whisper(self, words: str) -> str:
+        """The officer's leg: the whisper inside a one-key ``<Gather>``; without a key
+        the leg hangs up, so the call is not put through."""
+        response = VoiceResponse()
+        gather = response.gather(
+            num_digits=1,
+            input="dtmf",
+            timeout=WHISPER_TIMEOUT_S,
+            action=self.whisper_answer_url,
+            method="POST",
+        )
+        self._say(gather, words)
+        self._say(response, NOT_TAKEN)
+        response.hangup()
+        return str(response)
+
+    def whisper_answered(self, accepted: bool) -> str:
+        """After the officer's key: nothing more (the call connects), or hang up."""
+        response = VoiceResponse()
+        if not accepted:
+            self._say(response, NOT_TAKEN)
+            response.hangup()
         return str(response)
 
     def _blocked(self, words: str, press_one: bool) -> str:

@@ -24,11 +24,11 @@ import logging
 from aiohttp import web
 
 from channels.twilio import speech
-from channels.twilio.params import call_contact, call_details, is_number, seconds
-from channels.twilio.ports import HandledContact
+from channels.twilio.params import UNIDENTIFIED, call_contact, call_details, is_number, seconds
+from channels.twilio.ports import CallOptions, HandledContact
 from channels.twilio.runtime import CHANNEL, TwilioChannel
 from channels.twilio.signature import PARAMS
-from rules.decision import Action, Contact
+from rules.decision import Action, Contact, Decision
 
 log = logging.getLogger("channels.twilio")
 
@@ -49,6 +49,8 @@ async def incoming_call(request: web.Request) -> web.Response:
     if not sid:
         return _no_call_sid()
     contact = call_contact(params, channel.numbers, channel.deps.clock())
+    if contact.sender == UNIDENTIFIED and (await _options(channel)).withheld_emergency_only:
+        return _withheld(channel)
     try:
         handled = await channel.handle(
             contact, key=sid, summary=_summary(contact), details={"twilio": call_details(params)}
@@ -56,7 +58,7 @@ async def incoming_call(request: web.Request) -> web.Response:
     except Exception as exc:
         target = _dialled(channel, contact, params)
         return _connect_anyway(channel, contact, sid, target, exc, params)
-    return _answer_call(channel, handled, contact, params, sid)
+    return await _answer_call(channel, handled, contact, params, sid)
 
 
 async def keypad(request: web.Request) -> web.Response:
@@ -70,6 +72,15 @@ async def keypad(request: web.Request) -> web.Response:
     if params.get("Digits", "").strip() != "1":
         return twiml(channel.answers.menu_again(after_voicemail))
     contact = call_contact(params, channel.numbers, channel.deps.clock(), emergency=True)
+    emergency = channel.config.emergency_number
+    if (
+        emergency is not None
+        and contact.sender == UNIDENTIFIED
+        and (await _options(channel)).withheld_emergency_only
+    ):
+        # Only a withheld caller told the line does not take withheld calls is offered
+        # the key (others are put through): theirs is the emergency line, as for anyone.
+        return twiml(channel.answers.connect(emergency, None, False, None))
     try:
         handled = await channel.handle(
             contact,
@@ -80,10 +91,28 @@ async def keypad(request: web.Request) -> web.Response:
     except Exception as exc:
         target = channel.config.emergency_number or _dialled(channel, contact, params)
         return _connect_anyway(channel, contact, f"{sid}:emergency", target, exc, params)
-    return _answer_call(channel, handled, contact, params, sid, refers_to=f"{sid}:emergency")
+    return await _answer_call(channel, handled, contact, params, sid, refers_to=f"{sid}:emergency")
 
 
-def _answer_call(
+async def _options(channel: TwilioChannel) -> CallOptions:
+    """The organisation's call options; today's behaviour (no whisper, withheld callers
+    put through) when they cannot be read in time, so no call is stranded by them."""
+    try:
+        async with channel.bounded():
+            return await channel.calls.call_options()
+    except Exception:
+        log.exception("could not read the call options; calls go on as by default")
+        return CallOptions()
+
+
+def _withheld(channel: TwilioChannel) -> web.Response:
+    """A withheld number, where the organisation does not put them through: say so and
+    offer the emergency option (or 999 when there is no emergency line)."""
+    press_one = channel.config.emergency_number is not None
+    return twiml(channel.answers.blocked(speech.withheld(press_one=press_one), press_one))
+
+
+async def _answer_call(
     channel: TwilioChannel,
     handled: HandledContact,
     contact: Contact,
@@ -108,7 +137,22 @@ def _answer_call(
                 f"record that call {refers_to} was not dialled",
             )
         return _cannot_connect(channel, contact, refers_to)
-    return twiml(render_call(channel, handled, contact))
+    whisper = None
+    if _whispered(decision) and (await _options(channel)).whisper:
+        assert decision.customer_id is not None
+        whisper = channel.answers.whisper_url(decision.customer_id)
+    return twiml(render_call(channel, handled, contact, whisper=whisper))
+
+
+def _whispered(decision: Decision) -> bool:
+    """A restricted customer's call put through: the officer hears the whisper first.
+    Not the emergency option's: nothing may hold up a call to the emergency line."""
+    return (
+        decision.action is Action.CONNECT
+        and decision.customer_id is not None
+        and decision.restricted
+        and decision.exemption != EMERGENCY_EXEMPTION
+    )
 
 
 def _target(channel: TwilioChannel, handled: HandledContact, contact: Contact) -> str:
@@ -135,8 +179,15 @@ def _cannot_connect(channel: TwilioChannel, contact: Contact, key: str) -> web.R
     return twiml(channel.answers.say_goodbye(words))
 
 
-def render_call(channel: TwilioChannel, handled: HandledContact, contact: Contact) -> str:
-    """The TwiML for a decided call (cached per shape by ``Answers``)."""
+def render_call(
+    channel: TwilioChannel,
+    handled: HandledContact,
+    contact: Contact,
+    *,
+    whisper: str | None = None,
+) -> str:
+    """The TwiML for a decided call (cached per shape by ``Answers``); ``whisper`` is the
+    URL of the officer's whisper, for a restricted call put through."""
     decision = handled.decision
     answers = channel.answers
     if decision.action is Action.CONNECT:
@@ -145,7 +196,9 @@ def render_call(channel: TwilioChannel, handled: HandledContact, contact: Contac
             return answers.connect(number, None, False, None)
         emergency = decision.exemption == EMERGENCY_EXEMPTION
         action = answers.emergency_dialled_url if emergency else answers.dialled_url
-        return answers.connect(number, decision.call_time_limit, decision.record_call, action)
+        return answers.connect(
+            number, decision.call_time_limit, decision.record_call, action, whisper
+        )
     press_one = channel.config.emergency_number is not None
     if decision.action is Action.VOICEMAIL:
         return answers.voicemail(speech.voicemail(press_one=press_one), press_one)

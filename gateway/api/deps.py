@@ -12,7 +12,7 @@ from datetime import date
 from aiohttp import web
 
 from gateway.common.clock import Clock
-from gateway.config.org_settings import OrgSettings
+from gateway.config.org_settings import OrgSettings, org_settings_from
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
 from gateway.store.casework.admin import AdminStore
@@ -34,7 +34,7 @@ class Api:
 
     async def org(self) -> OrgSettings:
         async with self.admin.reading("reading the organisation's settings") as conn:
-            return OrgSettings.model_validate(await read_settings(conn))
+            return org_settings_from(await read_settings(conn))
 
 
 API = web.AppKey("api", Api)

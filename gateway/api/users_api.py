@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from gateway.api.deps import API
 from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
-from gateway.config.org_settings import OrgSettings
+from gateway.config.org_settings import OrgSettings, WithheldCallers, org_settings_from
 from gateway.store.accounts.users import (
     UNSET,
     User,
@@ -83,6 +83,10 @@ class SettingsChange(Strict):
     flag_email_headers: bool | None = None
     flag_email_banner: bool | None = None
     flag_text_prefix: bool | None = None
+    # The whole list: what is given replaces what was there ([] for none).
+    closure_days: list[date] | None = None
+    call_whisper: bool | None = None
+    withheld_callers: WithheldCallers | None = None
 
 
 async def me(ctx: Ctx) -> Reply:
@@ -150,7 +154,7 @@ async def settings_get(ctx: Ctx) -> Reply:
 async def settings_change(ctx: Ctx) -> Reply:
     body: SettingsChange = ctx.body
     async with ctx.request.app[API].admin.writing(ctx.user.name, "changing settings") as tx:
-        current = OrgSettings.model_validate(await read_settings(tx.conn))
+        current = org_settings_from(await read_settings(tx.conn))
         check_version(ctx.if_match, current.model_dump(mode="json"), "the settings")
         merged: dict[str, Any] = {
             **current.model_dump(mode="json"),

@@ -10,7 +10,7 @@ from gateway.casework.reports import Quarter, build_report
 from gateway.cli.commands import opened_store
 from gateway.cli.failed import CommandFailed
 from gateway.common.clock import system_clock
-from gateway.config.org_settings import OrgSettings
+from gateway.config.org_settings import org_settings_from
 from gateway.config.settings import Settings
 from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.casework.admin import AdminStore
@@ -31,7 +31,7 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
         opened_store(settings) as store,
         AdminStore(store, system_clock).reading("building a report") as conn,
     ):
-        nation = OrgSettings.model_validate(await read_settings(conn)).bank_holidays
+        nation = org_settings_from(await read_settings(conn)).bank_holidays
         built = await build_report(conn, quarter, settings.zone, nation=nation)
     if args.format == "csv":
         print(built.csv(), end="")

@@ -9,15 +9,23 @@ need them and none of those parts should reach up into another to get them.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rules.closed_days import ClosedDays
 from rules.lifecycle import Period, PeriodUnit
 
 Nation = Literal["ENG", "WLS", "SCT", "NIR"]
+# What a caller from a withheld number gets: put through as any unknown caller is
+# ("connect"), or told the line does not take withheld calls and offered the emergency
+# option ("emergency_only").
+WithheldCallers = Literal["connect", "emergency_only"]
+# At most a year of closure days: more is a mistake, not a closure.
+MAX_CLOSURE_DAYS = 366
 
 
 class OrgSettings(BaseModel):
@@ -26,7 +34,7 @@ class OrgSettings(BaseModel):
     ``lapse_at_review``: a restriction stops at the start of its review date unless it
     was renewed. ``appeal_period``: how long after authorisation a customer may appeal.
     ``review_period``: the default time to the next review. ``bank_holidays``: the UK
-    nation whose bank holidays are not working days.
+    nation whose bank holidays are not working days and have no call windows.
 
     ``appeal_decision_period``: from an appeal being lodged to its decision;
     ``appeal_notice_period``: from the decision to telling the customer (the reminder
@@ -41,6 +49,12 @@ class OrgSettings(BaseModel):
     saying the same at the top of its text; ``flag_text_prefix`` starts a text passed
     on to an officer (by email and by SMS) with that line. All off until an
     administrator turns them on.
+
+    ``closure_days``: other days the office is closed (the days between Christmas and
+    New Year, say), with no call windows either. ``call_whisper``: before a restricted
+    customer's call is put through, the officer hears who it is and their warning flags,
+    and presses 1 to take it. ``withheld_callers``: what a caller from a withheld number
+    gets (``WithheldCallers``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -57,10 +71,47 @@ class OrgSettings(BaseModel):
     flag_email_headers: bool = False
     flag_email_banner: bool = False
     flag_text_prefix: bool = False
+    closure_days: tuple[date, ...] = ()
+    call_whisper: bool = False
+    withheld_callers: WithheldCallers = "connect"
+
+    @field_validator("closure_days")
+    @classmethod
+    def _closure_days(cls, days: tuple[date, ...]) -> tuple[date, ...]:
+        """Kept in order, each day once, and no more than a year of them."""
+        unique = tuple(sorted(set(days)))
+        if len(unique) > MAX_CLOSURE_DAYS:
+            raise ValueError(
+                f"{len(unique)} closure days is more than {MAX_CLOSURE_DAYS}; "
+                "remove the days that have passed"
+            )
+        return unique
+
+
+def org_settings_from(stored: Mapping[str, Any]) -> OrgSettings:
+    """The settings model from the stored values; other stored settings (the exemption
+    phrases, the protected routes) live beside them and are not its business."""
+    return OrgSettings.model_validate(
+        {key: value for key, value in stored.items() if key in OrgSettings.model_fields}
+    )
+
+
+def closed_days(org: OrgSettings, around: date) -> ClosedDays:
+    """The days the office is closed: the nation's bank holidays near ``around`` (see
+    ``bank_holidays``) and every closure day an administrator set."""
+    return ClosedDays(
+        bank_holidays=bank_holidays(org.bank_holidays, around),
+        closures=frozenset(org.closure_days),
+    )
 
 
 def bank_holidays(nation: Nation, around: date) -> frozenset[date]:
-    """UK bank holidays of ``nation`` from the year before ``around`` to three after."""
+    """UK bank holidays of ``nation`` from the year before ``around`` to three after.
+
+    England and Wales share their bank holidays (``holidays`` gives ENG and WLS the same
+    days); Scotland and Northern Ireland have their own. A substitute day is a bank
+    holiday too (Boxing Day on a Saturday gives the Monday after).
+    """
     return _bank_holidays(nation, around.year)
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from gateway.config.exemption_phrases import ORG_SETTING, load_classifier
+from gateway.config.org_settings import closed_days, org_settings_from
 from gateway.config.settings import parse_identities
 from gateway.store.casework.casework import read_settings
 from gateway.store.engine import read_transaction
@@ -20,15 +22,32 @@ from rules.protected import ProtectedRoutes, RouteName
 ROUTES_SETTING = "protected_routes"
 
 
-async def decision_settings_with_org(store: Store, base: DecisionSettings) -> DecisionSettings:
-    """``base`` with the organisation's settings that change decisions applied.
+async def decision_settings_with_org(
+    store: Store, base: DecisionSettings, *, today: date | None = None
+) -> DecisionSettings:
+    """``base`` with the organisation's settings that change decisions applied (the
+    days the office is closed only when ``today`` is given: see ``with_org``)."""
+    return with_org(await read_org_values(store), base, today=today)
+
+
+async def read_org_values(store: Store) -> dict[str, Any]:
+    """Every stored organisation setting, as stored."""
+    async with read_transaction(store.engine, "reading the organisation's settings") as conn:
+        return await read_settings(conn)
+
+
+def with_org(
+    values: dict[str, Any], base: DecisionSettings, *, today: date | None
+) -> DecisionSettings:
+    """``base`` with the organisation's stored settings that change decisions applied.
 
     Changing one bumps the policy version, so the contact service reads them together
-    with the policy and every channel sees the change on its next contact.
+    with the policy and every channel sees the change on its next contact. ``today``
+    (local) places the bank holidays: those from the year before it to three after.
     """
-    async with read_transaction(store.engine, "reading the organisation's settings") as conn:
-        values = await read_settings(conn)
     changed = replace(base, lapse_at_review=bool(values.get("lapse_at_review", False)))
+    if today is not None:
+        changed = replace(changed, closed=closed_days(org_settings_from(values), today))
     phrases = values.get(ORG_SETTING)
     if isinstance(phrases, str) and phrases.strip():
         # Checked whole when stored (gateway.api.exemptions_api); built once per text.

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.common.clock import Clock
+from gateway.config.org_settings import OrgSettings, org_settings_from
 from gateway.counters.in_process import ReportingCounter, UsageCounter, reporting
-from gateway.decisions.org_decisions import decision_settings_with_org
+from gateway.decisions.org_decisions import read_org_values, with_org
 from gateway.decisions.replay import decision_from_record
 from gateway.decisions.reserved_counts import ReservedCounts
 from gateway.ops.metrics import Metrics
@@ -77,6 +78,9 @@ class ContactService:
         self._decision_settings = decision_settings
         self._clock = clock
         self._index: PolicyIndex | None = None
+        self._org = OrgSettings()
+        # The local year the loaded bank holidays were placed around (see ``policy``).
+        self._year = 0
         self._reload = asyncio.Lock()
         self._generation = -1
         self._fresh_until = 0.0
@@ -103,17 +107,33 @@ class ContactService:
         finally:
             self._checking = False
         self._generation, self._fresh_until = generation, time.monotonic() + self._recheck_s
-        if self._index is not None and self._index.version == version:
+        today = self._clock().astimezone(self._decision_settings.zone).date()
+        if self._loaded(version, today.year):
+            assert self._index is not None
             return self._index
         async with self._reload:
-            if self._index is None or self._index.version != version:
+            if not self._loaded(version, today.year):
                 # Customers in a compact directory, not a model each: memory (issue 7).
                 lean = await self._store.load_lean_policy()
-                settings = await decision_settings_with_org(self._store, self._decision_settings)
+                values = await read_org_values(self._store)
+                settings = with_org(values, self._decision_settings, today=today)
                 self._index = PolicyIndex.from_directory(
                     lean.officers, lean.customers, lean.restrictions, settings, version=version
                 )
+                self._org, self._year = org_settings_from(values), today.year
+        assert self._index is not None
         return self._index
+
+    def _loaded(self, version: int, year: int) -> bool:
+        """True when the loaded policy is ``version`` and its bank holidays were placed
+        this year (they reach three years on, so a new year is reason enough to reload)."""
+        return self._index is not None and self._index.version == version and self._year == year
+
+    async def org_settings(self) -> OrgSettings:
+        """The organisation's settings as loaded with the current policy (a change to
+        them moves the policy version, so they are as fresh as the policy is)."""
+        await self.policy()
+        return self._org
 
     @property
     def counter(self) -> ReportingCounter:

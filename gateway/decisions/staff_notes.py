@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.config.org_settings import OrgSettings
+from gateway.config.org_settings import OrgSettings, org_settings_from
 from gateway.store.admin_schema import customer_flags
 from gateway.store.casework.casework import read_settings
 from gateway.store.engine import read_transaction
@@ -147,7 +147,7 @@ async def read_flags(
 async def read_note_book(
     conn: AsyncConnection, version: int, customer_id: str | None = None
 ) -> NoteBook:
-    settings = OrgSettings.model_validate(await read_settings(conn))
+    settings = org_settings_from(await read_settings(conn))
     flags = await read_flags(conn, customer_id) if _shows(settings) else {}
     return NoteBook(version, settings, flags)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.config.org_settings import Nation, OrgSettings, bank_holidays
+from gateway.config.org_settings import Nation, bank_holidays, org_settings_from
 from gateway.config.settings import Settings
 from gateway.store import Store
 from gateway.store.casework.casework import read_settings
@@ -113,7 +113,7 @@ class HeldAges:
 async def org_nation(store: Store) -> Nation:
     """The nation whose bank holidays are not working days (an org setting, stored)."""
     async with read_transaction(store.engine, "reading the organisation's settings") as conn:
-        return OrgSettings.model_validate(await read_settings(conn)).bank_holidays
+        return org_settings_from(await read_settings(conn)).bank_holidays
 
 
 async def held_ages(store: Store, settings: Settings, now: datetime) -> HeldAges:

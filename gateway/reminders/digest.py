@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.common.clock import Clock
 from gateway.common.plain_words import plain_date, plain_time
 from gateway.common.plurals import counted
-from gateway.config.org_settings import OrgSettings
+from gateway.config.org_settings import org_settings_from
 from gateway.config.settings import Settings
 from gateway.held.age import held_ages
 from gateway.mail.lifecycle import MAIL
@@ -93,7 +93,7 @@ async def send_digests(reminders: Reminders, now: datetime) -> int:
     today = local.date()
     ages = await held_ages(reminders.store, settings, now)
     async with read_transaction(reminders.store.engine, "gathering reminders") as conn:
-        org = OrgSettings.model_validate(await read_settings(conn))
+        org = org_settings_from(await read_settings(conn))
         already = {
             str(name)
             for name in (

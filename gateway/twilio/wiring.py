@@ -40,6 +40,7 @@ from gateway.matching.matcher import MATCHER, Matcher, Seen
 from gateway.ops.metrics import METRICS, Metrics
 from gateway.spool.replay import store_unavailable
 from gateway.store import EvidenceEntry, EvidenceRecord, NewMail, Store
+from gateway.twilio.call_settings import OrgCallSettings
 from gateway.twilio.forward import (
     EmailSender,
     NoEmailUpstream,
@@ -127,6 +128,7 @@ def setup_twilio(
                 http_client=http,
             )
         deps.contacts = ServiceContacts(service, lambda: app.get(MATCHER))
+        deps.calls = OrgCallSettings(service, store)
         deps.evidence = StoreCallEvidence(
             store, clock, metrics=app.get(METRICS), incidents=app[INCIDENT_SPOOL]
         )
@@ -141,7 +143,7 @@ def setup_twilio(
         try:
             yield
         finally:
-            deps.contacts = deps.evidence = deps.forwarder = None
+            deps.contacts = deps.evidence = deps.forwarder = deps.calls = None
             await channel.drain()
             if http is not None:
                 await http.close()

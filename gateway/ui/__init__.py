@@ -16,6 +16,7 @@ from aiohttp import web
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.ui import (
+    call_pages,
     evidence_pages,
     exemption_pages,
     held_pages,
@@ -71,4 +72,6 @@ def setup_ui(app: web.Application, settings: Settings, clock: Clock) -> None:
     r.add_post(PREFIX + "/exemptions", exemption_pages.check)
     r.add_post(PREFIX + "/exemptions/routes", exemption_pages.set_routes)
     r.add_post(PREFIX + "/exemptions/phrases", exemption_pages.set_phrases)
+    r.add_get(PREFIX + "/calls", call_pages.view)
+    r.add_post(PREFIX + "/calls", call_pages.change)
     r.add_static(PREFIX + "/static", STATIC)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rules.closed_days import NO_CLOSED_DAYS, ClosedDays
 from rules.decision import Contact
 from rules.exemptions import ExemptionClassifier
 from rules.models import Channel, Policy
@@ -78,6 +79,7 @@ def index(
     officers: list[dict[str, Any]] | None = None,
     emergency: str | None = EMERGENCY,
     protected: ProtectedRoutes = NO_ROUTES,
+    closed: ClosedDays = NO_CLOSED_DAYS,
 ) -> PolicyIndex:
     policy = Policy.model_validate(
         {
@@ -93,6 +95,7 @@ def index(
             emergency_number=emergency,
             protected=protected,
             exemptions=DEFAULT_EXEMPTIONS,
+            closed=closed,
         ),
     )
 
