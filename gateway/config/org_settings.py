@@ -26,7 +26,10 @@ class OrgSettings(BaseModel):
     ``lapse_at_review``: a restriction stops at the start of its review date unless it
     was renewed. ``appeal_period``: how long after authorisation a customer may appeal.
     ``review_period``: the default time to the next review. ``bank_holidays``: the UK
-    nation whose bank holidays are not working days.
+    nation whose bank holidays are not working days. ``written_notice_required``: a
+    restriction is authorised into force only once its decision letter has been sent or
+    posted, or an exception to notice signed off. ``letter_language``: the language of
+    letters to a customer whose own is not recorded (en, cy or bilingual).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,6 +38,8 @@ class OrgSettings(BaseModel):
     appeal_period: Period = Period(amount=20, unit=PeriodUnit.WORKING_DAYS)
     review_period: Period = Period(amount=182, unit=PeriodUnit.DAYS)
     bank_holidays: Nation = "ENG"
+    written_notice_required: bool = True
+    letter_language: Literal["en", "cy", "bilingual"] = "en"
 
 
 def bank_holidays(nation: Nation, around: date) -> frozenset[date]:

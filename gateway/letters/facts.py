@@ -24,12 +24,12 @@ from gateway.letters.words import (
     join_cy,
     limit_words,
     period_amount_words,
-    when_words,
     ways_words,
+    when_words,
     window_words_lang,
 )
-from rules.lifecycle import add_period
 from rules.identity import display_phone
+from rules.lifecycle import add_period
 from rules.models import Officer, Restriction
 from rules.protected import ProtectedRoutes, RouteName
 from rules.roles import Role

@@ -154,7 +154,11 @@ def channel_words(channel: Channel | str, lang: Lang, *, plural: bool = True) ->
 
 _PER = {
     "en": {timedelta(hours=1): "an hour", timedelta(days=1): "a day", timedelta(days=7): "a week"},
-    "cy": {timedelta(hours=1): "yr awr", timedelta(days=1): "y dydd", timedelta(days=7): "yr wythnos"},
+    "cy": {
+        timedelta(hours=1): "yr awr",
+        timedelta(days=1): "y dydd",
+        timedelta(days=7): "yr wythnos",
+    },
 }
 
 
