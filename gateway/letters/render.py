@@ -183,6 +183,9 @@ def _flowables(
             end_list()
         text = escape(block.text).replace("\n", "<br/>")
         if block.kind == "item":
+            if pending_heading is not None:
+                out.append(pending_heading)
+                pending_heading = None
             items.append(ListItem(Paragraph(text, styles["body"])))
             continue
         flowable = Paragraph(text, styles[block.kind if block.kind != "para" else "body"])
@@ -241,7 +244,7 @@ def render_pdf(
     def footer(canvas: object, doc_: SimpleDocTemplate) -> None:
         c = canvas  # reportlab's Canvas
         c.saveState()  # type: ignore[attr-defined]
-        c.setFont(REGULAR, max(10.0, size - 2))  # type: ignore[attr-defined]
+        c.setFont(REGULAR, size if large else 10.0)  # type: ignore[attr-defined]
         c.drawRightString(  # type: ignore[attr-defined]
             A4[0] - 22 * mm, 12 * mm, f"{meta.subject} · {doc_.page}"
         )
