@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel
 
@@ -57,6 +57,8 @@ class SettingsChange(Strict):
     appeal_period: Period | None = None
     review_period: Period | None = None
     bank_holidays: str | None = None
+    written_notice_required: bool | None = None
+    letter_language: Literal["en", "cy", "bilingual"] | None = None
 
 
 async def me(ctx: Ctx) -> Reply:
