@@ -15,9 +15,9 @@ from gateway.api.deps import API
 from gateway.app import SERVICE, STORE, create_app
 from gateway.config.settings import Settings
 from gateway.store import Store
+from gateway.store.accounts.users import create_user
 from gateway.store.admin_schema import org_settings
 from gateway.store.engine import write_transaction
-from gateway.store.accounts.users import create_user
 from rules.roles import Role
 from tests.gateway.decisions.test_service import FakeClock
 from tests.rules.factories import OFFICERS, customer

@@ -36,7 +36,9 @@ async def upstream() -> Any:
 
 
 @pytest.fixture
-async def api(aiohttp_client: Any, database_url: str, tmp_path: Path, upstream: Upstream) -> ApiClient:
+async def api(
+    aiohttp_client: Any, database_url: str, tmp_path: Path, upstream: Upstream
+) -> ApiClient:
     settings = api_settings(
         database_url,
         tmp_path / "mail",
@@ -47,7 +49,9 @@ async def api(aiohttp_client: Any, database_url: str, tmp_path: Path, upstream: 
     )
     client = await start_api(aiohttp_client, settings, FakeClock(START), written_notice=True)
     await seed_people(client)
-    await client.ok("POST", "/restrictions", "officer", json=proposal(starts="2026-11-25T09:00:00Z"))
+    await client.ok(
+        "POST", "/restrictions", "officer", json=proposal(starts="2026-11-25T09:00:00Z")
+    )
     return client
 
 
@@ -83,7 +87,9 @@ async def test_no_authorisation_without_written_notice_then_the_emailed_letter_a
     message = BytesParser(policy=SMTP).parsebytes(received.content)
     assert message["To"] == CUSTOMER_EMAIL
     assert received.mail_from == "letters@example.org"
-    attachments = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    attachments = [
+        p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"
+    ]
     assert len(attachments) == 1
     pdf = attachments[0].get_content()
     digest = hashlib.sha256(pdf).hexdigest()
@@ -156,7 +162,9 @@ async def test_language_and_large_print_come_from_the_customers_record(api: ApiC
     )
     assert letter["language"] == "bilingual" and letter["large_print"] is True
     pdf = await (await api.call("GET", f"/letters/{letter['id']}/pdf", "viewer")).read()
-    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages
+    )
     assert text.index("Rhybudd am sut") < text.index("Warning about how")
     assert "Thirty emails in a day." in text
 
@@ -190,7 +198,10 @@ async def test_the_exception_to_notice_needs_another_authorisers_sign_off(api: A
     by_asker = await api.call(
         "POST", "/restrictions/R-1/notice-exception/sign-off", "auth2", json={"reason": "agreed"}
     )
-    assert by_asker.status == 403 and "another authoriser" in (await by_asker.json())["error"]["message"]
+    assert (
+        by_asker.status == 403
+        and "another authoriser" in (await by_asker.json())["error"]["message"]
+    )
     by_officer = await api.call(
         "POST", "/restrictions/R-1/notice-exception/sign-off", "officer2", json={"reason": "ok"}
     )

@@ -84,14 +84,24 @@ MUST = {
     ],
     (LetterKind.VARIATION, "cy"): ["Newid i'r cyfyngiad", "Sut i apelio"],
     (LetterKind.REVIEW, "en"): ["it will continue", "The calls continue.", "Sunday 6 June 2027"],
-    (LetterKind.REVIEW, "cy"): ["a bydd yn parhau", "Yr adolygiad nesaf", "Dydd Sul 6 Mehefin 2027"],
+    (LetterKind.REVIEW, "cy"): [
+        "a bydd yn parhau",
+        "Yr adolygiad nesaf",
+        "Dydd Sul 6 Mehefin 2027",
+    ],
     (LetterKind.APPEAL_ACKNOWLEDGEMENT, "en"): [
         "We have received your appeal",
         "Tuesday 1 December 2026",
         "I needed to call about a leak.",
     ],
-    (LetterKind.APPEAL_ACKNOWLEDGEMENT, "cy"): ["Rydym wedi cael eich apêl", "Dydd Mawrth 1 Rhagfyr 2026"],
-    (LetterKind.APPEAL_OUTCOME, "en"): ["has been varied", "Calls about repairs were being refused."],
+    (LetterKind.APPEAL_ACKNOWLEDGEMENT, "cy"): [
+        "Rydym wedi cael eich apêl",
+        "Dydd Mawrth 1 Rhagfyr 2026",
+    ],
+    (LetterKind.APPEAL_OUTCOME, "en"): [
+        "has been varied",
+        "Calls about repairs were being refused.",
+    ],
     (LetterKind.APPEAL_OUTCOME, "cy"): ["newid y penderfyniad", "Ombwdsmon"],
 }
 
@@ -113,7 +123,9 @@ def test_each_letter_carries_its_facts(kind: LetterKind, lang: str) -> None:
 
 
 def test_bilingual_letter_is_welsh_first_then_english() -> None:
-    letter = write_letter(LetterTemplates(), FULL[LetterKind.DECISION], "bilingual", large_print=False)
+    letter = write_letter(
+        LetterTemplates(), FULL[LetterKind.DECISION], "bilingual", large_print=False
+    )
     text = text_of(letter.pdf)
     welsh, english = text.find("Penderfyniad i gyfyngu"), text.find("Decision to restrict")
     assert 0 <= welsh < english
@@ -127,7 +139,9 @@ def test_large_print_is_16_point_or_more_and_ordinary_print_is_not() -> None:
     ordinary = write_letter(LetterTemplates(), decision, "en", large_print=False)
     assert min(font_sizes(large.pdf)) >= 16, font_sizes(large.pdf)
     assert min(font_sizes(ordinary.pdf)) < 16
-    assert len(PdfReader(io.BytesIO(large.pdf)).pages) > len(PdfReader(io.BytesIO(ordinary.pdf)).pages)
+    assert len(PdfReader(io.BytesIO(large.pdf)).pages) > len(
+        PdfReader(io.BytesIO(ordinary.pdf)).pages
+    )
     assert "2 emails a day" in text_of(large.pdf)
 
 
@@ -135,9 +149,17 @@ def test_large_print_is_16_point_or_more_and_ordinary_print_is_not() -> None:
 def test_the_other_side_of_each_choice(lang: str) -> None:
     """No officer, no channels, a review that lifts, an appeal that quashes."""
     kinds = {i.kind: i for i in BARE if i.appeal and i.appeal["outcome"] == "quash"}
-    review = text_of(write_letter(LetterTemplates(), kinds[LetterKind.REVIEW], lang, large_print=False).pdf)  # type: ignore[arg-type]
-    outcome = text_of(write_letter(LetterTemplates(), kinds[LetterKind.APPEAL_OUTCOME], lang, large_print=False).pdf)  # type: ignore[arg-type]
-    decision = text_of(write_letter(LetterTemplates(), kinds[LetterKind.DECISION], lang, large_print=False).pdf)  # type: ignore[arg-type]
+    review = text_of(
+        write_letter(LetterTemplates(), kinds[LetterKind.REVIEW], lang, large_print=False).pdf
+    )  # type: ignore[arg-type]
+    outcome = text_of(
+        write_letter(
+            LetterTemplates(), kinds[LetterKind.APPEAL_OUTCOME], lang, large_print=False
+        ).pdf
+    )  # type: ignore[arg-type]
+    decision = text_of(
+        write_letter(LetterTemplates(), kinds[LetterKind.DECISION], lang, large_print=False).pdf
+    )  # type: ignore[arg-type]
     if lang == "en":
         assert "we have lifted it" in review and "No incidents since June." in review
         assert "The restriction has ended" in outcome
@@ -171,7 +193,11 @@ def test_an_organisation_template_replaces_the_default(tmp_path: Path) -> None:
     ("body", "where", "words"),
     [
         ("# Title\n\n{% if customer.name %}\nno end\n", "line 4", "endif"),
-        ("# Title\n\nDear {{ customer.name }},\n\n{{ customer.shoe_size }}\n", "line 5", "shoe_size"),
+        (
+            "# Title\n\nDear {{ customer.name }},\n\n{{ customer.shoe_size }}\n",
+            "line 5",
+            "shoe_size",
+        ),
         ("# Title\n\n{{ restriction.review_date }}\n", "line 3", "review_date"),
         ("# Title\n\n{{ customer.name | nosuchfilter }}\n", "line 3", "nosuchfilter"),
     ],
@@ -200,5 +226,5 @@ def test_a_bad_template_stops_the_gateway_starting(tmp_path: Path) -> None:
 def test_the_templates_folder_must_exist(tmp_path: Path) -> None:
     from gateway.config.settings import SettingsError, load_settings
 
-    with pytest.raises(SettingsError, match="GATEWAY_LETTER_TEMPLATES: .*not a folder"):
+    with pytest.raises(SettingsError, match=r"GATEWAY_LETTER_TEMPLATES: .*not a folder"):
         load_settings(letter={"templates": tmp_path / "nowhere"})
