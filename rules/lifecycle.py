@@ -149,6 +149,35 @@ def check_appeal_reviewer(actor: str, involved: Iterable[str | None]) -> None:
             )
 
 
+class NeedsNotice(WrongState):
+    """The customer has not been told in writing, and no exception to notice applies."""
+
+
+def check_written_notice(
+    restriction_id: str, *, required: bool, letter_sent: bool, exception_signed_off: bool
+) -> str | None:
+    """How the customer knows of a restriction about to be put in force.
+
+    Every policy requires written notice (what, why, how long, review, appeal, what
+    stays open), except where telling the customer would create a serious risk and a
+    director has signed that off. Returns ``"exception"``, ``"letter"``, or None when
+    the organisation does not require notice first and neither exists.
+    """
+    if exception_signed_off:
+        return "exception"
+    if letter_sent:
+        return "letter"
+    if not required:
+        return None
+    raise NeedsNotice(
+        f"restriction {restriction_id} cannot be put in force before the customer has been "
+        "told in writing: send its decision letter by email, or mark it printed and posted, "
+        "or have an exception to notice signed off (the organisation's setting "
+        "written_notice_required is on)",
+        field="notice",
+    )
+
+
 class PeriodUnit(StrEnum):
     DAYS = "days"
     WORKING_DAYS = "working_days"  # Monday to Friday, not a bank holiday

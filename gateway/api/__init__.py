@@ -25,6 +25,7 @@ from gateway.api import (
     exemptions_api,
     held_api,
     incidents_api,
+    letters_api,
     matches_api,
     records_api,
     restrictions_api,
@@ -38,6 +39,9 @@ from gateway.api.restriction_views import sweep_lapsed
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
+from gateway.letters.letter import check_letter_templates
+from gateway.letters.service import Letters
+from gateway.letters.templates import LetterTemplates
 from gateway.store import Store, StoreError
 from gateway.store.casework.admin import AdminStore
 from rules.roles import Permission
@@ -68,6 +72,7 @@ ROUTES: list[Route] = [
     *incidents_api.ROUTES,
     *restrictions_api.ROUTES,
     *appeals_api.ROUTES,
+    *letters_api.ROUTES,
     *held_api.ROUTES,
     *evidence_api.ROUTES,
     *exemptions_api.ROUTES,
@@ -83,7 +88,13 @@ def setup_api(
     store_key: web.AppKey[Store],
     service_key: web.AppKey[ContactService],
 ) -> None:
-    """Register the API's routes and middleware, and build its dependencies at start-up."""
+    """Register the API's routes and middleware, and build its dependencies at start-up.
+
+    The letter templates are checked here, as the app is built: a template that cannot
+    render every letter stops the gateway starting (``TemplateProblem`` names the file
+    and line)."""
+    templates = LetterTemplates(settings.letter.templates)
+    check_letter_templates(templates, settings.letter_org_name, settings.zone)
 
     async def api_lifecycle(app: web.Application) -> AsyncIterator[None]:
         api = Api(
@@ -91,6 +102,8 @@ def setup_api(
             service=app[service_key],
             settings=settings,
             clock=clock,
+            letters=Letters(AdminStore(app[store_key], clock), settings, templates, clock),
+            app=app,
         )
         app[API] = api
         sweeper = asyncio.create_task(_sweep_forever(api), name="lapse-sweep")

@@ -27,6 +27,7 @@ from gateway.config.org_settings import bank_holidays
 from gateway.store import NotFound, Store
 from gateway.store.casework.admin import Invalid, Tx, check_version
 from gateway.store.casework.casework import list_adjustments
+from gateway.store.casework.letters import delivered_decision_letter, get_notice_exception
 from gateway.store.casework.lifecycle import (
     get_restriction,
     insert_proposal,
@@ -42,6 +43,7 @@ from rules.lifecycle import (
     add_period,
     check_four_eyes,
     check_transition,
+    check_written_notice,
 )
 from rules.models import Identifier, Restriction, Status
 from rules.roles import Permission
@@ -203,6 +205,7 @@ async def restrictions_edit(ctx: Ctx) -> Reply:
 async def restrictions_authorise(ctx: Ctx) -> Reply:
     body: AuthoriseIn = ctx.body
     api = ctx.request.app[API]
+    org = await api.org()
     async with api.admin.writing(ctx.user.name, "authorising a restriction") as tx:
         current, version = await load_for_change(tx, ctx)
         status = check_transition(Transition.AUTHORISE, current.status, ctx.user.role)
@@ -226,12 +229,16 @@ async def restrictions_authorise(ctx: Ctx) -> Reply:
                 + "): give a written adjustment_justification to authorise it anyway",
                 field="adjustment_justification",
             )
-        details = {}
+        details: dict[str, Any] = {}
         if conflicts:
             details = {
                 "adjustment_conflicts": conflicts,
                 "adjustment_justification": body.adjustment_justification,
             }
+        notice, new = await _written_notice(
+            tx, current, version, new, required=org.written_notice_required
+        )
+        details.update(notice)
         await save_restriction(
             tx,
             new,
@@ -242,6 +249,29 @@ async def restrictions_authorise(ctx: Ctx) -> Reply:
             details=details,
         )
     return await reply_for(api, new.id)
+
+
+async def _written_notice(
+    tx: Tx, current: Restriction, version: int, new: Restriction, *, required: bool
+) -> tuple[dict[str, Any], Restriction]:
+    """The decision letter sent (or posted) for this version of the draft, or the signed-off
+    exception to notice; without one, authorising is refused where the organisation
+    requires notice first. Under the exception the gateway's own notices are turned off:
+    they speak of "the arrangement we have written to you about", which would be untrue."""
+    letter = await delivered_decision_letter(tx.conn, current.id, version)
+    exception = await get_notice_exception(tx.conn, current.id)
+    signed = exception is not None and exception["signed_off_by"] is not None
+    how = check_written_notice(
+        current.id, required=required, letter_sent=letter is not None, exception_signed_off=signed
+    )
+    if how == "exception":
+        assert exception is not None
+        notice = {"notice": "exception", "exception_signed_off_by": exception["signed_off_by"]}
+        return notice, new.model_copy(update={"notify_customer": False})
+    if how == "letter":
+        assert letter is not None
+        return {"notice": "letter", "letter": letter["id"], "letter_sha256": letter["sha256"]}, new
+    return {}, new
 
 
 def _simple(transition: Transition) -> Any:

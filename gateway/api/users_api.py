@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -87,6 +87,8 @@ class SettingsChange(Strict):
     closure_days: list[date] | None = None
     call_whisper: bool | None = None
     withheld_callers: WithheldCallers | None = None
+    written_notice_required: bool | None = None
+    letter_language: Literal["en", "cy", "bilingual"] | None = None
 
 
 async def me(ctx: Ctx) -> Reply:

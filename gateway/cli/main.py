@@ -142,13 +142,17 @@ def serve(settings: Settings) -> int:
     from aiohttp import web
 
     from gateway.config.database_url import announce_database, sqlite_file_is_new
+    from gateway.letters.templates import TemplateProblem
     from gateway.ops.logs import configure_logging
     from gateway.spool.maildir import SpoolUnusable
     from gateway.store import StoreError
 
     configure_logging(settings.log_format)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    app = server_app(settings)
+    try:
+        app = server_app(settings)
+    except TemplateProblem as exc:
+        raise CommandFailed(f"cannot start: {exc}") from None
     new = sqlite_file_is_new(settings.database.url)
 
     def listening(_: str) -> None:

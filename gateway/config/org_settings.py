@@ -55,6 +55,11 @@ class OrgSettings(BaseModel):
     customer's call is put through, the officer hears who it is and their warning flags,
     and presses 1 to take it. ``withheld_callers``: what a caller from a withheld number
     gets (``WithheldCallers``).
+
+    ``written_notice_required``: a restriction is authorised into force only once its
+    decision letter has been sent or posted, or an exception to notice signed off.
+    ``letter_language``: the language of letters to a customer whose own is not recorded
+    (en, cy or bilingual).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -74,6 +79,8 @@ class OrgSettings(BaseModel):
     closure_days: tuple[date, ...] = ()
     call_whisper: bool = False
     withheld_callers: WithheldCallers = "connect"
+    written_notice_required: bool = True
+    letter_language: Literal["en", "cy", "bilingual"] = "en"
 
     @field_validator("closure_days")
     @classmethod

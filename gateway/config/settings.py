@@ -479,6 +479,42 @@ class EvidenceSettings(BaseModel):
         return tuple(a for a in self.witnesses.split(",") if a)
 
 
+class LetterSettings(BaseModel):
+    """Letters to customers (``GATEWAY_LETTER_*``).
+
+    ``templates``: a folder of the organisation's own letter templates; a file there
+    replaces the shipped default of the same name (``decision.en.txt``). Every template
+    is rendered with sample letters at start-up, and a mistake stops the gateway
+    starting, naming the file and line. ``org_name`` and ``address`` (lines separated by
+    ``|``) head each letter; ``sender`` is the From address of emailed letters, where a
+    letter that cannot be delivered is returned (default ``letters@`` the first
+    organisation domain).
+    """
+
+    templates: Path | None = None
+    org_name: str = ""
+    address: str = ""
+    sender: str = ""
+
+    @field_validator("templates")
+    @classmethod
+    def _folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"'{value}' is not a folder of letter templates")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        value = value.strip()
+        if value and "@" not in value:
+            raise ValueError(f"'{value}' is not an email address")
+        return value
+
+    def address_lines(self) -> tuple[str, ...]:
+        return tuple(line.strip() for line in self.address.split("|") if line.strip())
+
+
 class Settings(BaseSettings):
     """Everything the gateway reads from its environment; defaults run on one machine."""
 
@@ -500,6 +536,7 @@ class Settings(BaseSettings):
     held: HeldSettings = HeldSettings()
     reminders: RemindersSettings = RemindersSettings()
     evidence: EvidenceSettings = EvidenceSettings()
+    letter: LetterSettings = LetterSettings()
     exemption_phrases: Path | None = None
     # The trained model reads short messages no phrase matches (rules.exemption_model).
     exemption_model: bool = True
@@ -661,6 +698,14 @@ class Settings(BaseSettings):
     def evidence_log_name(self) -> str:
         """The checkpoints' origin and key name: as set, or ``<first org domain>/evidence``."""
         return self.evidence.log_name or f"{self.org_domains[0]}/evidence"
+
+    @property
+    def letter_org_name(self) -> str:
+        return self.letter.org_name or self.org_domains[0]
+
+    @property
+    def letter_sender(self) -> str:
+        return self.letter.sender or f"letters@{self.org_domains[0]}"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -42,7 +42,7 @@ LEASE = timedelta(seconds=ATTEMPT_LIMIT) + timedelta(minutes=5)
 PRUNE_EVERY = timedelta(hours=1)
 # Only mail from someone else is bounced; the gateway's own messages are dropped
 # (and logged) when they fail, so a bounce can never cause another.
-_BOUNCES_TO_SENDER = ("relay", "release")
+_BOUNCES_TO_SENDER = ("relay", "release", "letter")
 
 
 def retry_gap(attempts: int) -> timedelta:

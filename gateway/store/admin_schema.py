@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -208,4 +209,56 @@ possible_matches = Table(
     Column("decided_at", UtcDateTime),
     Column("note", Text),
     UniqueConstraint("customer_id", "identity"),
+)
+
+# Letters to customers (migration 0013): each as sent or printed, with the SHA-256 of
+# its PDF (also in the audit entry that records it), so a reprint is the same letter.
+letters = Table(
+    "letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("restriction_id", ID, ForeignKey("restrictions.id"), index=True),
+    Column("restriction_version", Integer),
+    Column("appeal_id", Integer),
+    Column("review_id", Integer),
+    Column("kind", String(32), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("large_print", Boolean, nullable=False),
+    Column("delivery", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("to_address", Text),
+    Column("title", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    Column("sha256", HASH, nullable=False),
+    Column("signatory", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("sent_at", UtcDateTime),
+    Column("posted_by", Text),
+)
+
+# The exception to notice: not telling a customer of a restriction because that would
+# create a serious risk, signed off by an authoriser other than the one who asked.
+notice_exceptions = Table(
+    "notice_exceptions",
+    metadata,
+    Column("restriction_id", ID, ForeignKey("restrictions.id"), primary_key=True),
+    Column("reasons", Text, nullable=False),
+    Column("proposed_by", Text, nullable=False),
+    Column("proposed_at", UtcDateTime, nullable=False),
+    Column("signed_off_by", Text),
+    Column("signed_off_at", UtcDateTime),
+    Column("sign_off_reason", Text),
+)
+
+# The language a customer's letters are written in (en, cy or bilingual).
+customer_languages = Table(
+    "customer_languages",
+    metadata,
+    Column("customer_id", ID, ForeignKey("customers.id"), primary_key=True),
+    Column("language", String(16), nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -53,6 +53,19 @@ def setup_ui(app: web.Application, settings: Settings, clock: Clock) -> None:
         PREFIX + "/restrictions/{restriction_id}/appeals/{appeal_id}/decision",
         restriction_pages.appeal_decision,
     )
+    r.add_post(PREFIX + "/restrictions/{restriction_id}/letters", restriction_pages.send_letter)
+    r.add_post(
+        PREFIX + "/restrictions/{restriction_id}/letters/{letter_id}/posted",
+        restriction_pages.letter_posted,
+    )
+    r.add_post(
+        PREFIX + "/restrictions/{restriction_id}/notice-exception", restriction_pages.ask_exception
+    )
+    r.add_post(
+        PREFIX + "/restrictions/{restriction_id}/notice-exception/sign-off",
+        restriction_pages.sign_off_exception,
+    )
+    r.add_get(PREFIX + "/letters/{letter_id}.pdf", restriction_pages.letter_pdf)
     r.add_post(PREFIX + "/restrictions/{restriction_id}/{step}", restriction_pages.step)
     r.add_get(PREFIX + "/incidents/new", incident_pages.new_form)
     r.add_post(PREFIX + "/incidents", incident_pages.record)

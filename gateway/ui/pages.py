@@ -161,6 +161,9 @@ async def customer(request: web.Request) -> web.StreamResponse:
                 reasons[flag["id"]] = shown["reason"]
             except UiProblem as problem:
                 reasons[flag["id"]] = f"(not shown: {problem.message})"
+    letters = await call(
+        request, user, "GET", "/customers/{customer_id}/letters", params=params, query=ALL
+    )
     records = await api(request).admin.store.evidence_for_customer(customer_id)
     days = timeline_days(records, api(request))
     return render(
@@ -172,6 +175,7 @@ async def customer(request: web.Request) -> web.StreamResponse:
         adjustments=adjustments["items"],
         incidents=incidents["items"],
         restrictions=restrictions,
+        letters=letters["items"],
         svg=render_svg(days, f"Contact per day from {person['name']}, by decision"),
         days=[d for d in days if d.total],
         records=records[-50:],

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.store.casework.letters import letter_pdf as letter_pdf_of
+from gateway.store.errors import NotFound
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import PREFIX, USER, api, form, page, redirect, render, text
 from rules.roles import Permission
@@ -24,6 +26,13 @@ HANDLING = {
     "read_and_file": "Read and file (held for reading, not answered)",
     "representative_only": "Only through a representative",
     "no_contact": "No contact (except what the law requires)",
+}
+LETTER_KINDS = {
+    "decision": "Decision (before it is put in force)",
+    "variation": "Variation",
+    "review": "Review outcome (the latest review)",
+    "appeal_acknowledgement": "Appeal received (the latest appeal)",
+    "appeal_outcome": "Appeal outcome (the latest appeal)",
 }
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Which lifecycle steps each status offers (the API checks again when one is posted).
@@ -163,6 +172,15 @@ async def _view(request: web.Request, problem: UiProblem | None, status: int = 2
     review_list = await call(
         request, user, "GET", "/restrictions/{restriction_id}/reviews", params=params, query=ALL
     )
+    letter_list = await call(
+        request, user, "GET", "/restrictions/{restriction_id}/letters", params=params, query=ALL
+    )
+    try:
+        exception = await call(
+            request, user, "GET", "/restrictions/{restriction_id}/notice-exception", params=params
+        )
+    except UiProblem:
+        exception = None
     return render(
         request,
         "restriction.html",
@@ -171,6 +189,9 @@ async def _view(request: web.Request, problem: UiProblem | None, status: int = 2
         transitions=moves["items"],
         appeals=appeal_list["items"],
         reviews=review_list["items"],
+        letters=letter_list["items"],
+        exception=exception,
+        letter_kinds=LETTER_KINDS,
         steps=STEPS.get(restriction["status"], ()),
         problem=problem,
         handling=HANDLING,
@@ -237,4 +258,71 @@ async def appeal_decision(request: web.Request) -> web.StreamResponse:
         "/appeals/{appeal_id}/decision",
         body,
         params={"appeal_id": request.match_info["appeal_id"]},
+    )
+
+
+@page(Permission.PROPOSE)
+async def send_letter(request: web.Request) -> web.StreamResponse:
+    """Write a letter about this restriction: emailed now, or kept to print and post."""
+    rid = request.match_info["restriction_id"]
+    try:
+        restriction = await call(
+            request,
+            request[USER],
+            "GET",
+            "/restrictions/{restriction_id}",
+            params={"restriction_id": rid},
+        )
+    except UiProblem as missing:
+        return render(request, "refused.html", status=missing.status, message=missing.message)
+    body = {
+        "kind": text(request, "kind"),
+        "delivery": text(request, "delivery"),
+        "restriction": rid,
+    }
+    return await _act(
+        request,
+        "/customers/{customer_id}/letters",
+        body,
+        params={"customer_id": restriction["customer"]},
+    )
+
+
+@page(Permission.PROPOSE)
+async def letter_posted(request: web.Request) -> web.StreamResponse:
+    return await _act(
+        request,
+        "/letters/{letter_id}/posted",
+        {},
+        params={"letter_id": request.match_info["letter_id"]},
+    )
+
+
+@page(Permission.PROPOSE)
+async def ask_exception(request: web.Request) -> web.StreamResponse:
+    body = {"reasons": text(request, "reasons")}
+    return await _act(request, "/restrictions/{restriction_id}/notice-exception", body)
+
+
+@page(Permission.DECIDE)
+async def sign_off_exception(request: web.Request) -> web.StreamResponse:
+    body = {"reason": text(request, "reason")}
+    return await _act(request, "/restrictions/{restriction_id}/notice-exception/sign-off", body)
+
+
+@page()
+async def letter_pdf(request: web.Request) -> web.StreamResponse:
+    """The stored PDF, to read or reprint (the API's own route, for the signed-in user)."""
+    letter_id = request.match_info["letter_id"]
+    if not letter_id.isdigit() or len(letter_id) > 18:
+        raise web.HTTPNotFound()
+    async with api(request).admin.reading("reading a letter") as conn:
+        try:
+            letter, pdf = await letter_pdf_of(conn, int(letter_id))
+        except NotFound as missing:
+            return render(request, "refused.html", status=404, message=str(missing))
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="letter-{letter["id"]}.pdf"'},
     )

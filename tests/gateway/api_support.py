@@ -9,12 +9,15 @@ from typing import Any
 
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import insert
 
 from gateway.api.deps import API
 from gateway.app import SERVICE, STORE, create_app
 from gateway.config.settings import Settings
 from gateway.store import Store
 from gateway.store.accounts.users import create_user
+from gateway.store.admin_schema import org_settings
+from gateway.store.engine import write_transaction
 from rules.roles import Role
 from tests.gateway.decisions.test_service import FakeClock
 from tests.rules.factories import OFFICERS, customer
@@ -82,14 +85,32 @@ class ApiClient:
         return await self.app[SERVICE].policy()
 
 
-async def start_api(aiohttp_client: Any, settings: Settings, clock: FakeClock) -> ApiClient:
+async def start_api(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock, *, written_notice: bool = False
+) -> ApiClient:
+    """The gateway with its test users. ``written_notice`` False (most tests: they are
+    about something else) stores the organisation's setting that lets a restriction be
+    authorised before its decision letter is sent; the letters tests turn it on."""
     app = create_app(settings, clock=clock)
     client = await aiohttp_client(app)
     api = ApiClient(client=client, app=app, clock=clock)
     async with app[API].admin.writing("test", "creating test users") as tx:
         for name, role in USERS.items():
             _, api.tokens[name] = await create_user(tx, name, role)
+    if not written_notice:
+        await notice_not_required(app)
     return api
+
+
+async def notice_not_required(app: web.Application) -> None:
+    """Store ``written_notice_required: false`` directly (no audit entry, no new policy
+    version), so tests that count those see only their own."""
+    async with write_transaction(app[API].admin.store.engine, "test setting") as conn:
+        await conn.execute(
+            insert(org_settings).values(
+                key="written_notice_required", value=False, updated_at=START, updated_by="test"
+            )
+        )
 
 
 async def seed_people(api: ApiClient) -> None:

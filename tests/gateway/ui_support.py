@@ -25,7 +25,7 @@ from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.accounts.users import create_user
 from gateway.store.engine import write_transaction
 from rules.roles import Role
-from tests.gateway.api_support import api_settings
+from tests.gateway.api_support import api_settings, notice_not_required
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
@@ -60,7 +60,7 @@ class Served:
 
 
 @contextmanager
-def served_gateway(tmp_path: Path) -> Iterator[Served]:
+def served_gateway(tmp_path: Path, *, written_notice: bool = False) -> Iterator[Served]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -79,6 +79,8 @@ def served_gateway(tmp_path: Path) -> Iterator[Served]:
         async with write_transaction(app[API].admin.store.engine, "passwords") as conn:
             for name in USERS:
                 await set_password(conn, name, PASSWORD, app[API].clock())
+        if not written_notice:
+            await notice_not_required(app)
         return runner, port
 
     runner, port = asyncio.run_coroutine_threadsafe(start(), loop).result(60)

@@ -12,6 +12,7 @@ from rules.decision import Action, Contact, HoldReason, Usage
 from rules.engine import decide
 from rules.lifecycle import (
     TRANSITIONS,
+    NeedsNotice,
     NotPermitted,
     Period,
     PeriodUnit,
@@ -21,6 +22,7 @@ from rules.lifecycle import (
     check_appeal_reviewer,
     check_four_eyes,
     check_transition,
+    check_written_notice,
     lapse_instant,
     same_person,
 )
@@ -346,3 +348,29 @@ def test_covering_officer_is_the_deputy_in_an_absence() -> None:
     found = covering_officer(index, "jsmith")
     assert found is not None and found.id == "akhan"
     assert covering_officer(index, None) is None
+
+
+@pytest.mark.parametrize(
+    ("required", "letter", "exception", "expected"),
+    [
+        (True, False, True, "exception"),
+        (True, True, True, "exception"),
+        (True, True, False, "letter"),
+        (False, True, False, "letter"),
+        (False, False, False, None),
+    ],
+)
+def test_written_notice_before_force(
+    required: bool, letter: bool, exception: bool, expected: str | None
+) -> None:
+    how = check_written_notice(
+        "R-1", required=required, letter_sent=letter, exception_signed_off=exception
+    )
+    assert how == expected
+
+
+def test_no_written_notice_is_refused_naming_what_would_do() -> None:
+    with pytest.raises(NeedsNotice) as caught:
+        check_written_notice("R-1", required=True, letter_sent=False, exception_signed_off=False)
+    assert caught.value.field == "notice"
+    assert "R-1" in str(caught.value) and "exception to notice" in str(caught.value)

@@ -1,0 +1,279 @@
+"""Times, dates, limits and channels in the plain words of a letter, in English and Welsh.
+
+A letter says "Sunday 6 December 2026, 4:05 am" (or "Dydd Sul 6 Rhagfyr 2026, 4:05 y.b."),
+never an ISO instant, and "2 emails a day" (or "e-bost: dim mwy na 2 y dydd"), never
+"P1D". Names of days and months are spelled here rather than taken from ``strftime``,
+which follows the process locale. Instants are shown in the organisation's time zone.
+
+The Welsh limit is written "channel: no more than N a day" because a Welsh noun after a
+number stays singular and may mutate ("2 alwad ffôn"); that form avoids both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from rules.models import CallWindow, Channel, Handling, Limit, parse_period
+from rules.wording import clock_words, period_words, window_words
+
+Lang = Literal["en", "cy"]
+
+_MONTHS = {
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "cy": (
+        "Ionawr",
+        "Chwefror",
+        "Mawrth",
+        "Ebrill",
+        "Mai",
+        "Mehefin",
+        "Gorffennaf",
+        "Awst",
+        "Medi",
+        "Hydref",
+        "Tachwedd",
+        "Rhagfyr",
+    ),
+}
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "cy": ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul"),
+}
+
+
+def date_words(day: date, lang: Lang) -> str:
+    """ "Sunday 6 December 2026" / "Dydd Sul 6 Rhagfyr 2026"."""
+    month = _MONTHS[lang][day.month - 1]
+    name = _DAYS[lang][day.weekday()]
+    if lang == "cy":
+        name = f"Dydd {name}"
+    return f"{name} {day.day} {month} {day.year}"
+
+
+def clock_words_cy(offset: timedelta) -> str:
+    """A time of day in Welsh: "4:05 y.b.", "3 y.p.", "hanner dydd", "hanner nos"."""
+    minutes = int((offset % timedelta(days=1)).total_seconds()) // 60
+    hour, minute = divmod(minutes, 60)
+    if minute == 0 and hour in (0, 12):
+        return "hanner nos" if hour == 0 else "hanner dydd"
+    suffix = "y.b." if hour < 12 else "y.p."
+    hour12 = hour % 12 or 12
+    return f"{hour12} {suffix}" if minute == 0 else f"{hour12}:{minute:02d} {suffix}"
+
+
+def time_words(at: datetime, zone: ZoneInfo, lang: Lang) -> str:
+    """ "4:05 am" / "4:05 y.b." in the organisation's local time."""
+    local = at.astimezone(zone)
+    offset = timedelta(hours=local.hour, minutes=local.minute)
+    return clock_words(offset) if lang == "en" else clock_words_cy(offset)
+
+
+def when_words(at: datetime, zone: ZoneInfo, lang: Lang) -> str:
+    """ "Sunday 6 December 2026, 4:05 am": the local date and time of an instant."""
+    return f"{date_words(at.astimezone(zone).date(), lang)}, {time_words(at, zone, lang)}"
+
+
+_CHANNEL = {
+    "en": {
+        Channel.EMAIL: ("email", "emails"),
+        Channel.SMS: ("text message", "text messages"),
+        Channel.VOICE: ("phone call", "phone calls"),
+        Channel.LETTER: ("letter", "letters"),
+        Channel.VISIT: ("visit", "visits"),
+        Channel.STAFF_MOBILE: ("call to a staff mobile", "calls to staff mobiles"),
+        Channel.SOCIAL_MEDIA: ("social media message", "social media messages"),
+        "any": ("contact", "contacts"),
+    },
+    "cy": {
+        Channel.EMAIL: ("e-bost", "e-byst"),
+        Channel.SMS: ("neges destun", "negeseuon testun"),
+        Channel.VOICE: ("galwad ffôn", "galwadau ffôn"),
+        Channel.LETTER: ("llythyr", "llythyrau"),
+        Channel.VISIT: ("ymweliad", "ymweliadau"),
+        Channel.STAFF_MOBILE: ("galwad i ffôn symudol staff", "galwadau i ffonau symudol staff"),
+        Channel.SOCIAL_MEDIA: ("neges cyfryngau cymdeithasol", "negeseuon cyfryngau cymdeithasol"),
+        "any": ("cyswllt", "cysylltiadau"),
+    },
+}
+
+
+_BY = {
+    "en": {
+        Channel.EMAIL: "email",
+        Channel.SMS: "text message",
+        Channel.VOICE: "phone",
+        Channel.LETTER: "letter",
+        Channel.STAFF_MOBILE: "a member of staff's mobile phone",
+        Channel.SOCIAL_MEDIA: "social media",
+    },
+    "cy": {
+        Channel.EMAIL: "e-bost",
+        Channel.SMS: "neges destun",
+        Channel.VOICE: "ffôn",
+        Channel.LETTER: "llythyr",
+        Channel.STAFF_MOBILE: "ffôn symudol aelod o staff",
+        Channel.SOCIAL_MEDIA: "cyfryngau cymdeithasol",
+    },
+}
+_VISIT = {
+    "en": ("in person by appointment", "in person"),
+    "cy": ("yn bersonol drwy apwyntiad", "yn bersonol"),
+}
+
+
+def ways_words(channels: Sequence[Channel], lang: Lang, *, by_appointment: bool) -> list[str]:
+    """The ways a restriction leaves open, as the end of "You may contact us by ..."."""
+    out = [_BY[lang][c] for c in channels if c is not Channel.VISIT]
+    if Channel.VISIT in channels:
+        out.append(_VISIT[lang][0 if by_appointment else 1])
+    return out
+
+
+def channel_words(channel: Channel | str, lang: Lang, *, plural: bool = True) -> str:
+    """ "emails" / "e-byst": a channel as a customer names it."""
+    key = channel if channel == "any" else Channel(channel)
+    singular, many = _CHANNEL[lang][key]
+    return many if plural else singular
+
+
+_PER = {
+    "en": {timedelta(hours=1): "an hour", timedelta(days=1): "a day", timedelta(days=7): "a week"},
+    "cy": {
+        timedelta(hours=1): "yr awr",
+        timedelta(days=1): "y dydd",
+        timedelta(days=7): "yr wythnos",
+    },
+}
+
+
+def limit_words(limit: Limit, lang: Lang) -> str:
+    """ "2 emails a day", "5 phone calls every 3 days"; "e-bost: dim mwy na 2 y dydd"."""
+    period = parse_period(limit.per)
+    per = _PER[lang].get(period)
+    if lang == "en":
+        noun = channel_words(limit.channel, "en", plural=limit.max != 1)
+        return f"{limit.max} {noun} {per or 'every ' + period_words(period)}"
+    noun = channel_words(limit.channel, "cy", plural=False)
+    noun = noun[:1].upper() + noun[1:]
+    return f"{noun}: dim mwy na {limit.max} {per or 'bob ' + _period_cy(period)}"
+
+
+def _period_cy(period: timedelta) -> str:
+    hours, rest = divmod(period.seconds, 3600)
+    parts = []
+    if period.days:
+        parts.append(f"{period.days} diwrnod")
+    if hours:
+        parts.append(f"{hours} awr")
+    if rest // 60:
+        parts.append(f"{rest // 60} munud")
+    return " a ".join(parts) or f"{period.seconds} eiliad"
+
+
+def join_cy(parts: Sequence[str]) -> str:
+    """ "a, b a c" (``ac`` before a vowel)."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    last = parts[-1]
+    conj = "ac" if last[:1].lower() in "aeiouwy" else "a"
+    return f"{', '.join(parts[:-1])} {conj} {last}"
+
+
+def _days_cy(days: Sequence[str]) -> str:
+    from rules.models import Weekday
+
+    numbers = sorted({Weekday(d).number for d in days})
+    if len(numbers) == 7:
+        return "bob dydd"
+    names = [f"dydd {_DAYS['cy'][n]}" for n in numbers]
+    if len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"o d{names[0]} i d{names[-1]}"  # soft mutation after "o" and "i"
+    return "ar d" + join_cy(names)  # after "ar" the first mutates; after "a" none does
+
+
+def window_words_lang(window: CallWindow, lang: Lang) -> str:
+    """A recurring call window: "Mondays to Fridays between 10 am and 12 noon"."""
+    if lang == "en":
+        return window_words(window)
+    start = clock_words_cy(window.start_offset)
+    end = clock_words_cy(window.end_offset)
+    if window.end_offset > timedelta(days=1):
+        span = f"o {start} tan {end} y diwrnod wedyn"
+    else:
+        span = f"rhwng {start} a {end}"
+    return f"{_days_cy(window.days)}, {span}"
+
+
+HANDLING = {
+    "en": {
+        Handling.DELIVER: "Contact you send in the ways allowed below will be passed to the "
+        "right person as usual.",
+        Handling.READ_AND_FILE: "Contact you send will be read and kept on your file. We will "
+        "reply only if it raises a new matter.",
+        Handling.REPRESENTATIVE_ONLY: "We will accept contact only through your representative.",
+        Handling.NO_CONTACT: "We will not accept contact from you, except through the routes "
+        "that stay open to you (listed below).",
+    },
+    "cy": {
+        Handling.DELIVER: "Bydd cyswllt a anfonwch yn y ffyrdd a ganiateir isod yn cael ei "
+        "drosglwyddo i'r person cywir fel arfer.",
+        Handling.READ_AND_FILE: "Bydd cyswllt a anfonwch yn cael ei ddarllen a'i gadw ar eich "
+        "ffeil. Byddwn yn ateb dim ond os yw'n codi mater newydd.",
+        Handling.REPRESENTATIVE_ONLY: "Byddwn yn derbyn cyswllt drwy eich cynrychiolydd yn unig.",
+        Handling.NO_CONTACT: "Ni fyddwn yn derbyn cyswllt gennych, ac eithrio drwy'r ffyrdd "
+        "sy'n dal ar agor i chi (a restrir isod).",
+    },
+}
+
+ROUTE_PURPOSE = {
+    "en": {
+        "emergency_repairs": "For an emergency repair",
+        "safeguarding": "If you or someone else is at risk",
+        "data_protection": "To ask for the information we hold about you",
+        "appeals": "To appeal against this decision",
+        "complaints": "To make a complaint",
+    },
+    "cy": {
+        "emergency_repairs": "Ar gyfer atgyweiriad brys",
+        "safeguarding": "Os ydych chi neu rywun arall mewn perygl",
+        "data_protection": "I ofyn am yr wybodaeth sydd gennym amdanoch",
+        "appeals": "I apelio yn erbyn y penderfyniad hwn",
+        "complaints": "I wneud cwyn",
+    },
+}
+
+OUTCOME = {
+    "en": {"quash": "quashed", "vary": "varied", "uphold": "upheld"},
+    "cy": {
+        "quash": "dileu'r penderfyniad",
+        "vary": "newid y penderfyniad",
+        "uphold": "cadarnhau'r penderfyniad",
+    },
+}
+
+PERIOD_UNIT = {
+    "en": {"days": ("day", "days"), "working_days": ("working day", "working days")},
+    "cy": {"days": ("diwrnod", "diwrnod"), "working_days": ("diwrnod gwaith", "diwrnod gwaith")},
+}
+
+
+def period_amount_words(amount: int, unit: str, lang: Lang) -> str:
+    """ "20 working days" / "20 diwrnod gwaith"."""
+    singular, many = PERIOD_UNIT[lang][unit]
+    return f"{amount} {singular if amount == 1 else many}"
