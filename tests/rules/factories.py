@@ -11,6 +11,7 @@ from rules.exemptions import ExemptionClassifier
 from rules.models import Channel, Policy
 from rules.policy_index import DecisionSettings, PolicyIndex
 from rules.protected import NO_ROUTES, ProtectedRoutes
+from rules.scope import Teams
 
 LONDON = ZoneInfo("Europe/London")
 # Tuesday 24 November 2026, 10:30 in London (GMT, so also 10:30 UTC).
@@ -78,6 +79,7 @@ def index(
     officers: list[dict[str, Any]] | None = None,
     emergency: str | None = EMERGENCY,
     protected: ProtectedRoutes = NO_ROUTES,
+    teams: Teams | None = None,
 ) -> PolicyIndex:
     policy = Policy.model_validate(
         {
@@ -93,6 +95,7 @@ def index(
             emergency_number=emergency,
             protected=protected,
             exemptions=DEFAULT_EXEMPTIONS,
+            teams=teams or {},
         ),
     )
 
