@@ -26,6 +26,7 @@ from gateway.api import (
     held_api,
     records_api,
     restrictions_api,
+    teams_api,
     users_api,
 )
 from gateway.api.auth import auth_middleware
@@ -68,6 +69,7 @@ ROUTES: list[Route] = [
     *held_api.ROUTES,
     *evidence_api.ROUTES,
     *exemptions_api.ROUTES,
+    *teams_api.ROUTES,
 ]
 
 
