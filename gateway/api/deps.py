@@ -34,12 +34,7 @@ class Api:
 
     async def org(self) -> OrgSettings:
         async with self.admin.reading("reading the organisation's settings") as conn:
-            values = await read_settings(conn)
-        # The same table holds settings kept by their own parts (protected routes,
-        # exemption phrases, teams): only OrgSettings' own are read here.
-        return OrgSettings.model_validate(
-            {k: v for k, v in values.items() if k in OrgSettings.model_fields}
-        )
+            return OrgSettings.from_stored(await read_settings(conn))
 
 
 API = web.AppKey("api", Api)

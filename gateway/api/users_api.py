@@ -114,7 +114,7 @@ async def settings_get(ctx: Ctx) -> Reply:
 async def settings_change(ctx: Ctx) -> Reply:
     body: SettingsChange = ctx.body
     async with ctx.request.app[API].admin.writing(ctx.user.name, "changing settings") as tx:
-        current = OrgSettings.model_validate(await read_settings(tx.conn))
+        current = OrgSettings.from_stored(await read_settings(tx.conn))
         check_version(ctx.if_match, current.model_dump(mode="json"), "the settings")
         merged: dict[str, Any] = {
             **current.model_dump(mode="json"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import holidays
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +35,12 @@ class OrgSettings(BaseModel):
     appeal_period: Period = Period(amount=20, unit=PeriodUnit.WORKING_DAYS)
     review_period: Period = Period(amount=182, unit=PeriodUnit.DAYS)
     bank_holidays: Nation = "ENG"
+
+    @classmethod
+    def from_stored(cls, values: dict[str, Any]) -> OrgSettings:
+        """These settings from the stored ones: the same table holds settings kept by
+        their own parts (protected routes, exemption phrases, teams), left out here."""
+        return cls.model_validate({k: v for k, v in values.items() if k in cls.model_fields})
 
 
 def bank_holidays(nation: Nation, around: date) -> frozenset[date]:

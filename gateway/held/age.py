@@ -113,7 +113,7 @@ class HeldAges:
 async def org_nation(store: Store) -> Nation:
     """The nation whose bank holidays are not working days (an org setting, stored)."""
     async with read_transaction(store.engine, "reading the organisation's settings") as conn:
-        return OrgSettings.model_validate(await read_settings(conn)).bank_holidays
+        return OrgSettings.from_stored(await read_settings(conn)).bank_holidays
 
 
 async def held_ages(store: Store, settings: Settings, now: datetime) -> HeldAges:
