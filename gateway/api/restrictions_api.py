@@ -35,6 +35,7 @@ from gateway.store.casework.lifecycle import (
     save_restriction,
 )
 from rules.casework import Need, adjustment_conflicts
+from rules.fields import Identifier
 from rules.lifecycle import (
     NeedsJustification,
     Transition,
@@ -43,7 +44,7 @@ from rules.lifecycle import (
     check_four_eyes,
     check_transition,
 )
-from rules.models import Identifier, Restriction, Status
+from rules.models import Restriction, Status
 from rules.roles import Permission
 
 Words = Field(min_length=1, max_length=10_000)

@@ -65,12 +65,12 @@ async def teams_put(ctx: Ctx) -> Reply:
             )
             for restriction, _ in found:
                 scope = restriction.scope
-                for team in scope.teams if scope else ():
-                    if team not in body.teams:
+                for named in scope.teams if scope else ():
+                    if named not in body.teams:
                         problems.append(
                             FieldProblem(
                                 "body.teams",
-                                f"team '{team}' is named by restriction {restriction.id} "
+                                f"team '{named}' is named by restriction {restriction.id} "
                                 f"({status.value}): change that restriction first",
                             )
                         )

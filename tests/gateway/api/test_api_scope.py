@@ -171,3 +171,24 @@ async def test_a_bad_team_is_refused_naming_it(api: ApiClient) -> None:
 async def test_only_an_administrator_sets_teams(api: ApiClient) -> None:
     response = await api.call("PUT", "/teams", "officer", json={"teams": TEAMS})
     assert response.status == 403
+
+
+async def test_explain_says_what_the_scope_and_route_do(api: ApiClient) -> None:
+    body = proposal(
+        named_officer=None,
+        scope={"teams": ["complaints"]},
+        dedicated_route={"email": COMPLAINTS, "otherwise": "hold"},
+    )
+    await api.ok("POST", "/restrictions", "officer", json=body)
+    etag = (await api.call("GET", "/restrictions/R-1", "auth")).headers["ETag"]
+    await api.ok("POST", "/restrictions/R-1/authorise", "auth", json={}, headers={"If-Match": etag})
+
+    async def explain(to: str) -> dict[str, Any]:
+        sent = {"channel": "email", "from": "alex@example.net", "to": to}
+        return dict(await api.ok("POST", "/explain", "viewer", json=sent))
+
+    outside = await explain(REPAIRS)
+    assert outside["action"] == "deliver" and outside["deliver_to"] == REPAIRS
+    assert "covers only the complaints team" in outside["reasons"][0]["text"]
+    to_team = await explain(COMPLAINTS)
+    assert to_team["action"] == "deliver" and to_team["deliver_to"] == COMPLAINTS
