@@ -23,6 +23,7 @@ class HoldReason(StrEnum):
     OUTSIDE_CALL_WINDOW = "outside_call_window"
     EXCESS = "excess"
     READ_AND_FILE = "read_and_file"
+    OFF_ROUTE = "off_route"  # sent elsewhere than the dedicated route, which says hold
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from rules.models import Channel, Handling, Officer
 from rules.notices import NoticeFacts
 from rules.policy_index import Ambiguous, CompiledRestriction, Match, PolicyIndex
 from rules.protected import ExemptClass, RouteName
+from rules.scope import OffRoute
 from rules.windows import closed_today, in_call_window, next_window
 from rules.wording import date_words
 
@@ -69,6 +70,14 @@ def decide(contact: Contact, policy: PolicyIndex, usage: Usage, now: datetime) -
     active = policy.active_restrictions(match.customer_id, now)
     if not active:
         return _untouched(contact, "no_active_restriction", customer_id=match.customer_id)
+    for compiled in active:
+        if compiled.scope is not None:
+            # Step 0: restrictions fitted to a service drop out for contact elsewhere.
+            covering = tuple(r for r in active if r.covers(contact.recipient))
+            if not covering:
+                return _out_of_scope(contact, match, active)
+            active = covering
+            break
     counts = tuple(c for r in active for c in _counts(r, usage, now))
     exempt = _exemption(contact, policy, active, match, counts)
     if exempt is not None:
@@ -108,6 +117,31 @@ def _passed_on(voice: bool, recipient: str, why: str, customer_id: str | None) -
     action = Action.CONNECT if voice else Action.DELIVER
     return Decision(
         action=action, deliver_to=recipient, reasons=_UNTOUCHED[why], customer_id=customer_id
+    )
+
+
+def _out_of_scope(
+    contact: Contact, match: Match, active: tuple[CompiledRestriction, ...]
+) -> Decision:
+    """Contact to staff outside every restriction's scope: passed on as sent, neither
+    counted nor recorded, exactly as if the customer had no restriction."""
+    reasons = tuple(
+        Reason(
+            code="out_of_scope",
+            text=f"Restriction {r.id} covers only "
+            f"{r.restriction.scope.words() if r.restriction.scope else 'named staff'}; "
+            f"contact to {contact.recipient} is passed on as sent.",
+            restriction_id=r.id,
+            clause="scope",
+        )
+        for r in active
+    )
+    return Decision(
+        action=Action.CONNECT if contact.channel is Channel.VOICE else Action.DELIVER,
+        deliver_to=contact.recipient,
+        reasons=reasons,
+        customer_id=match.customer_id,
+        via_representative=match.representative,
     )
 
 
@@ -348,11 +382,29 @@ def _channel(case: _Case) -> Decision | None:
     return None
 
 
+def _dedicated_route(case: _Case) -> Decision | None:
+    """Step 5: contact sent elsewhere than the dedicated route, where the restriction
+    says such contact is held rather than redirected (redirection is at delivery)."""
+    route = case.compiled.restriction.dedicated_route
+    if route is None or route.otherwise is not OffRoute.HOLD:
+        return None
+    way = route.way_for(case.contact.channel)
+    if way is None or way == case.contact.recipient:
+        return None
+    return _blocked(
+        case,
+        HoldReason.OFF_ROUTE,
+        "dedicated_route",
+        f"Sent to {case.contact.recipient}, not to {way}, the dedicated route the "
+        "restriction asks the customer to use; held.",
+    )
+
+
 _CALLS = frozenset({Channel.VOICE, Channel.STAFF_MOBILE})
 
 
 def _call_window(case: _Case) -> Decision | None:
-    """Step 5: calls (to the gateway's numbers or to a staff mobile) only in a window."""
+    """Step 6: calls (to the gateway's numbers or to a staff mobile) only in a window."""
     restriction = case.compiled.restriction
     if case.contact.channel not in _CALLS or not restriction.call_windows:
         return None
@@ -376,7 +428,7 @@ _CLOSED_WORDS = {
 
 
 def _limits(case: _Case) -> Decision | None:
-    """Step 6: a contact over a cap is excess. Only delivered contacts are in ``usage``."""
+    """Step 7: a contact over a cap is excess. Only delivered contacts are in ``usage``."""
     for count in case.counts:
         if count.restriction_id != case.rid:
             continue
@@ -395,7 +447,7 @@ def _limits(case: _Case) -> Decision | None:
 
 
 def _read_and_file(case: _Case) -> Decision | None:
-    """Step 7: read for new issues and filed, not passed to staff."""
+    """Step 8: read for new issues and filed, not passed to staff."""
     if case.compiled.restriction.handling is not Handling.READ_AND_FILE:
         return None
     return _blocked(
@@ -412,6 +464,7 @@ STEPS: tuple[Step, ...] = (
     _no_contact,
     _representative_only,
     _channel,
+    _dedicated_route,
     _call_window,
     _limits,
     _read_and_file,
@@ -436,30 +489,36 @@ def _evaluate(case: _Case) -> tuple[int, int, Decision]:
 
 
 def _deliver(case: _Case) -> Decision:
-    """Step 8: deliver, to the named officer (or deputy) whatever address was used."""
+    """Step 9: deliver, to the named officer (or deputy) whatever address was used,
+    else to the dedicated route whatever address was used, else as addressed."""
     restriction = case.compiled.restriction
     officer, why = _officer_for(case.index, restriction.named_officer)
     voice = case.contact.channel is Channel.VOICE
     target = _address(case.contact, officer)
+    code = "deliver.named_officer" if officer else "deliver.as_addressed"
+    clause = "named_officer" if officer else None
     if officer is None:
         text = "Delivered as addressed: the restriction names no officer."
     else:
         text = f"Delivered to the named officer {officer.name}." + why
-    if voice and officer is not None and officer.phone is None:
+    route = restriction.dedicated_route
+    way = None if route is None else route.way_for(case.contact.channel)
+    unnamed = officer is None or (voice and officer.phone is None)
+    if way is not None and way != case.contact.recipient and unnamed:
+        # Redirected (a route that holds contact sent elsewhere stopped it at step 5).
+        target, code, clause = way, "deliver.dedicated_route", "dedicated_route"
+        text = (
+            f"Redirected to {way}, the dedicated route the restriction asks the customer "
+            f"to use (it was sent to {case.contact.recipient})."
+        )
+    elif voice and officer is not None and officer.phone is None:
         text += (
             " The officer has no phone number on record, so the call goes to the number dialled."
         )
     return Decision(
         action=Action.CONNECT if voice else Action.DELIVER,
         deliver_to=target,
-        reasons=(
-            Reason(
-                code="deliver.named_officer" if officer else "deliver.as_addressed",
-                text=text,
-                restriction_id=case.rid,
-                clause="named_officer" if officer else None,
-            ),
-        ),
+        reasons=(Reason(code=code, text=text, restriction_id=case.rid, clause=clause),),
         customer_id=case.match.customer_id,
         restriction_id=case.rid,
         officer_id=officer.id if officer else None,

@@ -32,7 +32,24 @@ from pydantic import (
     model_validator,
 )
 
-from rules.identity import IdentityError, normalise_email, normalise_phone
+from rules.fields import (
+    EmailList,
+    Identifier,
+    NonEmptyText,
+    PhoneList,
+    email_field,
+    phones_field,
+)
+from rules.fields import Model as _Model
+from rules.scope import (
+    NO_TEAMS,
+    DedicatedRoute,
+    Scope,
+    Teams,
+    outside_message,
+    route_outside_scope,
+    team_problems,
+)
 
 
 class Channel(StrEnum):
@@ -101,57 +118,7 @@ class Weekday(StrEnum):
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DAY_NUMBERS = {day: number for number, day in enumerate(Weekday)}
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def _region(info: ValidationInfo) -> str:
-    context = info.context if isinstance(info.context, dict) else {}
-    region = context.get("region", "GB")
-    return str(region)
-
-
-def _check_id(value: str) -> str:
-    if not _ID.match(value):
-        raise ValueError(
-            f"'{value}' is not a usable id: use 1 to 64 letters, digits, '.', '_', ':' or '-'"
-        )
-    return value
-
-
-Identifier = Annotated[str, AfterValidator(_check_id)]
-NonEmptyText = Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-def _email(value: str) -> str:
-    try:
-        return normalise_email(value)
-    except IdentityError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _emails(values: list[str]) -> list[str]:
-    normalised = [_email(v) for v in values]
-    return list(dict.fromkeys(normalised))
-
-
-def _phones(values: list[str], info: ValidationInfo) -> list[str]:
-    out: list[str] = []
-    for raw in values:
-        try:
-            out.append(normalise_phone(raw, _region(info)))
-        except IdentityError as exc:
-            raise ValueError(str(exc)) from None
-    return list(dict.fromkeys(out))
-
-
-# Every address list is normalised and de-duplicated; phone lists need the region.
-EmailList = Annotated[list[str], AfterValidator(_emails)]
-PhoneList = Annotated[list[str], AfterValidator(_phones)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Officer(_Model):
@@ -159,7 +126,7 @@ class Officer(_Model):
 
     id: Identifier
     name: NonEmptyText
-    email: Annotated[str, AfterValidator(_email)]
+    email: Annotated[str, AfterValidator(email_field)]
     phone: str | None = None
     deputy: Identifier | None = None
     absent: bool = False
@@ -169,7 +136,7 @@ class Officer(_Model):
     def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        return _phones([value], info)[0]
+        return phones_field([value], info)[0]
 
     @model_validator(mode="after")
     def _not_own_deputy(self) -> Self:
@@ -347,6 +314,41 @@ class Restriction(_Model):
     # Where visits are an allowed channel, only visits by appointment are (the usual
     # wording of the policies); false allows calling in without one.
     visits_by_appointment: bool = True
+    # The staff it covers, when not all (rules.scope); contact outside it is untouched.
+    scope: Scope | None = None
+    # The one address or number the customer must use; contact elsewhere is redirected
+    # there, or held when it says so (rules.scope).
+    dedicated_route: DedicatedRoute | None = None
+
+    @field_validator("dedicated_route")
+    @classmethod
+    def _route_fits(
+        cls, value: DedicatedRoute | None, info: ValidationInfo
+    ) -> DedicatedRoute | None:
+        """A route for a channel the restriction does not allow, or outside a scope of
+        addresses and numbers, would be a contradiction (a scope of teams is checked
+        against the organisation's teams, by ``reference_problems``)."""
+        if value is None:
+            return None
+        channels = info.data.get("channels")
+        if channels is None:
+            return value  # channels itself is wrong, and says so
+        if value.email is not None and Channel.EMAIL not in channels:
+            raise ValueError(
+                f"email '{value.email}' is a dedicated route for email, but channels does "
+                "not allow email"
+            )
+        if value.phone is not None and not _NUMBERED.intersection(channels):
+            raise ValueError(
+                f"phone '{value.phone}' is a dedicated route for texts and calls, but "
+                "channels allows neither sms nor voice"
+            )
+        scope = info.data.get("scope")
+        if isinstance(scope, Scope) and not scope.teams:
+            outside = route_outside_scope(value, scope.identities(NO_TEAMS))
+            if outside is not None:
+                raise ValueError(outside_message(*outside))
+        return value
 
     @field_validator("channels")
     @classmethod
@@ -396,6 +398,7 @@ class Restriction(_Model):
 
 
 _UNAUTHORISED = frozenset({Status.DRAFT, Status.REJECTED})
+_NUMBERED = frozenset({Channel.SMS, Channel.VOICE})
 
 
 class Policy(_Model):
@@ -436,8 +439,9 @@ def format_loc(loc: tuple[str | int, ...]) -> str:
     return out or "(whole file)"
 
 
-def reference_problems(policy: Policy) -> list[Problem]:
-    """Cross-references a single field cannot check: ids, officers, shared identities."""
+def reference_problems(policy: Policy, teams: Teams | None = None) -> list[Problem]:
+    """Cross-references a single field cannot check: ids, officers, shared identities,
+    and (given the organisation's ``teams``) the teams a scope names."""
     problems: list[Problem] = []
     officers = _unique("officers", [o.id for o in policy.officers], problems)
     customers = _unique("customers", [c.id for c in policy.customers], problems)
@@ -465,6 +469,11 @@ def reference_problems(policy: Policy) -> list[Problem]:
                     message=f"'{restriction.named_officer}' is not a known officer id",
                 )
             )
+        if teams is not None:
+            for loc, message in team_problems(
+                restriction.scope, restriction.dedicated_route, teams
+            ):
+                problems.append(Problem(loc=("restrictions", i, *loc), message=message))
     owners: dict[str, str] = {}
     for i, customer in enumerate(policy.customers):
         for kind, values in (("emails", customer.emails), ("phones", customer.phones)):

@@ -113,6 +113,8 @@ def _what_happened(facts: NoticeFacts) -> str:
         return only if closed is None else f"{_CLOSED_TODAY[closed[1]]} {only}"
     if reason is HoldReason.EXCESS:
         return _excess(facts, kept)
+    if reason is HoldReason.OFF_ROUTE:
+        return _off_route(facts, kept)
     return (
         f"Your {thing} has been received and will be read. Under the arrangement we have "
         "written to you about, we will reply only if it raises a new matter."
@@ -136,6 +138,19 @@ def _excess(facts: NoticeFacts, kept: str) -> str:
     if facts.reset_at is not None:
         text += f" You can contact us again from {_when(facts.reset_at, facts.zone)}."
     return text
+
+
+def _off_route(facts: NoticeFacts, kept: str) -> str:
+    """Sent elsewhere than the dedicated route: say where to write or call instead."""
+    route = facts.restriction.dedicated_route
+    # The engine holds contact as off route only under a route with a way for its channel.
+    way = (route.way_for(facts.channel) if route is not None else None) or ""
+    if way.startswith("+"):
+        shown = display_phone(way)
+        ask = f"Please call or text us only on {shown}, the number we agreed with you."
+    else:
+        ask = f"Please write to us only at {way}, the address we agreed with you."
+    return f"{ask} {kept}".strip()
 
 
 def _allowed_instead(facts: NoticeFacts) -> str:

@@ -27,6 +27,7 @@ from rules.models import (
     Status,
 )
 from rules.protected import NO_ROUTES, ProtectedRoutes
+from rules.scope import Teams
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class DecisionSettings:
     # The days the office is closed (bank holidays, closures an administrator set): no
     # call window applies on them, and callers are never told to call on one.
     closed: ClosedDays = NO_CLOSED_DAYS
+    # The organisation's teams (rules.scope): what a restriction's scope names.
+    teams: Teams = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +98,16 @@ class CompiledRestriction:
     limits: tuple[CompiledLimit, ...]
     starts: datetime
     until: datetime | None
+    # Every staff address and number it covers (teams resolved); None for all of them.
+    scope: frozenset[str] | None = None
 
     @property
     def id(self) -> str:
         return self.restriction.id
+
+    def covers(self, recipient: str) -> bool:
+        """True when contact to ``recipient`` is contact this restriction is about."""
+        return self.scope is None or recipient in self.scope
 
 
 def _compile(restriction: Restriction, settings: DecisionSettings) -> CompiledRestriction:
@@ -118,6 +127,7 @@ def _compile(restriction: Restriction, settings: DecisionSettings) -> CompiledRe
         limits=limits,
         starts=restriction.starts,
         until=min(ends, default=None),
+        scope=None if restriction.scope is None else restriction.scope.identities(settings.teams),
     )
 
 

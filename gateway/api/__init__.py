@@ -29,6 +29,7 @@ from gateway.api import (
     matches_api,
     records_api,
     restrictions_api,
+    teams_api,
     users_api,
 )
 from gateway.api.auth import auth_middleware
@@ -77,6 +78,7 @@ ROUTES: list[Route] = [
     *evidence_api.ROUTES,
     *exemptions_api.ROUTES,
     *matches_api.ROUTES,
+    *teams_api.ROUTES,
 ]
 
 

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.api.deps import Api
 from gateway.api.framework import Strict
+from gateway.config.teams import stored_teams, team_members
 from gateway.store.casework.admin import Invalid, Tx
+from gateway.store.casework.casework import read_settings
 from gateway.store.casework.lifecycle import (
     get_proposal,
     list_transitions,
@@ -29,7 +31,8 @@ from gateway.store.casework.records import (
     officer_retired,
 )
 from rules.lifecycle import Transition, check_transition, lapse_instant
-from rules.models import CallWindow, Channel, Handling, Limit, Restriction
+from rules.models import CallWindow, Channel, Handling, Limit, Restriction, format_loc
+from rules.scope import DedicatedRoute, Scope, team_problems
 
 GATEWAY_ACTOR = "gateway"
 
@@ -48,6 +51,8 @@ class Clauses(Strict):
     handling: Handling = Handling.DELIVER
     notify_customer: bool = True
     visits_by_appointment: bool = True
+    scope: Scope | None = None
+    dedicated_route: DedicatedRoute | None = None
 
 
 class ClauseChanges(Strict):
@@ -66,6 +71,8 @@ class ClauseChanges(Strict):
     handling: Handling | None = None
     notify_customer: bool | None = None
     visits_by_appointment: bool | None = None
+    scope: Scope | None = None
+    dedicated_route: DedicatedRoute | None = None
 
 
 class ProposalOut(BaseModel):
@@ -97,8 +104,9 @@ async def check_references(
     conn: AsyncConnection, restriction: Restriction, *, named_officer: bool = True
 ) -> None:
     """The customer and named officer must exist (the file import checks the same) and
-    not be retired; ``named_officer=False`` skips the officer (a change of status only,
-    where there is no officer to choose)."""
+    not be retired, and the teams a scope names must be the organisation's;
+    ``named_officer=False`` skips the officer (a change of status only, where there is
+    no officer to choose)."""
     if not await customer_exists(conn, restriction.customer):
         raise Invalid(f"'{restriction.customer}' is not a known customer id", "customer")
     if await customer_retired(conn, restriction.customer):
@@ -107,6 +115,9 @@ async def check_references(
             "be proposed, changed or put in force",
             "customer",
         )
+    teams = team_members(stored_teams(await read_settings(conn)))
+    for loc, message in team_problems(restriction.scope, restriction.dedicated_route, teams):
+        raise Invalid(message, format_loc(loc))
     officer = restriction.named_officer
     if officer is None or not named_officer:
         return

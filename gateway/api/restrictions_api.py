@@ -36,6 +36,7 @@ from gateway.store.casework.lifecycle import (
     save_restriction,
 )
 from rules.casework import Need, adjustment_conflicts
+from rules.fields import Identifier
 from rules.lifecycle import (
     NeedsJustification,
     Transition,
@@ -45,7 +46,7 @@ from rules.lifecycle import (
     check_transition,
     check_written_notice,
 )
-from rules.models import Identifier, Restriction, Status
+from rules.models import Restriction, Status
 from rules.roles import Permission
 
 Words = Field(min_length=1, max_length=10_000)

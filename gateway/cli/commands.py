@@ -21,7 +21,7 @@ from gateway.config.database_url import announce_database, shown_url, sqlite_fil
 from gateway.config.settings import Settings
 from gateway.counters.in_process import InProcessCounter
 from gateway.decisions.decision_json import decision_json
-from gateway.decisions.org_decisions import decision_settings_with_org
+from gateway.decisions.org_decisions import decision_settings_with_org, organisation_teams
 from gateway.decisions.service import ContactService
 from gateway.evidence.export import customer_records, export_csv, export_json
 from gateway.evidence.pack import build_pdf
@@ -81,8 +81,11 @@ async def rules_import(settings: Settings, path: Path, *, actor: str, dry_run: b
         raise CommandFailed(f"{path} is not a UTF-8 text file") from None
     async with opened_store(settings) as store:
         existing = await store.load_policy()
+        teams = await organisation_teams(store)
         try:
-            policy = load_policy_file(text, region=settings.default_region, existing=existing)
+            policy = load_policy_file(
+                text, region=settings.default_region, existing=existing, teams=teams
+            )
         except PolicyFileError as exc:
             print(f"{path}: nothing was imported, because:\n{exc}", file=sys.stderr)
             return 1

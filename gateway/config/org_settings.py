@@ -97,7 +97,7 @@ class OrgSettings(BaseModel):
 
 def org_settings_from(stored: Mapping[str, Any]) -> OrgSettings:
     """The settings model from the stored values; other stored settings (the exemption
-    phrases, the protected routes) live beside them and are not its business."""
+    phrases, the protected routes, the teams) live beside them and are not its business."""
     return OrgSettings.model_validate(
         {key: value for key, value in stored.items() if key in OrgSettings.model_fields}
     )

@@ -12,12 +12,14 @@ from typing import Any
 from gateway.config.exemption_phrases import ORG_SETTING, load_classifier
 from gateway.config.org_settings import closed_days, org_settings_from
 from gateway.config.settings import parse_identities
+from gateway.config.teams import stored_teams, team_members
 from gateway.store.casework.casework import read_settings
 from gateway.store.engine import read_transaction
 from gateway.store.store import Store
 from rules.exemptions import ExemptionClassifier
 from rules.policy_index import DecisionSettings
 from rules.protected import ProtectedRoutes, RouteName
+from rules.scope import Teams
 
 ROUTES_SETTING = "protected_routes"
 
@@ -53,6 +55,9 @@ def with_org(
         # Checked whole when stored (gateway.api.exemptions_api); built once per text.
         with_model = base.exemptions.model is not None
         changed = replace(changed, exemptions=_classifier(phrases, with_model))
+    teams = team_members(stored_teams(values))
+    if teams:
+        changed = replace(changed, teams=teams)
     routes = values.get(ROUTES_SETTING)
     if isinstance(routes, dict) and routes:
         changed = replace(changed, protected=_with_routes(base, routes))
@@ -71,3 +76,10 @@ def _with_routes(base: DecisionSettings, stored: dict[str, Any]) -> ProtectedRou
         if name in RouteName.__members__.values():
             routes[RouteName(name)] = parse_identities(str(identities))
     return ProtectedRoutes.of(routes, base.emergency_number)
+
+
+async def organisation_teams(store: Store) -> Teams:
+    """The organisation's teams (gateway.config.teams), to check what a scope names."""
+    async with read_transaction(store.engine, "reading the organisation's teams") as conn:
+        values = await read_settings(conn)
+    return team_members(stored_teams(values))

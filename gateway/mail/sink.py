@@ -106,7 +106,11 @@ class MailGateway:
             channel=Channel.EMAIL,
             sender=sender,
             # Mail to a protected route is decided as mail to that route.
-            recipient=protected[0] if protected else message.recipients[0].lower(),
+            recipient=protected[0]
+            if protected
+            else scoped_recipient(index, sender, message, now)
+            if restricted
+            else message.recipients[0].lower(),
             at=now,
             # The body is read only when a restriction could make it matter (exemptions).
             text=message.text() if restricted and not protected else "",
@@ -351,6 +355,22 @@ def protected_recipients(index: PolicyIndex, message: InboundMessage) -> tuple[s
     return tuple(r for r in (r.lower() for r in message.recipients) if routes.route_of(r))
 
 
+def scoped_recipient(
+    index: PolicyIndex, sender: str, message: InboundMessage, now: datetime
+) -> str:
+    """The recipient a message is decided as sent to: the first one a restriction's
+    scope covers (rules.scope), so that copying in a service outside the scope does not
+    carry a message past the restriction; the first recipient when none is covered."""
+    recipients = [r.lower() for r in message.recipients]
+    match = index.resolve(sender)
+    if isinstance(match, Match):
+        active = index.active_restrictions(match.customer_id, now)
+        for recipient in recipients:
+            if any(r.scope is not None and r.covers(recipient) for r in active):
+                return recipient
+    return recipients[0]
+
+
 def route(
     message: InboundMessage, decision: Decision, protected: tuple[str, ...] = ()
 ) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
@@ -368,9 +388,10 @@ def route(
     reasons = " ".join(r.text for r in decision.reasons)
     extra = [("X-Contact-Gateway-Restriction", str(decision.restriction_id))]
     recipients = message.recipients
+    # To the named officer, to where a class of exempt contact goes, or to the
+    # dedicated route (rules.scope): anywhere the message was not addressed.
     redirected = decision.officer_id is not None or (
-        decision.exemption is not None
-        and decision.deliver_to not in {r.lower() for r in message.recipients}
+        decision.deliver_to not in {r.lower() for r in message.recipients}
     )
     if decision.exemption == PROTECTED_ROUTE and protected:
         recipients = protected

@@ -49,18 +49,26 @@ from gateway.policy.yaml_io import (
     yaml_problem,
 )
 from rules.models import Policy
+from rules.scope import Teams
 
 __all__ = ["MAX_REPORTED", "FileProblem", "PolicyFileError", "dump_policy", "load_policy_file"]
 
 
-def load_policy_file(text: str, *, region: str = "GB", existing: Policy | None = None) -> Policy:
+def load_policy_file(
+    text: str,
+    *,
+    region: str = "GB",
+    existing: Policy | None = None,
+    teams: Teams | None = None,
+) -> Policy:
     """Read and check a whole policy file before anything of it is stored.
 
     Items with the id of a stored item replace it, so references are checked against
-    ``existing`` merged with the file. Returns only the file's own items: a Policy that
-    may refer to stored officers and customers (it is built without re-running the
-    Policy-level check, which would see only the file). Raises :class:`PolicyFileError`
-    with every problem found.
+    ``existing`` merged with the file, and the teams a restriction's scope names against
+    the organisation's ``teams`` (not checked when None). Returns only the file's own
+    items: a Policy that may refer to stored officers and customers (it is built without
+    re-running the Policy-level check, which would see only the file). Raises
+    :class:`PolicyFileError` with every problem found.
     """
     text = text.removeprefix("\ufeff")
     loader = PolicyLoader(text)
@@ -85,7 +93,7 @@ def load_policy_file(text: str, *, region: str = "GB", existing: Policy | None =
                 checked.append(None)
                 problems.extend(item_problems(name, index, raw, exc, root))
         items[name] = checked
-    problems.extend(cross_problems(items, sections, existing or Policy(), root))
+    problems.extend(cross_problems(items, sections, existing or Policy(), root, teams))
     if problems:
         raise PolicyFileError(problems)
     return unchecked_policy(

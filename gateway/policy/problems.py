@@ -31,6 +31,7 @@ from rules.models import (
     format_loc,
     reference_problems,
 )
+from rules.scope import Teams
 
 MAX_REPORTED = 50
 """How many problems ``str(PolicyFileError)`` lists before "and N more"."""
@@ -119,6 +120,7 @@ def cross_problems(
     sections: dict[str, list[Any]],
     existing: Policy,
     root: Node | None,
+    teams: Teams | None = None,
 ) -> list[FileProblem]:
     """reference_problems over the stored policy with the file's items laid over it.
 
@@ -141,7 +143,7 @@ def cross_problems(
         merged[name] = kept + [item for _, item in mine]
         origin[name] = [None] * len(kept) + [index for index, _ in mine]
     out: list[FileProblem] = []
-    for problem in reference_problems(unchecked_policy(merged)):
+    for problem in reference_problems(unchecked_policy(merged), teams):
         kind, position, *rest = problem.loc
         assert isinstance(kind, str) and isinstance(position, int)
         out.append(

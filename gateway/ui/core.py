@@ -26,6 +26,7 @@ from gateway.store.accounts.ui_sessions import Session, find_session, touch_sess
 from gateway.store.accounts.users import User, get_user
 from gateway.store.engine import write_transaction
 from gateway.ui.apicall import may, may_do
+from gateway.ui.limit_words import limit_words
 from rules.roles import Permission
 
 COOKIE = "cgw_session"
@@ -70,6 +71,7 @@ def templates() -> jinja2.Environment:
     )
     env.filters["when"] = _when
     env.filters["words"] = _words
+    env.filters["limit_words"] = limit_words  # "at most 5 emails a week"
     env.filters["noun"] = noun  # {{ n|noun("held contact") }}: "1 held contact", "2 held contacts"
     return env
 

@@ -17,6 +17,20 @@ from gateway.store.casework.letters import letter_pdf as letter_pdf_of
 from gateway.store.errors import NotFound
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import PREFIX, USER, api, form, page, redirect, render, text
+from gateway.ui.limit_words import LIMIT_PERIODS, LIMIT_THINGS
+from gateway.ui.restriction_form import (
+    DAYS,
+    Rows,
+    blank_limit,
+    blank_window,
+    find_customer,
+    limits_body,
+    read_rows,
+    route_body,
+    row_action,
+    scope_body,
+    windows_body,
+)
 from rules.roles import Permission
 
 ALL = {"limit": 500}
@@ -34,7 +48,6 @@ LETTER_KINDS = {
     "appeal_acknowledgement": "Appeal received (the latest appeal)",
     "appeal_outcome": "Appeal outcome (the latest appeal)",
 }
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Which lifecycle steps each status offers (the API checks again when one is posted).
 STEPS = {
     "draft": ("authorise", "reject"),
@@ -55,19 +68,32 @@ def _local(value: str, deps: Any) -> str | None:
 
 
 async def _form_page(
-    request: web.Request, values: dict[str, Any], problem: UiProblem | None, status: int = 200
+    request: web.Request,
+    values: dict[str, Any],
+    rows: Rows,
+    problem: UiProblem | None,
+    status: int = 200,
 ) -> web.Response:
-    officers = await call(request, request[USER], "GET", "/officers", query=ALL)
+    user = request[USER]
+    officers = await call(request, user, "GET", "/officers", query=ALL)
+    customers = await call(request, user, "GET", "/customers", query=ALL)
+    teams = await call(request, user, "GET", "/teams")
     return render(
         request,
         "restriction_form.html",
         status=status,
         values=values,
+        limits=rows.limits or [blank_limit()],
+        windows=rows.windows or [blank_window()],
         problem=problem,
         officers=officers["items"],
+        customers=customers["items"],
+        teams=teams["teams"],
         channels=CHANNELS,
         handling=HANDLING,
         days=DAYS,
+        things=LIMIT_THINGS,
+        periods=LIMIT_PERIODS,
     )
 
 
@@ -75,45 +101,54 @@ async def _form_page(
 async def new_form(request: web.Request) -> web.StreamResponse:
     now = api(request).clock().astimezone(api(request).settings.zone)
     values = {
-        "customer": request.query.get("customer", "")[:64],
+        "customer": request.query.get("customer", "")[:200],
         "channels": ["email"],
         "starts": now.strftime("%Y-%m-%dT%H:%M"),
         "handling": "deliver",
         "notify": "on",
+        "scope_teams": [],
+        "route_otherwise": "redirect",
     }
-    return await _form_page(request, values, None)
+    return await _form_page(request, values, Rows(), None)
+
+
+_TEXT_FIELDS = (
+    "id",
+    "customer",
+    "reason",
+    "evidence_summary",
+    "adjustments_considered",
+    "starts",
+    "ends",
+    "review_on",
+    "named_officer",
+    "handling",
+    "call_time_limit",
+    "notify",
+    "scope_addresses",
+    "scope_numbers",
+    "route_email",
+    "route_phone",
+    "route_otherwise",
+)
 
 
 @page(Permission.PROPOSE)
 async def propose(request: web.Request) -> web.StreamResponse:
     data = form(request)
-    values: dict[str, Any] = {
-        k: text(request, k)
-        for k in (
-            "id",
-            "customer",
-            "reason",
-            "evidence_summary",
-            "adjustments_considered",
-            "starts",
-            "ends",
-            "review_on",
-            "named_officer",
-            "handling",
-            "limit_channel",
-            "limit_max",
-            "limit_per",
-            "window_start",
-            "window_end",
-            "call_time_limit",
-            "notify",
-        )
-    }
+    values: dict[str, Any] = {k: text(request, k) for k in _TEXT_FIELDS}
     values["channels"] = [c for c in data.getall("channels", []) if c in CHANNELS]
-    values["window_days"] = [d for d in data.getall("window_days", []) if d in DAYS]
+    values["scope_teams"] = [str(t) for t in data.getall("scope_teams", [])]
+    rows = read_rows(data)
+    if row_action(data, rows):  # "add another" or "remove": the form again, nothing saved
+        return await _form_page(request, values, rows, None)
     deps = api(request)
+    try:
+        customer = await find_customer(request, values["customer"])
+    except UiProblem as problem:
+        return await _form_page(request, values, rows, problem, status=400)
     body: dict[str, Any] = {
-        "customer": values["customer"],
+        "customer": customer,
         "reason": values["reason"],
         "evidence_summary": values["evidence_summary"],
         "adjustments_considered": values["adjustments_considered"],
@@ -122,30 +157,22 @@ async def propose(request: web.Request) -> web.StreamResponse:
         "channels": values["channels"],
         "handling": values["handling"] or "deliver",
         "notify_customer": values["notify"] == "on",
+        "limits": limits_body(rows),
+        "call_windows": windows_body(rows),
+        "scope": scope_body(
+            values["scope_teams"], values["scope_addresses"], values["scope_numbers"]
+        ),
+        "dedicated_route": route_body(
+            values["route_email"], values["route_phone"], values["route_otherwise"]
+        ),
     }
     for key in ("id", "review_on", "named_officer", "call_time_limit"):
         if values[key]:
             body[key] = values[key]
-    if values["limit_max"]:
-        body["limits"] = [
-            {
-                "channel": values["limit_channel"] or "any",
-                "max": values["limit_max"],
-                "per": values["limit_per"] or "P7D",
-            }
-        ]
-    if values["window_days"] or values["window_start"]:
-        body["call_windows"] = [
-            {
-                "days": values["window_days"],
-                "start": values["window_start"],
-                "end": values["window_end"],
-            }
-        ]
     try:
         made = await call(request, request[USER], "POST", "/restrictions", body=body)
     except UiProblem as problem:
-        return await _form_page(request, values, problem, status=400)
+        return await _form_page(request, values, rows, problem, status=400)
     return redirect(f"{PREFIX}/restrictions/{made['id']}")
 
 

@@ -12,6 +12,7 @@ from rules.exemptions import ExemptionClassifier
 from rules.models import Channel, Policy
 from rules.policy_index import DecisionSettings, PolicyIndex
 from rules.protected import NO_ROUTES, ProtectedRoutes
+from rules.scope import Teams
 
 LONDON = ZoneInfo("Europe/London")
 # Tuesday 24 November 2026, 10:30 in London (GMT, so also 10:30 UTC).
@@ -80,6 +81,7 @@ def index(
     emergency: str | None = EMERGENCY,
     protected: ProtectedRoutes = NO_ROUTES,
     closed: ClosedDays = NO_CLOSED_DAYS,
+    teams: Teams | None = None,
 ) -> PolicyIndex:
     policy = Policy.model_validate(
         {
@@ -96,6 +98,7 @@ def index(
             protected=protected,
             exemptions=DEFAULT_EXEMPTIONS,
             closed=closed,
+            teams=teams or {},
         ),
     )
 

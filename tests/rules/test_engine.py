@@ -341,6 +341,7 @@ def test_steps_run_in_spec_order() -> None:
         "_no_contact",
         "_representative_only",
         "_channel",
+        "_dedicated_route",
         "_call_window",
         "_limits",
         "_read_and_file",

@@ -41,6 +41,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/exemptions/phrases"): ADMIN,
     ("GET", "/exemptions/routes"): ALL,
     ("PUT", "/exemptions/routes"): ADMIN,
+    ("GET", "/teams"): ALL,
+    ("PUT", "/teams"): ADMIN,
     ("GET", "/officers"): ALL,
     ("POST", "/officers"): CASEWORK,
     ("GET", "/officers/{officer_id}"): ALL,
