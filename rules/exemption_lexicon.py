@@ -381,7 +381,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "ticket fine pcn exam school planning christmas charity food bank exchange mutual "
             "banding register"
         ),
-        "cy": _w("budd budd-dal tribiwnlys parcio ysgol treth band elusen"),
+        "cy": _w("budd budd-dal tribiwnlys parcio ysgol treth elusen"),
     },
     "landlord": {
         "en": _w(
@@ -450,7 +450,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "done with ~ it all|everything|life",
             "{cannot} see ~ way out",
             "{not} wake up",
-            "bridge|railway|train|tracks|motorway ~ standing|nearly|thinking|walking|stand",
+            "bridge|railway|train|tracks|motorway ~ "
+            "standing|nearly|thinking|walking|stand|sitting|sat",
             "hear from me ~ again|anymore",
             "tenancy ~ someone who|someone else|new tenant",
             "love you ~ all|sorry|goodbye",
@@ -722,6 +723,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         ),
         "cy": (
             "pryder diogelu",
+            "cuddio ~ bathrwm|toiled|llofft|cwpwrdd|stafell",
+            "llusgo ~ gwallt|hogan|hogyn|plentyn|plant",
+            "heddlu ~ cicio|dyrnu|taro|bygwth|cuddio",
+            "rhag ofn ~ diolch am bob|popeth",
             "taro|bwrw|curo ~ pen|mhen|mreichiau|hun",
             "clais|cleisiau|llosg",
             "wingo|wingodd",
@@ -1008,6 +1013,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "cais ~ {records}",
             "copi|copiau ~~ amdana|amdanaf|enw|achos",
             "recordiad|lluniau|camera|fideo ~~ ohona|copi|fi",
+            "tap|recordiad ~ alwad|galwad|sgwrs",
+            "cctv ~ gyrrwch|hala|anfonwch|isio|moyn|gael|copi",
             "rhannu ~ manylion",
             "nodiadau ~ amdana|amdanaf|swyddog",
             "data personol",
@@ -1081,6 +1088,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "cy": (
             "{appeal}",
             "{restriction} ~~ newid|newidiwch|tynnwch|ailystyriwch|adolygwch|codi|dileu",
+            "plis|pls ~ ailystyriwch",
             "un pwynt cyswllt ~ newid|rhywun arall",
             "ond ~ ffonio|ffon|bost|ebost|llythyr|swyddog|siarad ~~ "
             "newid|newidiwch|codi|deg|annheg",

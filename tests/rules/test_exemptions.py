@@ -42,6 +42,13 @@ DEFAULT = ExemptionClassifier.build(model=False)
         ("what info do u have on me? i want to see it all", "subject_access_request"),
         ("dwi isio apelio yn erbyn y cyfyngiad", "appeal"),
         ("Dwi am wneud cwyn ffurfiol", "complaint"),
+        # Written after a split nobody had tuned on held them (dev9).
+        ("dwi'n cuddio yn y bathrwm, mae o'n cicio'r drws", "safeguarding"),
+        ("im sitting on the bridge. just wanted someone to know", "safeguarding"),
+        ("plis gyrrwch y CCTV o'r maes parcio nos Sadwrn", "subject_access_request"),
+        ("gallwch chi hala'r tap o'r alwad nes i ddydd Llun", "subject_access_request"),
+        # Broadband ("band llydan") is not a housing band: an appeal about one.
+        ("does na ddim band llydan yn fama. dwi isio apelio", "appeal"),
         # Near misses that must stay held.
         ("the smoke alarm test was fine", None),
         ("thanks for sorting the leak last year", None),
