@@ -14,9 +14,17 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin_schema import customer_languages, letters, notice_exceptions
+from gateway.config.org_settings import org_settings_from
+from gateway.store.admin_schema import (
+    customer_languages,
+    letters,
+    notice_exceptions,
+    restriction_proposals,
+)
 from gateway.store.casework.admin import Conflict, Tx
+from gateway.store.casework.casework import read_settings
 from gateway.store.errors import NotFound
+from gateway.store.schema import restrictions
 
 # What a listing shows: everything but the PDF and the text.
 _LISTED = [c for c in letters.c if c.name not in ("pdf", "body_text")]
@@ -84,6 +92,60 @@ async def letters_in_period(
         .order_by(letters.c.created_at, letters.c.id)
     )
     return [_letter(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def letters_waiting(
+    conn: AsyncConnection, *, user_name: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """What is written but has not reached the customer: letters kept to print and post
+    and not yet marked posted (``to_post``), and draft restrictions that wait for their
+    decision letter before they can be authorised (``awaiting_letter``: no decision
+    letter for the draft's current version emailed or posted, no signed-off exception,
+    and the organisation requires written notice). With ``user_name``, only that
+    person's: the letters they wrote and the drafts they proposed."""
+    query = select(*_LISTED).where(letters.c.status == "to_post").order_by(letters.c.id)
+    if user_name is not None:
+        query = query.where(letters.c.created_by == user_name)
+    to_post = [_letter(row) for row in (await conn.execute(query)).mappings()]
+    awaiting: list[dict[str, Any]] = []
+    if org_settings_from(await read_settings(conn)).written_notice_required:
+        drafts = (
+            select(
+                restrictions.c.id,
+                restrictions.c.customer_id,
+                restrictions.c.version,
+                restriction_proposals.c.proposed_by,
+            )
+            .join(
+                restriction_proposals,
+                restriction_proposals.c.restriction_id == restrictions.c.id,
+            )
+            .where(restrictions.c.status == "draft")
+            .order_by(restrictions.c.id)
+        )
+        if user_name is not None:
+            drafts = drafts.where(restriction_proposals.c.proposed_by == user_name)
+        for rid, customer_id, version, proposed_by in (await conn.execute(drafts)).all():
+            exception = await get_notice_exception(conn, str(rid))
+            if exception is not None and exception["signed_off_by"] is not None:
+                continue
+            if await delivered_decision_letter(conn, str(rid), int(version)) is None:
+                awaiting.append(
+                    {
+                        "restriction_id": str(rid),
+                        "customer_id": str(customer_id),
+                        "proposed_by": str(proposed_by),
+                        "exception_asked": exception is not None,
+                    }
+                )
+    return {"to_post": to_post, "awaiting_letter": awaiting}
+
+
+async def letters_not_sent(conn: AsyncConnection, user_name: str) -> int:
+    """One person's letters not yet sent, for their reminder digest: their letters to
+    post and their drafts waiting for a decision letter (``letters_waiting``)."""
+    waiting = await letters_waiting(conn, user_name=user_name)
+    return len(waiting["to_post"]) + len(waiting["awaiting_letter"])
 
 
 async def mark_posted(tx: Tx, letter_id: int) -> dict[str, Any]:
