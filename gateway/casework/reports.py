@@ -323,14 +323,15 @@ async def letter_figures(conn: AsyncConnection, start: datetime, end: datetime) 
         & (restriction_transitions.c.at < end)
     )
     withheld: list[str] = []
-    query = (
+    moves = (
         select(restriction_transitions.c.restriction_id, restriction_transitions.c.details)
         .where(authorised)
         .order_by(restriction_transitions.c.at, restriction_transitions.c.id)
     )
-    for rid, details in (await conn.execute(query)).all():
-        if (details or {}).get("notice") == "exception":
-            withheld.append(f"{rid} (signed off by {details.get('exception_signed_off_by')})")
+    for rid, details in (await conn.execute(moves)).all():
+        notice: dict[str, Any] = details or {}
+        if notice.get("notice") == "exception":
+            withheld.append(f"{rid} (signed off by {notice.get('exception_signed_off_by')})")
     return LetterFigures(
         warnings=kinds["warning"],
         sent=sum(kinds.values()),

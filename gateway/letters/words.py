@@ -277,3 +277,48 @@ def period_amount_words(amount: int, unit: str, lang: Lang) -> str:
     """ "20 working days" / "20 diwrnod gwaith"."""
     singular, many = PERIOD_UNIT[lang][unit]
     return f"{amount} {singular if amount == 1 else many}"
+
+
+# An incident's category and how it happened, as a warning letter names them.
+INCIDENT_CATEGORY = {
+    "en": {
+        "verbal_or_hate_abuse": "verbal or hate abuse",
+        "irrational_or_uncontrolled_behaviour": "irrational or uncontrolled behaviour",
+        "threat_of_physical_abuse": "a threat of physical abuse",
+        "threat_of_animal_attack": "a threat of an attack by an animal",
+        "physical_violence": "physical violence",
+        "property_damage": "damage to property",
+        "animal_attack": "an attack by an animal",
+        "persistent_complainer": "persistent complaints",
+    },
+    "cy": {
+        "verbal_or_hate_abuse": "cam-drin geiriol neu gasineb",
+        "irrational_or_uncontrolled_behaviour": "ymddygiad afresymol neu afreolus",
+        "threat_of_physical_abuse": "bygythiad o gam-drin corfforol",
+        "threat_of_animal_attack": "bygythiad o ymosodiad gan anifail",
+        "physical_violence": "trais corfforol",
+        "property_damage": "difrod i eiddo",
+        "animal_attack": "ymosodiad gan anifail",
+        "persistent_complainer": "cwynion parhaus",
+    },
+}
+_INCIDENT_WAY = {
+    "en": {"visit": "in person", "in_person": "in person", "voice": "by phone"},
+    "cy": {"visit": "yn bersonol", "in_person": "yn bersonol", "voice": "dros y ffôn"},
+}
+_BY_WORD = {"en": "by", "cy": "drwy"}
+
+
+def incident_way_words(channel: str, lang: Lang) -> str:
+    """How an incident happened: "by email", "by phone", "in person"."""
+    if channel in _INCIDENT_WAY[lang]:
+        return _INCIDENT_WAY[lang][channel]
+    try:
+        way = _BY[lang][Channel(channel)]
+    except (ValueError, KeyError):
+        way = channel.replace("_", " ")
+    return f"{_BY_WORD[lang]} {way}"
+
+
+def incident_category_words(category: str, lang: Lang) -> str:
+    return INCIDENT_CATEGORY[lang].get(category, category.replace("_", " "))

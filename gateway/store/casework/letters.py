@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.config.org_settings import org_settings_from
 from gateway.store.admin_schema import (
     customer_languages,
+    incidents,
+    letter_incidents,
     letters,
     notice_exceptions,
     restriction_proposals,
@@ -36,13 +38,20 @@ def _letter(row: Mapping[Any, Any]) -> dict[str, Any]:
     return dict(row)
 
 
-async def insert_letter(tx: Tx, values: dict[str, Any]) -> dict[str, Any]:
-    """Store a whole letter and audit it (with its hash, not its PDF)."""
+async def insert_letter(
+    tx: Tx, values: dict[str, Any], incident_ids: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """Store a whole letter, and the incidents it names, and audit it (with its hash, not
+    its PDF)."""
     result = await tx.conn.execute(
         insert(letters).values(**values, created_by=tx.actor, created_at=tx.now)
     )
     key = result.inserted_primary_key
     assert key is not None
+    for incident_id in incident_ids:
+        await tx.conn.execute(
+            insert(letter_incidents).values(letter_id=int(key[0]), incident_id=incident_id)
+        )
     letter = await get_letter(tx.conn, int(key[0]))
     action = "letter_sent" if letter["status"] == "sent" else "letter_written"
     tx.record(action, "letter", str(letter["id"]), None, letter)
@@ -50,11 +59,55 @@ async def insert_letter(tx: Tx, values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_letter(conn: AsyncConnection, letter_id: int) -> dict[str, Any]:
-    """A letter's record, without its PDF or text."""
+    """A letter's record (with the ids of the incidents it names), without its PDF or
+    text."""
     row = (await conn.execute(select(*_LISTED).where(letters.c.id == letter_id))).mappings().first()
     if row is None:
         raise NotFound(f"there is no letter {letter_id}")
-    return _letter(row)
+    return (await _with_incidents(conn, [_letter(row)]))[0]
+
+
+async def _with_incidents(
+    conn: AsyncConnection, found: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    ids = [letter["id"] for letter in found]
+    named: dict[int, list[int]] = {}
+    if ids:
+        query = (
+            select(letter_incidents.c.letter_id, letter_incidents.c.incident_id)
+            .where(letter_incidents.c.letter_id.in_(ids))
+            .order_by(letter_incidents.c.incident_id)
+        )
+        for letter_id, incident_id in (await conn.execute(query)).all():
+            named.setdefault(int(letter_id), []).append(int(incident_id))
+    return [{**letter, "incidents": named.get(letter["id"], [])} for letter in found]
+
+
+async def warnings_of(conn: AsyncConnection, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's warning letters, oldest first, each with the incidents it names
+    (their records) and ``warned_at``: when it reached them (emailed, or marked posted;
+    None while it waits to be posted). The warning stage is the first delivered one."""
+    query = (
+        select(*_LISTED)
+        .where(letters.c.customer_id == customer_id, letters.c.kind == "warning")
+        .order_by(letters.c.id)
+    )
+    found = await _with_incidents(
+        conn, [_letter(row) for row in (await conn.execute(query)).mappings()]
+    )
+    wanted = sorted({i for letter in found for i in letter["incidents"]})
+    records: dict[int, dict[str, Any]] = {}
+    if wanted:
+        rows = await conn.execute(select(incidents).where(incidents.c.id.in_(wanted)))
+        records = {int(r["id"]): dict(r) for r in rows.mappings()}
+    return [
+        {
+            **letter,
+            "warned_at": letter["sent_at"] if letter["status"] in DELIVERED else None,
+            "incident_records": [records[i] for i in letter["incidents"] if i in records],
+        }
+        for letter in found
+    ]
 
 
 async def letter_pdf(conn: AsyncConnection, letter_id: int) -> tuple[dict[str, Any], bytes]:
@@ -78,7 +131,9 @@ async def list_letters(
         query = query.where(letters.c.customer_id == customer_id)
     if restriction_id is not None:
         query = query.where(letters.c.restriction_id == restriction_id)
-    return [_letter(row) for row in (await conn.execute(query)).mappings()]
+    return await _with_incidents(
+        conn, [_letter(row) for row in (await conn.execute(query)).mappings()]
+    )
 
 
 async def letters_in_period(

@@ -230,3 +230,79 @@ async def test_the_setting_off_lets_a_restriction_in_force_without_a_letter(api:
     await api.ok("PATCH", "/settings", "admin", json={"written_notice_required": False})
     done = await _authorise(api)
     assert done.status == 200 and (await done.json())["notify_customer"] is True
+
+
+async def test_a_warning_letter_names_the_incidents_and_is_the_warning_stage(
+    api: ApiClient, upstream: Upstream
+) -> None:
+    await api.ok("PATCH", "/settings", "admin", json={"incident_threshold": 2})
+    recorded = []
+    for at, channel, category, what in (
+        ("2026-11-20T16:05:00Z", "voice", "verbal_or_hate_abuse", "Swore at the officer."),
+        ("2026-11-22T10:00:00Z", "visit", "property_damage", "Kicked the office door."),
+    ):
+        recorded.append(
+            await api.ok(
+                "POST",
+                "/customers/C-1/incidents",
+                "officer",
+                json={
+                    "occurred_at": at,
+                    "channel": channel,
+                    "category": category,
+                    "description": what,
+                },
+            )
+        )
+    [before] = (await api.ok("GET", "/consider-action", "viewer"))["items"]
+    assert before["customer_id"] == "C-1" and before["warning"] is None
+
+    ids = [i["id"] for i in recorded]
+    letter = await api.ok(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "warning", "delivery": "email", "incidents": list(reversed(ids))},
+    )
+    assert letter["incidents"] == ids and letter["status"] == "sent"
+    pdf = await (await api.call("GET", f"/letters/{letter['id']}/pdf", "viewer")).read()
+    text = " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages
+    )
+    first = (
+        "Friday 20 November 2026, 4:05 pm, by phone: Verbal or hate abuse. Swore at the officer."
+    )
+    second = (
+        "Sunday 22 November 2026, 10 am, in person: Damage to property. Kicked the office door."
+    )
+    assert first in text and second in text, text
+    assert text.index(first) < text.index(second)  # in the order they happened
+    received = await _arrived(upstream, CUSTOMER_EMAIL)
+    body = BytesParser(policy=SMTP).parsebytes(received.content).get_body(("plain",))
+    assert body is not None and "Swore at the officer." in body.get_content()
+
+    [after] = (await api.ok("GET", "/consider-action", "viewer"))["items"]
+    assert after["warning"]["letter"] == letter["id"]
+    assert after["warning"]["incidents"] == ids and after["warning"]["warned_at"] is not None
+    audit = (await api.ok("GET", "/audit", "auth", params={"limit": 50}))["items"]
+    [sent] = [a for a in audit if a["action"] == "letter_sent"]
+    assert sent["after"]["incidents"] == ids
+
+    for incidents, words in (([999], "there is no incident 999"), ([], "behaviour")):
+        refused = await api.call(
+            "POST",
+            "/customers/C-1/letters",
+            "officer",
+            json={"kind": "warning", "delivery": "post", "incidents": incidents},
+        )
+        assert refused.status == 422, await refused.text()
+        assert words in (await refused.text())
+    not_warning = await api.call(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "decision", "delivery": "post", "restriction": "R-1", "incidents": ids},
+    )
+    assert not_warning.status == 422
+    fields = [p["field"] for p in (await not_warning.json())["error"]["fields"]]
+    assert "body.incidents" in fields
