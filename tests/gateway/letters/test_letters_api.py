@@ -8,14 +8,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from datetime import timedelta
 from email.parser import BytesParser
 from email.policy import SMTP
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 
+from gateway.api.deps import API
+from gateway.evidence.pack import build_pdf
 from tests.gateway.api_support import (
     START,
     ApiClient,
@@ -306,3 +310,59 @@ async def test_a_warning_letter_names_the_incidents_and_is_the_warning_stage(
     assert not_warning.status == 422
     fields = [p["field"] for p in (await not_warning.json())["error"]["fields"]]
     assert "body.incidents" in fields
+
+
+async def test_the_evidence_pack_lists_the_letters_and_how_notice_was_given(
+    api: ApiClient,
+) -> None:
+    decision = await api.ok(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "decision", "delivery": "post", "restriction": "R-1"},
+    )
+    api.clock.now += timedelta(hours=2)
+    await api.ok("POST", f"/letters/{decision['id']}/posted", "officer2")
+    assert (await _authorise(api)).status == 200
+    await api.ok("POST", "/restrictions", "officer", json=proposal(id="R-2"))
+    reasons = "Police advise that a letter would put his partner at risk."
+    await api.ok("POST", "/restrictions/R-2/notice-exception", "auth2", json={"reasons": reasons})
+    await api.ok(
+        "POST", "/restrictions/R-2/notice-exception/sign-off", "auth3", json={"reason": "Agreed"}
+    )
+    assert (await api.call("POST", "/restrictions/R-2/authorise", "auth", json={})).status == 200
+    warning = await api.ok(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "warning", "delivery": "email", "behaviour": "Thirty emails a day."},
+    )
+    unsent = await api.ok(  # written for the post, never posted: not in the pack
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "warning", "delivery": "post", "behaviour": "Again."},
+    )
+
+    now = api.clock()
+    zone = ZoneInfo("Europe/London")
+    pdf = await build_pdf(
+        api.app[API].admin, "C-1", zone=zone, today=now.date(), now=now, actor="viewer"
+    )
+    text = " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages
+    )
+    section = text[text.index("4. Letters to the customer") : text.index("5. Every evidence")]
+    assert f"Letter {decision['id']}: Decision to restrict" in section
+    assert "printed and posted by officer2" in section
+    assert "Tuesday 24 November 2026, 12:30 pm" in section  # posted two hours on, local time
+    assert f"Letter {warning['id']}: Warning" in section
+    assert "emailed to alex@example.net" in section
+    assert f"Letter {unsent['id']}" not in section
+    assert f"by letter {decision['id']}" in section
+    assert f"asked by auth2 (authoriser) because: {reasons}" in section
+    assert "signed off by auth3 (authoriser)" in section
+    appendix = text[text.index("Appendix A") :]
+    for letter in (decision, warning):
+        assert letter["sha256"] in appendix.replace(" ", "")
+    assert unsent["sha256"] not in appendix.replace(" ", "")
