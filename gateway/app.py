@@ -30,6 +30,7 @@ from gateway.ops.metrics import METRICS, Metrics
 from gateway.reminders.digest import add_reminders
 from gateway.shared_state import redis_tasks, shared_counter
 from gateway.store import Store
+from gateway.store.casework.letters import letters_not_sent
 from gateway.twilio.wiring import setup_twilio
 from gateway.ui import setup_ui
 from rules.policy_index import DecisionSettings
@@ -112,7 +113,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     setup_twilio(app, settings, clock, service_key=SERVICE, store_key=STORE)
     add_mail(app, settings, clock, store_key=STORE, service_key=SERVICE)
     add_held_escalation(app, settings, clock, store_key=STORE, service_key=SERVICE)
-    add_reminders(app, settings, clock, store_key=STORE)
+    add_reminders(app, settings, clock, store_key=STORE, letters=letters_not_sent)
     add_tree_upkeep(app, store_key=STORE)
     add_checkpoints(app, settings, clock, store_key=STORE, wake=wake_mail)
     setup_api(app, settings, clock, store_key=STORE, service_key=SERVICE)

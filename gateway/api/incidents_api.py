@@ -21,6 +21,7 @@ from gateway.store.casework.incidents import (
     get_incident,
     list_incidents,
 )
+from gateway.store.casework.letters import warnings_of
 from gateway.store.casework.records import customer_exists
 from gateway.store.errors import NotFound
 from rules.casework import FlagCategory
@@ -71,12 +72,37 @@ class IncidentOut(BaseModel):
     recorded_at: datetime
 
 
+class WarningStage(BaseModel):
+    """A warning letter: when it reached the customer, and the incidents it names."""
+
+    letter: int
+    warned_at: datetime | None = Field(description="emailed or posted; none while to post")
+    status: str
+    incidents: list[int]
+
+
+def warning_stage(warnings: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The latest warning letter of a customer's, as ``WarningStage``."""
+    if not warnings:
+        return None
+    latest = warnings[-1]
+    return {
+        "letter": latest["id"],
+        "warned_at": latest["warned_at"],
+        "status": latest["status"],
+        "incidents": latest["incidents"],
+    }
+
+
 class ConsiderOut(BaseModel):
     """A customer whose incidents reach the rule, with those incidents."""
 
     customer_id: str
     count: int
     incidents: list[IncidentOut]
+    warning: WarningStage | None = Field(
+        description="the customer's latest warning letter (the warning stage), if any"
+    )
 
 
 class ConsiderList(BaseModel):
@@ -151,6 +177,8 @@ async def consider_list(ctx: Ctx) -> Reply:
             threshold=org.incident_threshold,
             window_days=org.incident_window_days,
         )
+        for item in items:
+            item["warning"] = warning_stage(await warnings_of(conn, item["customer_id"]))
     return Reply(
         {
             "threshold": org.incident_threshold,

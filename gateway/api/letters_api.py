@@ -46,6 +46,11 @@ class LetterIn(Strict):
     appeal: int | None = Field(default=None, ge=1)
     review: int | None = Field(default=None, ge=1)
     behaviour: str | None = Field(default=None, min_length=1, max_length=5000)
+    incidents: list[int] = Field(
+        default_factory=list,
+        max_length=50,
+        description="a warning: the ids of the customer's incidents it names",
+    )
     change_reason: str | None = Field(default=None, min_length=1, max_length=5000)
     language: LanguageName | None = None
     large_print: bool | None = None
@@ -72,6 +77,7 @@ class LetterOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     posted_by: str | None
+    incidents: list[int] = Field(description="the incidents a warning letter names")
 
 
 class LanguageIn(Strict):
@@ -121,6 +127,7 @@ async def letters_send(ctx: Ctx) -> Reply:
         appeal_id=body.appeal,
         review_id=body.review,
         behaviour=body.behaviour,
+        incident_ids=tuple(dict.fromkeys(body.incidents)),
         change_reason=body.change_reason,
         language=body.language,
         large_print=body.large_print,

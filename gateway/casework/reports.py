@@ -13,9 +13,12 @@ status. Shared by the web UI and ``contact-gateway report``.
 
 Besides restrictions: incidents by category (``incidents``, recorded for any customer),
 warning flags added by level, appeals decided by outcome with the working days each
-took to decide, and reviews done late. Letters (warning letters, letters sent and
-withheld) come from the letters work through ``LetterFigures``: until it is wired in,
-the report says they are not recorded here rather than printing a zero.
+took to decide, and reviews done late; and letters (``letter_figures``): a letter counts
+in the quarter it reached the customer (emailed, or marked printed and posted), so one
+written for the post and not yet posted is named as still to post, not counted as sent;
+a warning letter is the warning stage; "withheld" is a restriction authorised into
+force in the quarter under a signed-off exception to notice (its transition records
+``notice: exception``), the one case where the customer was deliberately not told.
 """
 
 from __future__ import annotations
@@ -34,7 +37,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.config.org_settings import Nation, bank_holidays
-from gateway.store.admin_schema import appeals, customer_flags, incidents, reviews
+from gateway.store.admin_schema import (
+    appeals,
+    customer_flags,
+    incidents,
+    letters,
+    restriction_transitions,
+    reviews,
+)
 from gateway.store.schema import restriction_history
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -84,15 +94,19 @@ class Quarter:
 
 @dataclass(frozen=True)
 class LetterFigures:
-    """The letters seam: the quarter's warning letters, and letters sent and withheld,
-    as the letters work counts them (the lead wires ``build_report``'s ``letters``)."""
+    """The quarter's letters: warning letters sent or posted (the warning stage), all
+    letters sent or posted, and restrictions put in force without a letter under a
+    signed-off exception to notice ("withheld"); with the detail each row shows."""
 
     warnings: int
     sent: int
     withheld: int
-
-
-NOT_RECORDED = "not recorded by this gateway yet"
+    warned: tuple[str, ...] = ()  # customers sent a warning letter
+    sent_by_kind: dict[str, int] = field(default_factory=dict)
+    emailed: int = 0
+    posted: int = 0
+    to_post: int = 0  # written in the quarter for the post and not marked posted
+    withheld_detail: tuple[str, ...] = ()  # "R-1 (signed off by auth3)"
 
 
 def working_days_between(start: date, end: date, nation: Nation) -> int:
@@ -122,7 +136,7 @@ class Report:
     appeal_days: dict[str, list[int]] = field(default_factory=dict)
     incidents_by_category: dict[str, int] = field(default_factory=dict)
     flags_by_level: dict[str, int] = field(default_factory=dict)
-    letters: LetterFigures | None = None
+    letters: LetterFigures = field(default_factory=lambda: LetterFigures(0, 0, 0))
 
     def rows(self) -> list[tuple[str, int | str, str]]:
         """(measure, count, detail) — the on-screen table and the CSV."""
@@ -149,13 +163,21 @@ class Report:
                     f"average {sum(days) / len(days):.1f}, longest {max(days)}",
                 )
             )
-        letters = self.letters
-        for measure, value in (
-            ("Warning letters sent", None if letters is None else letters.warnings),
-            ("Letters sent", None if letters is None else letters.sent),
-            ("Letters withheld", None if letters is None else letters.withheld),
-        ):
-            rows.append((measure, "—", NOT_RECORDED) if value is None else (measure, value, ""))
+        figures = self.letters
+        sent = [spread(figures.sent_by_kind)] if figures.sent_by_kind else []
+        if figures.sent:
+            sent.append(f"emailed {figures.emailed}, posted {figures.posted}")
+        if figures.to_post:
+            sent.append(f"{figures.to_post} more written and not yet posted")
+        rows += [
+            ("Warning letters sent", figures.warnings, ", ".join(figures.warned)),
+            ("Letters sent", figures.sent, "; ".join(sent)),
+            (
+                "Letters withheld (exception to notice)",
+                figures.withheld,
+                ", ".join(figures.withheld_detail),
+            ),
+        ]
         return rows
 
     def _restriction_rows(self, outcomes: str) -> list[tuple[str, int | str, str]]:
@@ -204,12 +226,11 @@ async def build_report(
     zone: ZoneInfo,
     *,
     nation: Nation = "ENG",
-    letters: LetterFigures | None = None,
 ) -> Report:
     """The figures for ``quarter`` (quarters are local, in the organisation's zone;
     ``nation``'s bank holidays are not working days when timing appeal decisions)."""
     start, end = quarter.span(zone)
-    report = Report(quarter, letters=letters)
+    report = Report(quarter, letters=await letter_figures(conn, start, end))
     versions = (
         await conn.execute(
             select(
@@ -270,6 +291,58 @@ async def build_report(
         levels[str(level)] += 1
     report.flags_by_level = dict(levels)
     return report
+
+
+async def letter_figures(conn: AsyncConnection, start: datetime, end: datetime) -> LetterFigures:
+    """Letters that reached customers in ``[start, end)`` (``sent_at``: emailed, or
+    marked posted), those written for the post then and not posted yet, and the
+    restrictions authorised then under a signed-off exception to notice."""
+    reached = (letters.c.sent_at >= start) & (letters.c.sent_at < end)
+    query = (
+        select(letters.c.kind, letters.c.delivery, letters.c.customer_id)
+        .where(reached)
+        .order_by(letters.c.sent_at, letters.c.id)
+    )
+    kinds: Counter[str] = Counter()
+    how: Counter[str] = Counter()
+    warned: list[str] = []
+    for kind, delivery, customer_id in (await conn.execute(query)).all():
+        kinds[str(kind)] += 1
+        how[str(delivery)] += 1
+        if kind == "warning" and str(customer_id) not in warned:
+            warned.append(str(customer_id))
+    waiting = (
+        (letters.c.created_at >= start)
+        & (letters.c.created_at < end)
+        & (letters.c.status == "to_post")
+    )
+    to_post = len((await conn.execute(select(letters.c.id).where(waiting))).all())
+    authorised = (
+        (restriction_transitions.c.action == "authorise")
+        & (restriction_transitions.c.at >= start)
+        & (restriction_transitions.c.at < end)
+    )
+    withheld: list[str] = []
+    moves = (
+        select(restriction_transitions.c.restriction_id, restriction_transitions.c.details)
+        .where(authorised)
+        .order_by(restriction_transitions.c.at, restriction_transitions.c.id)
+    )
+    for rid, details in (await conn.execute(moves)).all():
+        notice: dict[str, Any] = details or {}
+        if notice.get("notice") == "exception":
+            withheld.append(f"{rid} (signed off by {notice.get('exception_signed_off_by')})")
+    return LetterFigures(
+        warnings=kinds["warning"],
+        sent=sum(kinds.values()),
+        withheld=len(withheld),
+        warned=tuple(warned),
+        sent_by_kind=dict(kinds),
+        emailed=how["email"],
+        posted=how["post"],
+        to_post=to_post,
+        withheld_detail=tuple(withheld),
+    )
 
 
 @dataclass(frozen=True)

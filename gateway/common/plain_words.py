@@ -1,5 +1,6 @@
 """Times, dates and limits as a lay reader reads them in a document: the evidence pack,
-the committee report, the reminder digest and (later) the letters to customers.
+the committee report, the reminder digest and the letters to customers. The one source
+of these English forms (the letters keep their Welsh ones in ``gateway.letters.words``).
 
 "Sunday 6 December 2026, 4:05 am" in the organisation's own zone, not
 ``2026-12-06T04:05:00.123456Z``; "2 emails a day", not "2 email per P1D". The clock
@@ -10,14 +11,15 @@ follows the process locale.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from rules.models import Weekday, parse_period
 from rules.wording import clock_words, period_words
 
-_MONTHS = (
+MONTHS = (
     "January",
     "February",
     "March",
@@ -39,7 +41,7 @@ _CONTACT_NOUNS = {
     "voice": ("phone call", "phone calls"),
     "letter": ("letter", "letters"),
     "visit": ("visit", "visits"),
-    "staff_mobile": ("call to a staff mobile", "calls to a staff mobile"),
+    "staff_mobile": ("call to a staff mobile", "calls to staff mobiles"),
     "social_media": ("social media message", "social media messages"),
     "any": ("contact", "contacts"),
 }
@@ -52,10 +54,22 @@ _NAMED_PERIODS = {
 }
 
 
+# What ``plain_when`` takes for a stored date or instant; any other text is kept as it is
+# (a 10-character note is not a date, nor is an ISO week date such as 2026-W49-7).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
 def plain_date(day: date) -> str:
     """ "Sunday 6 December 2026"."""
     weekday = list(Weekday)[day.weekday()].full_name
-    return f"{weekday} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{weekday} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def plain_clock(at: datetime, zone: ZoneInfo) -> str:
+    """The local time of day of an instant: "4:05 am", "12 noon", "midnight"."""
+    local = at.astimezone(zone)
+    return clock_words(timedelta(hours=local.hour, minutes=local.minute))
 
 
 def plain_time(at: datetime, zone: ZoneInfo) -> str:
@@ -64,9 +78,7 @@ def plain_time(at: datetime, zone: ZoneInfo) -> str:
     Seconds and fractions are left out: a reader needs the minute, and the appendix of
     a document keeps the exact instant beside the record's hash for whoever checks it.
     """
-    local = at.astimezone(zone)
-    since_midnight = timedelta(hours=local.hour, minutes=local.minute)
-    return f"{plain_date(local.date())}, {clock_words(since_midnight)}"
+    return f"{plain_date(at.astimezone(zone).date())}, {plain_clock(at, zone)}"
 
 
 def plain_when(value: Any, zone: ZoneInfo) -> str:
@@ -80,8 +92,10 @@ def plain_when(value: Any, zone: ZoneInfo) -> str:
         return plain_date(value)
     text = str(value)
     try:
-        if len(text) == 10:
+        if _ISO_DATE.match(text):
             return plain_date(date.fromisoformat(text))
+        if not _ISO_INSTANT.match(text):
+            return text
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return text
@@ -94,10 +108,15 @@ def contact_noun(channel: str, count: int) -> str:
     return singular if count == 1 else plural
 
 
-def plain_limit(maximum: int, channel: str, per: str) -> str:
-    """A limit as a person says it: "2 emails a day", "5 phone calls in any 14 days"."""
+def plain_limit(
+    maximum: int, channel: str, per: str, *, other: Literal["in any", "every"] = "in any"
+) -> str:
+    """A limit as a person says it: "2 emails a day", "5 phone calls in any 14 days".
+
+    A period without a name is "in any 14 days" (the window slides), or "every 14 days"
+    where ``other`` says so: the letters' wording, kept as it was."""
     period = parse_period(per)
-    span = _NAMED_PERIODS.get(period) or f"in any {period_words(period)}"
+    span = _NAMED_PERIODS.get(period) or f"{other} {period_words(period)}"
     return f"{maximum} {contact_noun(channel, maximum)} {span}"
 
 

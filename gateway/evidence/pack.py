@@ -15,6 +15,7 @@ from gateway.config.settings import Settings
 from gateway.store.accounts.users import people_by_name
 from gateway.store.casework.admin import AdminStore
 from gateway.store.casework.incidents import list_incidents
+from gateway.store.casework.letters import get_notice_exception, list_letters
 from gateway.store.casework.lifecycle import (
     list_appeals,
     list_restrictions,
@@ -62,9 +63,11 @@ async def build_pdf(
                     ],
                     "reviews": await list_reviews(conn, restriction.id),
                     "appeals": await list_appeals(conn, restriction.id),
+                    "notice_exception": await get_notice_exception(conn, restriction.id),
                 }
             )
         incidents = await list_incidents(conn, customer_id)
+        letters = await list_letters(conn, customer_id=customer_id, limit=10_000)
         users = await people_by_name(conn)
         people = {name: (user.full_name or name, user.role.value) for name, user in users.items()}
         officer_names = {
@@ -101,4 +104,5 @@ async def build_pdf(
         people=people,
         officer_names=officer_names,
         incidents=incidents,
+        letters=letters,
     )

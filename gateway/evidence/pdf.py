@@ -33,6 +33,7 @@ from reportlab.platypus.flowables import Flowable
 from gateway.chain.links import ChainHead, VerifyResult, format_instant
 from gateway.common.plain_words import plain_limits, plain_time, plain_when
 from gateway.common.plurals import counted
+from gateway.evidence.pack_letters import delivered, letter_hash_rows, letter_rows, notice_rows
 from gateway.evidence.timeline import KINDS, DayCounts
 from gateway.store.evidence import EvidenceRecord
 from gateway.store.evidence_db import CONTENT_MISSING
@@ -259,6 +260,7 @@ def evidence_pack(
     people: Mapping[str, tuple[str, str]] | None = None,
     officer_names: Mapping[str, str] | None = None,
     incidents: Sequence[Mapping[str, Any]] = (),
+    letters: Sequence[Mapping[str, Any]] = (),
 ) -> bytes:
     """The PDF's bytes. ``content_problems``: what is wrong with the stored content of
     any record, by the content's SHA-256 (altered or missing); such records are flagged
@@ -288,8 +290,9 @@ def evidence_pack(
         _p(
             f"Made {plain_time(exported_at, zone)} by {names.person(exported_by)}. It holds "
             f"{counted(len(records), 'evidence record')}, "
-            f"{counted(len(restrictions), 'restriction')} and "
-            f"{counted(len(incidents), 'incident')}. Times are {zone.key} time.",
+            f"{counted(len(restrictions), 'restriction')}, "
+            f"{counted(len(incidents), 'incident')} and "
+            f"{counted(len(delivered(letters)), 'letter')} sent. Times are {zone.key} time.",
             s["body"],
         ),
     ]
@@ -303,7 +306,7 @@ def evidence_pack(
             _p(
                 f"WARNING: the stored content of {which} does not match the SHA-256 "
                 "sealed into the record: it was altered or removed after it was recorded and "
-                "must not be relied on as what the customer sent. Section 4 and Appendix A "
+                "must not be relied on as what the customer sent. Section 5 and Appendix A "
                 "mark it.",
                 s["h3"],
             )
@@ -404,7 +407,8 @@ def evidence_pack(
         story.append(_table(rows, [32 * mm, 18 * mm, 26 * mm, 58 * mm, 24 * mm, 22 * mm]))
     else:
         story.append(_p("No incidents are recorded for this customer.", s["body"]))
-    story.append(_p("4. Every evidence record", s["h2"]))
+    story += _letters_section(letters, restrictions, names, zone, s)
+    story.append(_p("5. Every evidence record", s["h2"]))
     rows = [["Record", "When", "Channel and from", "Decision"]]
     for rec in records:
         why = (rec.hold_reason or rec.exemption or (rec.deliver_to or "")).replace("_", " ")
@@ -425,7 +429,7 @@ def evidence_pack(
         )
     story.append(_table(rows, [16 * mm, 50 * mm, 62 * mm, 52 * mm]))
     story += [
-        _p("5. How to verify this evidence independently", s["h2"]),
+        _p("6. How to verify this evidence independently", s["h2"]),
         *(_p(f"{i}. {text}", s["body"]) for i, text in enumerate(VERIFY_STEPS, 1)),
         _p(f"Whole-chain check at export: {verification.describe()}", s["body"]),
     ]
@@ -447,6 +451,16 @@ def evidence_pack(
             ]
         )
     story.append(_table(rows, [12 * mm, 48 * mm, 120 * mm]))
+    letter_hashes = letter_hash_rows(letters)
+    if letter_hashes:
+        story += [
+            _p("Each letter's PDF by its SHA-256 (the audit log's; a reprint's)", s["small"]),
+            _table(
+                [["Letter", "SHA-256 of the PDF"]]
+                + [[_p(c, s["mono"]) for c in r] for r in letter_hashes],
+                [30 * mm, 150 * mm],
+            ),
+        ]
     story += [
         _p(f"Chain head when this pack was made: record {head.seq}, hash {head.hash}.", s["mono"]),
     ]
@@ -454,6 +468,40 @@ def evidence_pack(
         story += _proof_section(proofs, records, s)
     doc.build(story)
     return out.getvalue()
+
+
+def _letters_section(
+    letters: Sequence[Mapping[str, Any]],
+    restrictions: Sequence[Mapping[str, Any]],
+    names: Names,
+    zone: ZoneInfo,
+    s: dict[str, ParagraphStyle],
+) -> list[Flowable]:
+    """Section 4: the letters sent or posted, and how each restriction's notice was given."""
+    story: list[Flowable] = [_p("4. Letters to the customer and written notice", s["h2"])]
+    rows = letter_rows(letters, names.person, zone)
+    if rows:
+        header = ["Letter", "About", "Sent", "How", "Language and signature"]
+        story.append(
+            _table(
+                [header] + [[_p(c, s["small"]) for c in row] for row in rows],
+                [36 * mm, 30 * mm, 40 * mm, 40 * mm, 34 * mm],
+            )
+        )
+    else:
+        story.append(_p("No letter has been sent or posted to this customer.", s["body"]))
+    notices = notice_rows(restrictions, names.person, zone)
+    if notices:
+        story += [
+            Spacer(1, 2 * mm),
+            _p("How each restriction was put in writing before it was in force", s["small"]),
+            _table(
+                [["Restriction", "Written notice"]]
+                + [[_p(c, s["small"]) for c in row] for row in notices],
+                [36 * mm, 144 * mm],
+            ),
+        ]
+    return story
 
 
 def _attached(files: Sequence[Any]) -> str:

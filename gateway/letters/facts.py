@@ -21,6 +21,8 @@ from gateway.letters.words import (
     ROUTE_PURPOSE,
     Lang,
     date_words,
+    incident_category_words,
+    incident_way_words,
     join_cy,
     limit_words,
     period_amount_words,
@@ -89,6 +91,8 @@ class LetterInput:
     appeal: dict[str, Any] | None = None
     review: dict[str, Any] | None = None
     change_reason: str | None = None  # a variation: why it changed
+    # A warning: the incidents it is about (occurred_at, channel, category, description).
+    incidents: tuple[dict[str, Any], ...] = ()
 
 
 def facts(source: LetterInput, lang: Lang) -> dict[str, Any]:
@@ -114,6 +118,7 @@ def facts(source: LetterInput, lang: Lang) -> dict[str, Any]:
             "role": ROLE_WORDS[lang][source.signatory_role],
         },
         "behaviour": source.behaviour,
+        "incidents": [_incident(i, zone, lang) for i in source.incidents],
         "change_reason": source.change_reason,
         "review": _review(source.review, lang),
         "appeal": _appeal(source.appeal, zone, lang),
@@ -214,6 +219,20 @@ def _appeal(appeal: dict[str, Any] | None, zone: ZoneInfo, lang: Lang) -> dict[s
         "outcome_words": None if outcome is None else OUTCOME[lang][outcome],
         "reason": appeal.get("decision_reason"),
         "decided_by": appeal.get("decided_by"),
+    }
+
+
+def _incident(incident: dict[str, Any], zone: ZoneInfo, lang: Lang) -> dict[str, str]:
+    """One incident as the warning names it: when, how, of what kind, what happened."""
+    at = incident["occurred_at"]
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    category = incident_category_words(str(incident["category"]), lang)
+    return {
+        "when": when_words(at, zone, lang),
+        "how": incident_way_words(str(incident["channel"]), lang),
+        "kind": category[:1].upper() + category[1:],
+        "what": str(incident["description"]).strip(),
     }
 
 

@@ -181,6 +181,14 @@ def sample_inputs(org_name: str, zone: ZoneInfo) -> list[LetterInput]:
                     "next_review_on": now.date() + timedelta(days=182),
                 },
                 change_reason="Calls about repairs are now allowed.",
+                incidents=(
+                    {
+                        "occurred_at": now - timedelta(days=3),
+                        "channel": "voice",
+                        "category": "verbal_or_hate_abuse",
+                        "description": "Swore at the officer who answered.",
+                    },
+                ),
                 **common,
             )
         )

@@ -25,6 +25,7 @@ from gateway.letters.templates import LetterTemplates
 from gateway.store import NewMail
 from gateway.store.casework.admin import AdminStore, Conflict, Invalid
 from gateway.store.casework.casework import list_adjustments, read_settings
+from gateway.store.casework.incidents import get_incident
 from gateway.store.casework.letters import get_language, insert_letter
 from gateway.store.casework.lifecycle import (
     get_appeal,
@@ -57,6 +58,7 @@ class LetterRequest:
     appeal_id: int | None = None
     review_id: int | None = None
     behaviour: str | None = None
+    incident_ids: tuple[int, ...] = ()  # a warning: the incidents it is about
     change_reason: str | None = None
     language: Language | None = None
     large_print: bool | None = None
@@ -129,6 +131,7 @@ class Letters:
                     "sent_at": tx.now if to is not None else None,
                     **extra,
                 },
+                incident_ids=tuple(i["id"] for i in source.incidents),
             )
 
     def _mail(self, letter: RenderedLetter, to: str, source: LetterInput) -> NewMail:
@@ -172,8 +175,15 @@ class Letters:
                     f"restriction {restriction.id} is not one of customer {request.customer_id}'s",
                     "restriction",
                 )
-        if request.kind is LetterKind.WARNING and not request.behaviour:
-            raise Invalid("a warning letter needs the behaviour it warns about", "behaviour")
+        if request.incident_ids and request.kind is not LetterKind.WARNING:
+            raise Invalid("only a warning letter names incidents", "incidents")
+        if request.kind is LetterKind.WARNING and not (request.behaviour or request.incident_ids):
+            raise Invalid(
+                "a warning letter needs the behaviour it warns about, or the incidents",
+                "behaviour",
+            )
+        incidents = [await self._incident(conn, request, i) for i in request.incident_ids]
+        incidents.sort(key=lambda i: (i["occurred_at"], i["id"]))
         officers: dict[str, Officer] = {}
         if restriction is not None and restriction.named_officer is not None:
             await _add_officer(conn, officers, restriction.named_officer)
@@ -207,6 +217,7 @@ class Letters:
             routes=self.settings.protected.routes(self.settings.emergency_number),
             emergency_number=self.settings.emergency_number,
             behaviour=request.behaviour,
+            incidents=tuple(incidents),
             appeal=appeal,
             review=review,
             change_reason=change_reason,
@@ -216,6 +227,20 @@ class Letters:
             "review_id": None if review is None else review["id"],
         }
         return source, version, extra
+
+    async def _incident(
+        self, conn: AsyncConnection, request: LetterRequest, incident_id: int
+    ) -> dict[str, Any]:
+        try:
+            incident = await get_incident(conn, incident_id)
+        except NotFound:
+            raise Invalid(f"there is no incident {incident_id}", "incidents") from None
+        if incident["customer_id"] != request.customer_id:
+            raise Invalid(
+                f"incident {incident_id} is not one of customer {request.customer_id}'s",
+                "incidents",
+            )
+        return incident
 
     async def _appeal(self, conn: AsyncConnection, request: LetterRequest) -> dict[str, Any] | None:
         kinds = (LetterKind.APPEAL_ACKNOWLEDGEMENT, LetterKind.APPEAL_OUTCOME)

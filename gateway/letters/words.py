@@ -1,5 +1,8 @@
 """Times, dates, limits and channels in the plain words of a letter, in English and Welsh.
 
+The English forms are ``gateway.common.plain_words``'s (the one source the evidence pack,
+the report and the digest use too); the Welsh ones are here.
+
 A letter says "Sunday 6 December 2026, 4:05 am" (or "Dydd Sul 6 Rhagfyr 2026, 4:05 y.b."),
 never an ISO instant, and "2 emails a day" (or "e-bost: dim mwy na 2 y dydd"), never
 "P1D". Names of days and months are spelled here rather than taken from ``strftime``,
@@ -16,54 +19,40 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from gateway.common.plain_words import (
+    contact_noun,
+    plain_clock,
+    plain_date,
+    plain_limit,
+    plain_time,
+)
 from rules.models import CallWindow, Channel, Handling, Limit, parse_period
-from rules.wording import clock_words, period_words, window_words
+from rules.wording import window_words
 
 Lang = Literal["en", "cy"]
 
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "cy": (
-        "Ionawr",
-        "Chwefror",
-        "Mawrth",
-        "Ebrill",
-        "Mai",
-        "Mehefin",
-        "Gorffennaf",
-        "Awst",
-        "Medi",
-        "Hydref",
-        "Tachwedd",
-        "Rhagfyr",
-    ),
-}
-_DAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "cy": ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul"),
-}
+_MONTHS_CY = (
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+)
+_DAYS_CY = ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul")
 
 
 def date_words(day: date, lang: Lang) -> str:
     """ "Sunday 6 December 2026" / "Dydd Sul 6 Rhagfyr 2026"."""
-    month = _MONTHS[lang][day.month - 1]
-    name = _DAYS[lang][day.weekday()]
-    if lang == "cy":
-        name = f"Dydd {name}"
-    return f"{name} {day.day} {month} {day.year}"
+    if lang == "en":
+        return plain_date(day)
+    return f"Dydd {_DAYS_CY[day.weekday()]} {day.day} {_MONTHS_CY[day.month - 1]} {day.year}"
 
 
 def clock_words_cy(offset: timedelta) -> str:
@@ -79,37 +68,28 @@ def clock_words_cy(offset: timedelta) -> str:
 
 def time_words(at: datetime, zone: ZoneInfo, lang: Lang) -> str:
     """ "4:05 am" / "4:05 y.b." in the organisation's local time."""
+    if lang == "en":
+        return plain_clock(at, zone)
     local = at.astimezone(zone)
-    offset = timedelta(hours=local.hour, minutes=local.minute)
-    return clock_words(offset) if lang == "en" else clock_words_cy(offset)
+    return clock_words_cy(timedelta(hours=local.hour, minutes=local.minute))
 
 
 def when_words(at: datetime, zone: ZoneInfo, lang: Lang) -> str:
     """ "Sunday 6 December 2026, 4:05 am": the local date and time of an instant."""
+    if lang == "en":
+        return plain_time(at, zone)
     return f"{date_words(at.astimezone(zone).date(), lang)}, {time_words(at, zone, lang)}"
 
 
-_CHANNEL = {
-    "en": {
-        Channel.EMAIL: ("email", "emails"),
-        Channel.SMS: ("text message", "text messages"),
-        Channel.VOICE: ("phone call", "phone calls"),
-        Channel.LETTER: ("letter", "letters"),
-        Channel.VISIT: ("visit", "visits"),
-        Channel.STAFF_MOBILE: ("call to a staff mobile", "calls to staff mobiles"),
-        Channel.SOCIAL_MEDIA: ("social media message", "social media messages"),
-        "any": ("contact", "contacts"),
-    },
-    "cy": {
-        Channel.EMAIL: ("e-bost", "e-byst"),
-        Channel.SMS: ("neges destun", "negeseuon testun"),
-        Channel.VOICE: ("galwad ffôn", "galwadau ffôn"),
-        Channel.LETTER: ("llythyr", "llythyrau"),
-        Channel.VISIT: ("ymweliad", "ymweliadau"),
-        Channel.STAFF_MOBILE: ("galwad i ffôn symudol staff", "galwadau i ffonau symudol staff"),
-        Channel.SOCIAL_MEDIA: ("neges cyfryngau cymdeithasol", "negeseuon cyfryngau cymdeithasol"),
-        "any": ("cyswllt", "cysylltiadau"),
-    },
+_CHANNEL_CY = {
+    Channel.EMAIL: ("e-bost", "e-byst"),
+    Channel.SMS: ("neges destun", "negeseuon testun"),
+    Channel.VOICE: ("galwad ffôn", "galwadau ffôn"),
+    Channel.LETTER: ("llythyr", "llythyrau"),
+    Channel.VISIT: ("ymweliad", "ymweliadau"),
+    Channel.STAFF_MOBILE: ("galwad i ffôn symudol staff", "galwadau i ffonau symudol staff"),
+    Channel.SOCIAL_MEDIA: ("neges cyfryngau cymdeithasol", "negeseuon cyfryngau cymdeithasol"),
+    "any": ("cyswllt", "cysylltiadau"),
 }
 
 
@@ -148,27 +128,25 @@ def ways_words(channels: Sequence[Channel], lang: Lang, *, by_appointment: bool)
 def channel_words(channel: Channel | str, lang: Lang, *, plural: bool = True) -> str:
     """ "emails" / "e-byst": a channel as a customer names it."""
     key = channel if channel == "any" else Channel(channel)
-    singular, many = _CHANNEL[lang][key]
+    if lang == "en":
+        return contact_noun(str(key), 2 if plural else 1)
+    singular, many = _CHANNEL_CY[key]
     return many if plural else singular
 
 
-_PER = {
-    "en": {timedelta(hours=1): "an hour", timedelta(days=1): "a day", timedelta(days=7): "a week"},
-    "cy": {
-        timedelta(hours=1): "yr awr",
-        timedelta(days=1): "y dydd",
-        timedelta(days=7): "yr wythnos",
-    },
+_PER_CY = {
+    timedelta(hours=1): "yr awr",
+    timedelta(days=1): "y dydd",
+    timedelta(days=7): "yr wythnos",
 }
 
 
 def limit_words(limit: Limit, lang: Lang) -> str:
     """ "2 emails a day", "5 phone calls every 3 days"; "e-bost: dim mwy na 2 y dydd"."""
-    period = parse_period(limit.per)
-    per = _PER[lang].get(period)
     if lang == "en":
-        noun = channel_words(limit.channel, "en", plural=limit.max != 1)
-        return f"{limit.max} {noun} {per or 'every ' + period_words(period)}"
+        return plain_limit(limit.max, str(limit.channel), limit.per, other="every")
+    period = parse_period(limit.per)
+    per = _PER_CY.get(period)
     noun = channel_words(limit.channel, "cy", plural=False)
     noun = noun[:1].upper() + noun[1:]
     return f"{noun}: dim mwy na {limit.max} {per or 'bob ' + _period_cy(period)}"
@@ -201,7 +179,7 @@ def _days_cy(days: Sequence[str]) -> str:
     numbers = sorted({Weekday(d).number for d in days})
     if len(numbers) == 7:
         return "bob dydd"
-    names = [f"dydd {_DAYS['cy'][n]}" for n in numbers]
+    names = [f"dydd {_DAYS_CY[n]}" for n in numbers]
     if len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[-1] + 1)):
         return f"o d{names[0]} i d{names[-1]}"  # soft mutation after "o" and "i"
     return "ar d" + join_cy(names)  # after "ar" the first mutates; after "a" none does
@@ -277,3 +255,48 @@ def period_amount_words(amount: int, unit: str, lang: Lang) -> str:
     """ "20 working days" / "20 diwrnod gwaith"."""
     singular, many = PERIOD_UNIT[lang][unit]
     return f"{amount} {singular if amount == 1 else many}"
+
+
+# An incident's category and how it happened, as a warning letter names them.
+INCIDENT_CATEGORY = {
+    "en": {
+        "verbal_or_hate_abuse": "verbal or hate abuse",
+        "irrational_or_uncontrolled_behaviour": "irrational or uncontrolled behaviour",
+        "threat_of_physical_abuse": "a threat of physical abuse",
+        "threat_of_animal_attack": "a threat of an attack by an animal",
+        "physical_violence": "physical violence",
+        "property_damage": "damage to property",
+        "animal_attack": "an attack by an animal",
+        "persistent_complainer": "persistent complaints",
+    },
+    "cy": {
+        "verbal_or_hate_abuse": "cam-drin geiriol neu gasineb",
+        "irrational_or_uncontrolled_behaviour": "ymddygiad afresymol neu afreolus",
+        "threat_of_physical_abuse": "bygythiad o gam-drin corfforol",
+        "threat_of_animal_attack": "bygythiad o ymosodiad gan anifail",
+        "physical_violence": "trais corfforol",
+        "property_damage": "difrod i eiddo",
+        "animal_attack": "ymosodiad gan anifail",
+        "persistent_complainer": "cwynion parhaus",
+    },
+}
+_INCIDENT_WAY = {
+    "en": {"visit": "in person", "in_person": "in person", "voice": "by phone"},
+    "cy": {"visit": "yn bersonol", "in_person": "yn bersonol", "voice": "dros y ffôn"},
+}
+_BY_WORD = {"en": "by", "cy": "drwy"}
+
+
+def incident_way_words(channel: str, lang: Lang) -> str:
+    """How an incident happened: "by email", "by phone", "in person"."""
+    if channel in _INCIDENT_WAY[lang]:
+        return _INCIDENT_WAY[lang][channel]
+    try:
+        way = _BY[lang][Channel(channel)]
+    except (ValueError, KeyError):
+        way = channel.replace("_", " ")
+    return f"{_BY_WORD[lang]} {way}"
+
+
+def incident_category_words(category: str, lang: Lang) -> str:
+    return INCIDENT_CATEGORY[lang].get(category, category.replace("_", " "))

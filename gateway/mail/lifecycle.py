@@ -84,7 +84,7 @@ def add_mail(
             lifetime=smtp.queue_lifetime,
             metrics=metrics,
         )
-        matcher = Matcher(app[service_key], app[store_key], clock)
+        matcher = Matcher(app[service_key], app[store_key], clock, zone=settings.zone)
         app[MATCHER] = matcher
         gateway = MailGateway(
             app[service_key],

@@ -35,6 +35,7 @@ from email.utils import getaddresses
 
 from channels.smtp import Disposition, InboundMessage, Outcome, Refusal
 from channels.smtp.headers import field_name, split_header
+from channels.smtp.message import body_text
 from gateway.decisions.service import ContactService
 from gateway.decisions.staff_notes import StaffNotes
 from gateway.mail import compose
@@ -124,6 +125,8 @@ class MailGateway:
             notify_allowed=message.may_auto_reply,
         )
         decision = handled.decision
+        if decision.restricted and decision.customer_id is not None:
+            self._offer_known(message, decision.customer_id)
         notice = handled.notice
         if notice and message.may_auto_reply:
             await self._queue_reply(message, notice)
@@ -177,6 +180,23 @@ class MailGateway:
             content = with_banner(content, note.line())
         return content
 
+    def _offer_known(self, message: InboundMessage, customer_id: str) -> None:
+        """A restricted customer's mail goes to the matcher too, which keeps only its
+        text's fingerprint: the same text later from an unknown address points to them."""
+        if self._matcher is None:
+            return
+        self._matcher.offer(
+            Seen(
+                channel=Channel.EMAIL.value,
+                identity=message.sender_address or "",
+                summary="",
+                contact_key=message.contact_key,
+                read=lambda: ("", ""),
+                customer_id=customer_id,
+                read_body=lambda: body_text(message.raw),
+            )
+        )
+
     def _offer_match(self, index: PolicyIndex, message: InboundMessage, outcome: Outcome) -> None:
         """Mail passed on from a sender nobody in the policy is goes to the matcher, to be
         compared (later, in its task) with the restricted customers."""
@@ -194,6 +214,7 @@ class MailGateway:
                 summary=message.subject[:_SUMMARY_LIMIT],
                 contact_key=message.contact_key,
                 read=lambda: (display_name(message.raw), message.text()),
+                read_body=lambda: body_text(message.raw),
             )
         )
 

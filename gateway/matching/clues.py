@@ -13,6 +13,7 @@ addresses, and only the last ``SIGNATURE_LINES`` non-empty lines for a signed na
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,12 @@ DISPLAY_NAME = "display_name"
 SIGNED_NAME = "signed_name"
 PHONE_IN_TEXT = "phone_in_text"
 EMAIL_IN_TEXT = "email_in_text"
+SAME_TEXT = "same_text"
+
+# The same text: a fingerprint of the start of what was written, at least this long
+# once normalised (a short "thanks" or "ok" is anyone's), quoted lines left out.
+FINGERPRINT_CHARS = 4000
+FINGERPRINT_MIN = 40
 
 
 def name_key(name: str) -> str:
@@ -52,6 +59,7 @@ class Restricted:
 
     by_name: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     by_identity: Mapping[str, str] = field(default_factory=dict)
+    customers: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, index: PolicyIndex, now: datetime) -> Restricted:
@@ -64,10 +72,11 @@ class Restricted:
                 by_name.setdefault(key, []).append(customer_id)
             for identity in (*customer.emails, *customer.phones):
                 by_identity.setdefault(identity, customer_id)
-        return cls({k: tuple(v) for k, v in by_name.items()}, by_identity)
+        customers = frozenset(index.restricted_customers(now))
+        return cls({k: tuple(v) for k, v in by_name.items()}, by_identity, customers)
 
     def __bool__(self) -> bool:
-        return bool(self.by_name or self.by_identity)
+        return bool(self.by_name or self.by_identity or self.customers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +124,17 @@ def find(
         if address in restricted.by_identity and address != sender:
             add([restricted.by_identity[address]], Clue(EMAIL_IN_TEXT, address))
     return found
+
+
+def fingerprint(text: str) -> str | None:
+    """The SHA-256 of the normalised start of ``text`` (case, accents, punctuation and
+    spacing ignored; quoted lines ("> ...") left out), or None when what is left is too
+    short to say anything. Only the hash is ever kept, never the words."""
+    own = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+    normalised = name_key(own[: FINGERPRINT_CHARS * 2])[:FINGERPRINT_CHARS]
+    if len(normalised) < FINGERPRINT_MIN:
+        return None
+    return hashlib.sha256(normalised.encode()).hexdigest()
 
 
 def _last_lines(text: str) -> list[str]:

@@ -17,12 +17,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from gateway.common.plain_words import plain_time
 from gateway.decisions.service import ContactService
-from gateway.matching.clues import Restricted, find
-from gateway.store.casework.matches import notice_match
+from gateway.matching.clues import SAME_TEXT, Clue, Restricted, find, fingerprint
+from gateway.store.casework.matches import notice_match, remember_text, who_sent_text
 from gateway.store.engine import write_transaction
 from gateway.store.store import Store
 from rules.policy_index import PolicyIndex
@@ -44,6 +46,12 @@ class Seen:
     summary: str
     contact_key: str
     read: Callable[[], tuple[str, str]]
+    # A restricted customer's own contact: only its text's fingerprint is kept, so that
+    # the same text from an unknown sender later can be matched to them.
+    customer_id: str | None = None
+    # What was written, for the fingerprint (a mail's body without its subject); None:
+    # the text ``read`` gives.
+    read_body: Callable[[], str] | None = None
 
 
 class Matcher:
@@ -56,7 +64,9 @@ class Matcher:
         clock: Callable[[], datetime],
         *,
         capacity: int = CAPACITY,
+        zone: ZoneInfo | None = None,
     ) -> None:
+        self._zone = zone or ZoneInfo("Europe/London")
         self._service = service
         self._store = store
         self._clock = clock
@@ -99,7 +109,21 @@ class Matcher:
         if not restricted:
             return 0
         display_name, text = seen.read()
+        printed = fingerprint(text if seen.read_body is None else seen.read_body())
+        if seen.customer_id is not None:
+            if printed is not None:
+                async with write_transaction(self._store.engine, "remembering a text") as conn:
+                    await remember_text(
+                        conn,
+                        customer_id=seen.customer_id,
+                        fingerprint=printed,
+                        channel=seen.channel,
+                        now=now,
+                    )
+            return 0
         found = find(restricted, display_name=display_name, text=text, sender=seen.identity)
+        if printed is not None:
+            await self._same_text(found, printed, restricted, now)
         if not found:
             return 0
         async with write_transaction(self._store.engine, "listing a possible match") as conn:
@@ -117,6 +141,20 @@ class Matcher:
         self.listed += len(found)
         log.info("possible match: %s looks like %s", seen.identity, ", ".join(sorted(found)))
         return len(found)
+
+    async def _same_text(
+        self, found: dict[str, list[Clue]], printed: str, restricted: Restricted, now: datetime
+    ) -> None:
+        """Add the clue "the same text as a restricted customer sent" to ``found``."""
+        async with write_transaction(self._store.engine, "comparing a text") as conn:
+            earlier = await who_sent_text(conn, printed, now)
+        for customer_id, channel, at in earlier:
+            if customer_id not in restricted.customers:
+                continue  # no longer restricted
+            words = f"the same text as their {channel} of {plain_time(at, self._zone)}"
+            clues = found.setdefault(customer_id, [])
+            if all(c.kind != SAME_TEXT for c in clues):
+                clues.append(Clue(SAME_TEXT, words))
 
     def _restricted_now(self, index: PolicyIndex, now: datetime) -> Restricted:
         cached = self._restricted

@@ -2,8 +2,8 @@
 
 ``gather`` works out, for one person, the reviews due within 14 days or overdue, the
 appeals awaiting a decision with their deadlines, held contact past its reading limit
-(``gateway.held.age``), warning flags due for review and (once the letters work is wired
-in, through ``LetterSeam``) letters not yet sent; ``digest`` words it and sends it once a
+(``gateway.held.age``), warning flags due for review and letters not yet sent (through
+``LetterSeam``, wired by the app to the letters store); ``digest`` words it and sends it once a
 day per person, exactly once however many gateways run (a claimed row in
 ``digests_sent``, committed with the queued email), through the mail upstream.
 

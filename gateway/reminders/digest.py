@@ -224,7 +224,11 @@ def digest_mail(
                 f"{link('/customers/' + f['customer_id'])}"
             )
     if digest.letters_not_sent:
-        lines += ["", f"Letters not yet sent: {digest.letters_not_sent}. {link('/letters')}"]
+        lines += [
+            "",
+            f"Letters not yet sent (to print and post, or decision letters your drafts wait "
+            f"for): {digest.letters_not_sent}. {link('/letters')}",
+        ]
     lines += [
         "",
         "You get this once a day when something is yours to do. It names cases, never what "

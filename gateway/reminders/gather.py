@@ -29,8 +29,8 @@ from rules.roles import Role
 DUE_WITHIN = timedelta(days=14)
 LIVE = ("active", "suspended")
 
-# The letters seam: the lead wires the letters work's count of one person's letters not
-# yet sent (its signature: the connection and the user's name). None: no section.
+# One person's count of letters not yet sent (the connection and the user's name): the
+# app wires ``gateway.store.casework.letters.letters_not_sent``. None: no section.
 LetterSeam = Callable[[AsyncConnection, str], Awaitable[int]]
 
 

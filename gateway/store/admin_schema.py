@@ -262,3 +262,24 @@ customer_languages = Table(
     Column("updated_by", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# The incidents a warning letter names (migration 0015): the warning stage, against them.
+letter_incidents = Table(
+    "letter_incidents",
+    metadata,
+    Column("letter_id", Integer, ForeignKey("letters.id"), nullable=False),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False, index=True),
+    PrimaryKeyConstraint("letter_id", "incident_id"),
+)
+
+# Restricted customers' recent texts as fingerprints (migration 0015): the SHA-256 of the
+# normalised start of what they wrote, never the words; kept 30 days (gateway.matching).
+text_fingerprints = Table(
+    "text_fingerprints",
+    metadata,
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("fingerprint", HASH, nullable=False, index=True),
+    Column("channel", String(8), nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False, index=True),
+    PrimaryKeyConstraint("customer_id", "fingerprint"),
+)

@@ -21,6 +21,7 @@ from gateway.ui import (
     exemption_pages,
     held_pages,
     incident_pages,
+    letter_pages,
     login,
     match_pages,
     pages,
@@ -66,6 +67,10 @@ def setup_ui(app: web.Application, settings: Settings, clock: Clock) -> None:
         restriction_pages.sign_off_exception,
     )
     r.add_get(PREFIX + "/letters/{letter_id}.pdf", restriction_pages.letter_pdf)
+    r.add_get(PREFIX + "/letters", letter_pages.waiting)
+    r.add_post(PREFIX + "/letters/{letter_id}/posted", letter_pages.posted)
+    r.add_get(PREFIX + "/customers/{customer_id}/warning", letter_pages.warning_form)
+    r.add_post(PREFIX + "/customers/{customer_id}/warning", letter_pages.warning_send)
     r.add_post(PREFIX + "/restrictions/{restriction_id}/{step}", restriction_pages.step)
     r.add_get(PREFIX + "/incidents/new", incident_pages.new_form)
     r.add_post(PREFIX + "/incidents", incident_pages.record)

@@ -15,6 +15,7 @@ CLUES = {
     "signed_name": "signed with the customer's name",
     "phone_in_text": "the customer's phone number in the text",
     "email_in_text": "the customer's email address in the text",
+    "same_text": "the same text the customer sent",
 }
 
 

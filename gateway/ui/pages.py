@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from gateway.evidence.timeline import kind_of, per_day, render_svg
 from gateway.store.admin_schema import appeals
+from gateway.store.casework.letters import warnings_of
 from gateway.store.schema import evidence
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import PREFIX, USER, api, page, redirect, render, text
@@ -164,6 +165,8 @@ async def customer(request: web.Request) -> web.StreamResponse:
     letters = await call(
         request, user, "GET", "/customers/{customer_id}/letters", params=params, query=ALL
     )
+    async with api(request).admin.reading("a customer's warnings") as conn:
+        warnings = await warnings_of(conn, customer_id)
     records = await api(request).admin.store.evidence_for_customer(customer_id)
     days = timeline_days(records, api(request))
     return render(
@@ -176,6 +179,7 @@ async def customer(request: web.Request) -> web.StreamResponse:
         incidents=incidents["items"],
         restrictions=restrictions,
         letters=letters["items"],
+        warnings=warnings,
         svg=render_svg(days, f"Contact per day from {person['name']}, by decision"),
         days=[d for d in days if d.total],
         records=records[-50:],

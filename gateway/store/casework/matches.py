@@ -10,13 +10,13 @@ dismissed pair is not listed again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.store.admin_schema import possible_matches
+from gateway.store.admin_schema import possible_matches, text_fingerprints
 from gateway.store.casework.admin import Conflict, Tx
 from gateway.store.casework.records import get_customer, policy_fields, save_customer
 from gateway.store.errors import NotFound
@@ -24,6 +24,43 @@ from rules.models import Customer
 
 OPEN, CONFIRMED, DISMISSED = "open", "confirmed", "dismissed"
 _SUMMARY_LIMIT = 200
+# How long a restricted customer's text is remembered (as a fingerprint) for comparing.
+FINGERPRINT_DAYS = timedelta(days=30)
+
+
+async def remember_text(
+    conn: AsyncConnection, *, customer_id: str, fingerprint: str, channel: str, now: datetime
+) -> None:
+    """Keep the fingerprint of a restricted customer's text (the latest time it was seen),
+    and forget fingerprints older than ``FINGERPRINT_DAYS``: the table stays bounded."""
+    await conn.execute(
+        delete(text_fingerprints).where(text_fingerprints.c.seen_at < now - FINGERPRINT_DAYS)
+    )
+    await conn.execute(
+        delete(text_fingerprints).where(
+            text_fingerprints.c.customer_id == customer_id,
+            text_fingerprints.c.fingerprint == fingerprint,
+        )
+    )
+    await conn.execute(
+        insert(text_fingerprints).values(
+            customer_id=customer_id, fingerprint=fingerprint, channel=channel, seen_at=now
+        )
+    )
+
+
+async def who_sent_text(
+    conn: AsyncConnection, fingerprint: str, now: datetime
+) -> list[tuple[str, str, datetime]]:
+    """(customer, channel, when) of restricted customers who sent this text in the last
+    ``FINGERPRINT_DAYS``."""
+    query = select(
+        text_fingerprints.c.customer_id, text_fingerprints.c.channel, text_fingerprints.c.seen_at
+    ).where(
+        text_fingerprints.c.fingerprint == fingerprint,
+        text_fingerprints.c.seen_at >= now - FINGERPRINT_DAYS,
+    )
+    return [(str(c), str(ch), at) for c, ch, at in (await conn.execute(query)).all()]
 
 
 async def notice_match(

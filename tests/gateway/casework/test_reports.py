@@ -16,13 +16,14 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import delete
 
-from gateway.casework.reports import LetterFigures, Quarter, build_report
+from gateway.casework.reports import Quarter, build_report
 from gateway.store.admin_schema import restriction_transitions
 from gateway.store.casework.lifecycle import list_transitions
 from tests.conftest import open_store
 from tests.gateway.api_support import START, api_settings, proposal, seed_people, start_api
 from tests.gateway.cli.test_cli import GOOD, run
 from tests.gateway.decisions.test_service import FakeClock
+from tests.gateway.mail_support import upstream_server
 
 ZONES = [ZoneInfo("Europe/London"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")]
 
@@ -117,7 +118,7 @@ def test_a_restriction_made_by_rules_import_is_counted_and_has_its_history(
         "1",
         "C-1001",
     ]
-    assert rows["Letters sent"][2:] == ["—", "not recorded by this gateway yet"]
+    assert rows["Letters sent"][2:] == ["0", ""]  # counted, and there were none
 
     # The evidence pack shows the imported restriction's history, in local plain times
     # and plain limits, with people by name; the hashes stay, in the appendix.
@@ -229,22 +230,62 @@ async def test_incidents_flags_and_appeal_times_are_counted_in_their_quarter(
     assert rows["Appeals decided"] == (1, "uphold: 1")
     q3 = await _report(api, "2026Q3")
     assert dict((m, c) for m, c, _ in q3.rows())["Incidents recorded"] == 1  # 70 days before
-    wired = None
-    async with api.store.engine.connect() as conn:
-        wired = await build_report(
-            conn,
-            Quarter.parse("2026Q4"),
-            ZoneInfo("Europe/London"),
-            letters=LetterFigures(warnings=2, sent=5, withheld=1),
-        )
-    letters = {m: (c, d) for m, c, d in wired.rows() if "etters" in m}
-    assert letters == {
-        "Warning letters sent": (2, ""),
-        "Letters sent": (5, ""),
-        "Letters withheld": (1, ""),
-    }
 
 
 async def _report(api: Any, quarter: str) -> Any:
     async with api.store.engine.connect() as conn:
         return await build_report(conn, Quarter.parse(quarter), ZoneInfo("Europe/London"))
+
+
+async def test_letters_are_counted_in_the_quarter_they_reach_the_customer(
+    aiohttp_client: Any, database_url: str, tmp_path: Path
+) -> None:
+    """Real letters written through the API: emailed (sent at once), for the post (sent
+    once marked posted; until then named as still to post), and a restriction put in
+    force under a signed-off exception to notice (withheld). Read through the command
+    line, as text and as CSV."""
+    async with upstream_server() as up:
+        settings = api_settings(
+            database_url, tmp_path / "mail", upstream=f"smtp://127.0.0.1:{up.port}"
+        )
+        clock = FakeClock(START)  # Tuesday 24 November 2026: 2026Q4
+        api = await start_api(aiohttp_client, settings, clock, written_notice=True)
+        await seed_people(api)
+        await api.ok("POST", "/restrictions", "officer", json=proposal())
+        decision = {"kind": "decision", "delivery": "email", "restriction": "R-1"}
+        await api.ok("POST", "/customers/C-1/letters", "auth", json=decision)
+        warning = {"kind": "warning", "delivery": "post", "behaviour": "Thirty emails a day."}
+        posted = await api.ok("POST", "/customers/C-1/letters", "officer", json=warning)
+        await api.ok("POST", f"/letters/{posted['id']}/posted", "officer")
+        await api.ok("POST", "/customers/C-1/letters", "officer", json=warning)  # not posted
+        await api.ok("POST", "/restrictions", "officer", json=proposal(id="R-2"))
+        reasons = {"reasons": "Police advise a letter would put his partner at risk."}
+        await api.ok("POST", "/restrictions/R-2/notice-exception", "auth2", json=reasons)
+        await api.ok(
+            "POST", "/restrictions/R-2/notice-exception/sign-off", "auth3", json={"reason": "ok"}
+        )
+        await api.ok("POST", "/restrictions/R-2/authorise", "auth", json={"reason": "ok"})
+        # An emailed warning in the next quarter counts there, not here.
+        clock.now = datetime(2027, 1, 5, 10, tzinfo=UTC)
+        await api.ok(
+            "POST", "/customers/C-1/letters", "officer", json={**warning, "delivery": "email"}
+        )
+
+        text = await asyncio.to_thread(run, database_url, "report", "--quarter", "2026Q4")
+        assert text.returncode == 0, text.stderr
+        figures = _figures(text.stdout)
+        assert figures["Warning letters sent"] == "1 (C-1)"
+        assert figures["Letters sent"] == (
+            "2 (decision: 1, warning: 1; emailed 1, posted 1; 1 more written and not yet posted)"
+        )
+        assert figures["Letters withheld (exception to notice)"] == "1 (R-2 (signed off by auth3))"
+        assert "not recorded" not in text.stdout
+
+        as_csv = await asyncio.to_thread(
+            run, database_url, "report", "--quarter", "2027Q1", "--format", "csv"
+        )
+        assert as_csv.returncode == 0, as_csv.stderr
+        rows = {row[1]: row[2:] for row in csv.reader(io.StringIO(as_csv.stdout))}
+        assert rows["Warning letters sent"] == ["1", "C-1"]
+        assert rows["Letters sent"] == ["1", "warning: 1; emailed 1, posted 0"]
+        assert rows["Letters withheld (exception to notice)"] == ["0", ""]

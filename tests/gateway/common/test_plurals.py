@@ -47,5 +47,7 @@ async def test_the_dashboard_says_1_active_restriction(aiohttp_client: Any, tmp_
         ("0", "appeals open"),
         ("0", "held contacts to read"),
         ("0", "held contacts not read in time"),
+        ("0", "customers to consider action for"),
+        ("0", "possible matches to check"),
         ("0", "excess contacts this week"),
     ]

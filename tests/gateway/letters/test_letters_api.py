@@ -8,14 +8,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from datetime import timedelta
 from email.parser import BytesParser
 from email.policy import SMTP
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 
+from gateway.api.deps import API
+from gateway.evidence.pack import build_pdf
 from tests.gateway.api_support import (
     START,
     ApiClient,
@@ -230,3 +234,135 @@ async def test_the_setting_off_lets_a_restriction_in_force_without_a_letter(api:
     await api.ok("PATCH", "/settings", "admin", json={"written_notice_required": False})
     done = await _authorise(api)
     assert done.status == 200 and (await done.json())["notify_customer"] is True
+
+
+async def test_a_warning_letter_names_the_incidents_and_is_the_warning_stage(
+    api: ApiClient, upstream: Upstream
+) -> None:
+    await api.ok("PATCH", "/settings", "admin", json={"incident_threshold": 2})
+    recorded = []
+    for at, channel, category, what in (
+        ("2026-11-20T16:05:00Z", "voice", "verbal_or_hate_abuse", "Swore at the officer."),
+        ("2026-11-22T10:00:00Z", "visit", "property_damage", "Kicked the office door."),
+    ):
+        recorded.append(
+            await api.ok(
+                "POST",
+                "/customers/C-1/incidents",
+                "officer",
+                json={
+                    "occurred_at": at,
+                    "channel": channel,
+                    "category": category,
+                    "description": what,
+                },
+            )
+        )
+    [before] = (await api.ok("GET", "/consider-action", "viewer"))["items"]
+    assert before["customer_id"] == "C-1" and before["warning"] is None
+
+    ids = [i["id"] for i in recorded]
+    letter = await api.ok(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "warning", "delivery": "email", "incidents": list(reversed(ids))},
+    )
+    assert letter["incidents"] == ids and letter["status"] == "sent"
+    pdf = await (await api.call("GET", f"/letters/{letter['id']}/pdf", "viewer")).read()
+    text = " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages
+    )
+    first = (
+        "Friday 20 November 2026, 4:05 pm, by phone: Verbal or hate abuse. Swore at the officer."
+    )
+    second = (
+        "Sunday 22 November 2026, 10 am, in person: Damage to property. Kicked the office door."
+    )
+    assert first in text and second in text, text
+    assert text.index(first) < text.index(second)  # in the order they happened
+    received = await _arrived(upstream, CUSTOMER_EMAIL)
+    body = BytesParser(policy=SMTP).parsebytes(received.content).get_body(("plain",))
+    assert body is not None and "Swore at the officer." in body.get_content()
+
+    [after] = (await api.ok("GET", "/consider-action", "viewer"))["items"]
+    assert after["warning"]["letter"] == letter["id"]
+    assert after["warning"]["incidents"] == ids and after["warning"]["warned_at"] is not None
+    audit = (await api.ok("GET", "/audit", "auth", params={"limit": 50}))["items"]
+    [sent] = [a for a in audit if a["action"] == "letter_sent"]
+    assert sent["after"]["incidents"] == ids
+
+    for incidents, words in (([999], "there is no incident 999"), ([], "behaviour")):
+        refused = await api.call(
+            "POST",
+            "/customers/C-1/letters",
+            "officer",
+            json={"kind": "warning", "delivery": "post", "incidents": incidents},
+        )
+        assert refused.status == 422, await refused.text()
+        assert words in (await refused.text())
+    not_warning = await api.call(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "decision", "delivery": "post", "restriction": "R-1", "incidents": ids},
+    )
+    assert not_warning.status == 422
+    fields = [p["field"] for p in (await not_warning.json())["error"]["fields"]]
+    assert "body.incidents" in fields
+
+
+async def test_the_evidence_pack_lists_the_letters_and_how_notice_was_given(
+    api: ApiClient,
+) -> None:
+    decision = await api.ok(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "decision", "delivery": "post", "restriction": "R-1"},
+    )
+    api.clock.now += timedelta(hours=2)
+    await api.ok("POST", f"/letters/{decision['id']}/posted", "officer2")
+    assert (await _authorise(api)).status == 200
+    await api.ok("POST", "/restrictions", "officer", json=proposal(id="R-2"))
+    reasons = "Police advise that a letter would put his partner at risk."
+    await api.ok("POST", "/restrictions/R-2/notice-exception", "auth2", json={"reasons": reasons})
+    await api.ok(
+        "POST", "/restrictions/R-2/notice-exception/sign-off", "auth3", json={"reason": "Agreed"}
+    )
+    assert (await api.call("POST", "/restrictions/R-2/authorise", "auth", json={})).status == 200
+    warning = await api.ok(
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "warning", "delivery": "email", "behaviour": "Thirty emails a day."},
+    )
+    unsent = await api.ok(  # written for the post, never posted: not in the pack
+        "POST",
+        "/customers/C-1/letters",
+        "officer",
+        json={"kind": "warning", "delivery": "post", "behaviour": "Again."},
+    )
+
+    now = api.clock()
+    zone = ZoneInfo("Europe/London")
+    pdf = await build_pdf(
+        api.app[API].admin, "C-1", zone=zone, today=now.date(), now=now, actor="viewer"
+    )
+    text = " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages
+    )
+    section = text[text.index("4. Letters to the customer") : text.index("5. Every evidence")]
+    assert f"Letter {decision['id']}: Decision to restrict" in section
+    assert "printed and posted by officer2" in section
+    assert "Tuesday 24 November 2026, 12:30 pm" in section  # posted two hours on, local time
+    assert f"Letter {warning['id']}: Warning" in section
+    assert "emailed to alex@example.net" in section
+    assert f"Letter {unsent['id']}" not in section
+    assert f"by letter {decision['id']}" in section
+    assert f"asked by auth2 (authoriser) because: {reasons}" in section
+    assert "signed off by auth3 (authoriser)" in section
+    appendix = text[text.index("Appendix A") :]
+    for letter in (decision, warning):
+        assert letter["sha256"] in appendix.replace(" ", "")
+    assert unsent["sha256"] not in appendix.replace(" ", "")

@@ -18,6 +18,7 @@ from gateway.store.casework.matches import list_matches
 from tests.gateway.api_support import ApiClient, api_settings, start_api
 from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.mail_support import (
+    CUSTOMER,
     OFFICER,
     STAFF,
     START,
@@ -169,3 +170,38 @@ async def test_a_text_from_a_new_number_signed_with_the_name_is_listed(
         {"clue": "signed_name", "value": "New phone. The boiler is off again - Alex Example"}
     ]
     assert await gw.evidence() == []  # nothing recorded about an unknown sender
+
+
+LONG = (
+    "The kitchen tap has been dripping for three weeks now and the cupboard underneath "
+    "is soaked through. Please send someone this week.\n"
+)
+
+
+async def test_the_same_text_from_a_new_address_is_listed_with_that_clue(
+    aiohttp_client: Any, database_url: str, tmp_path: Path
+) -> None:
+    """The customer writes from their known address; the same words (other case and
+    spacing, with a quoted reply below) come from a new address with no name, number or
+    signature: delivered as anyone's, and listed with the clue. A short text is no clue."""
+    async with upstream_server() as up:
+        api = await gateway(aiohttp_client, database_url, tmp_path, up)
+        await send(api, CUSTOMER, mail(CUSTOMER, LONG, subject="Tap"))
+        await send(api, CUSTOMER, mail(CUSTOMER, "Thank you, see you then.", n=2))
+        assert up.messages[0].rcpt_tos == [OFFICER]  # the customer's, under the restriction
+
+        other = "not.alex@elsewhere.example"
+        await send(api, other, mail(other, "Thank you, see you then.", n=3))
+        assert (await api.ok("GET", "/matches", "viewer"))["items"] == []
+
+        again = LONG.upper().replace(" ", "  ") + "\n> On Monday you wrote:\n> hello\n"
+        await send(api, NEW, mail(NEW, again, subject="Tap again", n=4))
+        assert up.messages[-1].rcpt_tos == [STAFF]  # still delivered, as anyone's
+        [match] = (await api.ok("GET", "/matches", "viewer"))["items"]
+        assert (match["customer_id"], match["identity"]) == ("C-1", NEW)
+        assert match["clues"] == [
+            {
+                "clue": "same_text",
+                "value": "the same text as their email of Tuesday 24 November 2026, 10:30 am",
+            }
+        ]

@@ -14,10 +14,11 @@ from gateway.mail.lifecycle import MAIL
 from gateway.reminders.digest import REMINDERS, send_digests
 from gateway.store.accounts.users import create_user
 from rules.roles import Role
-from tests.gateway.api_support import ApiClient, start_api
+from tests.gateway.api_support import ApiClient, proposal, start_api
 from tests.gateway.decisions.test_service import FakeClock as ApiClock
 from tests.gateway.held_support import FRIDAY, drain, held_settings, holding, read_and_file
 from tests.gateway.mail_support import FakeClock, running_gateway, upstream_server
+from tests.rules.factories import OFFICERS, customer
 
 # Wednesday 2 September 2026, 8 am in London: the Friday's held item is overdue (the
 # Monday was a bank holiday), and the digest hour (7 am) has passed.
@@ -131,3 +132,45 @@ async def test_two_gateways_send_one_digest_per_person(database_url: str) -> Non
             assert sorted(m.rcpt_tos[0] for m in upstream.messages) == sorted(
                 [OFFICER_EMAIL, AUTHORISER_EMAIL]
             )
+
+
+async def test_letters_not_yet_sent_are_in_the_writers_digest_with_a_page_that_exists(
+    aiohttp_client: Any, database_url: str
+) -> None:
+    """The officer's letter kept to post (not posted) and the draft they proposed that
+    waits for its decision letter are theirs; once posted, and once the draft's letter
+    is emailed, they are no longer listed. The link goes to the letters page."""
+    async with upstream_server() as upstream:
+        clock = ApiClock(WEDNESDAY_8AM - timedelta(days=1))
+        settings = held_settings(database_url, upstream, letter={"org_name": "Example Housing"})
+        api = await start_api(aiohttp_client, settings, clock, written_notice=True)
+        await api.ok("POST", "/customers", "officer", json=customer())
+        for officer in reversed(OFFICERS):
+            await api.ok("POST", "/officers", "officer", json=officer)
+        await api.ok(
+            "PATCH", "/users/officer2", "admin", json={"email": "o2@example.org", "full_name": "O"}
+        )
+        warning = {"kind": "warning", "delivery": "post", "behaviour": "Thirty emails a day."}
+        letter = await api.ok("POST", "/customers/C-1/letters", "officer2", json=warning)
+        await api.ok("POST", "/restrictions", "officer2", json=proposal(id="R-9"))
+        reminders, mail = api.app[REMINDERS], api.app[MAIL]
+        clock.now = WEDNESDAY_8AM
+        assert await send_digests(reminders, WEDNESDAY_8AM) == 1
+        assert await drain([mail], upstream) == 1
+        [digest] = upstream.messages
+        assert digest.rcpt_tos == ["o2@example.org"]
+        assert digest.header("Subject") == "Your reminders for Wednesday 2 September 2026: 2 items"
+        assert (
+            "Letters not yet sent (to print and post, or decision letters your drafts wait "
+            "for): 2. https://gateway.example.org/admin/letters"
+        ) in digest.text()
+        page = await api.client.get("/admin/letters", allow_redirects=False)
+        assert page.status == 303 and "/admin/login" in page.headers["Location"]
+
+        # Posted, and the draft's decision letter emailed: nothing left the next day.
+        await api.ok("POST", f"/letters/{letter['id']}/posted", "officer2")
+        decision = {"kind": "decision", "delivery": "email", "restriction": "R-9"}
+        await api.ok("POST", "/customers/C-1/letters", "officer2", json=decision)
+        thursday = WEDNESDAY_8AM + timedelta(days=1)
+        clock.now = thursday
+        assert await send_digests(reminders, thursday) == 0
