@@ -38,7 +38,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("token_hash", HASH, unique=True),
     Column("password_hash", Text),
-    # Migration 0014: the person's own name and role title as documents show them, and
+    # Migration 0010: the person's own name and role title as documents show them, and
     # the address their daily reminder digest goes to (none: no digest).
     Column("full_name", Text),
     Column("email", Text),
@@ -155,7 +155,7 @@ org_settings = Table(
     Column("updated_by", Text, nullable=False),
 )
 
-# Unacceptable-behaviour incidents (migration 0014), recorded for any customer, restricted
+# Unacceptable-behaviour incidents (migration 0010), recorded for any customer, restricted
 # or not: the facts a manager weighs before any restriction. ``attachments`` lists each
 # file's name, type, size and SHA-256; the bytes are in ``contents`` under that hash.
 # ``evidence_seq``: the recorded contact it came with, when it did.
@@ -177,7 +177,7 @@ incidents = Table(
 )
 
 # One reminder digest per person per local day: the row is the claim, inserted in the
-# transaction that queues the email, so several gateways send it once (migration 0014).
+# transaction that queues the email, so several gateways send it once (migration 0010).
 digests_sent = Table(
     "digests_sent",
     metadata,
@@ -189,7 +189,7 @@ digests_sent = Table(
 )
 
 # Contact from an unknown sender that looks like a restricted customer's (migration
-# 0012): listed for a person to confirm (the identity is then added to the customer) or
+# 0011): listed for a person to confirm (the identity is then added to the customer) or
 # dismiss. One row per customer and identity: a dismissed pair is not listed again.
 possible_matches = Table(
     "possible_matches",
@@ -211,7 +211,7 @@ possible_matches = Table(
     UniqueConstraint("customer_id", "identity"),
 )
 
-# Letters to customers (migration 0013): each as sent or printed, with the SHA-256 of
+# Letters to customers (migration 0012): each as sent or printed, with the SHA-256 of
 # its PDF (also in the audit entry that records it), so a reprint is the same letter.
 letters = Table(
     "letters",
@@ -263,7 +263,7 @@ customer_languages = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
-# The incidents a warning letter names (migration 0015): the warning stage, against them.
+# The incidents a warning letter names (migration 0013): the warning stage, against them.
 letter_incidents = Table(
     "letter_incidents",
     metadata,
@@ -272,7 +272,7 @@ letter_incidents = Table(
     PrimaryKeyConstraint("letter_id", "incident_id"),
 )
 
-# Restricted customers' recent texts as fingerprints (migration 0015): the SHA-256 of the
+# Restricted customers' recent texts as fingerprints (migration 0013): the SHA-256 of the
 # normalised start of what they wrote, never the words; kept 30 days (gateway.matching).
 text_fingerprints = Table(
     "text_fingerprints",

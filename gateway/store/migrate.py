@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # Any fixed 64-bit number; it only has to be the same in every process.
 MIGRATION_LOCK_KEY = 0x636F6E7461637467  # "contactg"
 # The newest revision in gateway/migrations/versions (a test checks it is Alembic's head).
-HEAD = "0015"
+HEAD = "0013"
 
 
 def migrations_dir() -> Path:

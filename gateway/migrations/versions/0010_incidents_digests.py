@@ -1,7 +1,7 @@
 """Incidents before any restriction, the reminder digests' daily claims, and users' names
 and email addresses.
 
-Revision ID: 0014
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-08 00:00:00
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

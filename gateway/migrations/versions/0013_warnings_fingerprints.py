@@ -1,7 +1,7 @@
 """The incidents a warning letter covers; fingerprints of restricted customers' texts.
 
-Revision ID: 0015
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-10 00:00:00
 
 ``letter_incidents`` records which incidents a warning letter names (the warning stage,
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0013"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Possible matches: contact from an unknown sender that looks like a restricted customer's.
 
-Revision ID: 0012
-Revises: 0014
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-14 00:00:00
 
 ``possible_matches`` lists, for a person to confirm or dismiss, an address or number
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0014"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
