@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from gateway.config.org_settings import OrgSettings
 from gateway.letters.facts import LetterInput, LetterKind, facts
-from gateway.letters.render import LetterPdf, parse_blocks, plain_text, render_pdf
 from gateway.letters.templates import LANGS, LetterTemplates, check_templates
 from gateway.letters.words import Lang
 from rules.models import Officer, Restriction
@@ -46,6 +45,10 @@ def write_letter(
     templates: LetterTemplates, source: LetterInput, language: Language, *, large_print: bool
 ) -> RenderedLetter:
     """Render ``source`` in ``language`` (Welsh first when bilingual) as PDF and text."""
+    # reportlab (about 20 MB with Pillow) loads when the first letter is drawn, not at
+    # start-up, where only the templates' text is checked (bench/memory.py's 200 MB).
+    from gateway.letters.render import LetterPdf, parse_blocks, plain_text, render_pdf
+
     parts = []
     for lang in _PARTS[language]:
         parts.append((lang, parse_blocks(templates.render(source.kind, lang, facts(source, lang)))))

@@ -228,3 +228,35 @@ def test_the_templates_folder_must_exist(tmp_path: Path) -> None:
 
     with pytest.raises(SettingsError, match=r"GATEWAY_LETTER_TEMPLATES: .*not a folder"):
         load_settings(letter={"templates": tmp_path / "nowhere"})
+
+
+def test_a_gateway_loads_reportlab_only_when_a_document_is_drawn(tmp_path: Path) -> None:
+    """Start-up checks every template's text, which needs no PDF library: reportlab and
+    Pillow (about 20 MB, bench/memory.py's 200 MB target) wait for the first letter."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import asyncio, sys\n"
+        "from aiohttp import web\n"
+        "from gateway.cli.main import server_app\n"
+        "from gateway.config.settings import load_settings\n"
+        "async def main():\n"
+        "    runner = web.AppRunner(server_app(load_settings()))\n"
+        "    await runner.setup()\n"
+        "    print(sorted({m.split('.')[0] for m in sys.modules} & {'reportlab', 'PIL'}))\n"
+        "    await runner.cleanup()\n"
+        "asyncio.run(main())\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
+        "GATEWAY_SMTP_PORT": "0",
+        "GATEWAY_UPSTREAM": f"maildir:{tmp_path / 'mail'}",
+        "GATEWAY_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip().splitlines()[-1] == "[]"
