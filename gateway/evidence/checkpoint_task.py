@@ -10,13 +10,13 @@ in checkpoints is closed by the next one, which covers every record before it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from gateway.chain.signing_key import SigningKeyError
+from gateway.common.background import running
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.evidence.checkpoints import (
@@ -61,13 +61,8 @@ def add_checkpoints(
             yield
             return
         app[CHECKPOINTER] = checkpointer
-        task = asyncio.create_task(_forever(checkpointer, clock), name="evidence-checkpoints")
-        try:
+        async with running(_forever(checkpointer, clock), "evidence-checkpoints"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     app.cleanup_ctx.append(checkpoint_lifecycle)
 

@@ -24,8 +24,6 @@ seconds for as long as the app runs.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from email.utils import format_datetime, make_msgid
 
 from aiohttp import web
 
+from gateway.common.background import every, running
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
@@ -229,24 +228,15 @@ def add_held_escalation(
             app=app,
         )
         app[HELD_ESCALATION] = escalation
-        task = asyncio.create_task(_escalate_forever(escalation), name="held-escalation")
-        try:
+        passes = every(
+            lambda: escalation.settings.held.check_every_s,
+            lambda: escalate_overdue(escalation, escalation.clock()),
+            log=log,
+            could_not="escalate overdue held contact",
+            failing="escalating overdue held contact",
+            passing=(StoreError,),
+        )
+        async with running(passes, "held-escalation"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     app.cleanup_ctx.append(escalation_lifecycle)
-
-
-async def _escalate_forever(escalation: HeldEscalation) -> None:
-    """A pass every ``check_every_s`` seconds; a failed pass is logged and tried again."""
-    while True:
-        await asyncio.sleep(escalation.settings.held.check_every_s)
-        try:
-            await escalate_overdue(escalation, escalation.clock())
-        except StoreError as exc:  # the database is away; the next pass will do it
-            log.warning("could not escalate overdue held contact: %s", exc)
-        except Exception:
-            log.exception("escalating overdue held contact failed; trying again next time")

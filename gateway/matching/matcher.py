@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from gateway.common import background
 from gateway.common.plain_words import plain_time
 from gateway.decisions.service import ContactService
 from gateway.matching.clues import SAME_TEXT, Clue, Restricted, find, fingerprint
@@ -170,10 +171,5 @@ MATCHER = web.AppKey("matcher", Matcher)
 @contextlib.asynccontextmanager
 async def running(matcher: Matcher) -> AsyncIterator[None]:
     """Run ``matcher``'s task for as long as the context lasts."""
-    task = asyncio.create_task(matcher.run(), name="possible-matches")
-    try:
+    async with background.running(matcher.run(), "possible-matches"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -16,8 +16,6 @@ an item that becomes due later the same day still reaches them that day.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.common.background import every, running
 from gateway.common.clock import Clock
 from gateway.common.plain_words import plain_date, plain_time
 from gateway.common.plurals import counted
@@ -256,24 +255,15 @@ def add_reminders(
         if not settings.reminders.enabled:
             yield
             return
-        task = asyncio.create_task(_forever(reminders), name="reminder-digests")
-        try:
+        passes = every(
+            lambda: reminders.settings.reminders.check_every_s,
+            lambda: send_digests(reminders, reminders.clock()),
+            log=log,
+            could_not="send reminder digests",
+            failing="sending reminder digests",
+            passing=(StoreError,),
+        )
+        async with running(passes, "reminder-digests"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     app.cleanup_ctx.append(reminders_lifecycle)
-
-
-async def _forever(reminders: Reminders) -> None:
-    """A pass every ``check_every_s`` seconds; a failed pass is logged and tried again."""
-    while True:
-        await asyncio.sleep(reminders.settings.reminders.check_every_s)
-        try:
-            await send_digests(reminders, reminders.clock())
-        except StoreError as exc:  # the database is away; the next pass will do it
-            log.warning("could not send reminder digests: %s", exc)
-        except Exception:
-            log.exception("sending reminder digests failed; trying again next time")

@@ -8,7 +8,6 @@ posted). The PDF itself never goes into the audit log, its hash does.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -134,19 +133,6 @@ async def list_letters(
     return await _with_incidents(
         conn, [_letter(row) for row in (await conn.execute(query)).mappings()]
     )
-
-
-async def letters_in_period(
-    conn: AsyncConnection, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
-    """Letters written in ``[start, end)``, oldest first (for reports: how many of each
-    kind were sent or posted in a period); without their PDFs or text."""
-    query = (
-        select(*_LISTED)
-        .where(letters.c.created_at >= start, letters.c.created_at < end)
-        .order_by(letters.c.created_at, letters.c.id)
-    )
-    return [_letter(row) for row in (await conn.execute(query)).mappings()]
 
 
 async def letters_waiting(
