@@ -9,8 +9,11 @@ need them and none of those parts should reach up into another to get them.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 import holidays
@@ -126,4 +129,42 @@ def bank_holidays(nation: Nation, around: date) -> frozenset[date]:
 def _bank_holidays(nation: Nation, year: int) -> frozenset[date]:
     # Built once per nation and year, not on every request that checks a review date.
     years = range(year - 1, year + 4)
-    return frozenset(holidays.country_holidays("GB", subdiv=nation, years=years).keys())
+    calendar = _uk_calendar()
+    if calendar is None:
+        return frozenset(holidays.country_holidays("GB", subdiv=nation, years=years).keys())
+    return frozenset(calendar(subdiv=nation, years=years).keys())
+
+
+_UK_MODULE = "holidays.countries.united_kingdom"
+
+
+@functools.cache
+def _uk_calendar() -> type[holidays.HolidayBase] | None:
+    """``holidays``' calendar of the United Kingdom, without the rest of the world.
+
+    ``holidays.country_holidays("GB")`` imports the package ``holidays.countries``,
+    whose ``__init__`` imports all of its 250 countries: about 8 MB, kept for the life
+    of the process (bench/memory.py's 200 MB), when the gateway needs one. Importing
+    ``holidays.countries.united_kingdom`` by name would do the same, since Python
+    imports a module's package first. So the UK's module is loaded from its file, under
+    its own name: whatever imports it by name later (``country_holidays`` too) gets
+    this one, and the days are the library's. Should a release of ``holidays`` move
+    the module, this gives None and ``country_holidays`` is used, as before.
+    """
+    module = sys.modules.get(_UK_MODULE)
+    if module is None:
+        path = Path(holidays.__file__).parent / "countries" / "united_kingdom.py"
+        spec = importlib.util.spec_from_file_location(_UK_MODULE, path)
+        if not path.is_file() or spec is None or spec.loader is None:
+            return None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_UK_MODULE] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[_UK_MODULE]
+            raise
+    calendar = getattr(module, "UnitedKingdom", None)
+    if isinstance(calendar, type) and issubclass(calendar, holidays.HolidayBase):
+        return calendar
+    return None
