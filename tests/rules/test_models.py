@@ -252,3 +252,52 @@ def test_reference_problems_empty_for_a_good_policy() -> None:
 )
 def test_format_loc(loc: tuple[str | int, ...], text: str) -> None:
     assert format_loc(loc) == text
+
+
+def test_models_given_the_same_fields_share_one_set_of_their_names() -> None:
+    """A stored restriction gives all its fields, and a set of 20 names costs about
+    2.2 kB in each of 10,000 restrictions (bench/memory.py): models given the same
+    fields share one set, and what it says of each model is unchanged."""
+    stored = Restriction.model_validate(restriction()).model_dump(mode="json")
+    first, second = (Restriction.model_validate(dict(stored, id=f"R-{n}")) for n in (1, 2))
+    assert first.model_fields_set == set(Restriction.model_fields)
+    assert first.model_fields_set is second.model_fields_set
+
+    written = Restriction.model_validate(restriction(status=None, authorised_by=None))
+    assert "status" not in written.model_fields_set  # what `rules import` notes
+    assert written.model_fields_set is not first.model_fields_set
+    limit = Limit(channel=Channel.EMAIL, max=2, per="P7D")
+    assert limit.model_fields_set == {"channel", "max", "per"}
+
+
+def test_a_copy_of_a_model_changes_its_own_set_of_given_fields() -> None:
+    """The shared set is never added to: a frozen model refuses assignment, and a copy
+    with changes gets a set of its own."""
+    written = Restriction.model_validate(restriction(status=None, authorised_by=None))
+    twin = Restriction.model_validate(restriction(status=None, authorised_by=None, id="R-2"))
+    authorised = written.model_copy(update={"status": "active", "authorised_by": "director.b"})
+    assert {"status", "authorised_by"} <= authorised.model_fields_set
+    assert "status" not in written.model_fields_set | twin.model_fields_set
+    with pytest.raises(ValidationError, match="frozen"):
+        written.reason = "changed"  # type: ignore[misc]
+    assert written.model_fields_set is twin.model_fields_set
+    assert "reason" in written.model_fields_set and written.reason != "changed"
+    assert (
+        written.model_dump(exclude_unset=True).keys() == twin.model_dump(exclude_unset=True).keys()
+    )
+
+
+def test_past_so_many_sets_of_fields_a_model_keeps_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sets of names that vary without end are not all kept for sharing."""
+    import rules.fields
+
+    monkeypatch.setattr(rules.fields, "_FIELDS_SETS", {})
+    monkeypatch.setattr(rules.fields, "_MAX_FIELDS_SETS", 1)
+    first, again = (Limit(channel=Channel.SMS, max=n, per="P1D") for n in (1, 2))
+    other = Limit.model_validate({"channel": "sms", "max": 1, "per": "P1D"})
+    with_own = Restriction.model_validate(restriction())
+    assert first.model_fields_set is again.model_fields_set is other.model_fields_set
+    assert with_own.model_fields_set == set(restriction())
+    assert (
+        with_own.model_fields_set is not Restriction.model_validate(restriction()).model_fields_set
+    )
