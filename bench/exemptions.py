@@ -1,11 +1,12 @@
 """How well and how fast the exemption classifier reads tenants' messages.
 
 Corpus: ``tests/corpus/exemptions/<split>.jsonl`` (see the README there). ``heldout``
-to ``heldout4`` were written apart from the classifier, and nothing was ever tuned or
-trained on them: ``heldouts`` (the default) is all four together. ``dev`` to ``dev9``
+to ``heldout5`` were written apart from the classifier, and nothing was ever tuned or
+trained on them: ``heldouts`` (the default) is all five together. ``dev`` to ``dev12``
 are what the phrases were checked against and the model trained on. The
-classifier is the gateway's: the phrases, then the trained model for short messages no
-phrase matches (``rules.exemption_model``). Each email is made into a real MIME message
+classifier is the gateway's: the phrases, weighed by the trained model where the message
+is short, and the model alone for short messages no phrase matches
+(``rules.exemption_model``). Each email is made into a real MIME message
 (plain, or HTML only where the corpus says so) and read back as the SMTP channel reads
 it (``channels.smtp.message.body_text``: the subject, then the body); each text is read
 as sent.
@@ -30,7 +31,7 @@ Targets (held-out): recall >= 99 % for emergency repairs and safeguarding and >=
 for the other classes, in English and in Welsh; false exemptions <= 5 %.
 
 Prints one line of JSON. Run: ``python bench/exemptions.py [--split heldouts|heldout|
-...|heldout4|dev|...|dev9] [--show] [--no-speed]`` (``--show`` lists a development split's
+...|heldout5|dev|...|dev12] [--show] [--no-speed]`` (``--show`` lists a development split's
 misses on stderr; it refuses the held-out splits, whose texts are not for reading while
 tuning).
 """
@@ -66,7 +67,7 @@ FALSE_EXEMPTION_TARGET = 0.05
 
 
 # Written apart; never tuned or trained on.
-HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4")
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
 
 def load(split: str) -> list[dict[str, object]]:
@@ -213,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "heldout2",
         "heldout3",
         "heldout4",
+        "heldout5",
         "dev",
         "dev2",
         "dev3",
@@ -222,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         "dev7",
         "dev8",
         "dev9",
+        "dev10",
+        "dev11",
+        "dev12",
     )
     parser.add_argument("--split", default="heldouts", choices=("heldouts", *splits))
     parser.add_argument("--show", action="store_true", help="list the dev split's misses")

@@ -391,6 +391,14 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "cy": _w("staff swyddog gwasanaeth landlord rheolwr anwybyddu"),
     },
     "escalation": {"en": _w("formal stage escalate ombudsman mp councillor"), "cy": _w("ffurfiol")},
+    # How tenants say a complaint without the word: "shocking service", "gwasanaeth gwarthus".
+    "outrage": {
+        "en": _w(
+            "disgrace disgraceful shocking appalling unacceptable atrocious useless pathetic "
+            "incompetent disgusted fuming diabolical"
+        ),
+        "cy": _w("gwarthus annerbyniol cywilyddus anobeithiol gwael ofnadwy"),
+    },
 }
 
 # Words so common that a phrase is not looked for around them (rules.exemptions picks
@@ -1116,6 +1124,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "member of parliament",
             "councillor",
             "stage 1|2|one|two",
+            "{outrage} ~ {landlord}",
+            "escalate|escalated|escalating ~ it|this|manager|above|higher|next",
+            "worst landlord|association",
+            "not happy|satisfied ~ outcome|response|service|reply|answer",
         ),
         "cy": (
             "{complaint}",
@@ -1124,6 +1136,9 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "aelod o'r senedd",
             "cynghorydd",
             "cam 1|2|un|dau",
+            "{outrage} ~ {landlord}",
+            "fynd|mynd|gyrru|anfon ~ uwch",
+            "ddim hapus|fodlon ~ ymateb|gwasanaeth|canlyniad|ateb",
         ),
     },
 }

@@ -37,7 +37,10 @@ from rules.exemption_lexicon import COMMON_WORDS
 
 MIN_WORDS = 4
 MAX_WORDS = 120
-THRESHOLD = 0.3
+THRESHOLD = 0.65
+# A phrase's match is overruled, and the message held, when the model finds it at least
+# this likely to be ordinary contact (see ``LinearModel.overrules``).
+OVERRULE = 0.8
 ORDINARY = "none"
 CHAR_SIZES = (3, 4, 5)
 _WORD_MEMO_LIMIT = 20_000
@@ -102,7 +105,7 @@ class _Block:
 class LinearModel:
     """Multinomial logistic regression over word features and letter groups."""
 
-    __slots__ = ("_chars", "_letters", "_words", "bias", "classes", "threshold")
+    __slots__ = ("_chars", "_letters", "_words", "bias", "classes", "overrule", "threshold")
 
     def __init__(
         self,
@@ -111,12 +114,14 @@ class LinearModel:
         words: tuple[str, str],
         chars: tuple[str, str],
         threshold: float = THRESHOLD,
+        overrule: float = OVERRULE,
     ) -> None:
         if ORDINARY not in classes:
             raise ValueError(f"the model's classes {tuple(classes)} lack '{ORDINARY}'")
         self.classes = tuple(classes)
         self.bias = tuple(bias)
         self.threshold = threshold
+        self.overrule = overrule
         self._words = _Block(*words, len(self.classes))
         self._chars = _Block(*chars, len(self.classes))
         self._letters: dict[str, tuple[int, ...]] = {}  # each word's known letter groups
@@ -165,6 +170,21 @@ class LinearModel:
             return None
         exempt_class = max((c for c in self.classes if c != ORDINARY), key=chances.__getitem__)
         return ModelVerdict(exempt_class, ordinary, self._weightiest(words, exempt_class))
+
+    def overrules(self, words: Sequence[str]) -> float | None:
+        """How likely a message of ``words`` that a phrase matched is to be ordinary
+        contact, when that is at least ``overrule`` and the message is one the model
+        reads (``MIN_WORDS`` to ``MAX_WORDS``); else None, and the phrase stands.
+
+        A phrase sees a few words; the model weighs all of them. "thanks for sorting the
+        leak last year, the smoke alarm test was fine too" has a repair phrase's words
+        in an ordinary message, and a model trained on such near misses is nearly sure
+        of it. The bar is high, so that when in doubt the phrase delivers.
+        """
+        if not MIN_WORDS <= len(words) <= MAX_WORDS:
+            return None
+        ordinary = self.probabilities(words)[ORDINARY]
+        return ordinary if ordinary >= self.overrule else None
 
     def _weightiest(self, words: Sequence[str], exempt_class: str) -> tuple[str, ...]:
         """Up to three words that weighed most towards ``exempt_class`` against ordinary

@@ -30,15 +30,15 @@ REAL_WORDS = frozenset(
     scrammed scratchy sealing seals seeding seeking seeming sensory sewings shagging shard
     share sharked sharking sharped sharping shaving shavings sheared shearing shelling
     shingle shitting shoed shorted shove showery showier shred singe sings siting slaving
-    slaying sleeping slitting smocking smoldering snagging snorted socked solder solider
-    sopped sorter sortied sower spared sparing sparkled sparkling spars spaying spending
-    splashing sported spotlight staels stair staked staking staled staling stalins stans
-    stared staring stars startled stated staving steal steeping stephen stirs stockpile
-    storied stormed storming story strains stranding strangle straying string stropped
-    swagging swaying sweeping sweet swelling swigs swing symptom syringe tablet tacking
-    tacks tasking thicket thigh thing thins thorough though throaty throttle throw tickling
-    tiled tings tipped tipping toddle toddles touche tough track treat treats tricking
-    trippe tuned vices video waiving waled waling waning waring warings waste wears weaving
-    weigh weighty weirs widow widows wight wring wrist writs
+    slaying sleeping slitting smocking smoldering snagging snorted socked socking solder
+    solider sopped sorter sortied sower spared sparing sparkled sparkling spars spaying
+    spending splashing sported spotlight staels stair staked staking staled staling stalins
+    stans stared staring stars startled stated staving steal steeping stephen stirs
+    stockpile storied stormed storming story strains stranding strangle straying string
+    stropped swagging swaying sweeping sweet swelling swigs swing symptom syringe tablet
+    tacking tacks tasking thicket thigh thing thins thorough though throaty throttle throw
+    tickling tiled tings tipped tipping toddle toddles touche tough track treat treats
+    tricking trippe tuned vices video waiving waled waling waning waring warings waste
+    wears weaving weigh weighty weirs widow widows wight wring wrist writs
     """.split()  # noqa: SIM905 (one word a place, as data)
 )
