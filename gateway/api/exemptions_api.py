@@ -29,12 +29,24 @@ class CheckIn(Strict):
     text: str = Field(min_length=1, max_length=1_000_000)
 
 
+class Overruled(BaseModel):
+    exempt_class: str
+    words: str
+    phrase: str
+    ordinary: float = Field(description="how likely the model found ordinary contact, 0 to 1")
+
+
 class CheckOut(BaseModel):
     exempt_class: str | None
     words: str | None
     phrase: str | None
     reader: str | None = Field(
         description="'phrase', or 'model' when the trained model found it exempt"
+    )
+    overruled: Overruled | None = Field(
+        default=None,
+        description="held although a phrase matched: the trained model found the message "
+        "at least 90% likely to be ordinary contact",
     )
 
 
@@ -61,13 +73,23 @@ class RoutesOut(BaseModel):
 async def check(ctx: Ctx) -> Reply:
     body: CheckIn = ctx.body
     index = await ctx.request.app[API].service.policy()
-    found = index.settings.exemptions.explain(body.text)
+    exemptions = index.settings.exemptions
+    found = exemptions.explain(body.text)
+    overruled = None if found else exemptions.overruled(body.text)
     return Reply(
         {
             "exempt_class": found.exempt_class if found else None,
             "words": found.words if found else None,
             "phrase": found.phrase if found else None,
             "reader": found.reader if found else None,
+            "overruled": None
+            if overruled is None
+            else {
+                "exempt_class": overruled[0].exempt_class,
+                "words": overruled[0].words,
+                "phrase": overruled[0].phrase,
+                "ordinary": round(overruled[1], 3),
+            },
         }
     )
 

@@ -201,6 +201,14 @@ async def exemptions_check(
         print(json.dumps(out))
     elif found is None:
         print("no exemption: held like any other contact under a restriction")
+        overruled = current.exemptions.overruled(text)
+        if overruled is not None:
+            match, ordinary = overruled
+            print(
+                f"the phrase '{match.phrase}' ({match.exempt_class}) matched the words "
+                f"'{match.words}', but the trained model finds the message "
+                f"{ordinary:.0%} likely ordinary contact"
+            )
     else:
         print(f"exempt: {found.exempt_class}")
         print(f"words: {found.words}")

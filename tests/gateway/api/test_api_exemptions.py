@@ -30,9 +30,23 @@ async def test_check_names_the_class_and_the_words(api: ApiClient) -> None:
         "words": "rotten eggs",
         "phrase": "{rotten} {eggs}",
         "reader": "phrase",
+        "overruled": None,
     }
     none = await api.ok("POST", "/exemptions/check", "viewer", json={"text": "hello"})
-    assert none == {"exempt_class": None, "words": None, "phrase": None, "reader": None}
+    assert none == {
+        "exempt_class": None,
+        "words": None,
+        "phrase": None,
+        "reader": None,
+        "overruled": None,
+    }
+    # A phrase matched, but the trained model is nearly sure it is ordinary contact.
+    meeting = "councillor Jones is coming to the residents meeting on tuesday, what time is it"
+    held = await api.ok("POST", "/exemptions/check", "viewer", json={"text": meeting})
+    assert held["exempt_class"] is None
+    assert held["overruled"]["exempt_class"] == "complaint"
+    assert held["overruled"]["words"] == "councillor"
+    assert 0.8 <= held["overruled"]["ordinary"] <= 1
     text = "my ex was at the door again and the kids hid under the bed"
     by_model = await api.ok("POST", "/exemptions/check", "viewer", json={"text": text})
     assert by_model["exempt_class"] == "safeguarding" and by_model["reader"] == "model"

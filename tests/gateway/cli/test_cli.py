@@ -159,6 +159,23 @@ def test_explain_prints_decision_and_reasons(database_url: str, policy_file: Pat
     assert decision["reasons"][0]["restriction_id"] == "R-2026-001"
 
 
+def test_exemptions_check_says_why_a_text_is_exempt_or_held(database_url: str) -> None:
+    gas = run(database_url, "exemptions", "check", "can smell rotten eggs by the cooker")
+    assert gas.returncode == 0, gas.stderr
+    assert gas.stdout.splitlines() == [
+        "exempt: emergency_repair",
+        "words: rotten eggs",
+        "phrase: {rotten} {eggs}",
+    ]
+    meeting = "councillor Jones is coming to the residents meeting on tuesday, what time is it"
+    held = run(database_url, "exemptions", "check", meeting)
+    assert held.returncode == 0, held.stderr
+    first, why = held.stdout.splitlines()
+    assert first == "no exemption: held like any other contact under a restriction"
+    assert why.startswith("the phrase 'councillor' (complaint) matched the words 'councillor'")
+    assert why.endswith("likely ordinary contact")
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

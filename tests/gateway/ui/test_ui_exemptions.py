@@ -95,6 +95,14 @@ async def test_check_shows_the_class_the_words_and_the_phrase(ui: ApiClient) -> 
     assert status == 200
     none = _main(shown)
     assert "No exemption: it would be held like any other contact under a restriction." in none
+    assert "trained model" not in none
+    meeting = "councillor Jones is coming to the residents meeting on tuesday, what time is it"
+    status, shown = await _post(ui, PAGE, {"text": meeting}, page)
+    assert status == 200
+    held = _block(shown, 'id="check-result"')
+    assert "No exemption: it would be held" in held
+    assert "The phrase councillor matched the words “councillor”, but the trained model" in held
+    assert re.search(r"finds the whole message \d+% likely to be ordinary contact", held)
     status, shown = await _post(ui, PAGE, {"text": "   "}, page)
     assert status == 400
     assert 'class="error-summary" role="alert"' in shown and 'href="#check-text"' in shown
