@@ -352,13 +352,13 @@ def test_serve_on_embedded_defaults_answers_health(tmp_path: Path) -> None:
     assert proc.returncode in (0, -15)
 
 
-def test_db_upgrade_creates_and_reports(database_url: str) -> None:
-    first = run(database_url, "db", "upgrade")
+def test_db_upgrade_creates_and_reports(empty_database_url: str) -> None:
+    first = run(empty_database_url, "db", "upgrade")
     assert first.returncode == 0, first.stderr
     assert "is up to date" in first.stdout
-    again = run(database_url, "db", "upgrade")
+    again = run(empty_database_url, "db", "upgrade")
     assert again.returncode == 0 and "is up to date" in again.stdout
-    verify = run(database_url, "evidence", "verify")
+    verify = run(empty_database_url, "evidence", "verify")
     assert verify.returncode == 0 and "0 records" in verify.stdout
 
 

@@ -364,11 +364,11 @@ async def test_an_unusable_sqlite_path_is_unavailable(tmp_path: Path) -> None:
         await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'file' / 'gateway.db'}")
 
 
-async def test_open_without_migrating_refuses_an_old_schema(database_url: str) -> None:
+async def test_open_without_migrating_refuses_an_old_schema(empty_database_url: str) -> None:
     with pytest.raises(StoreError, match="contact-gateway db upgrade"):
-        await Store.open(database_url, migrate=False)
-    await (await Store.open(database_url)).close()  # migrates
-    store = await Store.open(database_url, migrate=False)
+        await Store.open(empty_database_url, migrate=False)
+    await (await Store.open(empty_database_url)).close()  # migrates
+    store = await Store.open(empty_database_url, migrate=False)
     await store.close()
 
 
