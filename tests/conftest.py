@@ -202,3 +202,14 @@ def _no_fixed_listener_ports(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("GATEWAY_SMTP_PORT", "0")
     monkeypatch.setenv("GATEWAY_UPSTREAM", f"maildir:{tmp_path / 'mail'}")
     monkeypatch.setenv("GATEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first, the rest in the order collected.
+
+    The workers (``-n auto``: two on a 2-core machine) take tests as they free up, so a
+    slow test collected last (the webhooks benchmark and the type check of the gateway,
+    in tests/ after tests/rules) ran alone at the end while the other worker sat idle.
+    Started first, they run beside the many short tests instead.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

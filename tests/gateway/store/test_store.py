@@ -201,6 +201,7 @@ async def test_representatives_may_act_for_several_customers(store: Store) -> No
     assert await store.load_policy() == policy
 
 
+@pytest.mark.slow
 async def test_ten_thousand_customers_import_in_one_go(store: Store) -> None:
     policy = make_policy(customers=10_000, restrictions=1_000)
     summary = await store.upsert_policy(policy, actor="bulk")
