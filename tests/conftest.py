@@ -1,8 +1,13 @@
 """Shared database fixtures: every store test runs on SQLite and on PostgreSQL.
 
-``database_url`` is a fresh, empty database per test: a file under ``tmp_path`` for
-SQLite, and a new database ``cg_test_<hex>`` on the PostgreSQL at
+``database_url`` is a fresh database per test, already at the newest schema: a file
+under ``tmp_path`` for SQLite, and a new database ``cg_test_<hex>`` on the PostgreSQL at
 ``GATEWAY_TEST_POSTGRES_URL`` (default: the local test server), dropped afterwards.
+Each is a copy of one database migrated once per test process (a file copied; a
+PostgreSQL ``CREATE DATABASE ... TEMPLATE``): migrating an empty PostgreSQL database
+takes most of a second, and hundreds of tests would each pay it. Opening the copy runs
+the same ``Store.open`` (a database at the head is left as it is). ``empty_database_url``
+is a database with nothing in it, for the tests of migrating and of a first start.
 Without PostgreSQL those tests skip with the reason, except under ``CI``, where a
 missing database is a failure rather than a silently thinner run.
 """
@@ -12,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -42,15 +48,17 @@ def _unavailable(reason: str) -> None:
 
 
 @asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """Create an empty database for one test and drop it afterwards."""
+async def fresh_postgres_database(template: str | None = None) -> AsyncIterator[str]:
+    """Create a database for one test (empty, or a copy of ``template``) and drop it
+    afterwards."""
     base = make_url(postgres_base_url())
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     name = f"cg_test_{secrets.token_hex(6)}"
+    copied = f' TEMPLATE "{template}"' if template else ""
     try:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S), admin.connect() as conn:
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+                await conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
         except Exception as exc:  # any failure to reach or use the server
             _unavailable(f"{type(exc).__name__}: {exc}")
         try:
@@ -66,9 +74,87 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite+aiosqlite:///{directory / 'gateway.db'}"
 
 
+class MigratedTemplates:
+    """One migrated database per engine for this test process, made when first asked
+    for: a SQLite file to copy, and a PostgreSQL database to copy as a template."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    async def sqlite_copy(self, directory: Path) -> str:
+        """A copy of the migrated SQLite file as ``directory / 'gateway.db'``."""
+        if self._sqlite is None:
+            async with open_store(sqlite_url(self._folder)):
+                pass
+            self._sqlite = self._folder / "gateway.db"
+        await asyncio.to_thread(self._copy_sqlite, self._sqlite, directory)
+        return sqlite_url(directory)
+
+    @staticmethod
+    def _copy_sqlite(template: Path, directory: Path) -> None:
+        # Closing the last connection checkpointed the write-ahead log into the file.
+        assert not template.with_name(template.name + "-wal").exists()
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, directory / "gateway.db")
+
+    async def postgres_template(self) -> str:
+        """The name of a migrated PostgreSQL database nobody is connected to."""
+        if self._postgres is None:
+            name = f"cg_template_{secrets.token_hex(6)}"
+            base = make_url(postgres_base_url())
+            admin = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            try:
+                try:
+                    async with asyncio.timeout(CONNECT_TIMEOUT_S), admin.connect() as conn:
+                        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+                except Exception as exc:  # any failure to reach or use the server
+                    _unavailable(f"{type(exc).__name__}: {exc}")
+                self._postgres = name
+                async with open_store(
+                    base.set(database=name).render_as_string(hide_password=False)
+                ):
+                    pass
+            finally:
+                await admin.dispose()
+        return self._postgres
+
+    async def drop(self) -> None:
+        if self._postgres is None:
+            return
+        base = make_url(postgres_base_url())
+        admin = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{self._postgres}" WITH (FORCE)'))
+        finally:
+            await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+    yield templates
+    asyncio.run(templates.drop())
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database URL on each engine the store supports."""
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> AsyncIterator[str]:
+    """A database URL at the newest schema, with nothing stored, on each engine the
+    store supports."""
+    if request.param == "sqlite":
+        yield await migrated_templates.sqlite_copy(tmp_path)
+        return
+    async with fresh_postgres_database(await migrated_templates.postgres_template()) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database URL (no tables at all) on each engine the store supports."""
     if request.param == "sqlite":
         yield sqlite_url(tmp_path)
         return
@@ -116,3 +202,14 @@ def _no_fixed_listener_ports(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("GATEWAY_SMTP_PORT", "0")
     monkeypatch.setenv("GATEWAY_UPSTREAM", f"maildir:{tmp_path / 'mail'}")
     monkeypatch.setenv("GATEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first, the rest in the order collected.
+
+    The workers (``-n auto``: two on a 2-core machine) take tests as they free up, so a
+    slow test collected last (the webhooks benchmark and the type check of the gateway,
+    in tests/ after tests/rules) ran alone at the end while the other worker sat idle.
+    Started first, they run beside the many short tests instead.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -26,8 +26,8 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     [
         ("ruff", "check", "."),
         ("ruff", "format", "--check", "."),
-        ("mypy", "rules"),
-        ("mypy", "gateway", "channels"),
+        pytest.param(("mypy", "rules"), marks=pytest.mark.slow),
+        pytest.param(("mypy", "gateway", "channels"), marks=pytest.mark.slow),
         ("lint-imports",),
     ],
     ids=["ruff check", "ruff format", "mypy --strict rules", "mypy gateway channels", "imports"],

@@ -1,13 +1,15 @@
 """What the CLI's subcommands do, one coroutine each; ``gateway.cli.main`` parses arguments.
 
 Each opens the store for as long as it needs it and prints for a person: an
-administrator at a housing association, not a programmer.
+administrator at a housing association, not a programmer. The commands that decide a
+contact (``explain``, ``exemptions check``) are in ``gateway.cli.explain_commands``:
+they need the contact service, which these do not, and every command is a process that
+pays for what it imports before it does anything.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -19,21 +21,14 @@ from gateway.common.clock import system_clock
 from gateway.common.plurals import counted
 from gateway.config.database_url import announce_database, shown_url, sqlite_file_is_new
 from gateway.config.settings import Settings
-from gateway.counters.in_process import InProcessCounter
-from gateway.decisions.decision_json import decision_json
-from gateway.decisions.org_decisions import decision_settings_with_org, organisation_teams
-from gateway.decisions.service import ContactService
+from gateway.decisions.org_decisions import organisation_teams
 from gateway.evidence.export import customer_records, export_csv, export_json
 from gateway.evidence.pack import build_pdf
 from gateway.evidence.proofs import export_proofs
-from gateway.policy.fanout import announce_policy
 from gateway.policy.file import PolicyFileError, dump_policy, load_policy_file
 from gateway.store import NotFound, Store, StoreError, upgrade
 from gateway.store.casework.admin import AdminStore
-from rules.decision import Contact, Decision
-from rules.identity import IdentityError, normalise_identity
-from rules.models import Channel, Restriction, Status
-from rules.policy_index import DecisionSettings
+from rules.models import Restriction, Status
 
 
 def cannot_open(settings: Settings, exc: BaseException) -> CommandFailed:
@@ -109,8 +104,12 @@ async def rules_import(settings: Settings, path: Path, *, actor: str, dry_run: b
         )
     if policy.restrictions:
         print(f"  the file's {counted(len(policy.restrictions), 'restriction')}: {standing}")
-    if summary.changed and (problem := await announce_policy(settings, summary.policy_version)):
-        print(f"note: {problem}", file=sys.stderr)
+    if summary.changed and settings.redis.url:
+        # Only then: announcing loads Redis and the contact service (a third of a second).
+        from gateway.policy.fanout import announce_policy
+
+        if problem := await announce_policy(settings, summary.policy_version):
+            print(f"note: {problem}", file=sys.stderr)
     return 0
 
 
@@ -142,110 +141,6 @@ async def rules_export(settings: Settings, output: Path | None) -> int:
         policy = await store.load_policy()
     _write(dump_policy(policy), output)
     return 0
-
-
-async def explain(
-    settings: Settings,
-    decision_settings: DecisionSettings,
-    *,
-    channel: str,
-    sender: str,
-    recipient: str,
-    at: datetime | None,
-    text: str,
-    emergency: bool,
-    as_json: bool,
-) -> int:
-    """The decision a hypothetical contact would get; nothing is counted or recorded."""
-    try:
-        contact = Contact(
-            channel=Channel(channel),
-            sender=normalise_identity(sender, settings.default_region),
-            recipient=normalise_identity(recipient, settings.default_region),
-            at=at or system_clock(),
-            text=text,
-            emergency_requested=emergency,
-        )
-    except IdentityError as exc:
-        raise CommandFailed(str(exc)) from None
-    async with opened_store(settings) as store:
-        service = ContactService(store, InProcessCounter(), decision_settings, system_clock)
-        await service.rebuild_usage()
-        decision = await service.explain(contact)
-    if as_json:
-        print(json.dumps(decision_json(decision), indent=2))
-    else:
-        print(describe(decision))
-    return 0
-
-
-async def exemptions_check(
-    settings: Settings, decision_settings: DecisionSettings, text: str, *, as_json: bool
-) -> int:
-    """Classify ``text`` as a restricted customer's contact would be: with the phrases
-    an administrator stored, else the phrase file's, else the defaults."""
-    async with opened_store(settings) as store:
-        current = await decision_settings_with_org(store, decision_settings)
-    found = current.exemptions.explain(text)
-    if as_json:
-        out = (
-            None
-            if found is None
-            else {
-                "exempt_class": found.exempt_class,
-                "words": found.words,
-                "phrase": found.phrase,
-                "reader": found.reader,
-            }
-        )
-        print(json.dumps(out))
-    elif found is None:
-        print("no exemption: held like any other contact under a restriction")
-        overruled = current.exemptions.overruled(text)
-        if overruled is not None:
-            match, ordinary = overruled
-            print(
-                f"the phrase '{match.phrase}' ({match.exempt_class}) matched the words "
-                f"'{match.words}', but the trained model finds the message "
-                f"{ordinary:.0%} likely ordinary contact"
-            )
-    else:
-        print(f"exempt: {found.exempt_class}")
-        print(f"words: {found.words}")
-        if found.reader == "model":
-            print(f"read by the trained model: {found.phrase}")
-        else:
-            print(f"phrase: {found.phrase}")
-    return 0
-
-
-def describe(decision: Decision) -> str:
-    """A decision in plain words for a terminal."""
-    lines = [f"decision: {decision.action.value}"]
-    if decision.deliver_to:
-        lines.append(f"to: {decision.deliver_to}")
-    if decision.customer_id:
-        lines.append(f"customer: {decision.customer_id}")
-    if decision.restriction_id:
-        lines.append(f"restriction: {decision.restriction_id}")
-    if decision.exemption:
-        lines.append(f"exempt: {decision.exemption}")
-    if decision.hold_reason:
-        lines.append(f"held because: {decision.hold_reason.value}")
-    if decision.call_time_limit:
-        lines.append(f"call time limit: {decision.call_time_limit} s")
-    if decision.record_call:
-        lines.append("call recorded: yes")
-    for count in decision.counts:
-        lines.append(
-            f"limit: {count.used} of {count.max} {count.channel} per {count.per} "
-            f"({count.restriction_id})"
-        )
-    for reason in decision.reasons:
-        lines.append(f"reason [{reason.code}]: {reason.text}")
-    if decision.notice:
-        lines.append(f"the customer is told: {decision.notice}")
-    return "\n".join(lines)
 
 
 async def evidence_export(settings: Settings, customer: str, fmt: str, output: Path | None) -> int:

@@ -70,45 +70,59 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         from gateway.cli import evidence_key
 
         return evidence_key.run(args, settings)
-    from gateway.app import decision_settings
-    from gateway.cli import commands, simulate, ui_commands, users_commands
+    if args.command == "users":
+        from gateway.cli import users_commands
+
+        return await users_commands.run(args, settings)
+    if args.command == "report":
+        from gateway.cli import ui_commands
+
+        return await ui_commands.report(args, settings)
+    if args.command == "simulate":
+        from gateway.cli import simulate
+
+        return await simulate.run(args, settings)
+    if args.command in ("exemptions", "explain"):
+        return await _decide(args, settings)
+    from gateway.cli import commands
 
     if args.command == "db":
         return await commands.db_upgrade(settings)
-    if args.command == "users":
-        return await users_commands.run(args, settings)
-    if args.command == "report":
-        return await ui_commands.report(args, settings)
-    if args.command == "simulate":
-        return await simulate.run(args, settings)
     if args.command == "rules":
         if args.rules_command == "import":
             return await commands.rules_import(
                 settings, args.file, actor=args.actor, dry_run=args.dry_run
             )
         return await commands.rules_export(settings, args.output)
-    if args.command == "exemptions":
-        return await commands.exemptions_check(
-            settings, decision_settings(settings), args.text, as_json=args.json
-        )
-    if args.command == "explain":
-        at = _parse_at(args.at) if args.at else None
-        return await commands.explain(
-            settings,
-            decision_settings(settings),
-            channel=args.channel,
-            sender=args.sender,
-            recipient=args.recipient,
-            at=at,
-            text=args.text,
-            emergency=args.emergency,
-            as_json=args.json,
-        )
     if args.evidence_command == "checkpoint":
         return await commands.evidence_checkpoint(settings)
     if args.format == "pdf":
         return await commands.evidence_pack(settings, args.customer, args.output, actor=args.actor)
     return await commands.evidence_export(settings, args.customer, args.format, args.output)
+
+
+async def _decide(args: argparse.Namespace, settings: Settings) -> int:
+    """``exemptions check`` and ``explain``: the only commands that need the decision
+    settings the application builds (so the only ones that load the application)."""
+    from gateway.app import decision_settings
+    from gateway.cli import explain_commands
+
+    if args.command == "exemptions":
+        return await explain_commands.exemptions_check(
+            settings, decision_settings(settings), args.text, as_json=args.json
+        )
+    at = _parse_at(args.at) if args.at else None
+    return await explain_commands.explain(
+        settings,
+        decision_settings(settings),
+        channel=args.channel,
+        sender=args.sender,
+        recipient=args.recipient,
+        at=at,
+        text=args.text,
+        emergency=args.emergency,
+        as_json=args.json,
+    )
 
 
 def _parse_at(text: str) -> datetime:

@@ -140,6 +140,7 @@ def _hostile_bodies(
     return failures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["authoriser", "officer"])
 async def test_schemathesis_finds_nothing(aiohttp_client: Any, tmp_path: Path, role: str) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/g.db"

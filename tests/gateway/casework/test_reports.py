@@ -84,6 +84,7 @@ async def _forget_transitions(url: str) -> None:
         await conn.execute(delete(restriction_transitions))
 
 
+@pytest.mark.slow
 def test_a_restriction_made_by_rules_import_is_counted_and_has_its_history(
     database_url: str, tmp_path: Path
 ) -> None:

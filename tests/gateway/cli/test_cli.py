@@ -369,13 +369,43 @@ def test_serve_on_embedded_defaults_answers_health(tmp_path: Path) -> None:
     assert proc.returncode in (0, -15)
 
 
-def test_db_upgrade_creates_and_reports(database_url: str) -> None:
-    first = run(database_url, "db", "upgrade")
+_LOADED_BY = """
+import sys
+from gateway.cli.main import main
+code = main(sys.argv[1:])
+heavy = [m for m in ("gateway.app", "gateway.decisions.service", "redis") if m in sys.modules]
+print("loaded:", ",".join(heavy) or "-", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_commands_that_do_not_decide_do_not_load_the_service(
+    database_url: str, policy_file: Path
+) -> None:
+    """Every command is a process that pays for its imports first: the web application,
+    the contact service and Redis (about half of a command's second) are loaded by
+    ``serve``, ``explain`` and ``exemptions check`` only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_DATABASE_URL"] = database_url
+    for command in (["rules", "import", str(policy_file)], ["rules", "export"]):
+        done = subprocess.run(
+            [sys.executable, "-c", _LOADED_BY, *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "loaded: -" in done.stderr, (command, done.stderr)
+
+
+def test_db_upgrade_creates_and_reports(empty_database_url: str) -> None:
+    first = run(empty_database_url, "db", "upgrade")
     assert first.returncode == 0, first.stderr
     assert "is up to date" in first.stdout
-    again = run(database_url, "db", "upgrade")
+    again = run(empty_database_url, "db", "upgrade")
     assert again.returncode == 0 and "is up to date" in again.stdout
-    verify = run(database_url, "evidence", "verify")
+    verify = run(empty_database_url, "evidence", "verify")
     assert verify.returncode == 0 and "0 records" in verify.stdout
 
 

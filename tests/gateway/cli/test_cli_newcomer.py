@@ -65,6 +65,7 @@ def database_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith(DATABASE_LINE)]
 
 
+@pytest.mark.slow
 def test_every_command_says_which_database_it_used(tmp_path: Path) -> None:
     here = tmp_path / "office"
     here.mkdir()

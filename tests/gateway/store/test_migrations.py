@@ -26,6 +26,12 @@ HEAD = head_revision()
 EXPECTED_TABLES = {"alembic_version", *metadata.tables}
 
 
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """Migrations start from a database with nothing in it, not the suite's migrated copy."""
+    return empty_database_url
+
+
 async def tables(url: str) -> set[str]:
     engine = create_engine(url)
     try:
