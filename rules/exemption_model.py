@@ -17,8 +17,8 @@ ordinary is delivered, to the class the model finds most likely.
   of the tenant-message corpus, never on a held-out split; its weights are data in
   ``rules.exemption_model_data``. Reading is a sum of weights: deterministic, offline,
   no numerical library at run time.
-* When in doubt, deliver: the threshold was chosen on the development splits for
-  recall, and it lets through more ordinary messages than the phrases do.
+* The threshold holds everyday requests with a margin (see ``THRESHOLD``); it still
+  lets through more ordinary messages than the phrases do.
 
 The features are defined here, once, and the trainer uses these same functions.
 """
@@ -37,7 +37,12 @@ from rules.exemption_lexicon import COMMON_WORDS
 
 MIN_WORDS = 4
 MAX_WORDS = 120
-THRESHOLD = 0.65
+# The model alone lets a message through when it finds it less than this likely to be
+# ordinary contact. This is a policy, not the development splits' pick: the threshold
+# that gets 99 % of safeguarding concerns through in Welsh as in English there (65 %)
+# also lets everyday requests through, which the model finds only 50-60 % likely
+# ordinary ("About my repair. Please call me.", "My boiler is making a noise again").
+THRESHOLD = 0.3
 # A phrase's match is overruled, and the message held, when the model finds it at least
 # this likely to be ordinary contact (see ``LinearModel.overrules``).
 OVERRULE = 0.8
