@@ -181,10 +181,11 @@ class LinearModel:
         contact, when that is at least ``overrule`` and the message is one the model
         reads (``MIN_WORDS`` to ``MAX_WORDS``); else None, and the phrase stands.
 
-        A phrase sees a few words; the model weighs all of them. "thanks for sorting the
-        leak last year, the smoke alarm test was fine too" has a repair phrase's words
-        in an ordinary message, and a model trained on such near misses is nearly sure
-        of it. The bar is high, so that when in doubt the phrase delivers.
+        A phrase sees a few words; the model weighs all of them. "councillor Jones is
+        coming to the residents meeting on tuesday, what time is it" has a complaint
+        phrase's word in an ordinary message, and a model trained on such near misses
+        is nearly sure of it. The bar is high, so that when in doubt the phrase
+        delivers; rules.exemptions lets the model overrule only some classes' phrases.
         """
         if not MIN_WORDS <= len(words) <= MAX_WORDS:
             return None

@@ -227,7 +227,8 @@ class ExemptionClassifier:
         if found is not None:
             # The model weighs every word of a message a phrase matched on a few, and
             # holds it only when it is nearly sure the message is ordinary contact.
-            if found.exempt_class in OVERRULED_CLASSES and self.model.overrules(kept):
+            overruled = found.exempt_class in OVERRULED_CLASSES
+            if overruled and self.model.overrules(kept) is not None:
                 return None
             return found
         verdict = self.model.judge(kept)
