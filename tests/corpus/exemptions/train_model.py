@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
+from exemptions import DEV as DEV_SPLITS  # noqa: E402  (bench/exemptions.py)
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import FeatureUnion  # noqa: E402
@@ -41,20 +42,6 @@ from sklearn.pipeline import FeatureUnion  # noqa: E402
 from rules.exemption_model import LinearModel, char_features, word_features  # noqa: E402
 from rules.exemption_text import BREAK, tokens  # noqa: E402
 
-DEV_SPLITS = (
-    "dev",
-    "dev2",
-    "dev3",
-    "dev4",
-    "dev5",
-    "dev6",
-    "dev7",
-    "dev8",
-    "dev9",
-    "dev10",
-    "dev11",
-    "dev12",
-)
 TARGET = ROOT / "rules" / "exemption_model_data.py"
 C = 4.0
 KEEP = 0.2  # the least weight a feature needs, for some class, to be kept
