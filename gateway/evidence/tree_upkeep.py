@@ -9,13 +9,12 @@ checkpoint) extends it first, so this only keeps that quick.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from gateway.common.background import every, running
 from gateway.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -29,13 +28,8 @@ def add_tree_upkeep(app: web.Application, *, store_key: web.AppKey[Store]) -> No
     """Extend the evidence tree every ``EXTEND_EVERY_S`` seconds while ``app`` runs."""
 
     async def tree_lifecycle(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(extend_forever(app[store_key]), name="evidence-tree")
-        try:
+        async with running(extend_forever(app[store_key]), "evidence-tree"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     app.cleanup_ctx.append(tree_lifecycle)
 
@@ -44,11 +38,11 @@ async def extend_forever(store: Store) -> None:
     """A pass every ``EXTEND_EVERY_S`` seconds; a failed pass is logged and tried
     again (a tree that was tampered with keeps failing, loudly, until someone runs
     ``contact-gateway evidence verify``)."""
-    while True:
-        await asyncio.sleep(EXTEND_EVERY_S)
-        try:
-            await store.extend_tree()
-        except StoreError as exc:
-            log.warning("could not extend the evidence tree: %s", exc)
-        except Exception:
-            log.exception("extending the evidence tree failed; trying again next time")
+    await every(
+        lambda: EXTEND_EVERY_S,
+        store.extend_tree,
+        log=log,
+        could_not="extend the evidence tree",
+        failing="extending the evidence tree",
+        passing=(StoreError,),
+    )
