@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from channels.smtp.message import body_text
 from gateway.app import decision_settings
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
@@ -39,6 +40,8 @@ RAW = (
     b"Message-ID: <m1@example.net>\r\n\r\nThe boiler is making a noise again.\r\n"
 )
 BODY_TEXT = "The boiler is making a noise again."
+# What the SMTP channel classifies: the subject and the readable body, never the header.
+TEXT = f"My boiler\n{body_text(RAW)}"
 
 
 def held_settings(database_url: str, upstream: Upstream, **overrides: Any) -> Settings:
@@ -70,7 +73,7 @@ class Holder:
 
     async def email(self, at: datetime, key: str) -> int:
         handled = await self.service.handle(
-            Contact(Channel.EMAIL, CUSTOMER, STAFF, at, text=RAW.decode()),
+            Contact(Channel.EMAIL, CUSTOMER, STAFF, at, text=TEXT),
             contact_key=key,
             content=RAW,
             summary="My boiler",
