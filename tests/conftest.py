@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -139,16 +140,42 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mig
     asyncio.run(templates.drop())
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@asynccontextmanager
+async def migrated_database(
+    engine: str, directory: Path, templates: MigratedTemplates
+) -> AsyncIterator[str]:
+    """A copy of the migrated database on ``engine``, dropped on leaving."""
+    if engine == "sqlite":
+        yield await templates.sqlite_copy(directory)
+        return
+    async with fresh_postgres_database(await templates.postgres_template()) as url:
+        yield url
+
+
+@pytest.fixture(params=ENGINES)
 async def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
 ) -> AsyncIterator[str]:
     """A database URL at the newest schema, with nothing stored, on each engine the
     store supports."""
-    if request.param == "sqlite":
-        yield await migrated_templates.sqlite_copy(tmp_path)
-        return
-    async with fresh_postgres_database(await migrated_templates.postgres_template()) as url:
+    async with migrated_database(request.param, tmp_path, migrated_templates) as url:
+        yield url
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=ENGINES)
+async def module_database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    migrated_templates: MigratedTemplates,
+) -> AsyncIterator[str]:
+    """``database_url``, but one for a whole test module (per engine): for a gateway that
+    the module's tests share, which only tests that change nothing may use. Its tests
+    run in the module's event loop (``pytest.mark.asyncio(loop_scope="module")``)."""
+    folder = tmp_path_factory.mktemp("module-db")
+    async with migrated_database(request.param, folder, migrated_templates) as url:
         yield url
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert
 
 from gateway.api.deps import API
@@ -100,6 +102,29 @@ async def start_api(
     if not written_notice:
         await notice_not_required(app)
     return api
+
+
+@asynccontextmanager
+async def shared_api(database_url: str, folder: Path) -> AsyncIterator[ApiClient]:
+    """``start_api`` with ``seed_people``, outside any one test: the gateway a module's
+    refused-input tests share (one per engine, not one per test). Only tests that change
+    nothing may use it; each still compares what it may not change before and after."""
+    clients: list[TestClient] = []
+
+    async def client_for(app: web.Application) -> TestClient:
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    settings = api_settings(database_url, folder / "mail", spool_dir=folder / "spool")
+    try:
+        gateway = await start_api(client_for, settings, FakeClock(START))
+        await seed_people(gateway)
+        yield gateway
+    finally:
+        for client in clients:
+            await client.close()
 
 
 async def notice_not_required(app: web.Application) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from gateway.api import ROUTES, restrictions_api
 from rules.roles import Permission, allowed
@@ -18,6 +20,7 @@ from tests.gateway.api_support import (
     api_settings,
     proposal,
     seed_people,
+    shared_api,
     start_api,
 )
 from tests.gateway.decisions.test_service import FakeClock
@@ -33,6 +36,20 @@ async def api(aiohttp_client: Any, database_url: str, tmp_path: Path) -> ApiClie
     )
     await seed_people(gateway)
     return gateway
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def refusing_api(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ApiClient]:
+    """The same gateway as ``api``, shared by this module's tests whose requests are all
+    refused (one per engine, not one per test): each checks that nothing changed."""
+    async with shared_api(module_database_url, tmp_path_factory.mktemp("api")) as gateway:
+        yield gateway
+
+
+# The tests that use ``refusing_api`` run in its event loop.
+shares_gateway = pytest.mark.asyncio(loop_scope="module")
 
 
 async def state(api: ApiClient) -> tuple[Any, ...]:
@@ -77,10 +94,11 @@ async def test_sql_and_script_looking_text_is_stored_and_returned_literally(
     assert len((await api.ok("GET", "/customers", "viewer"))["items"]) == 2  # table intact
 
 
-async def test_oversized_bodies_are_refused(api: ApiClient) -> None:
-    before = await state(api)
+@shares_gateway
+async def test_oversized_bodies_are_refused(refusing_api: ApiClient) -> None:
+    before = await state(refusing_api)
     big = {"id": "C-3", "name": "x" * 100_000}
-    response = await api.call("POST", "/customers", "officer", json=big)
+    response = await refusing_api.call("POST", "/customers", "officer", json=big)
     assert response.status == 413
     assert "larger than this endpoint accepts" in (await response.json())["error"]["message"]
 
@@ -89,13 +107,14 @@ async def test_oversized_bodies_are_refused(api: ApiClient) -> None:
             yield b" " * 10_000
         yield b'{"id": "C-3", "name": "x"}'
 
-    streamed = await api.call(
+    streamed = await refusing_api.call(
         "POST", "/customers", "officer", data=chunks(), headers={"Content-Type": "application/json"}
     )
     assert streamed.status == 413
-    assert await state(api) == before
+    assert await state(refusing_api) == before
 
 
+@shares_gateway
 @pytest.mark.parametrize(
     ("raw", "content_type", "status", "message"),
     [
@@ -112,20 +131,21 @@ async def test_oversized_bodies_are_refused(api: ApiClient) -> None:
     ],
 )
 async def test_malformed_bodies_get_a_clear_message(
-    api: ApiClient, raw: bytes, content_type: str, status: int, message: str
+    refusing_api: ApiClient, raw: bytes, content_type: str, status: int, message: str
 ) -> None:
-    before = await state(api)
-    response = await api.call(
+    before = await state(refusing_api)
+    response = await refusing_api.call(
         "POST", "/customers", "officer", data=raw, headers={"Content-Type": content_type}
     )
     assert response.status == status
     error = (await response.json())["error"]
     assert message in error["message"], error
-    assert await state(api) == before
+    assert await state(refusing_api) == before
 
 
-async def test_validation_names_each_field(api: ApiClient) -> None:
-    response = await api.call(
+@shares_gateway
+async def test_validation_names_each_field(refusing_api: ApiClient) -> None:
+    response = await refusing_api.call(
         "POST",
         "/officers",
         "officer",
@@ -134,12 +154,13 @@ async def test_validation_names_each_field(api: ApiClient) -> None:
     assert response.status == 422
     fields = {f["field"] for f in (await response.json())["error"]["fields"]}
     assert fields == {"body.id", "body.name", "body.email", "body.phone", "body.extra"}
-    query = await api.call("GET", "/restrictions", "viewer", params={"limit": "0"})
+    query = await refusing_api.call("GET", "/restrictions", "viewer", params={"limit": "0"})
     assert query.status == 422
     assert (await query.json())["error"]["fields"][0]["field"] == "query.limit"
 
 
-async def test_unknown_ids_are_404(api: ApiClient) -> None:
+@shares_gateway
+async def test_unknown_ids_are_404(refusing_api: ApiClient) -> None:
     for path in (
         "/restrictions/R-404",
         "/customers/C-404",
@@ -149,28 +170,29 @@ async def test_unknown_ids_are_404(api: ApiClient) -> None:
         "/evidence/77",
         "/users/nobody",
     ):
-        response = await api.call("GET", path, "admin" if "users" in path else "viewer")
+        response = await refusing_api.call("GET", path, "admin" if "users" in path else "viewer")
         assert response.status == 404, path
         assert (await response.json())["error"]["message"].startswith("there is no")
 
 
-async def test_refused_references_write_nothing(api: ApiClient) -> None:
-    before = await state(api)
-    unknown = await api.call(
+@shares_gateway
+async def test_refused_references_write_nothing(refusing_api: ApiClient) -> None:
+    before = await state(refusing_api)
+    unknown = await refusing_api.call(
         "POST", "/restrictions", "officer", json=proposal(named_officer="ghost")
     )
     assert unknown.status == 422
     assert (await unknown.json())["error"]["fields"] == [
         {"field": "body.named_officer", "reason": "'ghost' is not a known officer id"}
     ]
-    taken = await api.call(
+    taken = await refusing_api.call(
         "POST",
         "/customers",
         "officer",
         json={"id": "C-5", "name": "Someone", "emails": ["alex@example.net"]},
     )
     assert taken.status == 409 and "already belongs to customer 'C-1'" in await taken.text()
-    assert await state(api) == before
+    assert await state(refusing_api) == before
 
 
 async def test_a_failure_half_way_rolls_everything_back(
@@ -230,16 +252,17 @@ def _user_for(permission: Permission) -> str:
     return next(name for name, role in USERS.items() if allowed(role, permission))
 
 
+@shares_gateway
 @pytest.mark.parametrize(("raw", "message"), HOSTILE_BODIES)
 async def test_hostile_json_is_refused_by_every_route_that_reads_a_body(
-    api: ApiClient, raw: bytes, message: str
+    refusing_api: ApiClient, raw: bytes, message: str
 ) -> None:
-    before = await state(api)
+    before = await state(refusing_api)
     routes = [r for r in ROUTES if r.body is not None]
     assert len(routes) > 20  # every route that takes a body, not a sample
     for route in routes:
         path = re.sub(r"\{[a-z_]+\}", "1", route.path)
-        response = await api.call(
+        response = await refusing_api.call(
             route.method,
             path,
             _user_for(route.permission),
@@ -251,8 +274,8 @@ async def test_hostile_json_is_refused_by_every_route_that_reads_a_body(
         error = (await response.json())["error"]
         assert message in error["message"], (where, error)
     # The routes still work afterwards, and nothing was written.
-    assert await state(api) == before
-    explained = await api.ok(
+    assert await state(refusing_api) == before
+    explained = await refusing_api.ok(
         "POST", "/explain", "viewer", json={"channel": "email", "customer": "C-1", "to": "x"}
     )
     assert explained["customer_id"] == "C-1"

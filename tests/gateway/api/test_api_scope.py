@@ -3,10 +3,12 @@ restriction naming them, and bad input refused naming the JSON field."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from rules.decision import EMPTY_USAGE, Action, Contact
 from rules.engine import decide
@@ -17,6 +19,7 @@ from tests.gateway.api_support import (
     api_settings,
     proposal,
     seed_people,
+    shared_api,
     start_api,
 )
 from tests.gateway.decisions.test_service import FakeClock
@@ -43,6 +46,21 @@ async def api(aiohttp_client: Any, database_url: str, tmp_path: Path) -> ApiClie
     return gateway
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def refusing_api(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ApiClient]:
+    """The same gateway as ``api``, shared by this module's tests that only read or are
+    refused (one per engine, not one per test): each checks that nothing changed."""
+    async with shared_api(module_database_url, tmp_path_factory.mktemp("api")) as gateway:
+        await gateway.ok("PUT", "/teams", "admin", json={"teams": TEAMS})
+        yield gateway
+
+
+# The tests that use ``refusing_api`` run in its event loop.
+shares_gateway = pytest.mark.asyncio(loop_scope="module")
+
+
 async def refused(
     api: ApiClient, method: str, path: str, body: Any, user: str = "officer"
 ) -> dict[str, str]:
@@ -52,8 +70,9 @@ async def refused(
     return {f["field"]: f["reason"] for f in error["fields"]}
 
 
-async def test_teams_are_normalised_and_read_back(api: ApiClient) -> None:
-    teams = (await api.ok("GET", "/teams", "viewer"))["teams"]
+@shares_gateway
+async def test_teams_are_normalised_and_read_back(refusing_api: ApiClient) -> None:
+    teams = (await refusing_api.ok("GET", "/teams", "viewer"))["teams"]
     assert teams["complaints"] == {
         "name": "Complaints",
         "addresses": [COMPLAINTS],
@@ -87,6 +106,7 @@ async def test_a_scoped_restriction_is_proposed_authorised_and_decides_by_scope(
     assert (to[REPAIRS].action, to[REPAIRS].reasons[0].code) == (Action.DELIVER, "out_of_scope")
 
 
+@shares_gateway
 @pytest.mark.parametrize(
     ("clauses", "field", "words"),
     [
@@ -124,12 +144,12 @@ async def test_a_scoped_restriction_is_proposed_authorised_and_decides_by_scope(
     ],
 )
 async def test_bad_scope_or_route_is_refused_naming_the_json_field(
-    api: ApiClient, clauses: dict[str, Any], field: str, words: str
+    refusing_api: ApiClient, clauses: dict[str, Any], field: str, words: str
 ) -> None:
-    fields = await refused(api, "POST", "/restrictions", proposal(**clauses))
+    fields = await refused(refusing_api, "POST", "/restrictions", proposal(**clauses))
     assert field in fields, fields
     assert words in fields[field]
-    assert (await api.ok("GET", "/restrictions", "viewer"))["items"] == []
+    assert (await refusing_api.ok("GET", "/restrictions", "viewer"))["items"] == []
 
 
 async def test_an_edit_is_checked_against_the_teams_too(api: ApiClient) -> None:
@@ -156,9 +176,11 @@ async def test_a_team_a_restriction_names_cannot_be_taken_away(api: ApiClient) -
     assert "complaints" in (await api.ok("GET", "/teams", "viewer"))["teams"]
 
 
-async def test_a_bad_team_is_refused_naming_it(api: ApiClient) -> None:
+@shares_gateway
+async def test_a_bad_team_is_refused_naming_it(refusing_api: ApiClient) -> None:
+    before = await refusing_api.ok("GET", "/teams", "viewer")
     fields = await refused(
-        api,
+        refusing_api,
         "PUT",
         "/teams",
         {"teams": {"empty": {"name": "Empty"}, "bad": {"name": "Bad", "addresses": ["bad"]}}},
@@ -166,10 +188,12 @@ async def test_a_bad_team_is_refused_naming_it(api: ApiClient) -> None:
     )
     assert "has no addresses and no numbers" in fields["body.teams.empty"]
     assert "'bad' is not an email address" in fields["body.teams.bad.addresses"]
+    assert await refusing_api.ok("GET", "/teams", "viewer") == before
 
 
-async def test_only_an_administrator_sets_teams(api: ApiClient) -> None:
-    response = await api.call("PUT", "/teams", "officer", json={"teams": TEAMS})
+@shares_gateway
+async def test_only_an_administrator_sets_teams(refusing_api: ApiClient) -> None:
+    response = await refusing_api.call("PUT", "/teams", "officer", json={"teams": TEAMS})
     assert response.status == 403
 
 
