@@ -103,7 +103,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _decide(args: argparse.Namespace, settings: Settings) -> int:
     """``exemptions check`` and ``explain``: the only commands that need the decision
-    settings the application builds (so the only ones that load the application)."""
+    settings the application builds (so the only ones that load the application).
+    A bad ``--at`` is refused first, without loading it (about a second) for nothing."""
+    at = _parse_at(args.at) if args.command == "explain" and args.at else None
     from gateway.app import decision_settings
     from gateway.cli import explain_commands
 
@@ -111,7 +113,6 @@ async def _decide(args: argparse.Namespace, settings: Settings) -> int:
         return await explain_commands.exemptions_check(
             settings, decision_settings(settings), args.text, as_json=args.json
         )
-    at = _parse_at(args.at) if args.at else None
     return await explain_commands.explain(
         settings,
         decision_settings(settings),

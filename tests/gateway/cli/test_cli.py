@@ -176,22 +176,49 @@ def test_exemptions_check_says_why_a_text_is_exempt_or_held(database_url: str) -
     assert why.endswith("likely ordinary contact")
 
 
-@pytest.mark.parametrize(
-    ("args", "words"),
-    [
-        (["--at", "2026-11-24 10:30"], "has no time zone"),
-        (["--at", "tomorrow"], "is not an ISO 8601 instant"),
-        (["--from", "not a number"], "is not a phone number"),
-    ],
-)
-def test_explain_bad_input_is_named(database_url: str, args: list[str], words: str) -> None:
+def explain_with(database_url: str, args: list[str]) -> subprocess.CompletedProcess[str]:
     base = {"--from": "07700 900123", "--to": "01632 960000"}
     for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
     flat = [x for pair in base.items() for x in pair]
-    result = run(database_url, "explain", "--channel", "sms", *flat)
+    return run(database_url, "explain", "--channel", "sms", *flat)
+
+
+def test_explain_bad_input_is_named(database_url: str) -> None:
+    result = explain_with(database_url, ["--from", "not a number"])
     assert result.returncode == 1
-    assert words in result.stderr
+    assert "is not a phone number" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("at", "words"),
+    [
+        ("2026-11-24 10:30", "has no time zone"),
+        ("tomorrow", "is not an ISO 8601 instant"),
+    ],
+)
+def test_explain_bad_at_is_named_before_anything_is_loaded(
+    tmp_path: Path, at: str, words: str
+) -> None:
+    """A bad ``--at`` is refused before the web application, the contact service or the
+    database is loaded (about a second of a command's start-up): the database it names
+    is never created, and the one line said is about ``--at``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    folder = tmp_path / "var"
+    env["GATEWAY_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'gateway.db'}"
+    argv = ["explain", "--channel", "sms", "--from", "07700 900123", "--to", "01632 960000"]
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADED_BY, *argv, "--at", at],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    refusal, loaded = result.stderr.splitlines()
+    assert refusal.startswith(f"contact-gateway: --at '{at}' ") and words in refusal
+    assert loaded == "loaded: -"
+    assert not folder.exists()
 
 
 def test_bad_setting_stops_the_command_naming_the_variable(tmp_path: Path) -> None:
