@@ -1,11 +1,14 @@
 """Shared database fixtures: every store test runs on SQLite and on PostgreSQL.
 
 ``database_url`` is a fresh database per test, already at the newest schema: a file
-under ``tmp_path`` for SQLite, and a new database ``cg_test_<hex>`` on the PostgreSQL at
-``GATEWAY_TEST_POSTGRES_URL`` (default: the local test server), dropped afterwards.
-Each is a copy of one database migrated once per test process (a file copied; a
-PostgreSQL ``CREATE DATABASE ... TEMPLATE``): migrating an empty PostgreSQL database
-takes most of a second, and hundreds of tests would each pay it. Opening the copy runs
+under ``tmp_path`` for SQLite, and a new database ``cg_test_<host>_<pid>_<hex>`` on the
+PostgreSQL at ``GATEWAY_TEST_POSTGRES_URL`` (default: the local test server), dropped
+afterwards. Each is a copy of one database migrated once per test process (a file
+copied; a PostgreSQL ``CREATE DATABASE ... TEMPLATE`` of a database named
+``cg_template_<host>_<pid>_<hex>``): migrating an empty PostgreSQL database takes most
+of a second, and hundreds of tests would each pay it. The names say which process on
+which machine made them, so the next run drops what a killed run on this machine left
+behind (`drop_left_behind`). Opening the copy runs
 the same ``Store.open`` (a database at the head is left as it is). ``empty_database_url``
 is a database with nothing in it, for the tests of migrating and of a first start.
 Without PostgreSQL those tests skip with the reason, except under ``CI``, where a
@@ -15,9 +18,12 @@ missing database is a failure rather than a silently thinner run.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import re
 import secrets
 import shutil
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +32,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.store import Store
@@ -34,6 +40,44 @@ from gateway.store import Store
 POSTGRES_ENV = "GATEWAY_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 CONNECT_TIMEOUT_S = 5.0
+
+
+# This machine, in the names of the databases its test processes make.
+HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+_OURS = re.compile(rf"cg_(?:test|template)_{HOST_TAG}_(\d+)_")
+
+
+def database_name(kind: str) -> str:
+    """``cg_<kind>_<host>_<pid>_<hex>``: unique, and saying which process made it."""
+    return f"cg_{kind}_{HOST_TAG}_{os.getpid()}_{secrets.token_hex(6)}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process, but running
+        return True
+    return True
+
+
+async def drop_left_behind(conn: AsyncConnection) -> list[str]:
+    """Drop the test and template databases that test processes on this machine made and
+    could not drop because they were killed (their process is no longer running); the
+    ones running processes use are left alone. The names dropped."""
+    names = (await conn.execute(text("SELECT datname FROM pg_database"))).scalars().all()
+    dropped = []
+    for name in names:
+        found = _OURS.match(name)
+        if found is None or _running(int(found[1])):
+            continue
+        try:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except Exception:  # another process of the next run dropped it first
+            continue
+        dropped.append(name)
+    return dropped
 
 
 def postgres_base_url() -> str:
@@ -54,7 +98,7 @@ async def fresh_postgres_database(template: str | None = None) -> AsyncIterator[
     afterwards."""
     base = make_url(postgres_base_url())
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"cg_test_{secrets.token_hex(6)}"
+    name = database_name("test")
     copied = f' TEMPLATE "{template}"' if template else ""
     try:
         try:
@@ -103,12 +147,13 @@ class MigratedTemplates:
     async def postgres_template(self) -> str:
         """The name of a migrated PostgreSQL database nobody is connected to."""
         if self._postgres is None:
-            name = f"cg_template_{secrets.token_hex(6)}"
+            name = database_name("template")
             base = make_url(postgres_base_url())
             admin = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
             try:
                 try:
                     async with asyncio.timeout(CONNECT_TIMEOUT_S), admin.connect() as conn:
+                        await drop_left_behind(conn)
                         await conn.execute(text(f'CREATE DATABASE "{name}"'))
                 except Exception as exc:  # any failure to reach or use the server
                     _unavailable(f"{type(exc).__name__}: {exc}")
