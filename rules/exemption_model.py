@@ -30,7 +30,7 @@ import functools
 import itertools
 import math
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rules.exemption_lexicon import COMMON_WORDS
@@ -43,6 +43,14 @@ MAX_WORDS = 120
 # also lets everyday requests through, which the model finds only 50-60 % likely
 # ordinary ("About my repair. Please call me.", "My boiler is making a noise again").
 THRESHOLD = 0.3
+# The model also lets a message through as one of these classes when it finds it at
+# least this likely to be one, however likely it finds ordinary contact: where a miss
+# could cost a life, doubt delivers. Read "I've had enough of life", "fi'n ishte ar bont
+# y rheilffordd nawr" (sitting on the railway bridge now) or "the lad in flat 2 has been
+# sat on the roof edge for an hour": the model finds each 30-60 % likely ordinary (they
+# are short, and share words with everyday texts) but 35-60 % likely a safeguarding
+# concern. Chosen on the development splits' reads, as train_model.py --evaluate shows.
+FLOORS: dict[str, float] = {"safeguarding": 0.35}
 # A phrase's match is overruled, and the message held, when the model finds it at least
 # this likely to be ordinary contact (see ``LinearModel.overrules``).
 OVERRULE = 0.8
@@ -110,7 +118,16 @@ class _Block:
 class LinearModel:
     """Multinomial logistic regression over word features and letter groups."""
 
-    __slots__ = ("_chars", "_letters", "_words", "bias", "classes", "overrule", "threshold")
+    __slots__ = (
+        "_chars",
+        "_letters",
+        "_words",
+        "bias",
+        "classes",
+        "floors",
+        "overrule",
+        "threshold",
+    )
 
     def __init__(
         self,
@@ -120,6 +137,7 @@ class LinearModel:
         chars: tuple[str, str],
         threshold: float = THRESHOLD,
         overrule: float = OVERRULE,
+        floors: Mapping[str, float] | None = None,
     ) -> None:
         if ORDINARY not in classes:
             raise ValueError(f"the model's classes {tuple(classes)} lack '{ORDINARY}'")
@@ -127,6 +145,13 @@ class LinearModel:
         self.bias = tuple(bias)
         self.threshold = threshold
         self.overrule = overrule
+        # The shipped floors of the classes this model has; floors given must all fit.
+        if floors is None:
+            floors = {c: floor for c, floor in FLOORS.items() if c in self.classes}
+        self.floors = dict(floors)
+        unknown = (set(self.floors) - set(self.classes)) | ({ORDINARY} & set(self.floors))
+        if unknown:
+            raise ValueError(f"floors for {sorted(unknown)}, not an exempt class of the model")
         self._words = _Block(*words, len(self.classes))
         self._chars = _Block(*chars, len(self.classes))
         self._letters: dict[str, tuple[int, ...]] = {}  # each word's known letter groups
@@ -166,13 +191,19 @@ class LinearModel:
 
     def judge(self, words: Sequence[str]) -> ModelVerdict | None:
         """The verdict for a message of ``words``, or None: ordinary contact, or shorter
-        than ``MIN_WORDS`` or longer than ``MAX_WORDS``."""
+        than ``MIN_WORDS`` or longer than ``MAX_WORDS``. A message is exempt when it is
+        less than ``threshold`` likely ordinary (as the class found likeliest), or at
+        least a class's floor likely that class (``FLOORS``)."""
         if not MIN_WORDS <= len(words) <= MAX_WORDS:
             return None
         chances = self.probabilities(words)
         ordinary = chances[ORDINARY]
         if ordinary >= self.threshold:
-            return None
+            floored = [c for c, floor in self.floors.items() if chances[c] >= floor]
+            if not floored:
+                return None
+            exempt_class = max(floored, key=chances.__getitem__)
+            return ModelVerdict(exempt_class, ordinary, self._weightiest(words, exempt_class))
         exempt_class = max((c for c in self.classes if c != ORDINARY), key=chances.__getitem__)
         return ModelVerdict(exempt_class, ordinary, self._weightiest(words, exempt_class))
 

@@ -12,6 +12,7 @@ import pytest
 
 from rules import exemption_model_data
 from rules.exemption_model import (
+    FLOORS,
     MAX_WORDS,
     LinearModel,
     char_features,
@@ -43,6 +44,12 @@ def _toy(threshold: float = 0.3) -> LinearModel:
     return LinearModel(("none", "emergency_repair"), (0.0, 0.0), words, chars, threshold)
 
 
+def _toy_parts() -> tuple[tuple[str, ...], tuple[float, ...], tuple[str, str], tuple[str, str]]:
+    """'gas' weighs 1 towards an emergency, 'thanks' 1 towards ordinary."""
+    words = ("gas\nthanks", _weights([[0, 1], [1, 0]]))
+    return ("none", "emergency_repair"), (0.0, 0.0), words, ("", "")
+
+
 def test_features_are_words_pairs_and_letter_groups() -> None:
     assert word_features(["no", "heat"]) == ["no", "heat", "no heat"]
     assert letter_groups("gas") == [" ga", "gas", "as ", " gas", "gas ", " gas "]
@@ -68,6 +75,37 @@ def test_a_verdict_below_the_threshold_names_the_class_and_the_weightiest_words(
     assert _toy().judge(["thanks"]) is None  # ordinary
     assert _toy(threshold=0.01).judge(["gas", "leak"]) is None  # not sure enough
     assert _toy().judge([]) is None
+
+
+def test_a_class_with_a_floor_is_delivered_when_likely_enough_however_ordinary() -> None:
+    """'gas' weighs 1 towards an emergency; 'thanks' 1 towards ordinary: with both, each
+    is 50 % likely, over the threshold but at the floor."""
+    floored = LinearModel(*_toy_parts(), floors={"emergency_repair": 0.5})
+    verdict = floored.judge(["thanks", "gas", "hall", "again"])
+    assert verdict is not None and verdict.exempt_class == "emergency_repair"
+    assert verdict.ordinary == pytest.approx(0.5)
+    assert (
+        LinearModel(*_toy_parts(), floors={"emergency_repair": 0.51}).judge(
+            ["thanks", "gas", "hall", "again"]
+        )
+        is None
+    )
+    assert LinearModel(*_toy_parts(), floors={}).judge(["thanks", "gas", "hall", "again"]) is None
+    with pytest.raises(ValueError, match="floors for \\['none'\\]"):
+        LinearModel(*_toy_parts(), floors={"none": 0.5})
+    with pytest.raises(ValueError, match="floors for \\['appeal'\\]"):
+        LinearModel(*_toy_parts(), floors={"appeal": 0.5})
+
+
+def test_the_shipped_model_delivers_a_likely_safeguarding_concern() -> None:
+    """Short, and sharing words with everyday texts: the model finds this over 30 %
+    likely ordinary, but likely enough a safeguarding concern to deliver it."""
+    text = "the lad in flat 9 is sat on the roof of the car park again"  # not in the corpus
+    chances = default_model().probabilities(message_words(text))
+    assert chances["none"] >= default_model().threshold
+    assert chances["safeguarding"] >= FLOORS["safeguarding"]
+    assert PHRASES_ALONE.classify(text) is None
+    assert FULL.classify(text) == "safeguarding"
 
 
 def test_long_messages_are_left_to_the_phrases() -> None:

@@ -116,13 +116,13 @@ def evaluate() -> None:
     from exemptions import TARGET as RECALL  # bench/exemptions.py
     from exemptions import as_received, load
 
-    from rules.exemption_model import MAX_WORDS, MIN_WORDS, ORDINARY, THRESHOLD
+    from rules.exemption_model import FLOORS, MAX_WORDS, MIN_WORDS, ORDINARY, OVERRULE, THRESHOLD
     from rules.exemption_text import tokens
     from rules.exemptions import OVERRULED_CLASSES, ExemptionClassifier
 
     phrases = ExemptionClassifier.build(model=False)
-    # label, lang, the class a phrase found (or None), words, P(none)
-    read: list[tuple[str, str, str | None, int, float]] = []
+    # split, label, lang, the class a phrase found (or None), words, each class's chance
+    read: list[tuple[str, str, str, str | None, int, dict[str, float]]] = []
     for held in DEV_SPLITS:
         docs, labels = corpus(tuple(s for s in DEV_SPLITS if s != held))
         features, model = fit(docs, labels)
@@ -134,25 +134,30 @@ def evaluate() -> None:
             matched = None if found is None else found.exempt_class
             read.append(
                 (
+                    held,
                     str(item["label"]),
                     str(item["lang"]),
                     matched,
                     len(words),
-                    reader.probabilities(words)[ORDINARY],
+                    reader.probabilities(words),
                 )
             )
         print(f"{held}: read", file=sys.stderr)
 
-    def figures(threshold: float, overrule: float) -> dict[str, float]:
+    def figures(
+        threshold: float, overrule: float, floors: dict[str, float] | None = None
+    ) -> dict[str, float]:
         tally: dict[str, list[int]] = {}
-        for label, lang, matched, size, ordinary in read:
+        for held, label, lang, matched, size, chances in read:
             judged = MIN_WORDS <= size <= MAX_WORDS
+            ordinary = chances[ORDINARY]
             if matched is None:
-                exempt = judged and ordinary < threshold
+                floored = any(chances[c] >= f for c, f in (floors or {}).items())
+                exempt = judged and (ordinary < threshold or floored)
             else:
                 overruled = matched in OVERRULED_CLASSES and judged and ordinary >= overrule
                 exempt = not overruled
-            for key in (label, f"{label}.{lang}"):
+            for key in (label, f"{label}.{lang}", *(("dev7",) if held == "dev7" else ())):
                 counts = tally.setdefault(key, [0, 0])
                 counts[0] += exempt
                 counts[1] += 1
@@ -179,6 +184,18 @@ def evaluate() -> None:
     shipped = [g for g in grid if g[0] == THRESHOLD]
     threshold, overrule, shares = min(shipped, key=lambda g: g[2][ORDINARY])
     print(f"shipped THRESHOLD {threshold}, best OVERRULE {overrule}: {shares}")
+    # The floors (FLOORS): at the shipped limits, what a safeguarding floor buys, and what
+    # it costs in ordinary contact let through, everyday contact (dev7) apart.
+    for floor in (None, 0.25, 0.3, 0.35, 0.4, 0.5):
+        floors = None if floor is None else {"safeguarding": floor}
+        shares = figures(THRESHOLD, OVERRULE, floors)
+        print(
+            f"safeguarding FLOOR {floor}: safeguarding {shares['safeguarding']} "
+            f"(en {shares['safeguarding.en']}, cy {shares['safeguarding.cy']}), "
+            f"emergency {shares['emergency_repair']}, ordinary let through {shares[ORDINARY]}"
+            f" (everyday contact, dev7: {shares['dev7']})"
+        )
+    print(f"shipped FLOORS {FLOORS}")
 
 
 def _block(vectorizer: TfidfVectorizer, weights: np.ndarray) -> tuple[str, str]:
