@@ -418,6 +418,47 @@ COMMON_WORDS = frozenset(
 # Phrases about risk in general: "at risk of eviction" is not a safeguarding matter.
 GENERIC_RISK = frozenset({"in {danger}", "at risk", "mewn {danger}"})
 
+# A repair supposed, not happening: "what do I do if I ever smell gas", "hypothetically
+# if I had a leak", "petai'r lifft yn torri" (if the lift were to break), "os dwi'n clywed
+# ogla nwy rywbryd" (if I smell gas sometime). A word that supposes on its own, before the
+# phrase in its clause; or "if"/"os" before the phrase with a word that makes it a
+# supposition after it ("ever", "rywbryd"); or "pe"/"os" followed by a conditional verb.
+SUPPOSING_WORDS = frozenset(
+    {
+        "hypothetically",
+        "hypothetical",
+        "theoretically",
+        "petai",
+        "petae",
+        "pebai",
+        "tasa",
+        "tase",
+        "tasai",
+        "taswn",
+        "tasen",
+    }
+)
+IF_WORDS = frozenset({"if", "os"})
+EVER_WORDS = frozenset({"ever", "rywbryd", "rhywbryd"})
+CONDITIONAL_VERBS = frozenset(
+    {
+        "bai",
+        "bawn",
+        "bydde",
+        "byddai",
+        "basai",
+        "basa",
+        "bysa",
+        "bysai",
+        "fydde",
+        "fyddai",
+        "fasai",
+        "fasa",
+        "fysa",
+        "fysai",
+    }
+)
+
 # Pairs of words that say a matter is over, as a "settled" word does.
 SETTLED_PAIRS = frozenset(
     {
@@ -1128,6 +1169,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "escalate|escalated|escalating ~ it|this|manager|above|higher|next",
             "worst landlord|association",
             "not happy|satisfied ~ outcome|response|service|reply|answer",
+            "{outrage} ~ still|promised|workmen|waiting",
+            "want|claim|claiming|owed|entitled|deserve ~ compensation",
         ),
         "cy": (
             "{complaint}",
@@ -1139,6 +1182,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{outrage} ~ {landlord}",
             "fynd|mynd|gyrru|anfon ~ uwch",
             "ddim hapus|fodlon ~ ymateb|gwasanaeth|canlyniad|ateb",
+            "{outrage} ~ addewid|addo|disgwyl",
+            "isio|eisiau|moyn|hawlio|haeddu ~ iawndal",
         ),
     },
 }

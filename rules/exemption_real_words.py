@@ -24,7 +24,7 @@ REAL_WORDS = frozenset(
     monitor monts moths mourning muddle needle nightys notching occupant office offices
     overdoes paced pained paining panned panning panted panting parent paring passe
     paunches pearson peiping peron persona phonying photo photons picture piing pilaster
-    pimping planed planing plenty poling poring precaution puttying raciest refugee
+    pimping planed planing plenty poling poring precaution promise puttying raciest refugee
     regulation relate replace resolve revere reveres riling ringling rotating sacked
     sacking sacred salving sanding sapped satins scare scarfed scarfing scarred scarring
     scrammed scratchy sealing seals seeding seeking seeming sensory sewings shagging shard

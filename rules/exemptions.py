@@ -46,9 +46,13 @@ from rules.exemption_lexicon import (
     CLASS_ORDER,
     COMMON_WORDS,
     CONCEPTS,
+    CONDITIONAL_VERBS,
     DEFAULT_PHRASES,
+    EVER_WORDS,
     GENERIC_RISK,
+    IF_WORDS,
     SETTLED_PAIRS,
+    SUPPOSING_WORDS,
 )
 from rules.exemption_model import MAX_WORDS, LinearModel, default_model
 from rules.exemption_patterns import Pattern, parse
@@ -327,6 +331,7 @@ _NONE: frozenset[str] = frozenset()
 _UNMET = "?"  # no phrase's atom: those are "@concept" and "=word"
 _UNMET_ATOMS = frozenset({_UNMET})
 _APPEAL_REACH = 16
+_IF_REACH = 4  # "if I ever smell gas", "os dwi'n clywed ogla nwy": the "if" this close
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
 _FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
@@ -595,6 +600,29 @@ class _Context:
                     return True
         return False
 
+    def _supposed(self, places: tuple[int, ...]) -> bool:
+        """Whether the clause supposes the matter rather than reports it, before the
+        phrase's first word: "if I ever smell gas", "hypothetically if I had a leak",
+        "petai'r lifft yn torri", "os dwi'n clywed ogla nwy rywbryd" (``SUPPOSING_WORDS``
+        and the rest in rules.exemption_lexicon). "My boiler broke, if it ever happens
+        again..." reports the repair before it supposes anything, and stands."""
+        words = self._read.words
+        first = min(places)
+        start, end = self._read.clause(first)
+        before = words[start:first]
+        if not SUPPOSING_WORDS.isdisjoint(before):
+            return True
+        # The "if" leads into the phrase ("if I ever smell gas"): in "if you ever get
+        # this I smell gas" it is about something else.
+        for i in range(max(start, first - _IF_REACH), first):
+            if words[i] in IF_WORDS and (
+                not EVER_WORDS.isdisjoint(words[i + 1 : end]) or words[i + 1] in CONDITIONAL_VERBS
+            ):
+                return True
+            if words[i] == "pe" and words[i + 1] in CONDITIONAL_VERBS:
+                return True
+        return False
+
     def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
         atom = "@" + cue
         return any(self._has(q, atom) for p in places for q in range(p - reach, p + reach + 1))
@@ -635,7 +663,7 @@ class _Context:
             settled = ("@settled" in present and self._in_clauses("settled", latest)) or (
                 self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(latest)
             )
-            if settled and not self._in_clauses("live_now", places):
+            if (settled or self._supposed(places)) and not self._in_clauses("live_now", places):
                 return True
             # "... but it's working again now": settled in the clause that follows.
             return not self._in_clauses("live_now", places) and self._resolved_after(places)

@@ -116,6 +116,27 @@ def test_a_settled_matter_is_discounted_unless_it_is_back() -> None:
     )
 
 
+def test_a_repair_supposed_rather_than_reported_is_discounted() -> None:
+    for supposed in (
+        "what should i do if i ever smell gas? just want the number on the fridge",
+        "if the boiler ever broke over christmas whod i call",
+        "hypothetically if i had a leak from upstairs whos responsible",
+        "Petai'r lifft yn torri, be fysa'n digwydd i Mam?",
+        "Os bydde'r boeler yn torri dros y Nadolig, fydde rhywun yn dod mas?",
+        "Pe bai'r boeler yn torri dros y Nadolig, pwy fyswn i'n ffonio?",
+        "Be ddylwn i neud os dwi'n clywed ogla nwy rywbryd?",
+    ):
+        assert DEFAULT.classify(supposed) is None, supposed
+    for reported in (
+        "my boiler broke, if it ever happens again i will scream",  # reported, then supposed
+        "if you ever get this i smell gas",  # the "if" is about something else
+        "if i ever smell gas i ring you but i can smell gas now",  # a sentence of its own
+        "what do i do if i smell gas",  # no "ever": it may be now, so it goes through
+        "I can smell gas",
+    ):
+        assert DEFAULT.classify(reported) == "emergency_repair", reported
+
+
 def test_a_matter_said_to_be_over_after_but_is_discounted_unless_it_is_not() -> None:
     assert DEFAULT.classify("the lift was broken this morning but its working again now") is None
     assert DEFAULT.classify("smelled gas earlier but it was the hob, all fine") is None
@@ -142,6 +163,8 @@ def test_welsh_iawn_settles_a_matter_only_when_it_says_fine() -> None:
 def test_an_appeal_the_tenant_will_not_make_is_not_one() -> None:
     assert DEFAULT.classify("I'm not going to appeal, I just want to move on") is None
     assert DEFAULT.classify("im not appealing") is None
+    # The phrase's other words come first; the "not" is before the appeal's.
+    assert DEFAULT.classify("the restriction on my contact, Im not going to appeal it") is None
     assert DEFAULT.classify("dwi ddim am apelio, jyst isio symud ymlaen") is None
     assert DEFAULT.classify("I want to appeal the restriction") == "appeal"
     assert DEFAULT.classify("why can I not appeal?") == "appeal"
@@ -170,6 +193,27 @@ def test_a_request_to_change_data_is_not_a_request_for_it() -> None:
     assert DEFAULT.classify("please correct my data and send me a copy of my file") == (
         "subject_access_request"
     )
+
+
+def test_a_complaint_made_without_the_word_is_one() -> None:
+    for complaint in (
+        "shocking service from your staff, nobody ever rings back",
+        "promised a call back from a manager 3 weeks ago. still waiting. unacceptable",
+        "absolutely fuming, the workmen broke my fence and left it",
+        "three appointments missed, i took time off each time. i want compensation",
+        "im going to escalate this, the answer was rubbish",
+        "not happy with the outcome of the investigation",
+        "gwasanaeth gwarthus gan y staff, neb yn ateb",
+        "addewid o alwad gan reolwr. dim byd. annerbyniol",
+        "tri apwyntiad wedi'u colli, dwi isio iawndal",
+    ):
+        assert DEFAULT.classify(complaint) == "complaint", complaint
+    for ordinary in (
+        "got the cheque for the compensation, thank you",
+        "the new boiler is great, the workmen were lovely",
+        "ges i'r iawndal, diolch yn fawr",
+    ):
+        assert DEFAULT.classify(ordinary) is None, ordinary
 
 
 def test_a_complaint_about_a_neighbour_is_one_about_the_landlord_when_it_says_so() -> None:
