@@ -16,13 +16,13 @@ REAL_WORDS = frozenset(
     dipping disable disclose discus discuses document eggshell elating electrocute emils
     enduing entitle escapee explode expose extinguishes faculty fames farther fault feather
     fiends filling filming filth finch finches finis finnish firming flailed flailing
-    flambes flamers fling flitting foiling freeing freeze friend froze funereal gabbed
-    garbage gassers glasses goodby goodbys granddad granddads grasses handed handing handle
-    harding hared haring haters haven heather heathers honesty horded hording hosing
-    hungary hurtling ignore interview intrude intrudes leavens locke loner manage manged
-    manger marking masking matte mediation merced message minuets minute minutest mistaken
-    monitor monts moths mourning muddle needle nightys notching occupant office offices
-    overdoes paced pained paining panned panning panted panting parent paring passe
+    flambes flamers fling flitting floorboard foiling freeing freeze friend froze funereal
+    gabbed garbage gassers glasses goodby goodbys granddad granddads grasses handed handing
+    handle harding hared haring haters haven heather heathers honesty horded hording hosing
+    hungary hurtling ignore interview intrude intrudes learning leavens locke loner manage
+    manged manger marking masking matte mediation merced message minuets minute minutest
+    mistaken monitor monts moths mourning muddle needle nightys notching occupant office
+    offices overdoes paced pained paining panned panning panted panting parent paring passe
     paunches pearson peiping peron persona phonying photo photons picture piing pilaster
     pimping planed planing plenty poling poring precaution promise puttying raciest refugee
     regulation relate replace resolve revere reveres riling ringling rotating sacked

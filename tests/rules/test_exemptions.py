@@ -116,6 +116,21 @@ def test_a_settled_matter_is_discounted_unless_it_is_back() -> None:
     )
 
 
+def test_a_home_giving_way_is_an_emergency() -> None:
+    for failing in (
+        "the garden wall has cracked and is leaning over the path",
+        "my nan put her foot through the kitchen floor, rotten boards",
+        "the stairs are collapsing",
+        "wal yr ardd di cracio ac yn pwyso dros y llwybr",
+        "ffenest di disgyn allan o'r ffrâm ar y 4ydd llawr",
+        "nain di rhoi ei throed drwy'r llawr yn y gegin",
+        "nenfwd y gegin yn plygu",
+    ):
+        assert DEFAULT.classify(failing) == "emergency_repair", failing
+    # A person's fall is not the building's.
+    assert DEFAULT.classify("mum fell down the stairs last year, shes fine now") is None
+
+
 def test_a_repair_supposed_rather_than_reported_is_discounted() -> None:
     for supposed in (
         "what should i do if i ever smell gas? just want the number on the fridge",
