@@ -18,6 +18,7 @@ missing database is a failure rather than a silently thinner run.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import os
 import re
@@ -285,3 +286,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Started first, they run beside the many short tests instead.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# The collector's first-generation threshold in the test processes (Python's default is
+# 700). Each test builds an application, a store and a client: hundreds of thousands of
+# allocations, most of them alive until the test ends, so at 700 the collector ran every
+# few milliseconds only to find them still alive: 8,244 times in one worker's half of the
+# mail, held, letters and evidence tests, against about 1,600 at 7000, and about half
+# the time spent collecting.
+GC_THRESHOLD = 7000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fewer, larger collections in this process (each xdist worker is one)."""
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once the test modules are imported (the gateway, SQLAlchemy, aiohttp, the
+    exemption model) and the tests collected, move all of it out of the collector's way,
+    as ``serve`` does after start-up: otherwise every full collection walks it again."""
+    gc.collect()
+    gc.freeze()
