@@ -459,6 +459,36 @@ CONDITIONAL_VERBS = frozenset(
     }
 )
 
+# The writer says the repair is not an emergency, or not the landlord's: "a leak in the
+# bin store roof, not urgent", "burst pipe in the street, not your problem", "heb wres,
+# dim byd i neud efo chi". They discount a repair in the same clause, but never a danger
+# to life (``DANGER_CONCEPTS``): a tenant who says "not urgent" about a gas smell is
+# wrong, and it goes through.
+DOWNPLAYING = (
+    "not urgent",
+    "non urgent",
+    "nonurgent",
+    "no rush",
+    "no hurry",
+    "not an emergency",
+    "not dangerous",
+    "nothing dangerous",
+    "not your problem",
+    "nothing to do with you",
+    "dim brys",
+    "dim byd brys",
+    "ddim yn fater brys",
+    "ddim yn argyfwng",
+    "dim argyfwng",
+    "ddim yn beryglus",
+    "dim byd peryglus",
+    "dim byd i neud efo chi",
+    "dim byd i wneud efo chi",
+    "dim byd i wneud a chi",
+    "dim byd i neud gyda chi",
+)
+DANGER_CONCEPTS = frozenset({"gas", "co", "fire", "smoke", "spark", "burning", "exposed"})
+
 # Pairs of words that say a matter is over, as a "settled" word does.
 SETTLED_PAIRS = frozenset(
     {

@@ -47,7 +47,9 @@ from rules.exemption_lexicon import (
     COMMON_WORDS,
     CONCEPTS,
     CONDITIONAL_VERBS,
+    DANGER_CONCEPTS,
     DEFAULT_PHRASES,
+    DOWNPLAYING,
     EVER_WORDS,
     GENERIC_RISK,
     IF_WORDS,
@@ -331,6 +333,9 @@ _NONE: frozenset[str] = frozenset()
 _UNMET = "?"  # no phrase's atom: those are "@concept" and "=word"
 _UNMET_ATOMS = frozenset({_UNMET})
 _APPEAL_REACH = 16
+_DOWNPLAYING = frozenset(tuple(tokens(cue).words) for cue in DOWNPLAYING)
+_DOWNPLAYING_FIRST = frozenset(cue[0] for cue in _DOWNPLAYING)
+_DANGER_ATOMS = frozenset("@" + name for name in DANGER_CONCEPTS)
 _IF_REACH = 4  # "if I ever smell gas", "os dwi'n clywed ogla nwy": the "if" this close
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
@@ -623,6 +628,20 @@ class _Context:
                 return True
         return False
 
+    def _downplayed(self, places: tuple[int, ...]) -> bool:
+        """Whether the clause of the match says it is not urgent or not the landlord's
+        (``DOWNPLAYING``) and the match is no danger to life (``DANGER_CONCEPTS``)."""
+        words = self._read.words
+        if any(not _DANGER_ATOMS.isdisjoint(self._atoms.of(words[p])) for p in places):
+            return False
+        for start, end in {self._read.clause(p) for p in places}:
+            for i in range(start, end):
+                if words[i] in _DOWNPLAYING_FIRST and any(
+                    tuple(words[i : i + len(cue)]) == cue for cue in _DOWNPLAYING
+                ):
+                    return True
+        return False
+
     def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
         atom = "@" + cue
         return any(self._has(q, atom) for p in places for q in range(p - reach, p + reach + 1))
@@ -663,7 +682,9 @@ class _Context:
             settled = ("@settled" in present and self._in_clauses("settled", latest)) or (
                 self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(latest)
             )
-            if (settled or self._supposed(places)) and not self._in_clauses("live_now", places):
+            if (settled or self._supposed(places) or self._downplayed(places)) and not (
+                self._in_clauses("live_now", places)
+            ):
                 return True
             # "... but it's working again now": settled in the clause that follows.
             return not self._in_clauses("live_now", places) and self._resolved_after(places)

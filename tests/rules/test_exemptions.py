@@ -116,6 +116,26 @@ def test_a_settled_matter_is_discounted_unless_it_is_back() -> None:
     )
 
 
+def test_a_repair_said_not_to_be_urgent_is_discounted_unless_it_is_a_danger_to_life() -> None:
+    for downplayed in (
+        "Im reporting a leak in the bin store roof, not urgent, just drips when it rains",
+        "no hot water in the communal laundry, not urgent we can use block b",
+        "ma'r gwres di torri yn y neuadd gymunedol, dim brys",
+        "burst pipe in the street, water board are fixing it, not your problem",
+    ):
+        assert DEFAULT.classify(downplayed) is None, downplayed
+    for danger in (
+        "bit of a gas smell in the kitchen, not urgent",
+        "smoke coming from the socket, no rush",
+        "ogla nwy yn y gegin, dim brys",
+    ):
+        assert DEFAULT.classify(danger) == "emergency_repair", danger
+    # Another sentence's "not urgent" is about something else.
+    assert DEFAULT.classify("The fence is not urgent. Water pouring through the ceiling") == (
+        "emergency_repair"
+    )
+
+
 def test_a_home_giving_way_is_an_emergency() -> None:
     for failing in (
         "the garden wall has cracked and is leaning over the path",
