@@ -27,13 +27,13 @@ REAL_WORDS = frozenset(
     pimping planed planing plenty poling poring precaution promise puttying raciest refugee
     regulation relate replace resolve revere reveres riling ringling rotating sacked
     sacking sacred salving sanding sapped satins scare scarfed scarfing scarred scarring
-    scrammed scratchy sealing seals seeding seeking seeming sensory sewings shagging shard
-    share sharked sharking sharped sharping shaving shavings sheared shearing shelling
-    shingle shitting shoed shorted shove showery showier shred singe sings siting slaving
-    slaying sleeping slitting smocking smoldering snagging snorted socked socking solder
-    solider sopped sorter sortied sower spared sparing sparkled sparkling spars spaying
-    spending splashing sported spotlight staels stair staked staking staled staling stalins
-    stans stared staring stars startled stated staving steal steeping stephen stirs
+    scrammed scratchy sealing seals seeding seeking seeming sensory sewings shagging
+    shamble shard share sharked sharking sharped sharping shaving shavings sheared shearing
+    shelling shingle shitting shoed shorted shove showery showier shred singe sings siting
+    slaving slaying sleeping slitting smocking smoldering snagging snorted socked socking
+    solder solider sopped sorter sortied sower spared sparing sparkled sparkling spars
+    spaying spending splashing sported spotlight staels stair staked staking staled staling
+    stalins stans stared staring stars startled stated staving steal steeping stephen stirs
     stockpile storied stormed storming story strains stranding strangle straying string
     stropped swagging swaying sweeping sweet swelling swigs swing symptom syringe tablet
     tacking tacks tasking thicket thigh thing thins thorough though throaty throttle throw

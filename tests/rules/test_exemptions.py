@@ -241,6 +241,11 @@ def test_a_complaint_made_without_the_word_is_one() -> None:
         "gwasanaeth gwarthus gan y staff, neb yn ateb",
         "addewid o alwad gan reolwr. dim byd. annerbyniol",
         "tri apwyntiad wedi'u colli, dwi isio iawndal",
+        "who is responsible for this mess?? scaffolding up 4 months and no work done",
+        "i want my money back for the cleaning that never happens",
+        "dwi di aros 3 mis, gwarthus",
+        "sa chi'n gallu deud wrtha i pwy sy'n gyfrifol am y llanast efo'r sgaffaldiau?",
+        "talu tal gwasanaeth am lanhau sy ddim yn digwydd? isio arian nol",
     ):
         assert DEFAULT.classify(complaint) == "complaint", complaint
     for ordinary in (
