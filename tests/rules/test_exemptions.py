@@ -195,6 +195,18 @@ def test_welsh_iawn_settles_a_matter_only_when_it_says_fine() -> None:
     assert DEFAULT.classify("gwynt nwy tu allan, cryf iawn") == "emergency_repair"  # very
 
 
+def test_an_appeal_against_the_form_or_length_of_a_restriction_is_one() -> None:
+    for appeal in (
+        "one email a week isnt enough when i have 3 repairs outstanding",
+        "the weekly cap means I cant report 2 things in one week. lift it",
+        "12 months is way too long for one bad phone call. reduce it",
+        "12 mis yn llawer rhy hir am un alwad wael. torrwch o lawr",
+        "un ebost yr wythnos ddim yn ddigon, ma isie newid y limit",
+    ):
+        assert DEFAULT.classify(appeal) == "appeal", appeal
+    assert DEFAULT.classify("can i swap to a gas cooker? theres a capped pipe behind") is None
+
+
 def test_an_appeal_the_tenant_will_not_make_is_not_one() -> None:
     assert DEFAULT.classify("I'm not going to appeal, I just want to move on") is None
     assert DEFAULT.classify("im not appealing") is None
@@ -246,6 +258,8 @@ def test_a_complaint_made_without_the_word_is_one() -> None:
         "dwi di aros 3 mis, gwarthus",
         "sa chi'n gallu deud wrtha i pwy sy'n gyfrifol am y llanast efo'r sgaffaldiau?",
         "talu tal gwasanaeth am lanhau sy ddim yn digwydd? isio arian nol",
+        "your staff member hung up on me halfway through a sentence",
+        "nath hi roi'r ffon lawr arna i ganol brawddeg",
     ):
         assert DEFAULT.classify(complaint) == "complaint", complaint
     for ordinary in (
