@@ -265,7 +265,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "amend": {
         "en": _w("update updated change changed correct corrected amend amended spelling"),
-        "cy": _w("diweddaru newid cywiro"),
+        "cy": _w("diweddaru diweddarwch newid newidiwch cywiro cywirwch"),
     },
     "days": {"en": _w("days weeks week ages while"), "cy": _w("dyddiau diwrnodau wythnos")},
     "piling": {

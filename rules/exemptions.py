@@ -699,10 +699,13 @@ class _Context:
         if exempt_class == "subject_access_request":
             # "Please update my details" is not a request for them.
             return self._in_clauses("amend", places) and not self._in_clauses("copy", places)
-        # A complaint: "no complaints", "I can't complain" are not one; nor is one about
-        # a neighbour, unless it is about the landlord too.
+        # A complaint: "no complaints", "I can't complain" are not one, nor one supposed
+        # ("taswn i isio cwyno, at bwy...", if I wanted to complain); nor is one about a
+        # neighbour, unless it is about the landlord too.
         first = min(places)
         if self._has(first - 1, "@negator") or self._has(first - 1, "@cannot"):
+            return True
+        if self._supposed(places):
             return True
         return (
             self._in_clauses("next_door", places)

@@ -57,6 +57,7 @@ DEFAULT = ExemptionClassifier.build(model=False)
         ("my PIP appeal is next week so I can't come in", None),
         ("I want to complain about next door leaving their bins out", None),
         ("could you update my data, I've changed my surname", None),
+        ("diweddarwch fy nghofnodion plis, cyfenw newydd", None),
         ("the kids were killing themselves laughing at the new play area", None),
         ("I'm at risk of eviction because of the arrears", None),
         ("no complaints about the new boiler, thanks", None),
@@ -268,6 +269,20 @@ def test_a_complaint_made_without_the_word_is_one() -> None:
         "ges i'r iawndal, diolch yn fawr",
     ):
         assert DEFAULT.classify(ordinary) is None, ordinary
+
+
+def test_a_complaint_supposed_is_not_one() -> None:
+    assert (
+        DEFAULT.classify("hypothetically if someone wanted to complain, is it in writing") is None
+    )
+    assert (
+        DEFAULT.classify("petai rhywun isio gwneud cwyn, ydi o'n gorfod bod yn ysgrifenedig?")
+        is None
+    )
+    assert DEFAULT.classify("dwi isio gwneud cwyn am y gwasanaeth") == "complaint"
+    assert DEFAULT.classify("if you ever do this again I will complain to the ombudsman") == (
+        "complaint"
+    )
 
 
 def test_a_complaint_about_a_neighbour_is_one_about_the_landlord_when_it_says_so() -> None:
