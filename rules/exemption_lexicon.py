@@ -397,7 +397,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "disgrace disgraceful shocking appalling unacceptable atrocious useless pathetic "
             "incompetent disgusted fuming diabolical"
         ),
-        "cy": _w("gwarthus annerbyniol cywilyddus anobeithiol gwael ofnadwy"),
+        "cy": _w("gwarthus annerbyniol cywilyddus cywilydd anobeithiol gwael ofnadwy"),
     },
 }
 
@@ -1094,9 +1094,12 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "my housing file",
             "my tenancy file",
             "my data",
+            "filmed|recorded ~ me ~ can|have|copy|bit|see|footage",
+            "all|every ~ letters|emails ~ you ~ sent|send ~ me",
         ),
         "cy": (
             "cais ~ {records}",
+            "amdana|amdanaf ~ teipio|ysgrifennu|ysgrifenedig|nodiadau|weld|gweld",
             "copi|copiau ~~ amdana|amdanaf|enw|achos",
             "recordiad|lluniau|camera|fideo ~~ ohona|copi|fi",
             "tap|recordiad ~ alwad|galwad|sgwrs",
@@ -1198,6 +1201,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "adolygiad ~ {restriction}|cyswllt|nghyswllt|annibynnol",
             "limit|cap|terfyn ~ newid|codi|codwch|newidiwch|isie",
             "rhy hir ~ torri|torrwch|lleihau|byrhau|newid",
+            "amseroedd|oriau|oria ~ newid|newidiwch|anaddas",
         ),
     },
     "complaint": {
@@ -1212,7 +1216,12 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "escalate|escalated|escalating ~ it|this|manager|above|higher|next",
             "worst landlord|association",
             "not happy|satisfied ~ outcome|response|service|reply|answer",
-            "{outrage} ~ still|promised|workmen|waiting",
+            "{outrage} ~ still|promised|workmen|waiting|nobody|weeks|months",
+            "how ~ acceptable",
+            "want|demand|expect|owed .. explanation|apology",
+            "refund ~ want|months|weeks|service|charged|charge",
+            "goodwill ~ payment|gesture ~ promised|still|nothing|never",
+            "third|fourth|fifth time ~ cancelled|hasnt|didnt|missed|turned",
             "not acceptable ~ said|promised|weeks|months|still|waiting",
             "not how ~ treat|speak|talk ~ people|ppl|tenants|customers|someone",
             "hung|hang|put ~ up|phone|down ~ on me",
@@ -1231,7 +1240,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{outrage} ~ {landlord}",
             "fynd|mynd|gyrru|anfon ~ uwch",
             "ddim hapus|fodlon ~ ymateb|gwasanaeth|canlyniad|ateb",
-            "{outrage} ~ addewid|addo|disgwyl|aros",
+            "{outrage} ~ addewid|addo|disgwyl|aros|misoedd|wythnos|wythnosau",
             "gyfrifol|cyfrifol ~ llanast|annerbyniol|smonach",
             "isio|eisiau|moyn ~ arian|pres ~ nol",
             "fel na|felly ~ trin ~ pobl|tenantiaid|rhywun",

@@ -261,12 +261,21 @@ def test_a_complaint_made_without_the_word_is_one() -> None:
         "talu tal gwasanaeth am lanhau sy ddim yn digwydd? isio arian nol",
         "your staff member hung up on me halfway through a sentence",
         "nath hi roi'r ffon lawr arna i ganol brawddeg",
+        "absolutely disgraceful. 6 weeks with a tarp on the roof and nobody can tell me",
+        "how is it acceptable that a family with a newborn has waited 5 months for a window",
+        "you said the roof would be done by march. its july. i want an explanation",
+        "the hall hasnt been cleaned in 2 months but we pay the service charge. i want a refund",
+        "i was promised a goodwill payment in august and still nothing",
+        "third time the plumber hasnt turned up",
+        "sut ma'n cymryd 8 wythnos i newid bylb? cywilydd",
     ):
         assert DEFAULT.classify(complaint) == "complaint", complaint
     for ordinary in (
         "got the cheque for the compensation, thank you",
         "the new boiler is great, the workmen were lovely",
         "ges i'r iawndal, diolch yn fawr",
+        "I want to apologise for the emails I sent last Friday",
+        "I got a text saying I'm owed a rent refund, is it from you?",
     ):
         assert DEFAULT.classify(ordinary) is None, ordinary
 
