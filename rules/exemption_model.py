@@ -48,9 +48,11 @@ THRESHOLD = 0.3
 # could cost a life, doubt delivers. Read "I've had enough of life", "fi'n ishte ar bont
 # y rheilffordd nawr" (sitting on the railway bridge now) or "the lad in flat 2 has been
 # sat on the roof edge for an hour": the model finds each 30-60 % likely ordinary (they
-# are short, and share words with everyday texts) but 35-60 % likely a safeguarding
-# concern. Chosen on the development splits' reads, as train_model.py --evaluate shows.
-FLOORS: dict[str, float] = {"safeguarding": 0.35}
+# are short, and share words with everyday texts) but 30-60 % likely a safeguarding
+# concern. train_model.py --evaluate's pick on the development splits: the highest floor
+# at which 98 % of safeguarding concerns get through in each language, while no more
+# than 2.5 % of everyday contact (dev7) does.
+FLOORS: dict[str, float] = {"safeguarding": 0.3}
 # A phrase's match is overruled, and the message held, when the model finds it at least
 # this likely to be ordinary contact (see ``LinearModel.overrules``).
 OVERRULE = 0.8

@@ -186,6 +186,9 @@ def evaluate() -> None:
     print(f"shipped THRESHOLD {threshold}, best OVERRULE {overrule}: {shares}")
     # The floors (FLOORS): at the shipped limits, what a safeguarding floor buys, and what
     # it costs in ordinary contact let through, everyday contact (dev7) apart.
+    # The pick: the highest floor at which 98 % of safeguarding concerns get through in
+    # each language while no more than 2.5 % of everyday contact (dev7) does.
+    picked = None
     for floor in (None, 0.25, 0.3, 0.35, 0.4, 0.5):
         floors = None if floor is None else {"safeguarding": floor}
         shares = figures(THRESHOLD, OVERRULE, floors)
@@ -195,7 +198,10 @@ def evaluate() -> None:
             f"emergency {shares['emergency_repair']}, ordinary let through {shares[ORDINARY]}"
             f" (everyday contact, dev7: {shares['dev7']})"
         )
-    print(f"shipped FLOORS {FLOORS}")
+        languages = (shares["safeguarding.en"], shares["safeguarding.cy"])
+        if floor is not None and min(languages) >= 98 and shares["dev7"] <= 2.5:
+            picked = floor
+    print(f"picked FLOOR {picked}; shipped FLOORS {FLOORS}")
 
 
 def _block(vectorizer: TfidfVectorizer, weights: np.ndarray) -> tuple[str, str]:
