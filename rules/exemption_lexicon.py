@@ -418,9 +418,10 @@ COMMON_WORDS = frozenset(
 # Phrases about risk in general: "at risk of eviction" is not a safeguarding matter.
 GENERIC_RISK = frozenset({"in {danger}", "at risk", "mewn {danger}"})
 
-# A repair supposed, not happening: "what do I do if I ever smell gas", "hypothetically
-# if I had a leak", "petai'r lifft yn torri" (if the lift were to break), "os dwi'n clywed
-# ogla nwy rywbryd" (if I smell gas sometime). A word that supposes on its own, before the
+# A repair or a complaint supposed, not happening: "what do I do if I ever smell gas",
+# "hypothetically if I had a leak", "petai'r lifft yn torri" (if the lift were to break),
+# "os dwi'n clywed ogla nwy rywbryd" (if I smell gas sometime), "petai rhywun isio gwneud
+# cwyn" (if someone wanted to complain). A word that supposes on its own, before the
 # phrase in its clause; or "if"/"os" before the phrase with a word that makes it a
 # supposition after it ("ever", "rywbryd"); or "pe"/"os" followed by a conditional verb.
 SUPPOSING_WORDS = frozenset(
