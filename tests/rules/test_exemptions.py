@@ -268,6 +268,10 @@ def test_a_complaint_made_without_the_word_is_one() -> None:
         "i was promised a goodwill payment in august and still nothing",
         "third time the plumber hasnt turned up",
         "sut ma'n cymryd 8 wythnos i newid bylb? cywilydd",
+        "diolch am ddim byd. eto. 8 mis o lwydni",
+        "cais am ad-daliad plis am y ffi ffob drws",
+        "fi moyn i rywun ymddiheuro am y ffordd ges i fy nhrin",
+        "dim un llythyr yn gymraeg er mod i di gofyn 3 gwaith",
     ):
         assert DEFAULT.classify(complaint) == "complaint", complaint
     for ordinary in (
@@ -275,6 +279,7 @@ def test_a_complaint_made_without_the_word_is_one() -> None:
         "the new boiler is great, the workmen were lovely",
         "ges i'r iawndal, diolch yn fawr",
         "I want to apologise for the emails I sent last Friday",
+        "Dwi moyn ymddiheuro am yr e-byst hales i ddydd Gwener",
         "I got a text saying I'm owed a rent refund, is it from you?",
     ):
         assert DEFAULT.classify(ordinary) is None, ordinary
