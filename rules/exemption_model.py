@@ -40,8 +40,9 @@ MAX_WORDS = 120
 # The model alone lets a message through when it finds it less than this likely to be
 # ordinary contact. This is a policy, not the development splits' pick: the threshold
 # that got 99 % of safeguarding concerns through in Welsh as in English there (65 %,
-# with fifteen splits) also lets everyday requests through, which the model finds only 50-60 % likely
-# ordinary ("About my repair. Please call me.", "My boiler is making a noise again").
+# with fifteen splits) also lets everyday requests through, which the model finds only
+# 50-60 % likely ordinary ("About my repair. Please call me.", "My boiler is making a
+# noise again").
 THRESHOLD = 0.3
 # The model also lets a message through as one of these classes when it finds it at
 # least this likely to be one, however likely it finds ordinary contact: where a miss
