@@ -19,6 +19,9 @@ ordinary is delivered, to the class the model finds most likely.
   no numerical library at run time.
 * The threshold holds everyday requests with a margin (see ``THRESHOLD``); it still
   lets through more ordinary messages than the phrases do.
+* A class where a miss could cost a life has a floor (``FLOORS``): a message the model
+  finds at least that likely to be one is delivered as one, however likely it finds
+  ordinary contact.
 
 The features are defined here, once, and the trainer uses these same functions.
 """
