@@ -204,13 +204,13 @@ class LinearModel:
             return None
         chances = self.probabilities(words)
         ordinary = chances[ORDINARY]
-        if ordinary >= self.threshold:
-            floored = [c for c, floor in self.floors.items() if chances[c] >= floor]
-            if not floored:
+        if ordinary < self.threshold:
+            candidates = [c for c in self.classes if c != ORDINARY]
+        else:
+            candidates = [c for c, floor in self.floors.items() if chances[c] >= floor]
+            if not candidates:
                 return None
-            exempt_class = max(floored, key=chances.__getitem__)
-            return ModelVerdict(exempt_class, ordinary, self._weightiest(words, exempt_class))
-        exempt_class = max((c for c in self.classes if c != ORDINARY), key=chances.__getitem__)
+        exempt_class = max(candidates, key=chances.__getitem__)
         return ModelVerdict(exempt_class, ordinary, self._weightiest(words, exempt_class))
 
     def overrules(self, words: Sequence[str]) -> float | None:
