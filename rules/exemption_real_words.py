@@ -37,9 +37,9 @@ REAL_WORDS = frozenset(
     stared staring stars startled stated staving steal steeping stephen stirs stockpile
     storied stormed storming story strains stranding strangle straying string stropped
     swagging swaying sweeping sweet swelling swigs swing symptom syringe tablet tacking
-    tacks tasking thicket thigh thing thins thorough though throaty throttle throw tickling
-    tiled tings tipped tipping toddle toddles touche tough track tricking trippe tuned
-    vices video waiving waled waling waning waring warings waste wears weaving weigh
-    weighty weirs widow widows wight wring wrist writs
+    tacks tasking taster thicket thigh thing thins thorough though throaty throttle throw
+    tickling tiled tings tipped tipping toastier toddle toddles touche tough track tricking
+    trippe tuned vices video waiving waled waling waning waring warings waste wears weaving
+    weigh weighty weirs widow widows wight wring wrist writs
     """.split()  # noqa: SIM905 (one word a place, as data)
 )

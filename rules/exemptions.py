@@ -31,6 +31,15 @@ emergency or safeguarding phrase matched (``OVERRULED_CLASSES``). That limit was
 on the development splits (``train_model.py --evaluate``) as the one that lets the
 fewest ordinary messages through at the model's threshold.
 
+A second model looks again at what a phrase matched in a short message
+(``rules.exemption_model.SecondLook``): trained only on messages a phrase matched, it
+tells a live matter from a settled or routine one ("thanks to the plumber who came on
+Monday about the burst pipe, everything's been fine since"), and the message is held
+when it is at least ``SECOND_LOOK`` sure. It looks again at emergency repairs, data
+requests, appeals and complaints; never at a safeguarding concern, and never at a match
+whose words name a danger to life (gas, carbon monoxide, fire, smoke, sparks, burning,
+exposed wires: ``DANGER_CONCEPTS``).
+
 Deterministic and offline: the same text always gets the same answer, with the words
 and the phrase (or the model's weightiest words) that decided it, so a reviewer sees why.
 """
@@ -56,7 +65,13 @@ from rules.exemption_lexicon import (
     SETTLED_PAIRS,
     SUPPOSING_WORDS,
 )
-from rules.exemption_model import MAX_WORDS, LinearModel, default_model
+from rules.exemption_model import (
+    MAX_WORDS,
+    LinearModel,
+    SecondLook,
+    default_model,
+    default_second_look,
+)
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
 from rules.exemption_text import BREAK, CLAUSE_WORDS, Tokens, tokens
@@ -71,8 +86,9 @@ _MEMO_LIMIT = 20_000  # words met whose slips are remembered (bounded memory)
 _SHORT = 280
 _ANSWERS_LIMIT = 4096
 # The classes whose phrase the trained model may overrule. Never an emergency's or a
-# safeguarding concern's: there a miss could cost a life, and there the model's near
-# misses are weakest ("the child next door is at risk" reads to it much like a noise
+# safeguarding concern's (the second look, trained for it, may set aside an emergency's
+# that names no danger to life): there a miss could cost a life, and there the model's
+# near misses are weakest ("the child next door is at risk" reads to it much like a noise
 # report about next door; "the neighbours flat is on fire" like a fire-safety letter).
 OVERRULED_CLASSES = frozenset({"subject_access_request", "appeal", "complaint"})
 
@@ -85,6 +101,8 @@ class ExemptionMatch:
     words: str
     phrase: str  # the phrase; for the model, how likely it found the text exempt
     reader: str = "phrase"  # "phrase", or "model" (rules.exemption_model)
+    # A word the phrase matched names a danger to life (``DANGER_CONCEPTS``: gas, fire...).
+    danger: bool = field(default=False, compare=False)
 
     def describe(self) -> str:
         if self.reader == "model":
@@ -105,6 +123,8 @@ class ExemptionClassifier:
     phrases: Mapping[str, Mapping[str, tuple[str, ...]]]
     # The second reader, for short messages no phrase matches (None: phrases alone).
     model: LinearModel | None = field(default=None, compare=False)
+    # The model that looks again at what a phrase matched (None: the phrase stands).
+    second_look: SecondLook | None = field(default=None, compare=False)
     # The phrases class by class, in CLASS_ORDER (see ``_Phrases``).
     _classes: tuple[_Phrases, ...] = field(init=False, repr=False, compare=False)
     _vocabulary: _Vocabulary = field(init=False, repr=False, compare=False)
@@ -170,6 +190,7 @@ class ExemptionClassifier:
                 for name, by_language in source.items()
             },
             default_model() if model else None,
+            default_second_look() if model else None,
         )
 
     def vocabulary(self) -> frozenset[str]:
@@ -213,10 +234,28 @@ class ExemptionClassifier:
             return None
         read = tokens(text)
         found = self._by_phrase(read, set())
-        if found is None or found.exempt_class not in OVERRULED_CLASSES:
+        if found is None:
             return None
-        ordinary = self.model.overrules([w for w in read.words if w != BREAK])
+        ordinary = self._set_aside(found, [w for w in read.words if w != BREAK])
         return None if ordinary is None else (found, ordinary)
+
+    def _set_aside(self, found: ExemptionMatch, words: list[str]) -> float | None:
+        """How likely the message of ``words`` that ``found``'s phrase matched is to be
+        ordinary contact, when a model is sure enough of it to hold the message; else
+        None, and the phrase stands. The model weighs every word of a message a phrase
+        matched on a few: a data-request, appeal or complaint phrase is overruled when
+        it is nearly sure (``LinearModel.overrules``); the second look sets aside a
+        match of a class it has a limit for, unless a word matched names a danger to
+        life (``SecondLook``, ``DANGER_CONCEPTS``)."""
+        if self.model is None:
+            return None
+        if found.exempt_class in OVERRULED_CLASSES:
+            ordinary = self.model.overrules(words)
+            if ordinary is not None:
+                return ordinary
+        if self.second_look is None or found.danger:
+            return None
+        return self.second_look.sets_aside(found.exempt_class, words)
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
@@ -231,12 +270,7 @@ class ExemptionClassifier:
             return found
         kept = [w for w in words if w != BREAK]
         if found is not None:
-            # The model weighs every word of a message a phrase matched on a few, and
-            # holds it only when it is nearly sure the message is ordinary contact.
-            overruled = found.exempt_class in OVERRULED_CLASSES
-            if overruled and self.model.overrules(kept) is not None:
-                return None
-            return found
+            return None if self._set_aside(found, kept) is not None else found
         verdict = self.model.judge(kept)
         # A phrase of the model's class was found and discounted ("no gas smell now"):
         # the phrases have read that matter closer than a bag of words can.
@@ -285,7 +319,10 @@ class ExemptionClassifier:
                 for places in pattern.occurrences_around(anchors, words, words_of):
                     if not context.discounted(pattern, places):
                         return ExemptionMatch(
-                            pattern.exempt_class, _shown(words, places), pattern.text
+                            pattern.exempt_class,
+                            _shown(words, places),
+                            pattern.text,
+                            danger=context.dangerous(places),
                         )
                     discounted.add(pattern.exempt_class)
         return None
@@ -568,6 +605,17 @@ class _Context:
             found = self._seen[places] = (frozenset(atoms), pair)
         return found
 
+    def _lost_anymore(self, places: tuple[int, ...]) -> bool:
+        """Whether "anymore" is the clause's only word of a settled matter and says what
+        was lost, not what stopped: the phrase is itself a negation ("the door won't
+        lock anymore", "no heating anymore"), unlike "it isn't leaking anymore"."""
+        words = self._read.words
+        if not any(self._has(p, "@negator") or self._has(p, "@cannot") for p in places):
+            return False
+        a, b = self._read.clause(max(places))
+        settled = {w for w in words[a:b] if "@settled" in self._atoms.of(w)}
+        return settled == {"anymore"}
+
     def _fine(self) -> bool:
         """Whether Welsh "iawn" says "fine" ("mae'n iawn", "yn iawn") somewhere in the
         text, not "very" ("yn gryf iawn") or "real" ("go iawn")."""
@@ -628,12 +676,17 @@ class _Context:
                 return True
         return False
 
+    def dangerous(self, places: tuple[int, ...]) -> bool:
+        """Whether a word at ``places`` names a danger to life (``DANGER_CONCEPTS``)."""
+        words = self._read.words
+        return any(not _DANGER_ATOMS.isdisjoint(self._atoms.of(words[p])) for p in places)
+
     def _downplayed(self, places: tuple[int, ...]) -> bool:
         """Whether the clause of the match says it is not urgent or not the landlord's
         (``DOWNPLAYING``) and the match is no danger to life (``DANGER_CONCEPTS``)."""
-        words = self._read.words
-        if any(not _DANGER_ATOMS.isdisjoint(self._atoms.of(words[p])) for p in places):
+        if self.dangerous(places):
             return False
+        words = self._read.words
         for start, end in {self._read.clause(p) for p in places}:
             for i in range(start, end):
                 if words[i] in _DOWNPLAYING_FIRST and any(
@@ -653,6 +706,10 @@ class _Context:
             # themselves laughing" is laughter.
             last = max(places)
             if self._has(last + 1, "@laughing"):
+                return True
+            # "this rent is killing me", "my back is killing me": a threat to kill is
+            # said of what someone will do ("he said he'd kill me"), not is doing.
+            if any(self._read.words[p] == "killing" for p in places):
                 return True
             return pattern.text in GENERIC_RISK and any(
                 self._has(q, "@tenancy_risk") for q in range(last + 1, last + 4)
@@ -679,8 +736,17 @@ class _Context:
             # Said to be over in the clause of the phrase's last word: "the lift was
             # working again but now its broken" is about now, not the morning.
             latest = (max(places),)
-            settled = ("@settled" in present and self._in_clauses("settled", latest)) or (
-                self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(latest)
+            settled = (
+                (
+                    ("@settled" in present and self._in_clauses("settled", latest))
+                    and not self._lost_anymore(places)
+                )
+                or (
+                    "@cooking" in present
+                    and self._in_clauses("cooking", latest)
+                    and self._in_clauses("alarm", latest)
+                )
+                or (self._atoms.any_of(_PAIR_WORDS) and self._settled_pair(latest))
             )
             if (settled or self._supposed(places) or self._downplayed(places)) and not (
                 self._in_clauses("live_now", places)
@@ -705,7 +771,7 @@ class _Context:
         first = min(places)
         if self._has(first - 1, "@negator") or self._has(first - 1, "@cannot"):
             return True
-        if self._supposed(places):
+        if self._supposed(places) or self._in_clauses("withdrawn", places):
             return True
         return (
             self._in_clauses("next_door", places)

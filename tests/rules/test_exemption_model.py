@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from rules import exemption_model_data
+from rules import exemption_model_data, exemption_second_look_data
 from rules.exemption_model import (
     FLOORS,
+    LOOKED_AGAIN,
     MAX_WORDS,
     LinearModel,
+    SecondLook,
     char_features,
     default_model,
+    default_second_look,
     letter_groups,
+    second_look_words,
     word_features,
 )
 from rules.exemption_text import BREAK, tokens
@@ -133,9 +137,14 @@ def test_letter_groups_are_remembered_within_a_bounded_memory(
     assert model._letters == {"hall": ()}
 
 
-def test_the_shipped_model_was_trained_on_the_development_splits_as_they_are() -> None:
-    trained_on = exemption_model_data.TRAINED_ON
+@pytest.mark.parametrize("data", [exemption_model_data, exemption_second_look_data])
+def test_the_shipped_models_were_trained_on_the_development_splits_as_they_are(
+    data: object,
+) -> None:
+    trained_on: dict[str, str] = data.TRAINED_ON  # type: ignore[attr-defined]
     assert not any(split.startswith("heldout") for split in trained_on)
+    development = sorted(p.stem for p in CORPUS.glob("dev*.jsonl"))
+    assert sorted(trained_on) == development  # every development split, no other
     for split, digest in trained_on.items():
         now = hashlib.sha256((CORPUS / f"{split}.jsonl").read_bytes()).hexdigest()
         assert now == digest, (
@@ -143,6 +152,7 @@ def test_the_shipped_model_was_trained_on_the_development_splits_as_they_are() -
             "python tests/corpus/exemptions/train_model.py (needs the 'train' extra)"
         )
     assert default_model() is default_model()  # read once
+    assert default_second_look() is default_second_look()
 
 
 def test_the_model_reads_what_no_phrase_foresaw() -> None:
@@ -243,3 +253,70 @@ def test_the_shipped_model_holds_ordinary_contact_a_complaint_phrase_matched() -
     overruled = FULL.overruled(text)
     assert overruled is not None and overruled[0].exempt_class == "complaint"
     assert FULL.explain("I want to complain to my councillor about the repairs") is not None
+
+
+def _second_look(limit: float = 0.9, classes: frozenset[str] = LOOKED_AGAIN) -> SecondLook:
+    """'thanks', 'fixed' and 'sofa' weigh 4 each towards ordinary contact, 'now' 4
+    towards exempt; the class a phrase found ('@emergency_repair') weighs nothing."""
+    words = ("thanks\nfixed\nsofa\nnow", _weights([[0, 0, 0, 4], [4, 4, 4, 0]]))
+    model = LinearModel(("exempt", "none"), (0.0, 0.0), words, ("", ""))
+    return SecondLook(model, limit, classes)
+
+
+def test_the_second_look_sets_a_match_aside_only_when_sure_enough() -> None:
+    look = _second_look(0.9, frozenset({"emergency_repair"}))
+    settled = ["thanks", "burst", "pipe", "fixed"]
+    ordinary = look.model.probabilities(second_look_words("emergency_repair", settled))["none"]
+    assert 0.9 <= ordinary < 0.999
+    assert look.sets_aside("emergency_repair", settled) == ordinary
+    assert _second_look(0.999).sets_aside("emergency_repair", settled) is None  # not so sure
+    assert look.sets_aside("complaint", settled) is None  # not a class looked at again
+    assert look.sets_aside("emergency_repair", ["burst", "pipe", "now", "help"]) is None
+    # Only the lengths the models read.
+    assert look.sets_aside("emergency_repair", ["thanks", "fixed", "sofa"]) is None
+    assert look.sets_aside("emergency_repair", settled * 31) is None
+    assert second_look_words("appeal", ["a", "b"]) == ["@appeal", "a", "b"]
+
+
+def test_the_second_look_never_looks_again_at_a_safeguarding_concern() -> None:
+    assert "safeguarding" not in LOOKED_AGAIN
+    with pytest.raises(ValueError, match="no second look for \\['safeguarding'\\]"):
+        _second_look(classes=frozenset({"safeguarding", "appeal"}))
+    with pytest.raises(ValueError, match="no second look for \\['leak'\\]"):
+        _second_look(classes=frozenset({"leak"}))
+
+
+def test_a_match_set_aside_is_held_and_says_why_unless_it_names_a_danger() -> None:
+    both = ExemptionClassifier(PHRASES_ALONE.phrases, _toy(), _second_look())
+    text = "thanks, the burst pipe, the sofa"
+    assert PHRASES_ALONE.classify(text) == "emergency_repair"
+    assert both.explain(text) is None
+    overruled = both.overruled(text)
+    assert overruled is not None and overruled[0].exempt_class == "emergency_repair"
+    assert overruled[1] >= 0.9
+    # Gas, fire, smoke, sparks: a danger to life is never set aside.
+    danger = "thanks, the gas smell, the sofa"
+    found = both.explain(danger)
+    assert found is not None and found.danger and found.exempt_class == "emergency_repair"
+    assert both.overruled(danger) is None
+    # Nor is a match the second look is not sure of.
+    assert both.explain("the burst pipe is pouring water now") is not None
+
+
+def test_the_shipped_second_look_holds_settled_matters_and_delivers_live_ones() -> None:
+    settled = (
+        "Thank you to the plumber who came on Monday about the burst pipe, everything "
+        "has been fine since",
+        "the kids snapped the handle on the back door but it still locks fine, no rush",
+    )
+    for text in settled:  # not in the corpus
+        assert PHRASES_ALONE.classify(text) == "emergency_repair"
+        assert FULL.explain(text) is None
+    for text in (
+        "the pipe under the sink has burst and water is pouring everywhere",
+        "front door lock hanging off cant secure the flat",
+        "the neighbours flat is on fire",
+        "the child next door is at risk",
+        "I want a copy of all the notes you hold on me",
+    ):
+        assert FULL.explain(text) is not None
