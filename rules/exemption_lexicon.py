@@ -678,6 +678,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "letters to ~ kids|children|family|son|daughter|mum",
             "rope ~ hang|neck|tie|loft|bought|beam",
             "jump off|from",
+            # "i'm on the bridge by the retail park, i just wanted someone to know"
+            "im on|at .. bridge|ledge|rooftop|railway",
             "jump in front",
             "point ~ anymore|living|life|carrying",
             "{not} see ~ point",
@@ -910,6 +912,9 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{exploit}",
             "cyllell|gwn ~ bygwth|chwifio|dal|pwyntio",
             "gwn saethu|dryll",
+            "dwim|dwin ~ {safe}",
+            "llochesi",
+            "lloches ~ menywod|merched|trais|cam|angen|rhif|lle|saff|{safe}",
             "{thinking} ~ neidio",
             "pont|balconi|dibyn|rheilffordd ~ neidio",
             "mewn {danger}",
@@ -1053,6 +1058,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{intruder}",
             "torri mewn",
             "lifft ~ {stuck}|{broken}",
+            "rheilen|rheiliau|canllaw ~ rhydd|llac|symud|torri",
             "atgyweirio brys",
             "trwsio brys",
         ),
@@ -1060,6 +1066,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "subject_access_request": {
         "en": (
             "subject access",
+            "transcript|transcripts",
             "footage|cctv|bodycam|camera|videos|audio|recording|recordings|minutes ~~ me",
             "photos|pictures ~~ of me|took|taken",
             "copy|copies ~~ photos|pictures|footage|bodycam|cctv|voicemails|voicemail|recordings|"
@@ -1196,6 +1203,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "how ~ get ~ lifted|removed|overturned|ended",
         ),
         "cy": (
+            "newid|newidiwch ~ telerau|trefniant|trefniadau",
             "{appeal}",
             "{restriction} ~~ newid|newidiwch|tynnwch|ailystyriwch|adolygwch|codi|dileu",
             "plis|pls ~ ailystyriwch",
@@ -1246,6 +1254,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "responsible ~ mess|shambles|fiasco",
             "want|refund|owed ~ my money back",
             "want|claim|claiming|owed|entitled|deserve ~ compensation",
+            # Paying for what the landlord's failure ruined is compensation by another name.
+            "pay|paying|reimburse|refund|compensate ~ ruined|damaged|destroyed|spoiled",
         ),
         "cy": (
             "{complaint}",
@@ -1264,6 +1274,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "ffon|ffôn ~ lawr ~ arna|arnaf",
             "{outrage} ~ isio|eisiau|moyn ~ mynd",
             "isio|eisiau|moyn|hawlio|haeddu|cais ~ iawndal",
+            "prif weithredwr",
+            "digon yw digon ~ rheolwr|ymddiheuriad|esboniad|egluro",
             "isio|eisiau|moyn|cais ~ ad daliad",
             "rywun|rhywun|chi ~ ymddiheuro ~ isio|eisiau|moyn|disgwyl",
             "isio|eisiau|moyn|disgwyl ~ ymddiheuriad",

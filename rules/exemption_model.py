@@ -55,9 +55,9 @@ THRESHOLD = 0.3
 # sat on the roof edge for an hour": the model finds each 30-60 % likely ordinary (they
 # are short, and share words with everyday texts) but 30-60 % likely a safeguarding
 # concern. train_model.py --evaluate's pick on the development splits: the highest floor
-# at which 98 % of safeguarding concerns get through in each language, while no more
-# than 2.5 % of everyday contact (dev7) does.
-FLOORS: dict[str, float] = {"safeguarding": 0.3}
+# that gets as many safeguarding concerns through, in each language, as the lowest floor
+# it tries (when in doubt, deliver).
+FLOORS: dict[str, float] = {"safeguarding": 0.25}
 # A phrase's match is overruled, and the message held, when the model finds it at least
 # this likely to be ordinary contact (see ``LinearModel.overrules``).
 OVERRULE = 0.8
@@ -70,7 +70,7 @@ LOOKED_AGAIN = frozenset({"emergency_repair", "subject_access_request", "appeal"
 # train_model.py --evaluate's pick on the development splits: the lowest limit at which
 # no exempt message of any class, in either language, is held that the phrases and the
 # other model let through.
-SECOND_LOOK = 0.9
+SECOND_LOOK = 0.95
 ORDINARY = "none"
 CHAR_SIZES = (3, 4, 5)
 _WORD_MEMO_LIMIT = 20_000

@@ -13,7 +13,7 @@ REAL_WORDS = frozenset(
     chang chocked chocking choke christas cigarette cling clothe cloths coked coking
     collect combing compliant confuse consume contract control cooing cooke cookery cooping
     copiers copping councilor count country crackled crooking crumbing curtain customer
-    darins detail dillard dipping disable disclose discus discuses document eggshell
+    damage darins detail dillard dipping disable disclose discus discuses document eggshell
     elating electrocute emils enduing entitle escapee explode expose extinguishes faculty
     fames farther fault feather fiends filling filming filth finch finches finis finnish
     firming flailed flailing flambes flamers fling flitting floorboard foiling forth
@@ -25,21 +25,21 @@ REAL_WORDS = frozenset(
     moths mourning muddle needle nightys notching occupant office offices overdoes paced
     pained paining panned panning panted panting parent paring passe paunches pearson
     peiping peron persona phonying photo photons picture piing pilaster pimping planed
-    planing plenty poling poring precaution promise puttying raciest refugee regulation
-    relate replace resolve revere reveres riling ringling rotating sacked sacking sacred
-    salving sanding sapped satins scare scarfed scarfing scarred scarring scrammed scratchy
-    sealing seals seeding seeking seeming sensory sewings shagging shamble shard share
-    sharked sharking sharped sharping shaving shavings sheared shearing shelling shingle
-    shitting shoed shorted shove showery showier shred singe sings siting slaving slaying
-    sleeping slitting smocking smoldering snagging snorted socked socking solder solider
-    sopped sorter sortied sower spared sparing sparkled sparkling spars spaying spending
-    splashing sported spotlight staels stair staked staking staled staling stalins stans
-    stared staring stars startled stated staving steal steeping stephen stirs stockpile
-    storied stormed storming story strains stranding strangle straying string stropped
-    swagging swaying sweeping sweet swelling swigs swing symptom syringe tablet tacking
-    tacks tasking taster thicket thigh thing thins thorough though throaty throttle throw
-    tickling tiled tings tipped tipping toastier toddle toddles touche tough track tricking
-    trippe tuned vices video waiving waled waling waning waring warings waste wears weaving
-    weigh weighty weirs widow widows wight wring wrist writs
+    planing plenty poling poring praying precaution promise puttying raciest refugee
+    regulation relate replace resolve revere reveres riling ringling rotating sacked
+    sacking sacred salving sanding sapped satins scare scarfed scarfing scarred scarring
+    scrammed scratchy sealing seals seeding seeking seeming sensory sewings shagging
+    shamble shard share sharked sharking sharped sharping shaving shavings sheared shearing
+    shelling shingle shitting shoed shorted shove showery showier shred singe sings siting
+    slaving slaying sleeping slitting smocking smoldering snagging snorted socked socking
+    soiled solder solider sopped sorter sortied sower spared sparing sparkled sparkling
+    spars spaying spending splashing sported spotlight staels stair staked staking staled
+    staling stalins stans stared staring stars startled stated staving steal steeping
+    stephen stirs stockpile storied stormed storming story strains stranding strangle
+    straying string stropped swagging swaying sweeping sweet swelling swigs swing symptom
+    syringe tablet tacking tacks tasking taster thicket thigh thing thins thorough though
+    throaty throttle throw tickling tiled tings tipped tipping toastier toddle toddles
+    touche tough track tricking trippe tuned vices video waiving waled waling waning waring
+    warings waste wears weaving weigh weighty weirs widow widows wight wring wrist writs
     """.split()  # noqa: SIM905 (one word a place, as data)
 )

@@ -376,7 +376,11 @@ _DANGER_ATOMS = frozenset("@" + name for name in DANGER_CONCEPTS)
 _IF_REACH = 4  # "if I ever smell gas", "os dwi'n clywed ogla nwy": the "if" this close
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
-_FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
+_FINE_BEFORE = frozenset({"yn", "n"})
+# Who else may be fine when the tenant is not: "the neighbours are fine", "everyone else".
+_OTHERS = frozenset(
+    {"block", "rest", "else", "everyone", "everybody", "others", "street"}
+)  # "mae'n iawn": fine; "cryf iawn": very strong
 
 
 def _slot_fillers(
@@ -605,16 +609,37 @@ class _Context:
             found = self._seen[places] = (frozenset(atoms), pair)
         return found
 
-    def _lost_anymore(self, places: tuple[int, ...]) -> bool:
-        """Whether "anymore" is the clause's only word of a settled matter and says what
-        was lost, not what stopped: the phrase is itself a negation ("the door won't
-        lock anymore", "no heating anymore"), unlike "it isn't leaking anymore"."""
-        words = self._read.words
-        if not any(self._has(p, "@negator") or self._has(p, "@cannot") for p in places):
+    def _settled(self, places: tuple[int, ...]) -> bool:
+        """Whether the clause of the match's last word has a word that says the matter
+        is over ("fixed", "last year", "fine", "mae'n iawn"), other than one that says
+        what was lost or that others are fine:
+
+        * "anymore", where the phrase is itself a negation ("the door won't lock
+          anymore", "no heating anymore"), unlike "it isn't leaking anymore";
+        * "fine" said of others ("power's gone just in my flat, the neighbours are
+          fine", "the rest of the block is fine")."""
+        latest = (max(places),)
+        if not self._in_clauses("settled", latest):
             return False
+        words = self._read.words
+        negated = any(self._has(p, "@negator") or self._has(p, "@cannot") for p in places)
         a, b = self._read.clause(max(places))
-        settled = {w for w in words[a:b] if "@settled" in self._atoms.of(w)}
-        return settled == {"anymore"}
+        for i in range(a, b):
+            word = words[i]
+            if word == "iawn":
+                if self._fine():
+                    return True
+                continue
+            if "@settled" not in self._atoms.of(word):
+                continue
+            if word == "anymore" and negated:
+                continue
+            if word == "fine" and any(
+                words[j] in _OTHERS or self._has(j, "@next_door") for j in range(max(a, i - 3), i)
+            ):
+                continue
+            return True
+        return False
 
     def _fine(self) -> bool:
         """Whether Welsh "iawn" says "fine" ("mae'n iawn", "yn iawn") somewhere in the
@@ -737,10 +762,7 @@ class _Context:
             # working again but now its broken" is about now, not the morning.
             latest = (max(places),)
             settled = (
-                (
-                    ("@settled" in present and self._in_clauses("settled", latest))
-                    and not self._lost_anymore(places)
-                )
+                ("@settled" in present and self._settled(places))
                 or (
                     "@cooking" in present
                     and self._in_clauses("cooking", latest)
@@ -769,7 +791,9 @@ class _Context:
         # ("taswn i isio cwyno, at bwy...", if I wanted to complain); nor is one about a
         # neighbour, unless it is about the landlord too.
         first = min(places)
-        if self._has(first - 1, "@negator") or self._has(first - 1, "@cannot"):
+        if (self._has(first - 1, "@negator") or self._has(first - 1, "@cannot")) and (
+            self._has(first, "@complaint")  # not "dim ymddiheuriad" (no apology)
+        ):
             return True
         if self._supposed(places) or self._in_clauses("withdrawn", places):
             return True

@@ -307,7 +307,7 @@ def test_the_shipped_second_look_holds_settled_matters_and_delivers_live_ones() 
     settled = (
         "Thank you to the plumber who came on Monday about the burst pipe, everything "
         "has been fine since",
-        "the kids snapped the handle on the back door but it still locks fine, no rush",
+        "thank you for coming out so quick when the pipe burst, really appreciated",
     )
     for text in settled:  # not in the corpus
         assert PHRASES_ALONE.classify(text) == "emergency_repair"

@@ -243,9 +243,10 @@ def evaluate() -> None:
     print(f"shipped THRESHOLD {threshold}, best OVERRULE {overrule}: {shares}")
     # The floors (FLOORS): at the shipped limits, what a safeguarding floor buys, and what
     # it costs in ordinary contact let through, everyday contact (dev7) apart.
-    # The pick: the highest floor at which 98 % of safeguarding concerns get through in
-    # each language while no more than 2.5 % of everyday contact (dev7) does.
+    # The pick: the highest floor that gets as many safeguarding concerns through, in
+    # each language, as the lowest floor tried does (when in doubt, deliver).
     picked = None
+    most: tuple[float, float] | None = None
     for floor in (None, 0.25, 0.3, 0.35, 0.4, 0.5):
         floors = None if floor is None else {"safeguarding": floor}
         shares = figures(THRESHOLD, OVERRULE, floors)
@@ -256,7 +257,10 @@ def evaluate() -> None:
             f" (everyday contact, dev7: {shares['dev7']})"
         )
         languages = (shares["safeguarding.en"], shares["safeguarding.cy"])
-        if floor is not None and min(languages) >= 98 and shares["dev7"] <= 2.5:
+        if floor is None:
+            continue
+        most = most or languages
+        if languages[0] >= most[0] and languages[1] >= most[1]:
             picked = floor
     print(f"picked FLOOR {picked}; shipped FLOORS {FLOORS}")
     # The second look (SECOND_LOOK): the lowest limit at which no exempt message of any
