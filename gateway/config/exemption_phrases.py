@@ -7,6 +7,7 @@ problem is reported with the line it is on, and nothing is used until nothing is
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -49,23 +50,42 @@ def load_classifier(
     """The classifier for the organisation: the administrator's stored phrases when
     there are any, else the file's, else the defaults; with the trained model as its
     second reader unless ``model`` is False (GATEWAY_EXEMPTION_MODEL). Raises
-    PhraseFileError."""
+    PhraseFileError.
+
+    The file is read every time; the classifier is built once per process for each text
+    (``_built``), so a changed file makes a new one."""
     if org_text:
-        phrases = read_phrases(org_text, "the stored exemption phrases")
-        return ExemptionClassifier.build(phrases, model=model)
+        return _built(org_text, "the stored exemption phrases", model)
     if path is None:
+        return _built(None, "", model)
+    return _built(_read_text(path), str(path), model)
+
+
+@functools.lru_cache(maxsize=4)
+def _built(text: str | None, source: str, model: bool) -> ExemptionClassifier:
+    """The classifier for the phrase YAML ``text`` (the defaults when None).
+
+    Building one takes a tenth of a second or more, and a process that builds gateways
+    again and again (the tests build hundreds, ``with_org`` one per stored text) would
+    pay it each time for the same answer. Sharing one is safe: a classifier is frozen,
+    and what it keeps as it reads (the words met, short texts' answers) only saves work,
+    never changes an answer."""
+    if text is None:
         return ExemptionClassifier.build(model=model)
-    return ExemptionClassifier.build(read_phrase_file(path), model=model)
+    return ExemptionClassifier.build(read_phrases(text, source), model=model)
 
 
 def read_phrase_file(path: Path) -> PhraseLists:
     """The phrase lists the file at ``path`` makes; raises PhraseFileError. (Checking a
     file this way builds no classifier: settings check it, the app builds it once.)"""
+    return read_phrases(_read_text(path), str(path))
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PhraseFileError(str(path), [f"cannot be read ({exc})"]) from None
-    return read_phrases(text, str(path))
 
 
 def _located(problem: PhraseProblem, lines: dict[tuple[Any, ...], int]) -> str:
