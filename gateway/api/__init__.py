@@ -35,7 +35,7 @@ from gateway.api import (
 from gateway.api.auth import auth_middleware
 from gateway.api.deps import API, Api
 from gateway.api.framework import Ctx, Reply, Route, wrap
-from gateway.api.openapi import build_openapi
+from gateway.api.openapi import openapi_for
 from gateway.api.restriction_views import sweep_lapsed
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
@@ -118,7 +118,7 @@ def setup_api(
 
     app.cleanup_ctx.append(api_lifecycle)
     app.middlewares.append(auth_middleware(lambda a: a[API].admin))
-    app[OPENAPI] = build_openapi(ROUTES)
+    app[OPENAPI] = openapi_for(tuple(ROUTES))
     for route in ROUTES:
         app.router.add_route(route.method, route.full_path, wrap(route))
 
