@@ -21,11 +21,15 @@ from typing import Any
 
 import jinja2
 
+from gateway.common.compiled_templates import CompiledTemplates
 from gateway.letters.facts import LetterKind
 from gateway.letters.words import Lang
 
 DEFAULTS = Path(__file__).parent / "defaults"
 LANGS: tuple[Lang, ...] = ("en", "cy")
+# The templates compiled once per process, for every gateway's environment (all alike):
+# a file changed since is compiled again.
+_COMPILED = CompiledTemplates()
 
 
 class TemplateProblem(ValueError):
@@ -53,6 +57,7 @@ class LetterTemplates:
         loaders.append(jinja2.FileSystemLoader(str(DEFAULTS)))
         self._env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
+            bytecode_cache=_COMPILED,
             undefined=jinja2.StrictUndefined,
             autoescape=False,  # noqa: S701 - plain text, escaped where it becomes PDF markup
             trim_blocks=True,

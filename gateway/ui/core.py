@@ -20,6 +20,7 @@ from multidict import MultiDictProxy
 
 from gateway.api.deps import API, Api
 from gateway.common.clock import Clock
+from gateway.common.compiled_templates import CompiledTemplates
 from gateway.common.plurals import noun
 from gateway.config.settings import Settings
 from gateway.store.accounts.ui_sessions import Session, find_session, touch_session
@@ -60,10 +61,15 @@ SESSION = web.RequestKey("ui_session", Session)
 FORM = web.RequestKey("ui_form", MultiDictProxy[Any])
 
 
+# The pages compiled once per process, for every gateway's environment (all alike).
+_COMPILED = CompiledTemplates()
+
+
 def templates() -> jinja2.Environment:
     """Jinja2 with autoescaping on for every template (script in data renders inert)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("gateway.ui", "templates"),
+        bytecode_cache=_COMPILED,
         autoescape=True,
         undefined=jinja2.ChainableUndefined,
         trim_blocks=True,

@@ -189,6 +189,22 @@ def test_an_organisation_template_replaces_the_default(tmp_path: Path) -> None:
     assert templates.source("decision.en.txt") == "default"
 
 
+def test_a_template_changed_since_it_was_compiled_is_compiled_again(tmp_path: Path) -> None:
+    """Every gateway in a process shares the compiled templates
+    (gateway.common.compiled_templates), by file and the checksum of its text."""
+    template = tmp_path / "warning.en.txt"
+    template.write_text("# A word about your calls\n\n{{ behaviour }}\n", "utf-8")
+    first = write_letter(
+        LetterTemplates(tmp_path), FULL[LetterKind.WARNING], "en", large_print=False
+    )
+    template.write_text("# A second word about your calls\n\n{{ behaviour }}\n", "utf-8")
+    second = write_letter(
+        LetterTemplates(tmp_path), FULL[LetterKind.WARNING], "en", large_print=False
+    )
+    assert "A word about your calls" in text_of(first.pdf)
+    assert "A second word about your calls" in text_of(second.pdf)
+
+
 @pytest.mark.parametrize(
     ("body", "where", "words"),
     [
