@@ -35,7 +35,6 @@ from tests.channels.twilio_kit import (
     start,
     verbs,
 )
-from tests.conftest import sqlite_url
 from tests.rules.factories import CUSTOMER_PHONE, STAFF_NUMBER
 
 # twilio-python, tests/unit/test_request_validator.py
@@ -146,9 +145,8 @@ NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-async def gateway(aiohttp_client: Any, tmp_path: Path) -> Gateway:
-    url = sqlite_url(tmp_path)
-    gateway = await start(aiohttp_client, settings(url, tmp_path), FakeClock(NOW))
+async def gateway(aiohttp_client: Any, tmp_path: Path, sqlite_database_url: str) -> Gateway:
+    gateway = await start(aiohttp_client, settings(sqlite_database_url, tmp_path), FakeClock(NOW))
     await gateway.load(policy({"channels": ["email"]}))
     return gateway
 

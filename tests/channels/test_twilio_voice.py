@@ -60,9 +60,11 @@ async def gateway(
 
 
 @pytest.fixture
-async def sqlite_gateway(aiohttp_client: Any, tmp_path: Path, clock: FakeClock) -> Gateway:
+async def sqlite_gateway(
+    aiohttp_client: Any, tmp_path: Path, sqlite_database_url: str, clock: FakeClock
+) -> Gateway:
     """For clauses the rules decide: the store engine makes no difference to them."""
-    return await start(aiohttp_client, settings(sqlite_url(tmp_path), tmp_path), clock)
+    return await start(aiohttp_client, settings(sqlite_database_url, tmp_path), clock)
 
 
 async def test_unknown_caller_passes_straight_through_and_leaves_no_evidence(

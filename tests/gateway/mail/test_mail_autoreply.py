@@ -81,14 +81,14 @@ async def start(database_url: str, restriction: dict[str, Any], **smtp: Any) -> 
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    async with start(sqlite_url(tmp_path), HELD) as running:
+async def env(sqlite_database_url: str) -> AsyncIterator[Env]:
+    async with start(sqlite_database_url, HELD) as running:
         yield running
 
 
 @pytest.fixture
-async def edge_env(tmp_path: Path) -> AsyncIterator[Env]:
-    async with start(sqlite_url(tmp_path), HELD, trusted_authserv_id=EDGE) as running:
+async def edge_env(sqlite_database_url: str) -> AsyncIterator[Env]:
+    async with start(sqlite_database_url, HELD, trusted_authserv_id=EDGE) as running:
         yield running
 
 

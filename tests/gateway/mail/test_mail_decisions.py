@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import pytest
 
-from tests.conftest import sqlite_url
 from tests.gateway.mail_support import (
     CUSTOMER,
     DEPUTY,
@@ -56,9 +54,9 @@ async def start(database_url: str, **smtp: Any) -> AsyncIterator[Env]:
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
+async def env(sqlite_database_url: str) -> AsyncIterator[Env]:
     """A gateway on SQLite, for what is about the protocol more than the store."""
-    async with start(sqlite_url(tmp_path)) as running:
+    async with start(sqlite_database_url) as running:
         yield running
 
 

@@ -75,8 +75,8 @@ async def start_env(
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    async with start_env(sqlite_url(tmp_path)) as running:
+async def env(sqlite_database_url: str) -> AsyncIterator[Env]:
+    async with start_env(sqlite_database_url) as running:
         yield running
 
 
@@ -94,8 +94,8 @@ async def down(database_url: str) -> AsyncIterator[Env]:
 
 
 @pytest.fixture
-async def down_lite(tmp_path: Path) -> AsyncIterator[Env]:
-    async with start_env(sqlite_url(tmp_path), upstream_up=False) as running:
+async def down_lite(sqlite_database_url: str) -> AsyncIterator[Env]:
+    async with start_env(sqlite_database_url, upstream_up=False) as running:
         yield running
 
 
