@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -11,14 +12,16 @@ from typing import Any
 
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import insert
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.api.deps import API
 from gateway.app import SERVICE, STORE, create_app
 from gateway.config.settings import Settings
 from gateway.store import Store
+from gateway.store.accounts.ui_sessions import end_user_sessions, hash_password
 from gateway.store.accounts.users import create_user
-from gateway.store.admin_schema import org_settings
+from gateway.store.admin_schema import org_settings, users
 from gateway.store.engine import write_transaction
 from rules.roles import Role
 from tests.gateway.decisions.test_service import FakeClock
@@ -125,6 +128,28 @@ async def shared_api(database_url: str, folder: Path) -> AsyncIterator[ApiClient
     finally:
         for client in clients:
             await client.close()
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)
+
+
+async def set_test_password(conn: AsyncConnection, name: str, password: str, now: datetime) -> None:
+    """What ``set_password`` does (the user's password hash stored, their sessions
+    ended), with the argon2 hash of ``password`` made once per test process rather than
+    once per user and test: a hash takes a quarter of a second by design, and the UI
+    tests gave three or four users the same password in each test (120 hashes, about 40
+    s of the suite). Signing in still checks the password against a real argon2id hash
+    with the gateway's own parameters; ``set_password`` itself is tested through
+    ``users add --password``."""
+    done = await conn.execute(
+        update(users)
+        .where(users.c.name == name)
+        .values(password_hash=_password_hash(password), updated_at=now)
+    )
+    await end_user_sessions(conn, name)
+    assert done.rowcount == 1, f"no user {name}"
 
 
 async def notice_not_required(app: web.Application) -> None:

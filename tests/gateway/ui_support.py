@@ -21,11 +21,10 @@ from aiohttp import web
 from gateway.api.deps import API
 from gateway.app import create_app
 from gateway.mail.lifecycle import MAIL
-from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.accounts.users import create_user
 from gateway.store.engine import write_transaction
 from rules.roles import Role
-from tests.gateway.api_support import api_settings, notice_not_required
+from tests.gateway.api_support import api_settings, notice_not_required, set_test_password
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
@@ -78,7 +77,7 @@ def served_gateway(tmp_path: Path, *, written_notice: bool = False) -> Iterator[
                 await create_user(tx, name, role)
         async with write_transaction(app[API].admin.store.engine, "passwords") as conn:
             for name in USERS:
-                await set_password(conn, name, PASSWORD, app[API].clock())
+                await set_test_password(conn, name, PASSWORD, app[API].clock())
         if not written_notice:
             await notice_not_required(app)
         return runner, port

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.chain import scan as evidence_scan
 from gateway.chain.verify_fast import verify_fast
 from gateway.store import ContentAltered, Store
-from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.engine import write_transaction
 from gateway.store.schema import contents, evidence
 from rules.models import Channel
@@ -36,6 +35,7 @@ from tests.gateway.api_support import (
     api_settings,
     proposal,
     seed_people,
+    set_test_password,
     start_api,
 )
 from tests.gateway.cli.test_cli import _record_some, run, said
@@ -275,7 +275,7 @@ async def test_the_web_ui_says_the_held_content_was_altered_and_shows_none_of_it
 ) -> None:
     held_id = await hold(api, Channel.EMAIL, RAW, "<m1@example.net>")
     async with write_transaction(api.store.engine, "passwords") as conn:
-        await set_password(conn, "officer", PASSWORD, START)
+        await set_test_password(conn, "officer", PASSWORD, START)
     assert (await _login(api.client, "officer")).status == 303
     page = await api.client.get(f"/admin/held/{held_id}?read=1")
     assert page.status == 200 and "The boiler is making a noise again." in await page.text()

@@ -13,11 +13,10 @@ import pytest
 from gateway.api.held_api import Raises
 from gateway.held.escalation import HELD_ESCALATION, escalate_overdue
 from gateway.mail.lifecycle import MAIL
-from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.engine import write_transaction
 from gateway.ui.held_pages import RAISES
 from rules.protected import ExemptClass
-from tests.gateway.api_support import ApiClient, start_api
+from tests.gateway.api_support import ApiClient, set_test_password, start_api
 from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.held_support import (
     APPEALS,
@@ -141,7 +140,7 @@ def _csrf(page: str) -> str:
 
 async def _sign_in(api: ApiClient, name: str) -> None:
     async with write_transaction(api.store.engine, "passwords") as conn:
-        await set_password(conn, name, PASSWORD, api.clock())
+        await set_test_password(conn, name, PASSWORD, api.clock())
     page = await (await api.client.get("/admin/login")).text()
     token = re.search(r'name="login_token" value="([^"]+)"', page)[1]  # type: ignore[index]
     answer = await api.client.post(

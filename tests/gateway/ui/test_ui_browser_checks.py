@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import expect
 
 from gateway.api.deps import API
-from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.accounts.users import create_user
 from gateway.store.engine import write_transaction
 from rules.roles import Role
+from tests.gateway.api_support import set_test_password
 from tests.gateway.mail_support import message
 from tests.gateway.ui.test_ui_hostile import HOSTILE, IMG, SCRIPT, assert_inert, hostile_pages
 from tests.gateway.ui_support import (
@@ -68,7 +68,7 @@ def _add_admin(gw: Served, name: str) -> None:
         async with gw.app[API].admin.writing("test", "users") as tx:
             await create_user(tx, name, Role.ADMIN)
         async with write_transaction(gw.app[API].admin.store.engine, "passwords") as conn:
-            await set_password(conn, name, PASSWORD, gw.app[API].clock())
+            await set_test_password(conn, name, PASSWORD, gw.app[API].clock())
 
     gw.run(add())
 

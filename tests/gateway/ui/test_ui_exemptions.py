@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from gateway.api.deps import API
-from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.engine import write_transaction
-from tests.gateway.api_support import START, ApiClient, api_settings, start_api
+from tests.gateway.api_support import START, ApiClient, api_settings, set_test_password, start_api
 from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.ui.test_ui_hostile import HOSTILE, assert_inert
 
@@ -30,7 +29,7 @@ async def _start(aiohttp_client: Any, tmp_path: Path, **settings: Any) -> ApiCli
     )
     async with write_transaction(api.app[API].admin.store.engine, "passwords") as conn:
         for name in ("viewer", "officer", "admin"):
-            await set_password(conn, name, PASSWORD, START)
+            await set_test_password(conn, name, PASSWORD, START)
     return api
 
 

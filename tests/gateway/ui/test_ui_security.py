@@ -13,9 +13,8 @@ from aiohttp.test_utils import TestClient
 
 from gateway.api.deps import API
 from gateway.mail.lifecycle import MAIL
-from gateway.store.accounts.ui_sessions import set_password
 from gateway.store.engine import write_transaction
-from tests.gateway.api_support import START, api_settings, start_api
+from tests.gateway.api_support import START, api_settings, set_test_password, start_api
 from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.mail_support import message
 from tests.gateway.ui.test_ui_hostile import HOSTILE, assert_inert, hostile_pages
@@ -34,7 +33,7 @@ async def _ui(aiohttp_client: Any, tmp_path: Path, **overrides: Any) -> Any:
     api = await start_api(aiohttp_client, settings, FakeClock(START))
     async with write_transaction(api.app[API].admin.store.engine, "passwords") as conn:
         for name in ("viewer", "officer", "auth", "auth2"):
-            await set_password(conn, name, PASSWORD, START)
+            await set_test_password(conn, name, PASSWORD, START)
     return api
 
 
