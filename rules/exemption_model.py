@@ -273,8 +273,7 @@ class SecondLook:
 
     A phrase sees a few words; the words around them tell a settled or routine matter
     from a live one ("thanks to the plumber who came on Monday about the burst pipe,
-    everything's fine since", "the kids broke the handle on the back door, it still
-    locks, no rush"). This model is trained (``train_model.py``) on the development
+    everything's fine since"). This model is trained (``train_model.py``) on the development
     splits' messages that a phrase matched, to tell the ones that were exempt from the
     ones that were not. It reads ``MIN_WORDS`` to ``MAX_WORDS`` words, as the other
     model does, and looks again only at the classes in ``classes``.

@@ -245,7 +245,7 @@ class ExemptionClassifier:
         None, and the phrase stands. The model weighs every word of a message a phrase
         matched on a few: a data-request, appeal or complaint phrase is overruled when
         it is nearly sure (``LinearModel.overrules``); the second look sets aside a
-        match of a class it has a limit for, unless a word matched names a danger to
+        match of a class it looks again at, unless a word matched names a danger to
         life (``SecondLook``, ``DANGER_CONCEPTS``)."""
         if self.model is None:
             return None
@@ -376,11 +376,9 @@ _DANGER_ATOMS = frozenset("@" + name for name in DANGER_CONCEPTS)
 _IF_REACH = 4  # "if I ever smell gas", "os dwi'n clywed ogla nwy": the "if" this close
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
-_FINE_BEFORE = frozenset({"yn", "n"})
+_FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
 # Who else may be fine when the tenant is not: "the neighbours are fine", "everyone else".
-_OTHERS = frozenset(
-    {"block", "rest", "else", "everyone", "everybody", "others", "street"}
-)  # "mae'n iawn": fine; "cryf iawn": very strong
+_OTHERS = frozenset({"block", "rest", "else", "everyone", "everybody", "others", "street"})
 
 
 def _slot_fillers(
