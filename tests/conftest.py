@@ -29,6 +29,7 @@ import shutil
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -179,24 +180,37 @@ class Dropper:
 DROPPER = Dropper()
 
 
-@asynccontextmanager
-async def fresh_postgres_database(template: str | None = None) -> AsyncIterator[str]:
-    """Create a database for one test (empty, or a copy of ``template``); it is dropped
-    afterwards, by ``DROPPER``."""
-    base = make_url(postgres_base_url())
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+async def create_database(template: str | None = None) -> str:
+    """Create a database for one test (empty, or a copy of ``template``) and give its
+    name; raises whatever went wrong."""
+    admin = create_async_engine(
+        make_url(postgres_base_url()), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     name = database_name("test")
     copied = f' TEMPLATE "{template}"' if template else ""
     try:
-        try:
-            async with asyncio.timeout(CONNECT_TIMEOUT_S), admin.connect() as conn:
-                await conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
-        except Exception as exc:  # any failure to reach or use the server
-            _unavailable(f"{type(exc).__name__}: {exc}")
+        async with asyncio.timeout(CONNECT_TIMEOUT_S), admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     finally:
         await admin.dispose()
+    return name
+
+
+@asynccontextmanager
+async def fresh_postgres_database(
+    template: str | None = None, made: str | None = None
+) -> AsyncIterator[str]:
+    """A database for one test (empty, or a copy of ``template``; ``made``: one made so
+    already), dropped afterwards by ``DROPPER``."""
+    name = made
+    if name is None:
+        try:
+            name = await create_database(template)
+        except Exception as exc:  # any failure to reach or use the server
+            _unavailable(f"{type(exc).__name__}: {exc}")
+    assert name is not None
     try:
-        yield base.set(database=name).render_as_string(hide_password=False)
+        yield make_url(postgres_base_url()).set(database=name).render_as_string(hide_password=False)
     finally:
         DROPPER.drop(name)
 
@@ -213,6 +227,9 @@ class MigratedTemplates:
         self._folder = folder
         self._sqlite: Path | None = None
         self._postgres: str | None = None
+        # The next copy of the PostgreSQL template, made ahead (see ``postgres_copy``).
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="spare-database")
+        self._spare: Future[str] | None = None
 
     async def sqlite_copy(self, directory: Path) -> str:
         """A copy of the migrated SQLite file as ``directory / 'gateway.db'``."""
@@ -252,8 +269,37 @@ class MigratedTemplates:
                 await admin.dispose()
         return self._postgres
 
+    async def postgres_copy(self) -> str | None:
+        """The name of a copy of the PostgreSQL template made ahead, in a thread, while
+        the test before ran (None when there is none, or it could not be made); the next
+        one is started.
+
+        Copying the template is most of a second of the server's work on a busy
+        machine, and a test waited for it in its set-up: most of that time the test
+        process had nothing else to do but wait. A copy made ahead is the same copy of
+        the same template, only made sooner."""
+        template = await self.postgres_template()
+        spare, self._spare = self._spare, None
+        self._spare = self._ahead.submit(self._make_copy, template)
+        if spare is None:
+            return None
+        try:
+            return await asyncio.wrap_future(spare)
+        except Exception:  # made again by the test, where a failure skips or fails it
+            return None
+
+    @staticmethod
+    def _make_copy(template: str) -> str:
+        return asyncio.run(create_database(template))
+
     def drop(self) -> None:
-        """Hand the PostgreSQL template to ``DROPPER``."""
+        """Hand the PostgreSQL template, and the copy made ahead that no test used, to
+        ``DROPPER``."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            with contextlib.suppress(Exception):
+                DROPPER.drop(spare.result())
+        self._ahead.shutdown()
         if self._postgres is not None:
             DROPPER.drop(self._postgres)
 
@@ -284,7 +330,8 @@ async def migrated_database(
     if engine == "sqlite":
         yield await templates.sqlite_copy(directory)
         return
-    async with fresh_postgres_database(await templates.postgres_template()) as url:
+    made = await templates.postgres_copy()
+    async with fresh_postgres_database(await templates.postgres_template(), made) as url:
         yield url
 
 
