@@ -6,11 +6,15 @@ PostgreSQL at ``GATEWAY_TEST_POSTGRES_URL`` (default: the local test server), dr
 afterwards. Each is a copy of one database migrated once per test process (a file
 copied; a PostgreSQL ``CREATE DATABASE ... TEMPLATE`` of a database named
 ``cg_template_<host>_<pid>_<hex>``): migrating an empty PostgreSQL database takes most
-of a second, and hundreds of tests would each pay it. The names say which process on
-which machine made them, so the next run drops what a killed run on this machine left
-behind (`drop_left_behind`). Opening the copy runs
-the same ``Store.open`` (a database at the head is left as it is). ``empty_database_url``
-is a database with nothing in it, for the tests of migrating and of a first start.
+of a second, and hundreds of tests would each pay it. On PostgreSQL the next copy is
+made ahead, while a test runs (``MigratedTemplates.postgres_copy``), and the copies a
+test is done with are dropped in the background (``Dropper``): each drop waits for a
+checkpoint of the whole server. The names say which process on which machine made
+them, so the next run drops what a killed run on this machine left behind
+(`drop_left_behind`). Opening the copy runs the same ``Store.open`` (a database at the
+head is left as it is). ``sqlite_database_url`` is ``database_url`` on SQLite alone.
+``empty_database_url`` is a database with nothing in it, for the tests of migrating and
+of a first start.
 Without PostgreSQL those tests skip with the reason, except under ``CI``, where a
 missing database is a failure rather than a silently thinner run.
 """
