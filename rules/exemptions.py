@@ -236,10 +236,12 @@ class ExemptionClassifier:
         found = self._by_phrase(read, set())
         if found is None:
             return None
-        ordinary = self._set_aside(found, [w for w in read.words if w != BREAK])
+        ordinary = self._set_aside(self.model, found, [w for w in read.words if w != BREAK])
         return None if ordinary is None else (found, ordinary)
 
-    def _set_aside(self, found: ExemptionMatch, words: list[str]) -> float | None:
+    def _set_aside(
+        self, model: LinearModel, found: ExemptionMatch, words: list[str]
+    ) -> float | None:
         """How likely the message of ``words`` that ``found``'s phrase matched is to be
         ordinary contact, when a model is sure enough of it to hold the message; else
         None, and the phrase stands. The model weighs every word of a message a phrase
@@ -247,10 +249,8 @@ class ExemptionClassifier:
         it is nearly sure (``LinearModel.overrules``); the second look sets aside a
         match of a class it looks again at, unless a word matched names a danger to
         life (``SecondLook``, ``DANGER_CONCEPTS``)."""
-        if self.model is None:
-            return None
         if found.exempt_class in OVERRULED_CLASSES:
-            ordinary = self.model.overrules(words)
+            ordinary = model.overrules(words)
             if ordinary is not None:
                 return ordinary
         if self.second_look is None or found.danger:
@@ -270,7 +270,7 @@ class ExemptionClassifier:
             return found
         kept = [w for w in words if w != BREAK]
         if found is not None:
-            return None if self._set_aside(found, kept) is not None else found
+            return None if self._set_aside(self.model, found, kept) is not None else found
         verdict = self.model.judge(kept)
         # A phrase of the model's class was found and discounted ("no gas smell now"):
         # the phrases have read that matter closer than a bag of words can.
@@ -616,9 +616,6 @@ class _Context:
           anymore", "no heating anymore"), unlike "it isn't leaking anymore";
         * "fine" said of others ("power's gone just in my flat, the neighbours are
           fine", "the rest of the block is fine")."""
-        latest = (max(places),)
-        if not self._in_clauses("settled", latest):
-            return False
         words = self._read.words
         negated = any(self._has(p, "@negator") or self._has(p, "@cannot") for p in places)
         a, b = self._read.clause(max(places))
