@@ -616,6 +616,8 @@ class _Context:
           anymore", "no heating anymore"), unlike "it isn't leaking anymore";
         * "fine" said of others ("power's gone just in my flat, the neighbours are
           fine", "the rest of the block is fine")."""
+        if not self._in_clauses("settled", (max(places),)):  # remembered: a long letter
+            return False  # has many matches, and a clause can be long
         words = self._read.words
         negated = any(self._has(p, "@negator") or self._has(p, "@cannot") for p in places)
         a, b = self._read.clause(max(places))

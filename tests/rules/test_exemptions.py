@@ -194,6 +194,9 @@ def test_a_matter_over_before_but_and_back_after_it_is_not_discounted() -> None:
 def test_welsh_iawn_settles_a_matter_only_when_it_says_fine() -> None:
     assert DEFAULT.classify("ogla nwy gynna, mae'n iawn rwan") is None  # it's fine now
     assert DEFAULT.classify("gwynt nwy tu allan, cryf iawn") == "emergency_repair"  # very
+    # "very" beside a word that does settle it: thanks very much for mending the boiler.
+    assert DEFAULT.classify("diolch yn fawr iawn am drwsio'r boeler oedd wedi torri") is None
+    assert DEFAULT.classify("mae'r boeler wedi torri, diolch yn fawr iawn") == "emergency_repair"
 
 
 def test_an_appeal_against_the_form_or_length_of_a_restriction_is_one() -> None:
