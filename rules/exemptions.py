@@ -698,6 +698,18 @@ class _Context:
                 return True
         return False
 
+    def _withdrawn(self, places: tuple[int, ...]) -> bool:
+        """Whether the complaint matched is one taken back: "I withdrew my complaint",
+        "complaint withdrawn"; not "I complain that you withdrew my offer"."""
+        if "@withdrawn" not in self.present:
+            return False
+        return any(
+            self._has(q, "@withdrawn")
+            for p in places
+            if self._has(p, "@complaint")
+            for q in range(p - 3, p + 2)
+        )
+
     def dangerous(self, places: tuple[int, ...]) -> bool:
         """Whether a word at ``places`` names a danger to life (``DANGER_CONCEPTS``)."""
         words = self._read.words
@@ -792,7 +804,7 @@ class _Context:
             self._has(first, "@complaint")  # not "dim ymddiheuriad" (no apology)
         ):
             return True
-        if self._supposed(places) or self._in_clauses("withdrawn", places):
+        if self._supposed(places) or self._withdrawn(places):
             return True
         return (
             self._in_clauses("next_door", places)

@@ -423,6 +423,8 @@ def test_welsh_diwedd_alone_is_not_putting_an_end_to_it() -> None:
 
 def test_a_withdrawn_complaint_is_not_one_and_no_apology_is_no_negation() -> None:
     assert DEFAULT.classify("I withdrew my complaint last month, please close it") is None
+    assert DEFAULT.classify("complaint withdrawn, thanks for sorting it") is None
+    assert DEFAULT.classify("I want to complain, you withdrew my housing offer") == "complaint"
     assert DEFAULT.classify("I want to make a complaint about the repairs team") == "complaint"
     # "dim ymddiheuriad" (no apology) is a grievance, not "no complaint".
     assert DEFAULT.classify("dim galwad, dim ymddiheuriad. Fi moyn i reolwr ffonio fi") == (
