@@ -357,9 +357,9 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "stains paint painted painting decorate decorator redecorate "
             "january february march april june july august september october "
             "november december jan feb mar apr jun jul aug sept oct nov dec documentary "
-            "programme newsletter training news"
+            "programme newsletter training"
         ),
-        "cy": _w("trwsio trwsiwyd llynedd prawf archwiliad gwasanaeth iawn ddoe sych newyddion"),
+        "cy": _w("trwsio trwsiwyd llynedd prawf archwiliad gwasanaeth iawn ddoe sych"),
     },
     # What sets an alarm off harmlessly ("the smoke alarm goes off every time I make
     # toast"): an alarm's match is settled by it, as by a settled word; a spark is not

@@ -456,7 +456,6 @@ def test_a_withdrawn_complaint_is_not_one_and_no_apology_is_no_negation() -> Non
         ),
         # ... and their near misses.
         ("Daeargi bach o'r lloches, ga i ei chadw hi?", None),
-        ("saw on the news about a tower block fire in London, are our fire doors ok", None),
     ],
 )
 def test_this_rounds_phrases(text: str, expected: str | None) -> None:
