@@ -36,6 +36,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from types import ModuleType
 
 from rules.exemption_lexicon import CLASS_ORDER, COMMON_WORDS
 
@@ -304,11 +305,8 @@ class SecondLook:
         return ordinary if ordinary >= self.limit else None
 
 
-@functools.cache
-def default_model() -> LinearModel:
-    """The model trained on this project's corpus (``rules.exemption_model_data``)."""
-    from rules import exemption_model_data as data
-
+def _trained(data: ModuleType) -> LinearModel:
+    """The model whose weights the trainer wrote into the module ``data``."""
     return LinearModel(
         data.CLASSES,
         data.BIAS,
@@ -318,15 +316,17 @@ def default_model() -> LinearModel:
 
 
 @functools.cache
+def default_model() -> LinearModel:
+    """The model trained on this project's corpus (``rules.exemption_model_data``)."""
+    from rules import exemption_model_data
+
+    return _trained(exemption_model_data)
+
+
+@functools.cache
 def default_second_look() -> SecondLook:
     """The second-look model trained on this project's corpus
     (``rules.exemption_second_look_data``), with the shipped limits."""
-    from rules import exemption_second_look_data as data
+    from rules import exemption_second_look_data
 
-    model = LinearModel(
-        data.CLASSES,
-        data.BIAS,
-        (data.WORD_NAMES, "".join(data.WORD_WEIGHTS)),
-        (data.CHAR_NAMES, "".join(data.CHAR_WEIGHTS)),
-    )
-    return SecondLook(model)
+    return SecondLook(_trained(exemption_second_look_data))
