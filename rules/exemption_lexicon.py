@@ -56,7 +56,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "seeping": {
         "en": _w("coming dripping leaking leak leek running seeping trickling soaking"),
-        "cy": _w("gollwng diferu rhedeg dod"),
+        "cy": _w("gollwng diferu rhedeg"),
     },
     "through": {
         "en": _w("through thru threw trough into down from out under"),
@@ -97,7 +97,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "sewage": {
         "en": _w("sewage sewer sewerage poo poop faeces feces excrement turds"),
-        "cy": _w("carthion carthffosiaeth baw"),
+        "cy": _w("carthion carthffosiaeth"),
     },
     "toilet": {"en": _w("toilet loo toilets drains drain"), "cy": _w("toiled ty bach draen")},
     "overflow": {
@@ -249,7 +249,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "neighbour neighbor neighbours neighbors nextdoor next upstairs downstairs occupants "
             "noise music dog dogs barking parties above below"
         ),
-        "cy": _w("cymydog cymdoges cymdogion nesa nesaf"),
+        "cy": _w("cymydog cymdoges cymdogion nesa nesaf swn miwsig cerddoriaeth cyfarth parti"),
     },
     "tenancy_risk": {
         "en": _w(
@@ -260,12 +260,25 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "laughing": {"en": _w("laughing laugh laughter"), "cy": _w("chwerthin")},
     "door_compound": {
-        "en": _w("cupboard wardrobe cabinet unit oven fridge freezer shower"),
+        "en": _w("cupboard wardrobe cabinet unit oven fridge freezer shower next"),
         "cy": _w("cwpwrdd cwpwrdd dillad popty oergell"),
     },
-    # A complaint taken back: "I withdrew my complaint, please close it". (Welsh "tynnu
-    # ... yn ôl" is not one word, and "tynnu" alone is drawing attention, taking photos.)
-    "withdrawn": {"en": _w("withdraw withdrew withdrawn withdrawing")},
+    # A complaint taken back: "I withdrew my complaint, please close it", "canslwch fy
+    # nghwyn". (Welsh "tynnu ... yn ôl" is not one word, and "tynnu" alone is drawing
+    # attention, taking photos: rules.exemptions reads it with its "yn ôl".)
+    "withdrawn": {
+        "en": _w("withdraw withdrew withdrawn withdrawing"),
+        "cy": _w("canslo canslwch"),
+    },
+    # Who else a tenant complains to ("I've complained to BT", "cwyno wrth y feddygfa"):
+    # not a complaint about the landlord, unless the landlord is named too.
+    "elsewhere": {
+        "en": _w(
+            "bt dvla gp surgery doctors hospital nhs school bus police dwp hmrc bank "
+            "broadband openreach virgin sky vodafone airline shop supermarket takeaway"
+        ),
+        "cy": _w("siop ysgol meddygfa meddyg bws heddlu ysbyty banc"),
+    },
     "amend": {
         "en": _w("update updated change changed correct corrected amend amended spelling"),
         "cy": _w("diweddaru diweddarwch newid newidiwch cywiro cywirwch"),
@@ -956,6 +969,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{ceiling} ~ come|came off",
             "crack|cracks|cracked ~~ worse|wider|bigger|spreading|creaking|brick|bricks",
             "carbon monoxide ~ headache|headaches|dizzy|sick|poisoning|symptoms|fumes",
+            # What carbon monoxide does, said of the boiler or the cooker.
+            "{heating}|{gas}|cooker|flue ~~ headaches|dizzy|dizziness|drowsy|lightheaded",
             "{alarm} .. {sounding} .. off",
             "{alarm} ~ {cannot} {stop}",
             "{water} ~ {flowing}",
@@ -1028,10 +1043,16 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{co} ~ {alarm} ~ {sounding}",
             "larwm ~ {sounding}",
             "dwr ~ {flowing}",
-            "dwr ~ {seeping} ~ {through}|{overhead}|{fitting}",
+            # "dod" (coming) is said of water, smoke and gas, but also of lights coming on
+            # and of workmen: it counts only with them ("dŵr yn dod drwy'r nenfwd").
+            "dwr ~ {seeping}|dod ~ {through}|{overhead}|{fitting}",
+            "{gas} ~ dod ~ {fitting}|{heating}|popty|hob|mesurydd|meter|pibell|peipen|allan",
             "{pipe} ~ {burst}",
             "gollwng ~ {wet_place}",
             "{sewage}",
+            # "baw" alone is dirt or a dog's mess; with a toilet or a drain it is sewage.
+            "baw ~ toiled|draen|draeniau|sinc|bath|cawod|gorlifo|llifo|carthffos",
+            "{heating}|{gas}|popty ~~ benysgafn|penysgafn|pendro|llewygu",
             "{heating} ~ {broken}|{off}",
             "{heating} .. ddim .. gweithio",
             "dim {heating}",
@@ -1044,7 +1065,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "trydan ~ {broken}|{off}|mynd",
             "ar {fire}",
             "{fire} ~ {smoke}|llosgi|cegin|fflat|ty|ystafell",
-            "mwg ~ {flowing}|{seeping}|{fitting}|ymhobman",
+            "mwg ~ {flowing}|{seeping}|{fitting}|ymhobman|dod",
             "nenfwd ~ lawr|disgyn|cwympo",
             "nenfwd ~ plygu|bolio",
             "ffenest|ffenestr|ffram ~ {collapse}",
@@ -1277,6 +1298,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "prif weithredwr",
             "digon yw digon ~ rheolwr|ymddiheuriad|esboniad|egluro",
             "isio|eisiau|moyn|cais ~ ad daliad",
+            # Paying for what the landlord's failure ruined (see the English).
+            "talu ~~ difetha|difrodi|dinistrio|sbwylio",
             "rywun|rhywun|chi ~ ymddiheuro ~ isio|eisiau|moyn|disgwyl",
             "isio|eisiau|moyn|disgwyl ~ ymddiheuriad",
             "diolch ddim byd",

@@ -6,24 +6,24 @@ edit by hand."""
 REAL_WORDS = frozenset(
     """
     abusers acing adana affair aground alars allegation alright anther appal arching
-    arcking augusta babes babiest baking bandying bannister barbies barter bating behavior
-    belonging berating bette binds blankest bleating blowing bough bowling boyle braking
-    branding bride bridget broiler brought bruisers bugled bugling buoying burglar burgle
-    burying bused bustled busying cable canceled careers carrs carters carvers chancel
+    arcking arline augusta babes babiest baking bandying bannister barbies barter bating
+    behavior belonging berating bette binds blankest bleating blowing bough bowling boyle
+    braking branding bride bridget broiler brought bruisers bugled bugling buoying burglar
+    burgle burying bustled busying cable canceled careers carrs carters carvers chancel
     chang chocked chocking choke christas cigarette cling clothe cloths coked coking
     collect combing compliant confuse consume contract control cooing cooke cookery cooping
     copiers copping councilor count country crackled crooking crumbing curtain customer
-    damage darins detail dillard dipping disable disclose discus discuses document eggshell
-    elating electrocute emils enduing entitle escapee explode expose extinguishes faculty
-    fames farther fault feather fiends filling filming filth finch finches finis finnish
-    firming flailed flailing flambes flamers fling flitting floorboard foiling forth
-    freeing freeze friend froze funereal gabbed garbage gassers glasses goodby goodbys
-    granddad granddads grasses handed handing handle harding hared haring haters haven
-    heather heathers honesty horded hording hosing hungary hurtling ignore interview
+    damage darins detail dillard dipping disable disclose discus discuses doctor document
+    eggshell elating electrocute emils enduing entitle escapee explode expose extinguishes
+    faculty fames farther fault feather fiends filling filming filth finch finches finis
+    finnish firming flailed flailing flambes flamers fling flitting floorboard foiling
+    forth freeing freeze friend froze funereal gabbed garbage gassers glasses goodby
+    goodbys granddad granddads grasses handed handing handle harding hared haring haters
+    haven heather heathers honesty horded hording hosing hungary hurtling ignore interview
     intrude intrudes learning leavens locke loner manage manged manger marking masking
     matte mediation merced message minuets minute minutest mistaken misused monitor monts
     moths mourning muddle needle nightys notching occupant office offices overdoes paced
-    pained paining panned panning panted panting parent paring passe paunches pearson
+    pained paining panned panning panted panting parent paring passe paunches pearson pedro
     peiping peron persona phonying photo photons picture piing pilaster pimping planed
     planing plenty poling poring praying precaution promise puttying raciest refugee
     regulation relate replace resolve revere reveres riling ringling rotating sacked

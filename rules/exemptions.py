@@ -379,6 +379,42 @@ _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("a
 _FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
 # Who else may be fine when the tenant is not: "the neighbours are fine", "everyone else".
 _OTHERS = frozenset({"block", "rest", "else", "everyone", "everybody", "others", "street"})
+# Saying one is not complaining: a present negation, then only these words before the
+# complaint's word ("dont want to make complaint", "no need to complain", "ddim isio cwyno",
+# "dont log it as complaint"); "this" or "it" only with "as" ("I don't want this complaint
+# ignored" is one).
+_DECLINING = frozenset({"dont", "not", "no", "ddim", "dim"})
+_DECLINE_BETWEEN = frozenset(
+    {
+        "want", "wanting", "wanna", "wish", "looking", "trying", "mean", "need", "to", "make",
+        "making", "raise", "raising", "log", "treat", "count", "as", "this", "it", "isio",
+        "isie", "eisiau", "moyn", "gwneud", "neud", "wneud", "n",
+    }
+)  # fmt: skip
+_OBJECTS = frozenset({"this", "it"})
+_NEXT = frozenset({"nesa", "nesaf"})  # "drws nesa": next door
+_THREATEN = frozenset({"bygwth", "fygwth"})
+_WEATHER = frozenset({"glaw", "bwrw", "eira", "storm", "tywydd", "taranau", "gwynt"})
+# What follows "tan" meaning until: a time ("tan 3", "tan naw", "tan y bore", "tan fory").
+_UNTIL = frozenset(
+    {
+        "un", "dau", "dri", "tri", "pedwar", "pump", "chwech", "saith", "wyth", "naw", "deg",
+        "hanner", "canol", "ganol", "bore", "nos", "hwyr", "fory", "yfory", "wedyn", "diwedd",
+        "dydd", "mis", "wythnos", "amser", "heno",
+    }
+)  # fmt: skip
+
+
+def _until(following: str) -> bool:
+    """Whether Welsh "tan" followed by ``following`` means until."""
+    return following in _UNTIL or following[:1].isdigit()
+
+
+_TAKE = frozenset({"tynnu", "dynnu", "nhynnu"})  # "tynnu ... yn ôl": take back
+_TO = frozenset({"to", "with", "wrth", "i", "against"})
+_OURS = frozenset({"@landlord", "@escalation"})
+# The words before "gŵyn" (a mutated "cwyn", complaint): "y gŵyn", "i'r gŵyn", "ei gŵyn".
+_GWYN_COMPLAINT = frozenset({"y", "r", "ei", "dy", "ail", "un", "unrhyw", "pa"})
 
 
 def _slot_fillers(
@@ -700,14 +736,69 @@ class _Context:
 
     def _withdrawn(self, places: tuple[int, ...]) -> bool:
         """Whether the complaint matched is one taken back: "I withdrew my complaint",
-        "complaint withdrawn"; not "I complain that you withdrew my offer"."""
-        if "@withdrawn" not in self.present:
+        "complaint withdrawn", "canslwch fy nghwyn", "tynnu'n ôl y gŵyn"; not "I complain
+        that you withdrew my offer"."""
+        words = self._read.words
+        for p in places:
+            if not self._has(p, "@complaint"):
+                continue
+            if "@withdrawn" in self.present and any(
+                self._has(q, "@withdrawn") for q in range(p - 3, p + 2)
+            ):
+                return True
+            # "tynnu ... yn ôl" (take back) around the word: "tynnu'n nghwyn yn ôl".
+            if (
+                not _TAKE.isdisjoint(words[max(p - 3, 0) : p])
+                and "ol" in words[max(p - 2, 0) : p + 3]
+            ):
+                return True
+        return False
+
+    def _declined(self, places: tuple[int, ...]) -> bool:
+        """Whether the tenant says they are not complaining: "I don't want to make a
+        complaint", "no need to complain", "please don't log this as a complaint", "dwi
+        ddim isio cwyno"; not when a "but" follows in the sentence ("I don't want to
+        complain but this is the third time"), and not "I didn't want to complain"."""
+        words = self._read.words
+        for p in places:
+            if not self._has(p, "@complaint"):
+                continue
+            for q in range(max(p - 5, 0), p - 1):
+                between = words[q + 1 : p]
+                if (
+                    words[q] in _DECLINING
+                    and _DECLINE_BETWEEN.issuperset(between)
+                    and ("as" in between or _OBJECTS.isdisjoint(between))
+                ):
+                    end = self._read.clause(p)[1]
+                    return end >= len(words) or words[end] not in CLAUSE_WORDS
+        return False
+
+    def _elsewhere(self, places: tuple[int, ...]) -> bool:
+        """Whether the complaint is made to someone else ("I've complained to BT",
+        "complaint's been with the DVLA", "cwyno wrth y feddygfa") and the landlord is
+        not named in the text."""
+        if "@elsewhere" not in self.present or not self.present.isdisjoint(_OURS):
             return False
-        return any(
-            self._has(q, "@withdrawn")
-            for p in places
-            if self._has(p, "@complaint")
-            for q in range(p - 3, p + 2)
+        words = self._read.words
+        for p in places:
+            if not self._has(p, "@complaint"):
+                continue
+            q = p + 1
+            if q < len(words) and words[q] in _TO:
+                q += 1
+            if self._has(q, "@elsewhere"):
+                return True
+        return False
+
+    def _white(self) -> bool:
+        """Whether every Welsh "gwyn" of the text is the colour or a name ("Heol Gwyn",
+        "Mr Gwyn Jones"), not "y gŵyn" (the complaint)."""
+        every = self._read.every
+        return all(
+            i == 0 or every[i - 1] not in _GWYN_COMPLAINT
+            for i, word in enumerate(every)
+            if word == "gwyn"
         )
 
     def dangerous(self, places: tuple[int, ...]) -> bool:
@@ -729,6 +820,11 @@ class _Context:
                     return True
         return False
 
+    def _next(self, position: int) -> str:
+        """The word after ``position`` ("" at the end)."""
+        words = self._read.words
+        return words[position + 1] if position + 1 < len(words) else ""
+
     def _near_any(self, cue: str, places: tuple[int, ...], reach: int) -> bool:
         atom = "@" + cue
         return any(self._has(q, atom) for p in places for q in range(p - reach, p + reach + 1))
@@ -743,7 +839,11 @@ class _Context:
                 return True
             # "this rent is killing me", "my back is killing me": a threat to kill is
             # said of what someone will do ("he said he'd kill me"), not is doing.
-            if any(self._read.words[p] == "killing" for p in places):
+            words = self._read.words
+            if any(words[p] == "killing" for p in places):
+                return True
+            # "mae'n bygwth glaw" (it's threatening rain).
+            if any(words[p] in _THREATEN and self._next(p) in _WEATHER for p in places):
                 return True
             return pattern.text in GENERIC_RISK and any(
                 self._has(q, "@tenancy_risk") for q in range(last + 1, last + 4)
@@ -762,9 +862,20 @@ class _Context:
                 for p in places
             ):
                 return True
-            # A cupboard door is not the door of the home.
+            # A cupboard door is not the door of the home, nor is next door ("drws nesa").
             if "@door_compound" in present and any(
                 self._has(p, "@door") and self._has(p - 1, "@door_compound") for p in places
+            ):
+                return True
+            words = self._read.words
+            if any(self._has(p, "@door") and self._next(p) in _NEXT for p in places):
+                return True
+            # Welsh "tan" is fire ("tân") or until ("tan 3 y bore", "tan naw"); "shocking"
+            # is mostly said of a service ("shocking really"), not of a switch.
+            if any(
+                (words[p] == "tan" and _until(self._next(p)))
+                or (words[p] == "shocking" and not self._has(p + 1, "@about_me"))
+                for p in places
             ):
                 return True
             # Said to be over in the clause of the phrase's last word: "the lift was
@@ -804,7 +915,13 @@ class _Context:
             self._has(first, "@complaint")  # not "dim ymddiheuriad" (no apology)
         ):
             return True
-        if self._supposed(places) or self._withdrawn(places):
+        if self._supposed(places) or self._withdrawn(places) or self._declined(places):
+            return True
+        if self._elsewhere(places):
+            return True
+        # "Heol Gwyn" is a street: "gŵyn" (complaint) is said after "y", "i'r", "ei".
+        said = {self._read.words[p] for p in places if self._has(p, "@complaint")}
+        if said == {"gwyn"} and self._white():
             return True
         return (
             self._in_clauses("next_door", places)

@@ -460,3 +460,74 @@ def test_a_withdrawn_complaint_is_not_one_and_no_apology_is_no_negation() -> Non
 )
 def test_this_rounds_phrases(text: str, expected: str | None) -> None:
     assert DEFAULT.classify(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to make a complaint, honestly, I just want someone to finish the tiles",
+        "dwi ddim isio cwyno, jyst i chi wybod ma'r golau ar yr ail lawr wedi mynd",
+        "pls dont log this as a complaint its just a question about my brown bin",
+        "plis canslwch fy nghwyn, ma bob dim di cael ei sortio rŵan",
+        "Dwi isio tynnu'n ôl y gŵyn nes i wythnos dwetha am y ffens",
+        "I've complained to BT about the wasted appointment, could you send me permission",
+        "Hi its Mrs Jones at 14 Heol Gwyn, can the repairs team call me",
+        "my mum keeps complaining the bus stop moved, does anyone know why?",
+    ],
+)
+def test_a_complaint_declined_taken_back_made_elsewhere_or_a_street_name_is_not_one(
+    text: str,
+) -> None:
+    assert DEFAULT.classify(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to complain but this is the third time nobody turned up",
+        "I don't want this complaint ignored again",
+        "I complained to BT and to your repairs manager, nobody cares",
+        "I complained to the office about the bus shelter you put up and nothing happened",
+        "disgraceful, still nobody has come, I had to get the bus to your office",
+        "Ges i ddim ateb i'r gŵyn am y to",
+        "Dw i'n disgwyl i chi dalu am y carped, mae o wedi ei ddifetha gan eich plymer",
+    ],
+)
+def test_a_complaint_with_a_but_a_landlord_or_after_y_still_is_one(text: str) -> None:
+    assert DEFAULT.classify(text) == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lads next door keep kicking a ball against my wall all evening, so annoying",
+        "miwsig o fflat 6 tan 3 y bore eto, allwch chi yrru llythyr atyn nhw",
+        "Plant drws nesa'n cicio pêl yn erbyn wal y tŷ tan 9 bob nos",
+        "Mae plant drws nesa wedi torri'r ffens eto, pwy sy'n ei thrwsio?",
+        "the weathers been shocking this week, can the gutter clearing wait till its dry",
+        "Ma 'na lygod yn y sied, di gweld baw. Chi sy'n talu am rywun neu fi?",
+        "golau tu allan yn dod mlaen ganol dydd, synhwyrydd di drysu dwi'n meddwl",
+        "Mae'n bygwth glaw eto, ydy'r peintwyr dal yn dod fory?",
+    ],
+)
+def test_next_door_until_shocking_dirt_coming_on_and_rain_are_not_emergencies(text: str) -> None:
+    assert DEFAULT.classify(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mae dŵr yn dod drwy'r nenfwd",
+        "mae nwy yn dod o'r popty",
+        "mwg yn dod mewn o dan y drws",
+        "ma baw yn dod i fyny'r toiled a'r draen",
+        "the boiler's been on all day and we've all got headaches and feel dizzy",
+        "dwi'n teimlo'n benysgafn bob tro dwi'n rhoi'r boeler ymlaen",
+        "the front door was kicked in last night, it won't shut",
+        "ma'r tân yn y gegin!",
+    ],
+)
+def test_coming_water_gas_and_smoke_sewage_and_carbon_monoxide_signs_get_through(
+    text: str,
+) -> None:
+    assert DEFAULT.classify(text) == "emergency_repair"
