@@ -418,7 +418,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "outrage": {
         "en": _w(
             "disgrace disgraceful shocking appalling unacceptable atrocious useless pathetic "
-            "incompetent disgusted fuming diabolical"
+            "incompetent disgusted fuming diabolical disappointed shambles shameful gobsmacked"
         ),
         "cy": _w("gwarthus annerbyniol cywilyddus cywilydd anobeithiol gwael ofnadwy"),
     },
@@ -813,6 +813,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{not} {seen} .. {days}",
             "{not} {seen} .. {neighbour}",
             "{neighbour} ~ {not} {seen}",
+            "nobody|noone|no ones|nobodys ~ {seen} ~ {days}|since",
+            "wrong side ~ railing|railings|barrier|fence|bridge|balcony",
             "{post} ~ {piling}",
             "{worried} ~ {neighbour}",
             "{worried} about her|him",
@@ -828,6 +830,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         ),
         "cy": (
             "pryder diogelu",
+            # Milk left on the step: "mae'r llefrith dal ar y stepan".
+            "llefrith|llaeth ~ dal|stepan|stepen|stepyn|carreg",
             "cuddio ~ bathrwm|toiled|llofft|cwpwrdd|stafell",
             "llusgo ~ gwallt|hogan|hogyn|plentyn|plant",
             "heddlu ~ cicio|dyrnu|taro|bygwth|cuddio",
@@ -961,7 +965,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "keep|keeps ~ tripping",
             "{gas} ~ coming|escaping|pouring",
             "{lift} ~ out ~ since|floor|stairs|oxygen",
-            "steps|stairs|step ~ cracked|collapsed|loose|moves|gave",
+            "steps|stairs|step ~ cracked|collapsed|loose|moves|gave|snapped|rotten",
             "steps|stairs|floor|floorboards ~ collapsing|collapse|caved|crumbling|sagging|bowing",
             "foot|leg ~ through ~ floor|floorboards|ceiling",
             "wall|walls|chimney ~ leaning|leans ~ over|path|pavement|road|dangerous|cracked",
@@ -1260,8 +1264,23 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "stage 1|2|one|two",
             "{outrage} ~ {landlord}",
             "escalate|escalated|escalating ~ it|this|manager|above|higher|next",
-            "worst landlord|association",
-            "not happy|satisfied ~ outcome|response|service|reply|answer",
+            "not|isnt|wasnt good enough ~~ nobody|again|still|weeks|months|promised|reported|"
+            "waiting|service|appointment",
+            "worst ~ landlord|association|council|service|housing",
+            "not happy|satisfied ~ outcome|response|service|reply|answer|done|job|work|handled",
+            # Dissatisfaction is a complaint however it is said (the Housing Ombudsman's
+            # Complaint Handling Code): rudeness, being ignored, asking again and again,
+            # going to the papers.
+            "rude|rudest|rudeness ~ staff|officer|surveyor|contractor|operative|fitter|office|"
+            "phone|spoken|spoke",
+            "how ~ spoken|talked|treated ~ to|like",
+            "treated|treat|treating ~ like ~ criminal|dirt|child|idiot|rubbish|muck|nothing|nobody",
+            "how many times ~ ring|chase|email|report|tell|ask|phone|call|write|chasing|ringing",
+            "no way to ~ run|treat",
+            "papers|press|newspaper|newspapers|media|bbc|itv ~ "
+            "contacting|contact|going|go|tell|telling",
+            "nobody|no one ~ listens|listening|cares|bothered|bothers",
+            "never|nobody|no one ~ rings|calls|rang|called ~ back",
             "{outrage} ~ still|promised|workmen|waiting|nobody|weeks|months",
             "how ~ acceptable",
             "want|demand|expect|owed .. explanation|apology",

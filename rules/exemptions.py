@@ -394,6 +394,7 @@ _DECLINE_BETWEEN = frozenset(
 _OBJECTS = frozenset({"this", "it"})
 _NEXT = frozenset({"nesa", "nesaf"})  # "drws nesa": next door
 _THREATEN = frozenset({"bygwth", "fygwth"})
+_HEAD = frozenset({"pen", "ben", "mhen"})  # "pen tost": a headache
 _WEATHER = frozenset({"glaw", "bwrw", "eira", "storm", "tywydd", "taranau", "gwynt"})
 # What follows "tan" meaning until: a time ("tan 3", "tan naw", "tan y bore", "tan fory").
 _UNTIL = frozenset(
@@ -636,7 +637,14 @@ class _Context:
             pair = False
             for a, b in {self._read.clause(p) for p in places}:
                 clause = words[a:b]
-                atoms.update(*(of(word) for word in clause if word != "iawn"))
+                # (Southern Welsh "pen tost" is a headache, not toast.)
+                atoms.update(
+                    *(
+                        of(word)
+                        for i, word in enumerate(clause)
+                        if word != "iawn" and not (word == "tost" and i and clause[i - 1] in _HEAD)
+                    )
+                )
                 if "iawn" in clause and self._fine():
                     atoms.add("@settled")
                 pair = pair or any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
