@@ -174,7 +174,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "en": _w("door doors lock locks latch window windows frame"),
         "cy": _w("drws drysau clo ffenest ffenestr ffenestri"),
     },
-    "secure": {"en": _w("secure lock shut close"), "cy": _w("cloi cau")},
+    "secure": {"en": _w("secure lock shut close latch"), "cy": _w("cloi cau")},
     "damaged": {
         "en": _w("smash kick force hanging snap split broken broke bust busted swings"),
         "cy": _w("malu chwalu torri"),
@@ -968,7 +968,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "steps|stairs|step ~ cracked|collapsed|loose|moves|gave|snapped|rotten",
             "steps|stairs|floor|floorboards ~ collapsing|collapse|caved|crumbling|sagging|bowing",
             "foot|leg ~ through ~ floor|floorboards|ceiling",
-            "wall|walls|chimney ~ leaning|leans ~ over|path|pavement|road|dangerous|cracked",
+            "wall|walls|chimney ~ leaning|leans ~ over|path|pavement|road|dangerous|cracked|"
+            "more|worse|brick|bricks|falling|landed",
+            "window|windows ~ blown|blew ~ out|in",
+            "{ceiling} ~~ bulging|sagging|saggy|bubble|bubbling ~~ water|dripping|drips|soft",
             "{ceiling} ~ fell|fallen|falling",
             "{ceiling} ~ come|came off",
             "crack|cracks|cracked ~~ worse|wider|bigger|spreading|creaking|brick|bricks",
@@ -1061,6 +1064,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{heating} .. ddim .. gweithio",
             "dim {heating}",
             "dim dwr",
+            "ffenest|ffenestr|ffenestri|drws ~ chwythu|chwythodd ~ allan|mewn|ffwrdd|twll",
             "dwr poeth ~ dim|ddim",
             "gwreichion|gwreichioni",
             "gwifrau|gwifren|weiars ~ {exposed}",

@@ -38,7 +38,8 @@ Monday about the burst pipe, everything's been fine since"), and the message is 
 when it is at least ``SECOND_LOOK`` sure. It looks again at emergency repairs, data
 requests, appeals and complaints; never at a safeguarding concern, and never at a match
 whose words name a danger to life (gas, carbon monoxide, fire, smoke, sparks, burning,
-exposed wires: ``DANGER_CONCEPTS``).
+exposed wires: ``DANGER_CONCEPTS``), and never at a message the first model alone
+would let through (two readers that disagree deliver).
 
 Deterministic and offline: the same text always gets the same answer, with the words
 and the phrase (or the model's weightiest words) that decided it, so a reviewer sees why.
@@ -50,6 +51,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rules.exemption_lexicon import (
     CLASS_ORDER,
@@ -108,6 +110,24 @@ class ExemptionMatch:
         if self.reader == "model":
             return f"the words '{self.words}' (the trained model: {self.phrase})"
         return f"the words '{self.words}' (phrase '{self.phrase}')"
+
+
+# How the check page and ``exemptions check`` name the model that set a match aside.
+READER_NAMES = {
+    "model": "the trained model",
+    "second_look": "the second look (a model trained on what phrases matched)",
+}
+
+
+class SetAside(NamedTuple):
+    """A phrase's match that a trained model set aside, holding the message: the match,
+    how likely the model found the message to be ordinary contact, and which model:
+    ``"model"`` (the model that reads what no phrase matched, overruling a phrase) or
+    ``"second_look"`` (``rules.exemption_model.SecondLook``)."""
+
+    match: ExemptionMatch
+    ordinary: float
+    reader: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,37 +245,43 @@ class ExemptionClassifier:
             return found
         return self._explain(text)
 
-    def overruled(self, text: str) -> tuple[ExemptionMatch, float] | None:
-        """The phrase match the trained model overruled in ``text``, and how likely the
-        model found the message to be ordinary contact; None when nothing was overruled.
-        (For the check page and ``exemptions check``: why a message with an exempt
-        phrase's words is held.)"""
+    def overruled(self, text: str) -> SetAside | None:
+        """The phrase match a trained model set aside in ``text``, which model, and how
+        likely it found the message to be ordinary contact; None when nothing was set
+        aside. (For the check page and ``exemptions check``: why a message with an
+        exempt phrase's words is held.)"""
         if not text or self.model is None:
             return None
         read = tokens(text)
         found = self._by_phrase(read, set())
         if found is None:
             return None
-        ordinary = self._set_aside(self.model, found, [w for w in read.words if w != BREAK])
-        return None if ordinary is None else (found, ordinary)
+        return self._set_aside(self.model, found, [w for w in read.words if w != BREAK])
 
     def _set_aside(
         self, model: LinearModel, found: ExemptionMatch, words: list[str]
-    ) -> float | None:
+    ) -> SetAside | None:
         """How likely the message of ``words`` that ``found``'s phrase matched is to be
         ordinary contact, when a model is sure enough of it to hold the message; else
         None, and the phrase stands. The model weighs every word of a message a phrase
         matched on a few: a data-request, appeal or complaint phrase is overruled when
         it is nearly sure (``LinearModel.overrules``); the second look sets aside a
         match of a class it looks again at, unless a word matched names a danger to
-        life (``SecondLook``, ``DANGER_CONCEPTS``)."""
+        life (``SecondLook``, ``DANGER_CONCEPTS``) or the first model alone would let the
+        message through."""
         if found.exempt_class in OVERRULED_CLASSES:
             ordinary = model.overrules(words)
             if ordinary is not None:
-                return ordinary
+                return SetAside(found, ordinary, "model")
         if self.second_look is None or found.danger:
             return None
-        return self.second_look.sets_aside(found.exempt_class, words)
+        ordinary = self.second_look.sets_aside(found.exempt_class, words)
+        # Two readers that disagree deliver: the second look does not set aside a match
+        # that the first model, reading the message alone, would let through ("Not good
+        # enough. Nobody from you told me", where the phrase's words are few).
+        if ordinary is None or model.judge(words) is not None:
+            return None
+        return SetAside(found, ordinary, "second_look")
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
@@ -378,7 +404,13 @@ _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
 _FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
 # Who else may be fine when the tenant is not: "the neighbours are fine", "everyone else".
-_OTHERS = frozenset({"block", "rest", "else", "everyone", "everybody", "others", "street"})
+_OTHERS = frozenset(
+    {
+        "block", "rest", "else", "everyone", "everybody", "others", "street",
+        # A person who is fine: "the switch gave her a shock, she's fine".
+        "she", "shes", "he", "hes", "they", "theyre", "kids", "baby", "partner",
+    }
+)  # fmt: skip
 # Saying one is not complaining: a present negation, then only these words before the
 # complaint's word ("dont want to make complaint", "no need to complain", "ddim isio cwyno",
 # "dont log it as complaint"); "this" or "it" only with "as" ("I don't want this complaint
@@ -675,6 +707,8 @@ class _Context:
                 continue
             if word == "anymore" and negated:
                 continue
+            if word == "used" and i + 1 < b and words[i + 1] == "to":
+                continue  # "where the lock used to be"
             if word == "fine" and any(
                 words[j] in _OTHERS or self._has(j, "@next_door") for j in range(max(a, i - 3), i)
             ):

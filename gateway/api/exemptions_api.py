@@ -34,6 +34,10 @@ class Overruled(BaseModel):
     words: str
     phrase: str
     ordinary: float = Field(description="how likely the model found ordinary contact, 0 to 1")
+    reader: Literal["model", "second_look"] = Field(
+        description="which model held it: 'model' (the model that reads what no phrase "
+        "matched) or 'second_look' (the model that looks again at what a phrase matched)"
+    )
 
 
 class CheckOut(BaseModel):
@@ -45,8 +49,8 @@ class CheckOut(BaseModel):
     )
     overruled: Overruled | None = Field(
         default=None,
-        description="held although a phrase matched: the trained model found the message "
-        "at least 90% likely to be ordinary contact",
+        description="held although a phrase matched: a trained model found the message "
+        "likely enough to be ordinary contact (see docs/exemptions.md)",
     )
 
 
@@ -85,10 +89,11 @@ async def check(ctx: Ctx) -> Reply:
             "overruled": None
             if overruled is None
             else {
-                "exempt_class": overruled[0].exempt_class,
-                "words": overruled[0].words,
-                "phrase": overruled[0].phrase,
-                "ordinary": round(overruled[1], 3),
+                "exempt_class": overruled.match.exempt_class,
+                "words": overruled.match.words,
+                "phrase": overruled.match.phrase,
+                "ordinary": round(overruled.ordinary, 3),
+                "reader": overruled.reader,
             },
         }
     )

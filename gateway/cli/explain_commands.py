@@ -15,6 +15,7 @@ from gateway.decisions.decision_json import decision_json
 from gateway.decisions.org_decisions import decision_settings_with_org
 from gateway.decisions.service import ContactService
 from rules.decision import Contact, Decision
+from rules.exemptions import READER_NAMES
 from rules.identity import IdentityError, normalise_identity
 from rules.models import Channel
 from rules.policy_index import DecisionSettings
@@ -79,10 +80,10 @@ async def exemptions_check(
         print("no exemption: held like any other contact under a restriction")
         overruled = current.exemptions.overruled(text)
         if overruled is not None:
-            match, ordinary = overruled
+            match, ordinary, reader = overruled
             print(
                 f"the phrase '{match.phrase}' ({match.exempt_class}) matched the words "
-                f"'{match.words}', but the trained model finds the message "
+                f"'{match.words}', but {READER_NAMES[reader]} finds the message "
                 f"{ordinary:.0%} likely ordinary contact"
             )
     else:

@@ -223,9 +223,9 @@ def test_an_overruled_phrase_is_held_and_says_why() -> None:
     assert both.explain(text) is None
     overruled = both.overruled(text)
     assert overruled is not None
-    match, ordinary = overruled
+    match, ordinary, reader = overruled
     assert match.exempt_class == "complaint" and match.words == "complaint"
-    assert ordinary >= 0.8
+    assert ordinary >= 0.8 and reader == "model"
     # Nothing to say where the phrase stands, none matched, or there is no model.
     assert both.explain("complaint about the repairs service") is not None
     assert both.overruled("complaint about the repairs service") is None
@@ -251,7 +251,8 @@ def test_the_shipped_model_holds_ordinary_contact_a_complaint_phrase_matched() -
     assert PHRASES_ALONE.explain(text) is not None  # 'councillor'
     assert FULL.explain(text) is None
     overruled = FULL.overruled(text)
-    assert overruled is not None and overruled[0].exempt_class == "complaint"
+    assert overruled is not None and overruled.match.exempt_class == "complaint"
+    assert overruled.reader == "model"
     assert FULL.explain("I want to complain to my councillor about the repairs") is not None
 
 
@@ -292,8 +293,8 @@ def test_a_match_set_aside_is_held_and_says_why_unless_it_names_a_danger() -> No
     assert PHRASES_ALONE.classify(text) == "emergency_repair"
     assert both.explain(text) is None
     overruled = both.overruled(text)
-    assert overruled is not None and overruled[0].exempt_class == "emergency_repair"
-    assert overruled[1] >= 0.9
+    assert overruled is not None and overruled.match.exempt_class == "emergency_repair"
+    assert overruled.ordinary >= 0.9 and overruled.reader == "second_look"
     # Gas, fire, smoke, sparks: a danger to life is never set aside.
     danger = "thanks, the gas smell, the sofa"
     found = both.explain(danger)
@@ -301,6 +302,16 @@ def test_a_match_set_aside_is_held_and_says_why_unless_it_names_a_danger() -> No
     assert both.overruled(danger) is None
     # Nor is a match the second look is not sure of.
     assert both.explain("the burst pipe is pouring water now") is not None
+    # Nor one the first model, reading the message alone, would let through ("leak"
+    # weighs towards an emergency there): two readers that disagree deliver.
+    disputed = "the burst pipe leak, the sofa"
+    words = message_words(disputed)
+    assert both.second_look is not None
+    assert both.second_look.sets_aside("emergency_repair", words) is not None
+    assert _toy().judge(words) is not None
+    found = both.explain(disputed)
+    assert found is not None and found.reader == "phrase"
+    assert both.overruled(disputed) is None
 
 
 def test_the_shipped_second_look_holds_settled_matters_and_delivers_live_ones() -> None:

@@ -552,6 +552,12 @@ def test_coming_water_gas_and_smoke_sewage_and_carbon_monoxide_signs_get_through
         ("Dim golau ers 4 diwrnod a mae'r llefrith dal ar y stepan", "safeguarding"),
         ("larwm carbon monocsid yn canu a ma pen tost ofnadwy arna i", "emergency_repair"),
         ("one of the steps on the communal stairs has snapped right through", "emergency_repair"),
+        ("front door has just a hole where the lock used to be, cant lock it", "emergency_repair"),
+        ("the main entrance door isn't latching anymore, it just drifts open", "emergency_repair"),
+        ("chimney leaning a lot more after the wind, bits of brick in the garden", "emergency_repair"),
+        ("the bedroom window blew in during the storm, glass everywhere", "emergency_repair"),
+        ("Ma ffenest y llofft di chwythu allan yn y gwynt, jyst twll rwan", "emergency_repair"),
+        ("the light switch gave my son a shock this morning, hes fine", "emergency_repair"),
     ],
 )
 def test_this_rounds_new_phrases(text: str, expected: str) -> None:

@@ -47,6 +47,13 @@ async def test_check_names_the_class_and_the_words(api: ApiClient) -> None:
     assert held["overruled"]["exempt_class"] == "complaint"
     assert held["overruled"]["words"] == "councillor"
     assert 0.8 <= held["overruled"]["ordinary"] <= 1
+    assert held["overruled"]["reader"] == "model"
+    thanks = "thank you for coming out so quick when the pipe burst, really appreciated"
+    settled = await api.ok("POST", "/exemptions/check", "viewer", json={"text": thanks})
+    assert settled["exempt_class"] is None
+    assert settled["overruled"]["exempt_class"] == "emergency_repair"
+    assert settled["overruled"]["reader"] == "second_look"
+    assert settled["overruled"]["ordinary"] >= 0.95
     text = "my ex was at the door again and the kids hid under the bed"
     by_model = await api.ok("POST", "/exemptions/check", "viewer", json={"text": text})
     assert by_model["exempt_class"] == "safeguarding" and by_model["reader"] == "model"

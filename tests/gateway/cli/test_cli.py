@@ -173,7 +173,16 @@ def test_exemptions_check_says_why_a_text_is_exempt_or_held(database_url: str) -
     first, why = held.stdout.splitlines()
     assert first == "no exemption: held like any other contact under a restriction"
     assert why.startswith("the phrase 'councillor' (complaint) matched the words 'councillor'")
+    assert ", but the trained model finds the message " in why
     assert why.endswith("likely ordinary contact")
+    # A settled repair, held by the second look: the check names that model.
+    thanks = "thank you for coming out so quick when the pipe burst, really appreciated"
+    settled = run(database_url, "exemptions", "check", thanks)
+    assert settled.returncode == 0, settled.stderr
+    first, why = settled.stdout.splitlines()
+    assert first == "no exemption: held like any other contact under a restriction"
+    assert why.startswith("the phrase '{pipe} ~ {burst}' (emergency_repair)")
+    assert "but the second look (a model trained on what phrases matched) finds" in why
 
 
 def test_explain_bad_input_is_named(database_url: str) -> None:

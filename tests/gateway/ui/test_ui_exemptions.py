@@ -102,6 +102,11 @@ async def test_check_shows_the_class_the_words_and_the_phrase(ui: ApiClient) -> 
     assert "No exemption: it would be held" in held
     assert "The phrase councillor matched the words “councillor”, but the trained model" in held
     assert re.search(r"finds the whole message \d+% likely to be ordinary contact", held)
+    thanks = "thank you for coming out so quick when the pipe burst, really appreciated"
+    status, shown = await _post(ui, PAGE, {"text": thanks}, page)
+    assert status == 200
+    settled = _block(shown, 'id="check-result"')
+    assert "but the second look (a model trained on what phrases matched) finds" in settled
     status, shown = await _post(ui, PAGE, {"text": "   "}, page)
     assert status == 400
     assert 'class="error-summary" role="alert"' in shown and 'href="#check-text"' in shown
