@@ -4,8 +4,8 @@ The model (``rules.exemption_model``) is multinomial logistic regression over bi
 features scaled to unit length: the words and word pairs of a message in one block,
 its letter groups in another. The features are ``rules.exemption_model``'s own
 functions; scikit-learn counts them and fits the weights (balanced class weights,
-C=4). It is trained on the development splits only (``DEV_SPLITS``); the held-out
-splits are never read here.
+C=8 for the first model, C=4 for the second look). It is trained on the development
+splits only (``DEV_SPLITS``); the held-out splits are never read here.
 
 The weights are written into the rules package as data (float32, base64), with the
 SHA-256 of every split trained on, so tests/rules/test_exemption_model.py can tell
@@ -51,7 +51,13 @@ from rules.exemption_text import BREAK, tokens  # noqa: E402
 
 TARGET = ROOT / "rules" / "exemption_model_data.py"
 SECOND_LOOK_TARGET = ROOT / "rules" / "exemption_second_look_data.py"
-C = 4.0
+# How loosely the weights are held (scikit-learn's C). The first model reads better
+# looser: on five-fold reads of the development splits (23 of them), C=8 against C=4
+# let 6.1 % of the ordinary messages no phrase matched through against 7.1 %, and got
+# as many exempt ones through at a slightly higher threshold. The second look, looser,
+# grew surer of itself and held exempt complaints: it stays at 4.
+C = 8.0
+SECOND_LOOK_C = 4.0
 KEEP = 0.2  # the least weight a feature needs, for some class, to be kept
 
 
@@ -118,11 +124,13 @@ def _features(vocabularies: tuple[list[str], list[str]] | None = None) -> Featur
     )
 
 
-def fit(docs: list[list[str]], labels: list[str]) -> tuple[FeatureUnion, LogisticRegression]:
+def fit(
+    docs: list[list[str]], labels: list[str], c: float = C
+) -> tuple[FeatureUnion, LogisticRegression]:
     """Fit on every feature seen twice, keep the features that weigh at least ``KEEP``
     for some class (a smaller model, loaded faster), and fit again on those alone."""
     features = _features()
-    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
     model.fit(features.fit_transform(docs), labels)
     names = features.get_feature_names_out()  # "words__gas", "chars__ ga", ...
     keep = np.abs(model.coef_).max(axis=0) >= KEEP
@@ -130,7 +138,7 @@ def fit(docs: list[list[str]], labels: list[str]) -> tuple[FeatureUnion, Logisti
     words = [name for block, name in kept if block == "words"]
     chars = [name for block, name in kept if block == "chars"]
     features = _features((words, chars))
-    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
     model.fit(features.fit_transform(docs), labels)
     return features, model
 
@@ -171,7 +179,7 @@ def evaluate() -> None:
         features, model = fit(docs, labels)
         reader = LinearModel(*_parts(features, model))
         train = [i for i, split in enumerate(looked_where) if split != held]
-        second = fit([looked[i] for i in train], [verdicts[i] for i in train])
+        second = fit([looked[i] for i in train], [verdicts[i] for i in train], SECOND_LOOK_C)
         second_reader = LinearModel(*_parts(*second))
         for item in load(held):
             text = as_received(item)
@@ -212,7 +220,13 @@ def evaluate() -> None:
             else:
                 overruled = matched_class in OVERRULED_CLASSES and judged and ordinary >= overrule
                 looked = matched_class in LOOKED_AGAIN and not danger and again is not None
-                set_aside = second_look is not None and looked and again >= second_look
+                # The second look never sets aside what the first model alone delivers.
+                alone = judged and (
+                    ordinary < threshold or any(chances[c] >= f for c, f in (floors or {}).items())
+                )
+                set_aside = (
+                    second_look is not None and looked and again >= second_look and not alone
+                )
                 exempt = not overruled and not set_aside
             for key in (label, f"{label}.{lang}", *(("dev7",) if held == "dev7" else ())):
                 counts = tally.setdefault(key, [0, 0])
@@ -268,7 +282,7 @@ def evaluate() -> None:
     shipped_floors = dict(FLOORS)
     before = figures(THRESHOLD, OVERRULE, shipped_floors)
     picked_limit = None
-    for limit in (0.95, 0.9, 0.85, 0.8, 0.75, 0.7):
+    for limit in (0.99, 0.98, 0.97, 0.96, 0.95, 0.9, 0.85, 0.8):
         shares = figures(THRESHOLD, OVERRULE, shipped_floors, limit)
         kept = all(shares[k] >= v for k, v in before.items() if not k.startswith(("none", "dev7")))
         print(
@@ -352,11 +366,11 @@ def main() -> int:
         return 0
     docs, labels = corpus(DEV_SPLITS)
     looked, verdicts, _ = matched(DEV_SPLITS)
-    for target, what, (texts, answers) in (
-        (TARGET, "The exemption model's", (docs, labels)),
-        (SECOND_LOOK_TARGET, "The second-look model's", (looked, verdicts)),
+    for target, what, (texts, answers), c in (
+        (TARGET, "The exemption model's", (docs, labels), C),
+        (SECOND_LOOK_TARGET, "The second-look model's", (looked, verdicts), SECOND_LOOK_C),
     ):
-        features, model = fit(texts, answers)
+        features, model = fit(texts, answers, c)
         source, reader = render(features, model, what)
         worst = check(features, model, reader, texts)
         if worst > 1e-4:
