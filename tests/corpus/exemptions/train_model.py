@@ -257,11 +257,13 @@ def evaluate() -> None:
     print(f"shipped THRESHOLD {threshold}, best OVERRULE {overrule}: {shares}")
     # The floors (FLOORS): at the shipped limits, what a safeguarding floor buys, and what
     # it costs in ordinary contact let through, everyday contact (dev7) apart.
-    # The pick: the highest floor that gets as many safeguarding concerns through, in
-    # each language, as the lowest floor tried does (when in doubt, deliver).
-    picked = None
-    most: tuple[float, float] | None = None
-    for floor in (None, 0.25, 0.3, 0.35, 0.4, 0.5):
+    # The pick: the highest floor at which safeguarding concerns meet their recall target
+    # (99 %) in English and in Welsh; when none does, the lowest tried (when in doubt,
+    # deliver).
+    picked: float | None = None
+    lowest: float | None = None
+    goal = 100 * RECALL["safeguarding"]
+    for floor in (None, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
         floors = None if floor is None else {"safeguarding": floor}
         shares = figures(THRESHOLD, OVERRULE, floors)
         print(
@@ -270,16 +272,17 @@ def evaluate() -> None:
             f"emergency {shares['emergency_repair']}, ordinary let through {shares[ORDINARY]}"
             f" (everyday contact, dev7: {shares['dev7']})"
         )
-        languages = (shares["safeguarding.en"], shares["safeguarding.cy"])
         if floor is None:
             continue
-        most = most or languages
-        if languages[0] >= most[0] and languages[1] >= most[1]:
+        lowest = lowest or floor
+        if shares["safeguarding.en"] >= goal and shares["safeguarding.cy"] >= goal:
             picked = floor
+    picked = picked or lowest
     print(f"picked FLOOR {picked}; shipped FLOORS {FLOORS}")
-    # The second look (SECOND_LOOK): the lowest limit at which no exempt message of any
-    # class, in either language, is held that the shipped limits let through.
-    shipped_floors = dict(FLOORS)
+    # The second look (SECOND_LOOK), at the floor just picked: the lowest limit at which
+    # no exempt message of any class, in either language, is held that the limits
+    # without it let through.
+    shipped_floors = {"safeguarding": picked} if picked else {}
     before = figures(THRESHOLD, OVERRULE, shipped_floors)
     picked_limit = None
     for limit in (0.99, 0.98, 0.97, 0.96, 0.95, 0.9, 0.85, 0.8):
