@@ -67,7 +67,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "light lights lite fitting fittings socket sockets switch electrics wiring "
             "wires fusebox fuse spotlights"
         ),
-        "cy": _w("golau goleuadau soced socedi ffiws gwifrau"),
+        "cy": _w("golau gola goleuadau soced socedi ffiws gwifrau"),
     },
     "overhead": {
         "en": _w("ceiling celing cieling ceilling roof loft upstairs above"),
@@ -136,7 +136,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "spark": {
         "en": _w("sparks sparking sparked spark sparky arcing"),
-        "cy": _w("gwreichion gwreichioni gwreichionen"),
+        "cy": _w("gwreichion gwreichioni gwreichionen sbarcio sbarc sbarcs"),
     },
     "burning": {
         "en": _w("burning burnt burned scorched melting melted smouldering"),
@@ -830,6 +830,9 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         ),
         "cy": (
             "pryder diogelu",
+            # Forgetting to eat, or leaving the gas on unlit: an old person at risk.
+            "anghofio ~ bwyta|tabledi|meddyginiaeth",
+            "nwy ~ ymlaen ~ heb ~ danio|tanio|gynnau",
             # Milk left on the step: "mae'r llefrith dal ar y stepan".
             "llefrith|llaeth ~ dal|stepan|stepen|stepyn|carreg",
             "cuddio ~ bathrwm|toiled|llofft|cwpwrdd|stafell",
@@ -974,7 +977,11 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{ceiling} ~~ bulging|sagging|saggy|bubble|bubbling ~~ water|dripping|drips|soft",
             "{ceiling} ~ fell|fallen|falling",
             "{ceiling} ~ come|came off",
-            "crack|cracks|cracked ~~ worse|wider|bigger|spreading|creaking|brick|bricks",
+            "crack|cracks|cracked ~~ worse|wider|bigger|spreading|creaking|brick|bricks|dip|"
+            "sagging|bowing|bulging",
+            # What burning wiring sounds and looks like.
+            "meter|fusebox|fuse ~ smoking|smoke|smouldering|melted|melting",
+            "socket|sockets|plug|switch ~ crackling|sizzling|fizzing|frying|belt",
             "carbon monoxide ~ headache|headaches|dizzy|sick|poisoning|symptoms|fumes",
             # What carbon monoxide does, said of the boiler or the cooker.
             "{heating}|{gas}|cooker|flue ~~ headaches|dizzy|dizziness|drowsy|lightheaded",
@@ -1067,6 +1074,10 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "ffenest|ffenestr|ffenestri|drws ~ chwythu|chwythodd ~ allan|mewn|ffwrdd|twll",
             "dwr poeth ~ dim|ddim",
             "gwreichion|gwreichioni",
+            "soced|socedi|plwg|switsh|golau ~ clecian|ffrio|hisian",
+            "{smoke} ~ golau|soced|plwg|switsh|mesurydd",
+            "grisiau|grisie|grisia|stepen|stepan ~ cracio|craciau|suddo|suddodd",
+            "{heating} ~ heb ~ ddod|weithio|gweithio|danio|tanio",
             "gwifrau|gwifren|weiars ~ {exposed}",
             "arogl|ogla ~ llosgi",
             "dim trydan|pwer",
@@ -1294,6 +1305,11 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "not acceptable ~ said|promised|weeks|months|still|waiting",
             "not how ~ treat|speak|talk ~ people|ppl|tenants|customers|someone",
             "hung|hang|put ~ up|phone|down ~ on me",
+            "fobbed|fobbing ~ off",
+            "head of ~ housing|service|department|repairs",
+            "lost ~ faith|confidence ~ you|landlord|service|association|council",
+            "treat|treated ~ tenants|customers ~ like",
+            "sort ~ priorities",
             "dropped the ball",
             "responsible ~ mess|shambles|fiasco",
             "want|refund|owed ~ my money back",
@@ -1320,6 +1336,12 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "isio|eisiau|moyn|hawlio|haeddu|cais ~ iawndal",
             "prif weithredwr",
             "digon yw digon ~ rheolwr|ymddiheuriad|esboniad|egluro",
+            "llond bol ~ rheolwr|pennaeth|uwch|enw",
+            "ers ~ addo|addoch|addawsoch|addewid",
+            "addewidion|addewid ~ gwag|torri|torrwyd",
+            "geiriau gwag",
+            "colli ~ ffydd",
+            "trin|trinio ~ tenantiaid|cwsmeriaid ~ fel",
             "isio|eisiau|moyn|cais ~ ad daliad",
             # Paying for what the landlord's failure ruined (see the English).
             "talu ~~ difetha|difrodi|dinistrio|sbwylio",

@@ -403,6 +403,7 @@ _IF_REACH = 4  # "if I ever smell gas", "os dwi'n clywed ogla nwy": the "if" thi
 _PAIR_WORDS = frozenset(word for pair in SETTLED_PAIRS for word in pair)
 _I_AM = frozenset({"dwi", "dw"})  # "dwi ddim yn apelio": I am not appealing ("am" is dropped)
 _FINE_BEFORE = frozenset({"yn", "n"})  # "mae'n iawn": fine; "cryf iawn": very strong
+_PEOPLE = frozenset({"dwi", "dw", "i", "ni", "hi", "fo", "fe", "e", "nhw", "chi", "plant", "babi"})
 # Who else may be fine when the tenant is not: "the neighbours are fine", "everyone else".
 _OTHERS = frozenset(
     {
@@ -717,10 +718,15 @@ class _Context:
         return False
 
     def _fine(self) -> bool:
-        """Whether Welsh "iawn" says "fine" ("mae'n iawn", "yn iawn") somewhere in the
-        text, not "very" ("yn gryf iawn") or "real" ("go iawn")."""
+        """Whether Welsh "iawn" says "fine" ("mae'n iawn", "yn iawn") of a thing somewhere
+        in the text, not "very" ("yn gryf iawn"), "real" ("go iawn") or of a person
+        ("dwi'n iawn", "ma hi'n iawn": the tenant may be fine and the heating not)."""
         every = self._read.every
-        return any(w == "iawn" and every[i - 1] in _FINE_BEFORE for i, w in enumerate(every) if i)
+        return any(
+            w == "iawn" and every[i - 1] in _FINE_BEFORE and (i < 2 or every[i - 2] not in _PEOPLE)
+            for i, w in enumerate(every)
+            if i
+        )
 
     def _resolved_after(self, places: tuple[int, ...]) -> bool:
         """Whether the clause after the match's, joined to it by "but", says the matter

@@ -567,3 +567,37 @@ def test_this_rounds_new_phrases(text: str, expected: str) -> None:
 def test_a_photo_not_good_enough_and_toast_setting_off_an_alarm_are_not_exempt() -> None:
     assert DEFAULT.classify("the photo I sent wasn't good enough, here's a better one") is None
     assert DEFAULT.classify("larwm mwg yn canu bob tro dwi'n gwneud tost") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Found by the round's later development splits (dev24 to dev26).
+        (
+            "I'd like the name of the head of housing, I've had enough of being fobbed off",
+            "complaint",
+        ),
+        ("Wyth mis ers i chi addo ffens newydd. Wyth mis.", "complaint"),
+        (
+            "rent 2 days late and you text me but my boiler's waited 7 weeks, sort ur priorities",
+            "complaint",
+        ),
+        ("Ma Nain di anghofio bwyta ers dyddia", "safeguarding"),
+        ("Grisie concrit i'r fflatie wedi cracio ar draws a stepen wedi suddo", "emergency_repair"),
+        (
+            "ma'r gwres heb ddod mlaen ers ddoe a dwi'n 84, dwi'n iawn fwy neu lai",
+            "emergency_repair",
+        ),
+        ("Carped y pasej yn wlyb a ma'r gola'n diferu", "emergency_repair"),
+        ("meter cupboard is smoking. real smoke. im outside", "emergency_repair"),
+        ("sŵn fel rhywun yn ffrio bacwn tu ôl i'r soced", "emergency_repair"),
+        ("ma'r plwg yn neud pop a sbarcio bob tro", "emergency_repair"),
+        ("the light switch in the hall gave me a belt when i touched it", "emergency_repair"),
+    ],
+)
+def test_the_rounds_later_phrases(text: str, expected: str) -> None:
+    assert DEFAULT.classify(text) == expected
+
+
+def test_welsh_fine_said_of_a_thing_settles_and_of_a_person_does_not() -> None:
+    assert DEFAULT.classify("ma'r gwres heb weithio ddoe ond mae'n iawn rwan") is None
