@@ -140,7 +140,9 @@ async def test_held_text_is_stored_whole_and_the_customer_is_told_once_a_day(
     gateway: Gateway, clock: FakeClock
 ) -> None:
     await gateway.load(policy({"channels": ["email"]}))
-    body = "Why has nobody fixed my fence?\nI have asked three times. £20 of wood!"
+    # (Plainly ordinary: "Why has nobody fixed my fence? I have asked three times" is a
+    # chaser the trained model now reads as a complaint, which goes through.)
+    body = "When is the fence panel being replaced?\nI have bought the wood already. £20 of it!"
     first, sid = await gateway.text(body)
     reply = message(first)
     assert reply is not None
@@ -154,7 +156,7 @@ async def test_held_text_is_stored_whole_and_the_customer_is_told_once_a_day(
     )
     assert await gateway.store.get_content(record.content_sha256 or "") == body.encode()
     (held,) = await gateway.store.list_held()
-    assert held.summary.startswith("Why has nobody fixed my fence? I have asked")
+    assert held.summary.startswith("When is the fence panel being replaced? I have bought")
     second, _ = await gateway.text("Hello?")
     assert message(second) is None
     clock.now = NOW + timedelta(days=1)
