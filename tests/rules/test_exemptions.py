@@ -601,3 +601,6 @@ def test_the_rounds_later_phrases(text: str, expected: str) -> None:
 
 def test_welsh_fine_said_of_a_thing_settles_and_of_a_person_does_not() -> None:
     assert DEFAULT.classify("ma'r gwres heb weithio ddoe ond mae'n iawn rwan") is None
+    assert DEFAULT.classify("ma'r gwres wedi torri, dwi'n iawn ond ma'r babi'n oer") == (
+        "emergency_repair"
+    )
