@@ -691,8 +691,9 @@ class _Context:
 
         * "anymore", where the phrase is itself a negation ("the door won't lock
           anymore", "no heating anymore"), unlike "it isn't leaking anymore";
-        * "fine" said of others ("power's gone just in my flat, the neighbours are
-          fine", "the rest of the block is fine")."""
+        * "fine" said of others or of a person ("power's gone just in my flat, the
+          neighbours are fine", "the switch gave her a shock, she's fine");
+        * "used" in "used to" ("a hole where the lock used to be")."""
         if not self._in_clauses("settled", (max(places),)):  # remembered: a long letter
             return False  # has many matches, and a clause can be long
         words = self._read.words

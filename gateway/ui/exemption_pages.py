@@ -16,6 +16,7 @@ from aiohttp import web
 from gateway.config.exemption_phrases import PhraseFileError, read_phrases
 from gateway.ui.apicall import UiProblem, call
 from gateway.ui.core import PREFIX, USER, api, form, page, redirect, render, text
+from rules.exemptions import READER_NAMES
 from rules.protected import ExemptClass, RouteName
 from rules.roles import Permission
 
@@ -67,6 +68,7 @@ async def _page(request: web.Request, shown: Shown, status: int = 200) -> web.Re
         status=status,
         shown=shown,
         check_class=CLASS_WORDS.get(result["exempt_class"]) if result else None,
+        reader_names=READER_NAMES,
         route_rows=[
             {
                 "name": name.value,

@@ -223,16 +223,15 @@ def evaluate() -> None:
         for held, label, lang, matched_class, danger, size, chances, again in read:
             judged = MIN_WORDS <= size <= MAX_WORDS
             ordinary = chances[ORDINARY]
+            floored = any(chances[c] >= f for c, f in (floors or {}).items())
+            # What the first model, reading the message alone, lets through.
+            alone = judged and (ordinary < threshold or floored)
             if matched_class is None:
-                floored = any(chances[c] >= f for c, f in (floors or {}).items())
-                exempt = judged and (ordinary < threshold or floored)
+                exempt = alone
             else:
                 overruled = matched_class in OVERRULED_CLASSES and judged and ordinary >= overrule
                 looked = matched_class in LOOKED_AGAIN and not danger and again is not None
                 # The second look never sets aside what the first model alone delivers.
-                alone = judged and (
-                    ordinary < threshold or any(chances[c] >= f for c, f in (floors or {}).items())
-                )
                 set_aside = (
                     second_look is not None and looked and again >= second_look and not alone
                 )
@@ -291,11 +290,11 @@ def evaluate() -> None:
     # The second look (SECOND_LOOK), at the floor just picked: the lowest limit at which
     # no exempt message of any class, in either language, is held that the limits
     # without it let through.
-    shipped_floors = {"safeguarding": picked} if picked else {}
-    before = figures(THRESHOLD, OVERRULE, shipped_floors)
+    floors_picked = {"safeguarding": picked} if picked else {}
+    before = figures(THRESHOLD, OVERRULE, floors_picked)
     picked_limit = None
     for limit in (0.99, 0.98, 0.97, 0.96, 0.95, 0.9, 0.85, 0.8):
-        shares = figures(THRESHOLD, OVERRULE, shipped_floors, limit)
+        shares = figures(THRESHOLD, OVERRULE, floors_picked, limit)
         kept = all(shares[k] >= v for k, v in before.items() if not k.startswith(("none", "dev7")))
         print(
             f"SECOND_LOOK {limit}: ordinary let through {shares[ORDINARY]} (from "

@@ -168,21 +168,24 @@ def test_exemptions_check_says_why_a_text_is_exempt_or_held(database_url: str) -
         "phrase: {rotten} {eggs}",
     ]
     meeting = "councillor Jones is coming to the residents meeting on tuesday, what time is it"
-    held = run(database_url, "exemptions", "check", meeting)
-    assert held.returncode == 0, held.stderr
-    first, why = held.stdout.splitlines()
-    assert first == "no exemption: held like any other contact under a restriction"
+    why = _held_why(database_url, meeting)
     assert why.startswith("the phrase 'councillor' (complaint) matched the words 'councillor'")
     assert ", but the trained model finds the message " in why
     assert why.endswith("likely ordinary contact")
     # A settled repair, held by the second look: the check names that model.
     thanks = "thank you for coming out so quick when the pipe burst, really appreciated"
-    settled = run(database_url, "exemptions", "check", thanks)
-    assert settled.returncode == 0, settled.stderr
-    first, why = settled.stdout.splitlines()
-    assert first == "no exemption: held like any other contact under a restriction"
+    why = _held_why(database_url, thanks)
     assert why.startswith("the phrase '{pipe} ~ {burst}' (emergency_repair)")
     assert "but the second look (a model trained on what phrases matched) finds" in why
+
+
+def _held_why(database_url: str, text: str) -> str:
+    """``exemptions check``'s reason for holding ``text`` that a phrase matched."""
+    held = run(database_url, "exemptions", "check", text)
+    assert held.returncode == 0, held.stderr
+    first, why = held.stdout.splitlines()
+    assert first == "no exemption: held like any other contact under a restriction"
+    return why
 
 
 def test_explain_bad_input_is_named(database_url: str) -> None:
