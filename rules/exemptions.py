@@ -21,8 +21,9 @@ restriction, and a complaint about a neighbour is not a complaint about the land
 unless the message also speaks of the restriction or of the landlord's service.
 
 A short message no phrase matches is then read by the trained model
-(``rules.exemption_model``), which finds what phrasings no list foresaw, unless a phrase
-of the class it finds was found and discounted (the phrases read that matter closer).
+(``rules.exemption_model``), which finds what phrasings no list foresaw, also when a
+phrase was found and discounted (two readers that disagree deliver: "fixed last week"
+may be about the last repair, not this one).
 The model also weighs a short message that a data-request, appeal or complaint phrase
 matched, and holds it when it finds it at least 80 % likely to be ordinary contact
 ("councillor Jones is coming to the residents' meeting on tuesday, what time does it
@@ -253,7 +254,7 @@ class ExemptionClassifier:
         if not text or self.model is None:
             return None
         read = tokens(text)
-        found = self._by_phrase(read, set())
+        found = self._by_phrase(read)
         if found is None:
             return None
         return self._set_aside(self.model, found, [w for w in read.words if w != BREAK])
@@ -285,8 +286,7 @@ class ExemptionClassifier:
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
-        discounted: set[str] = set()
-        found = self._by_phrase(read, discounted)
+        found = self._by_phrase(read)
         if self.model is None:
             return found
         words = read.words
@@ -298,9 +298,9 @@ class ExemptionClassifier:
         if found is not None:
             return None if self._set_aside(self.model, found, kept) is not None else found
         verdict = self.model.judge(kept)
-        # A phrase of the model's class was found and discounted ("no gas smell now"):
-        # the phrases have read that matter closer than a bag of words can.
-        if verdict is None or verdict.exempt_class in discounted:
+        # A phrase found but discounted ("the pipe was fixed last week and its burst
+        # again") does not stop the model: two readers that disagree deliver.
+        if verdict is None:
             return None
         return ExemptionMatch(
             verdict.exempt_class,
@@ -309,9 +309,8 @@ class ExemptionClassifier:
             "model",
         )
 
-    def _by_phrase(self, read: Tokens, discounted: set[str]) -> ExemptionMatch | None:
-        """The first phrase found in the text and not discounted, class by class; the
-        classes of phrases found but discounted are added to ``discounted``.
+    def _by_phrase(self, read: Tokens) -> ExemptionMatch | None:
+        """The first phrase found in the text and not discounted, class by class.
 
         Work is put off until it is needed, as most of a long letter is ordinary words:
         which phrases could match is known from the distinct words alone (``present``,
@@ -350,7 +349,6 @@ class ExemptionClassifier:
                             pattern.text,
                             danger=context.dangerous(places),
                         )
-                    discounted.add(pattern.exempt_class)
         return None
 
     def _look_up(self, distinct: set[str]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:

@@ -108,7 +108,7 @@ def matched(splits: tuple[str, ...]) -> tuple[list[list[str]], list[str], list[s
         for item in load(split):
             text = as_received(item)
             words = message_words(text)
-            found = phrases._by_phrase(tokens(text), set())
+            found = phrases._by_phrase(tokens(text))
             if found is None or not MIN_WORDS <= len(words) <= MAX_WORDS:
                 continue
             docs.append(second_look_words(found.exempt_class, words))
@@ -193,7 +193,7 @@ def evaluate() -> None:
         for item in load(held):
             text = as_received(item)
             words = message_words(text)
-            found = phrases._by_phrase(tokens(text), set())
+            found = phrases._by_phrase(tokens(text))
             matched_class = None if found is None else found.exempt_class
             again = None
             if found is not None and MIN_WORDS <= len(words) <= MAX_WORDS:
