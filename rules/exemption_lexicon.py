@@ -97,7 +97,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "sewage": {
         "en": _w("sewage sewer sewerage poo poop faeces feces excrement turds"),
-        "cy": _w("carthion carthffosiaeth"),
+        "cy": _w("carthion carthffosiaeth carthffos garthffos"),
     },
     "toilet": {"en": _w("toilet loo toilets drains drain"), "cy": _w("toiled ty bach draen")},
     "overflow": {
@@ -367,7 +367,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "test tested testing check checked serviced service inspection certificate "
             "passed fine used anymore previous previously drill "
             "reported planned bleeding bled wonky squeak squeaks squeaky gate stain "
-            "stains paint painted painting decorate decorator redecorate "
+            "stains painted painting decorate decorator redecorate "
             "january february march april june july august september october "
             "november december jan feb mar apr jun jul aug sept oct nov dec documentary "
             "programme newsletter training"
@@ -411,7 +411,10 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "staff officer officers service landlord manager management handling handled "
             "dealt ignored ignoring response repairs contractor contractors workman rude"
         ),
-        "cy": _w("staff swyddog gwasanaeth landlord rheolwr anwybyddu"),
+        "cy": _w(
+            "staff swyddog gwasanaeth landlord rheolwr anwybyddu ymateb contractwr contractwyr "
+            "gweithwyr"
+        ),
     },
     "escalation": {"en": _w("formal stage escalate ombudsman mp councillor"), "cy": _w("ffurfiol")},
     # How tenants say a complaint without the word: "shocking service", "gwasanaeth gwarthus".
@@ -420,7 +423,7 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "disgrace disgraceful shocking appalling unacceptable atrocious useless pathetic "
             "incompetent disgusted fuming diabolical disappointed shambles shameful gobsmacked"
         ),
-        "cy": _w("gwarthus annerbyniol cywilyddus cywilydd anobeithiol gwael ofnadwy"),
+        "cy": _w("gwarthus annerbyniol cywilyddus cywilydd anobeithiol gwael ofnadwy siomedig siomi"),
     },
 }
 
@@ -958,6 +961,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "{flowing} ~ {cannot} ~ {stop}",
             "tap ~ snapped|broken|bust|burst ~ off",
             "flame ~ yellow|orange",
+            "flames ~ yellow|orange",
+            "balcony ~ swaying|sways|wobbling|wobbles|wobbly|bouncing|moving|moves",
             "soot ~ boiler|fire|heater|cooker|flue",
             "railing|railings|banister|balustrade ~ loose|broken|fall|gap",
             "entry system|door ~ anyone|walk in",
@@ -1101,6 +1106,9 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "rheilen|rheiliau|canllaw ~ rhydd|llac|symud|torri",
             "atgyweirio brys",
             "trwsio brys",
+            "fflam|fflamau ~ felen|melyn|oren",
+            "balconi ~ siglo|symud|sigledig",
+            "byrlymu ~ {toilet}|{sewage}",
         ),
     },
     "subject_access_request": {
@@ -1340,6 +1348,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "ers ~ addo|addoch|addawsoch|addewid",
             "addewidion|addewid ~ gwag|torri|torrwyd",
             "geiriau gwag",
+        "disgwyl gwell",
             "colli ~ ffydd",
             "trin|trinio ~ tenantiaid|cwsmeriaid ~ fel",
             "isio|eisiau|moyn|cais ~ ad daliad",

@@ -423,6 +423,7 @@ _DECLINE_BETWEEN = frozenset(
     }
 )  # fmt: skip
 _OBJECTS = frozenset({"this", "it"})
+_NOT_THERE = frozenset({"wasnt", "werent", "not", "never"})
 _NEXT = frozenset({"nesa", "nesaf"})  # "drws nesa": next door
 _THREATEN = frozenset({"bygwth", "fygwth"})
 _HEAD = frozenset({"pen", "ben", "mhen"})  # "pen tost": a headache
@@ -447,6 +448,12 @@ _TO = frozenset({"to", "with", "wrth", "i", "against"})
 _OURS = frozenset({"@landlord", "@escalation"})
 # The words before "gŵyn" (a mutated "cwyn", complaint): "y gŵyn", "i'r gŵyn", "ei gŵyn".
 _GWYN_COMPLAINT = frozenset({"y", "r", "ei", "dy", "ail", "un", "unrhyw", "pa"})
+
+
+def _new_since(clause: Sequence[str], i: int) -> bool:
+    """Whether the pair at ``i`` of ``clause`` says when a thing was not there, so that
+    it is new: "a crack that wasn't there last week"."""
+    return i >= 2 and clause[i - 1] == "there" and clause[i - 2] in _NOT_THERE
 
 
 def _slot_fillers(
@@ -678,7 +685,10 @@ class _Context:
                 )
                 if "iawn" in clause and self._fine():
                     atoms.add("@settled")
-                pair = pair or any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
+                pair = pair or any(
+                    two in SETTLED_PAIRS and not _new_since(clause, i)
+                    for i, two in enumerate(itertools.pairwise(clause))
+                )
             found = self._seen[places] = (frozenset(atoms), pair)
         return found
 

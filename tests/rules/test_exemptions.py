@@ -599,8 +599,47 @@ def test_the_rounds_later_phrases(text: str, expected: str) -> None:
     assert DEFAULT.classify(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Welsh dissatisfaction with the landlord's response, staff or contractors
+        # (dev16, read with models trained on the other splits).
+        "hollol siomedig efo'r ymateb i'n llythyr diwetha",
+        "Dwi wedi fy siomi gan y contractwr eto",
+        "y boi nath y check nwy wedi gadael mwd trwy'r ty a'r carped newydd. disgwyl gwell",
+    ],
+)
+def test_welsh_disappointment_with_the_landlord_is_a_complaint(text: str) -> None:
+    assert DEFAULT.classify(text) == "complaint"
+
+
 def test_welsh_fine_said_of_a_thing_settles_and_of_a_person_does_not() -> None:
     assert DEFAULT.classify("ma'r gwres heb weithio ddoe ond mae'n iawn rwan") is None
     assert DEFAULT.classify("ma'r gwres wedi torri, dwi'n iawn ond ma'r babi'n oer") == (
         "emergency_repair"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Development messages the phrases missed, read with models trained on the
+        # other splits.
+        "ma'r tân nwy yn y parlwr yn neud swn popian a fflam felen. ofn ei ddefnyddio",
+        "the gas fire burns with yellow flames now",
+        "balconi'n siglo pan ti'n sefyll arno fo, crac newydd yn y concrit",
+        "the balcony is wobbling when you step on it",
+        "sinc a'r gawod yn llenwi efo dŵr sy'n drewi o garthffos bob tro dwi'n fflysho",
+        "dŵr budr brown yn byrlymu fyny o'r draen yn y cwrt",
+        # Paint is not settled: "a bubble in the paint full of water".
+        "the bedroom ceiling has gone soft and there's a big bubble in the paint full of water",
+        # "wasn't there last week": new, not over.
+        "there's a big crack in the ceiling that wasn't there last week, with a dip in it",
+    ],
+)
+def test_signs_of_danger_found_in_the_development_splits(text: str) -> None:
+    assert DEFAULT.classify(text) == "emergency_repair"
+
+
+def test_a_crack_there_last_week_too_is_still_settled_by_last_week() -> None:
+    assert DEFAULT.classify("the crack in the ceiling with a dip, the one from last week") is None
