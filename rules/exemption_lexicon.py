@@ -275,9 +275,9 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "elsewhere": {
         "en": _w(
             "bt dvla gp surgery doctors hospital nhs school bus police dwp hmrc bank "
-            "broadband openreach virgin sky vodafone airline shop supermarket takeaway"
+            "broadband openreach virgin sky vodafone airline shop supermarket takeaway post"
         ),
-        "cy": _w("siop ysgol meddygfa meddyg bws heddlu ysbyty banc"),
+        "cy": _w("siop ysgol meddygfa meddyg bws heddlu ysbyty banc post"),
     },
     "amend": {
         "en": _w("update updated change changed correct corrected amend amended spelling"),
@@ -423,7 +423,9 @@ CONCEPTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "disgrace disgraceful shocking appalling unacceptable atrocious useless pathetic "
             "incompetent disgusted fuming diabolical disappointed shambles shameful gobsmacked"
         ),
-        "cy": _w("gwarthus annerbyniol cywilyddus cywilydd anobeithiol gwael ofnadwy siomedig siomi"),
+        "cy": _w(
+            "gwarthus annerbyniol cywilyddus cywilydd anobeithiol gwael ofnadwy siomedig siomi"
+        ),
     },
 }
 
@@ -1314,6 +1316,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "not how ~ treat|speak|talk ~ people|ppl|tenants|customers|someone",
             "hung|hang|put ~ up|phone|down ~ on me",
             "fobbed|fobbing ~ off",
+            "too much to ask",
             "head of ~ housing|service|department|repairs",
             "lost ~ faith|confidence ~ you|landlord|service|association|council",
             "treat|treated ~ tenants|customers ~ like",
@@ -1348,7 +1351,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "ers ~ addo|addoch|addawsoch|addewid",
             "addewidion|addewid ~ gwag|torri|torrwyd",
             "geiriau gwag",
-        "disgwyl gwell",
+            "disgwyl gwell",
+            "ormod i ofyn",
             "colli ~ ffydd",
             "trin|trinio ~ tenantiaid|cwsmeriaid ~ fel",
             "isio|eisiau|moyn|cais ~ ad daliad",

@@ -607,6 +607,8 @@ def test_the_rounds_later_phrases(text: str, expected: str) -> None:
         "hollol siomedig efo'r ymateb i'n llythyr diwetha",
         "Dwi wedi fy siomi gan y contractwr eto",
         "y boi nath y check nwy wedi gadael mwd trwy'r ty a'r carped newydd. disgwyl gwell",
+        "Dwi di gofyn 3 gwaith am lythyrau mewn print bras. Ydi hi'n ormod i ofyn?",
+        "Third time asking for large print letters. Is it too much to ask?",
     ],
 )
 def test_welsh_disappointment_with_the_landlord_is_a_complaint(text: str) -> None:
@@ -643,3 +645,12 @@ def test_signs_of_danger_found_in_the_development_splits(text: str) -> None:
 
 def test_a_crack_there_last_week_too_is_still_settled_by_last_week() -> None:
     assert DEFAULT.classify("the crack in the ceiling with a dip, the one from last week") is None
+
+
+def test_a_complaint_to_the_post_office_is_made_elsewhere() -> None:
+    assert DEFAULT.classify("fi'n mynd i gwyno wrth y Post. Ta beth, ma'r rhent wedi mynd") is None
+    assert DEFAULT.classify("I'm going to complain to the post office about the queue") is None
+    # Named with the landlord's service, it is one.
+    assert DEFAULT.classify("I'll complain to the post office about your repairs service") == (
+        "complaint"
+    )
