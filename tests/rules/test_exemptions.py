@@ -654,3 +654,18 @@ def test_a_complaint_to_the_post_office_is_made_elsewhere() -> None:
     assert DEFAULT.classify("I'll complain to the post office about your repairs service") == (
         "complaint"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Safeguarding concerns of the development splits that only the model's floor
+        # caught (dev3, dev11, dev22).
+        "mi ddeudodd un ohonyn nhw bod y bos 'di cadw'u pasbortau",
+        "the gaffer has kept their passports since they came",
+        "oes gennych chi wybodaeth am loches? i fi. methu ffonio",
+        "os na chi'n clywed wrtha i erbyn dydd Llun, ma'r allwedd gyda Mrs Lewis rhif 8",
+    ],
+)
+def test_welsh_concerns_the_floor_alone_caught(text: str) -> None:
+    assert DEFAULT.classify(text) == "safeguarding"
