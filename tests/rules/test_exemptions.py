@@ -667,5 +667,5 @@ def test_a_complaint_to_the_post_office_is_made_elsewhere() -> None:
         "os na chi'n clywed wrtha i erbyn dydd Llun, ma'r allwedd gyda Mrs Lewis rhif 8",
     ],
 )
-def test_welsh_concerns_the_floor_alone_caught(text: str) -> None:
+def test_concerns_only_the_floor_caught(text: str) -> None:
     assert DEFAULT.classify(text) == "safeguarding"
