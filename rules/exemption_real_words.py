@@ -37,11 +37,11 @@ REAL_WORDS = frozenset(
     sparkled sparkling spars spaying spending splashing sported spotlight staels stair
     staked staking staled staling stalins stans stared staring stars startled stated
     staving steal steeping stephan stephen stirs stockpile storied stormed storming story
-    strains stranding strangle straying string stropped swagging swaying sweeping sweet
-    swelling swigs swing swish swizzling symptom syringe tablet tacking tacks tasking
-    taster thicket thigh thing thins thorough though throaty throttle throw tickling tiled
-    tings tipped tipping toastier toddle toddles touche tough track tricking trippe tuned
-    vices video waiving waled waling waning waring warings waste wears weaving weigh
-    weighty weirs widow widows wight wring wrist writs
+    strains stranding strangle straying string stropped swagging sweeping sweet swelling
+    swigs swing swish swizzling symptom syringe tablet tacking tacks tasking taster thicket
+    thigh thing thins thorough though throaty throttle throw tickling tiled tings tipped
+    tipping toastier toddle toddles touche tough track tricking trippe tuned vices video
+    waiving waled waling waning waring warings waste wears weaving weigh weighty weirs
+    widow widows wight wobble wring wrist writs
     """.split()  # noqa: SIM905 (one word a place, as data)
 )
