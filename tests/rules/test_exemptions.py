@@ -665,6 +665,11 @@ def test_a_complaint_to_the_post_office_is_made_elsewhere() -> None:
         "the gaffer has kept their passports since they came",
         "oes gennych chi wybodaeth am loches? i fi. methu ffonio",
         "os na chi'n clywed wrtha i erbyn dydd Llun, ma'r allwedd gyda Mrs Lewis rhif 8",
+        # dev32, read once before anything was written from it: a joke that is not one,
+        # and a farewell in a letter about bingo.
+        "haha if u find me hanging from the loft hatch youll know the repairs didnt come",
+        "I've been giving my bits away to the girls at bingo",
+        "I've made my peace with everything now so don't worry about my rent",
     ],
 )
 def test_concerns_only_the_floor_caught(text: str) -> None:
