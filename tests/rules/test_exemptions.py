@@ -674,3 +674,21 @@ def test_a_complaint_to_the_post_office_is_made_elsewhere() -> None:
 )
 def test_concerns_only_the_floor_caught(text: str) -> None:
     assert DEFAULT.classify(text) == "safeguarding"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # dev30 and dev31, read once before anything was written from them.
+        ("There's a faint hissing from the ring and a smell I don't like", "emergency_repair"),
+        ("the switch is cracked and it threw her back, her arm went numb", "emergency_repair"),
+        ("my grans gas fire has black marks all up the wall above it", "emergency_repair"),
+        ("ma'r gwres a'r dwr twym di mynd ers ddoe a ma hi'n rhewi", "emergency_repair"),
+        ("You said the surveyor would ring me in 48 hours. Im sick of being lied to", "complaint"),
+        ("Passed between 4 departments about the same shower. Someone take ownership", "complaint"),
+        ("Oes rhywun yn darllen y negeseuon hyn o gwbl? Dyma'r 5ed am y drws cefn", "complaint"),
+        ("Dal dim byd. Wsnos arall di mynd. Diolch am ddim", "complaint"),
+    ],
+)
+def test_the_rounds_last_phrases(text: str, expected: str) -> None:
+    assert DEFAULT.classify(text) == expected
