@@ -682,6 +682,7 @@ def test_concerns_only_the_floor_caught(text: str) -> None:
         # dev30 and dev31, read once before anything was written from them.
         ("There's a faint hissing from the ring and a smell I don't like", "emergency_repair"),
         ("the switch is cracked and it threw her back, her arm went numb", "emergency_repair"),
+        ("the socket in the hall is hot to the touch", "emergency_repair"),
         ("my grans gas fire has black marks all up the wall above it", "emergency_repair"),
         ("ma'r gwres a'r dwr twym di mynd ers ddoe a ma hi'n rhewi", "emergency_repair"),
         ("You said the surveyor would ring me in 48 hours. Im sick of being lied to", "complaint"),
@@ -692,3 +693,8 @@ def test_concerns_only_the_floor_caught(text: str) -> None:
 )
 def test_the_rounds_last_phrases(text: str, expected: str) -> None:
     assert DEFAULT.classify(text) == expected
+
+
+def test_a_switch_for_the_hot_water_is_not_a_hot_switch() -> None:
+    # (A switch "hot to the touch" is a fire risk; "hot" said of the water is not.)
+    assert DEFAULT.classify("can you move the immersion switch next to the hot tap") is None
