@@ -602,7 +602,7 @@ def test_the_rounds_later_phrases(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        # Welsh dissatisfaction with the landlord's response, staff or contractors
+        # Dissatisfaction with the landlord's response, staff or contractors
         # (dev16, read with models trained on the other splits).
         "hollol siomedig efo'r ymateb i'n llythyr diwetha",
         "Dwi wedi fy siomi gan y contractwr eto",
@@ -611,7 +611,7 @@ def test_the_rounds_later_phrases(text: str, expected: str) -> None:
         "Third time asking for large print letters. Is it too much to ask?",
     ],
 )
-def test_welsh_disappointment_with_the_landlord_is_a_complaint(text: str) -> None:
+def test_disappointment_with_the_landlord_is_a_complaint(text: str) -> None:
     assert DEFAULT.classify(text) == "complaint"
 
 
