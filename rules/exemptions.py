@@ -450,10 +450,15 @@ _OURS = frozenset({"@landlord", "@escalation"})
 _GWYN_COMPLAINT = frozenset({"y", "r", "ei", "dy", "ail", "un", "unrhyw", "pa"})
 
 
-def _new_since(clause: Sequence[str], i: int) -> bool:
-    """Whether the pair at ``i`` of ``clause`` says when a thing was not there, so that
-    it is new: "a crack that wasn't there last week"."""
-    return i >= 2 and clause[i - 1] == "there" and clause[i - 2] in _NOT_THERE
+def _says_over(clause: Sequence[str]) -> bool:
+    """Whether ``clause`` says a matter is over in two words (``SETTLED_PAIRS``: "last
+    week", "working again"), other than a pair that says when a thing was not there, so
+    that it is new ("a crack that wasn't there last week")."""
+    return any(
+        two in SETTLED_PAIRS
+        and not (i >= 2 and clause[i - 1] == "there" and clause[i - 2] in _NOT_THERE)
+        for i, two in enumerate(itertools.pairwise(clause))
+    )
 
 
 def _slot_fillers(
@@ -685,10 +690,7 @@ class _Context:
                 )
                 if "iawn" in clause and self._fine():
                     atoms.add("@settled")
-                pair = pair or any(
-                    two in SETTLED_PAIRS and not _new_since(clause, i)
-                    for i, two in enumerate(itertools.pairwise(clause))
-                )
+                pair = pair or _says_over(clause)
             found = self._seen[places] = (frozenset(atoms), pair)
         return found
 
@@ -748,7 +750,7 @@ class _Context:
         clause = words[a:b]
         if any("@live_now" in self._atoms.of(word) for word in clause):
             return False
-        return any(two in SETTLED_PAIRS for two in itertools.pairwise(clause))
+        return _says_over(clause)
 
     def _not_meant(self, places: tuple[int, ...]) -> bool:
         """Whether the tenant says they will not appeal: "not going to appeal", "dont
