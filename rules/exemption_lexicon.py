@@ -618,6 +618,9 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "goodbye letter|letters",
             "letter ~ table|daughter|son|kids|family",
             "funeral",
+            "final message|text from me",
+            "wont|not be making anything",
+            "gave|given ~ dog|cat|budgie ~ neighbour|sister|mum|niece|friend",
             "giving|gave|given ~ things|stuff|belongings|bits ~ away",
             "made|making my peace",
             "find|found me ~ hanging|dead",
@@ -634,6 +637,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "scars ~ arms|worse",
             # control, threats and harm at home
             "{partner} ~ reads|checks|monitors ~ messages|phone|texts",
+            # "pls dont ring the landline or send anything in the post. he reads everything"
+            "he|she|partner|hes|shes ~ opens|reads ~ everything|post|letters",
             "reads my messages|texts",
             "bruise|bruises ~ face|arms|neck|eye|wasnt|door|lied",
             "bruise|bruises|bruising|eye ~ {partner}|explain|walked|fell",
@@ -667,6 +672,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "out drinking ~~ kids|baby|{child}",
             # adults at risk
             "milk|curtains|blinds ~ {days}|shut|closed|drawn",
+            "curtains ~ since",
+            "{not} answered|answering ~ since",
             "had a fall",
             "nobody|noone|one ~ answering|answered|answers ~ door|knock|knocking|flat|{days}",
             "asking where ~ husband|wife|mum|dad",
@@ -792,6 +799,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "into my room ~ night",
             "{not} believe me ~ touch|touched|room|dad|stepdad|uncle",
             "older men ~~ young|girl|boy|{child}",
+            "older men ~~ picks|pick|car|cars",
+            "their|there own since",
             "young|girl|boy|{child} ~~ older men",
             "child protection",
             "social services",
@@ -882,6 +891,18 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "negeseuon od",
             "trefnu ~ angladd",
             "ta ta ~ bawb",
+            # Thanks with a pet seen to or an apology: "diolch am bob dim, ti di bod fel
+            # chwaer. Sori bo fi heb fod yn well tenant" (a happy move's thanks come with
+            # keys and a new address, and stay held).
+            "diolch am ~ bopeth|popeth ~~ sori|gath|ci",
+            "diolch am bob dim ~~ sori|gath|ci",
+            # "fydda i ddim yma i weld y gwelliannau" (I won't be here to see them)
+            "fydda|bydda i ddim yma|ma ~ weld|bellach|dolig|nadolig",
+            "gorffen pethau|pethe|petha",
+            # Someone at home who reads or opens everything, or must not be told.
+            "fo|fe|partner|gwr ~ darllen ~ ffon|negeseuon|ebyst|post|llythyrau|llythyra",
+            "fo|fe|partner|gwr ~ agor ~ post|popeth|llythyrau|llythyra",
+            "peidiwch|peidwch ~ deud|dweud|gweud ~ wrtho|wrthi",
             "hwyl fawr ~ bawb",
             "rhoi ~ pethau ~ ffwrdd",
             "methu cael gafael",

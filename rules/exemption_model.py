@@ -58,7 +58,7 @@ THRESHOLD = 0.3
 # concern. train_model.py --evaluate's pick on the development splits: the highest floor
 # at which safeguarding concerns meet their target (99 %) in English and in Welsh, or
 # the lowest it tries when none does (when in doubt, deliver).
-FLOORS: dict[str, float] = {"safeguarding": 0.2}
+FLOORS: dict[str, float] = {"safeguarding": 0.15}
 # A phrase's match is overruled, and the message held, when the model finds it at least
 # this likely to be ordinary contact (see ``LinearModel.overrules``).
 OVERRULE = 0.8
@@ -68,10 +68,10 @@ OVERRULE = 0.8
 # concerns it finds most ordinary are the veiled farewells ("I've given the spare key
 # to Siân next door, thanks for everything") a miss of which could cost a life.
 LOOKED_AGAIN = frozenset({"emergency_repair", "subject_access_request", "appeal", "complaint"})
-# train_model.py --evaluate's pick on the development splits (32 of them): the lowest
+# train_model.py --evaluate's pick on the development splits (34 of them): the lowest
 # limit at which no exempt message of any class, in either language, is held that the
-# phrases and the other model let through (at 97 % some would be).
-SECOND_LOOK = 0.98
+# phrases and the other model let through (at 98 % some would be).
+SECOND_LOOK = 0.99
 ORDINARY = "none"
 CHAR_SIZES = (3, 4, 5)
 _WORD_MEMO_LIMIT = 20_000

@@ -295,11 +295,18 @@ class ExemptionClassifier:
         if len(words) - words.count(BREAK) > MAX_WORDS:
             return found
         kept = [w for w in words if w != BREAK]
-        if found is not None:
-            return None if self._set_aside(self.model, found, kept) is not None else found
+        # A match set aside is one class's phrase read as ordinary contact; the classes
+        # after it are read in turn ("the new windows leak worse than the old ones ...
+        # escalate it": a repair, set aside, then a complaint).
+        passed: frozenset[str] = frozenset()
+        while found is not None:
+            if self._set_aside(self.model, found, kept) is None:
+                return found
+            passed |= {found.exempt_class}
+            found = self._by_phrase(read, passed)
         verdict = self.model.judge(kept)
         # A phrase found but discounted ("the pipe was fixed last week and its burst
-        # again") does not stop the model: two readers that disagree deliver.
+        # again") or set aside does not stop the model: two readers that disagree deliver.
         if verdict is None:
             return None
         return ExemptionMatch(
@@ -309,8 +316,11 @@ class ExemptionClassifier:
             "model",
         )
 
-    def _by_phrase(self, read: Tokens) -> ExemptionMatch | None:
-        """The first phrase found in the text and not discounted, class by class.
+    def _by_phrase(
+        self, read: Tokens, passed: AbstractSet[str] = frozenset()
+    ) -> ExemptionMatch | None:
+        """The first phrase found in the text and not discounted, class by class (the
+        classes of ``passed`` left out).
 
         Work is put off until it is needed, as most of a long letter is ordinary words:
         which phrases could match is known from the distinct words alone (``present``,
@@ -330,6 +340,8 @@ class ExemptionClassifier:
         anchors = _Where(words, words_of)
         context = _Context(read, atoms, present)
         for phrases in self._classes:
+            if phrases.exempt_class in passed:
+                continue
             filed = phrases.filed
             # The class's phrases whose anchor slot the text fills, in the order written.
             found = sorted({i for atom in present & phrases.anchor_atoms for i in filed[atom]})
@@ -519,6 +531,7 @@ class _Phrases:
     (a text has few of them: a short one few of any), and the words that fill an anchor
     slot of one of them."""
 
+    exempt_class: str
     patterns: tuple[Pattern, ...]
     filed: dict[str, tuple[int, ...]]  # atom -> the phrases whose anchor slot it is in
     anchor_atoms: frozenset[str]
@@ -536,6 +549,7 @@ class _Phrases:
                 filed.setdefault(atom, []).append(i)
             forms.update(fillers[anchor])
         return cls(
+            patterns[0].exempt_class,
             tuple(patterns),
             {atom: tuple(found) for atom, found in filed.items()},
             frozenset(filed),

@@ -321,7 +321,7 @@ def test_the_shipped_second_look_holds_settled_matters_and_delivers_live_ones() 
     settled = (
         "Thank you to the plumber who came on Monday about the burst pipe, everything "
         "has been fine since",
-        "thank you for coming out so quick when the pipe burst, really appreciated",
+        "thank you for fixing the burst pipe so fast, the plumber was lovely",
     )
     for text in settled:  # not in the corpus
         assert PHRASES_ALONE.classify(text) == "emergency_repair"
@@ -334,3 +334,18 @@ def test_the_shipped_second_look_holds_settled_matters_and_delivers_live_ones() 
         "I want a copy of all the notes you hold on me",
     ):
         assert FULL.explain(text) is not None
+
+
+def test_a_match_set_aside_lets_the_next_class_be_read() -> None:
+    # A repair read as settled; the complaint in the same message still gets through.
+    both = ExemptionClassifier(
+        PHRASES_ALONE.phrases, _toy(), _second_look(classes=frozenset({"emergency_repair"}))
+    )
+    text = "thanks, the burst pipe, the sofa. I am taking this to the ombudsman"
+    assert PHRASES_ALONE.classify(text) == "emergency_repair"
+    assert both.second_look is not None
+    assert both.second_look.sets_aside("emergency_repair", message_words(text)) is not None
+    found = both.explain(text)
+    assert found is not None and found.exempt_class == "complaint" and found.reader == "phrase"
+    # With nothing after it, the set-aside match is held, as before.
+    assert both.explain("thanks, the burst pipe, the sofa") is None

@@ -698,3 +698,42 @@ def test_the_rounds_last_phrases(text: str, expected: str) -> None:
 def test_a_switch_for_the_hot_water_is_not_a_hot_switch() -> None:
     # (A switch "hot to the touch" is a fire risk; "hot" said of the water is not.)
     assert DEFAULT.classify("can you move the immersion switch next to the hot tap") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dev33 and dev34, read once before anything was written from them: veiled
+        # farewells, someone at home who reads everything, children on their own.
+        "please dont write to the flat, he opens everything that comes",
+        "Final text from me. Thank you all",
+        "tell Mo I won't be making anything anymore, he'll understand",
+        "I've given the cat to my sister today, she'll love her",
+        "the old man at 5 hasn't answered since friday and his bins are still out",
+        "her curtains haven't moved since monday and shes 91",
+        "the twins downstairs have been on their own since last night",
+        "there's older men picking the lad up in a car every night",
+        "Diolch am bob dim. Ma'r gath gyda Nia",
+        "diolch am bopeth dros y blynyddoedd. sori",
+        "fydda i ddim yma i weld y to newydd",
+        "ddeudodd o ei fod o'n gorffen pethau heno",
+        "ma fe'n darllen y negeseuon i gyd, tecstiwch",
+        "fe sy'n agor y post i gyd, plis ebostiwch fi",
+        "peidiwch deud wrtho fo mod i di cysylltu",
+    ],
+)
+def test_this_rounds_safeguarding_phrases(text: str) -> None:
+    assert DEFAULT.classify(text) == "safeguarding"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A happy move's thanks, with keys and a new house; a pet minded for a holiday.
+        "Symud i'r tŷ newydd fory! Diolch am bob dim, goriadau i'r swyddfa dydd Llun",
+        "diolch am bopeth, dwi di cael y fflat yn Llandudno",
+        "fydda i ddim yma dydd Llun, dewch dydd Mawrth plis",
+    ],
+)
+def test_a_happy_move_and_a_day_away_stay_held(text: str) -> None:
+    assert DEFAULT.classify(text) is None

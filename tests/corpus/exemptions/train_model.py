@@ -173,11 +173,10 @@ def evaluate() -> None:
 
     phrases = ExemptionClassifier.build(model=False)
     looked, verdicts, looked_where = matched(DEV_SPLITS)
-    # split, label, lang, the class a phrase found (or None), whether a word it matched
-    # names a danger to life, words, each class's chance, and the second look's chance
-    # that the message is ordinary (None: not looked at)
-    read: list[tuple[str, str, str, str | None, bool, int, dict[str, float], float | None]]
-    read = []
+    # split, label, lang, the phrase matches (see ``matches`` below), words, and each
+    # class's chance
+    Match = tuple[str, bool, float | None]
+    read: list[tuple[str, str, str, tuple[Match, ...], int, dict[str, float]]] = []
     for held in DEV_SPLITS:
         docs, labels = corpus(tuple(s for s in DEV_SPLITS if s != held))
         features, model = fit(docs, labels)
@@ -190,25 +189,44 @@ def evaluate() -> None:
             SECOND_LOOK_KEEP,
         )
         second_reader = LinearModel(*_parts(*second))
+
+        def matches(
+            text: str, words: list[str], second_reader: LinearModel = second_reader
+        ) -> tuple[Match, ...]:
+            """The phrase matches rules.exemptions reads in turn while each is set aside:
+            the class, whether a word matched names a danger to life, and the second
+            look's chance that the message is ordinary (None: not looked at)."""
+            read_text = tokens(text)
+            judged = MIN_WORDS <= len(words) <= MAX_WORDS
+            found = phrases._by_phrase(read_text)
+            out: list[Match] = []
+            passed: set[str] = set()
+            while found is not None:
+                again = None
+                if judged:
+                    doc = second_look_words(found.exempt_class, words)
+                    again = second_reader.probabilities(doc)[ORDINARY]
+                out.append((found.exempt_class, found.danger, again))
+                settable = found.exempt_class in OVERRULED_CLASSES or (
+                    found.exempt_class in LOOKED_AGAIN and not found.danger
+                )
+                if not (judged and settable):
+                    break  # this match stands, whatever the models find
+                passed.add(found.exempt_class)
+                found = phrases._by_phrase(read_text, frozenset(passed))
+            return tuple(out)
+
         for item in load(held):
             text = as_received(item)
             words = message_words(text)
-            found = phrases._by_phrase(tokens(text))
-            matched_class = None if found is None else found.exempt_class
-            again = None
-            if found is not None and MIN_WORDS <= len(words) <= MAX_WORDS:
-                doc = second_look_words(found.exempt_class, words)
-                again = second_reader.probabilities(doc)[ORDINARY]
             read.append(
                 (
                     held,
                     str(item["label"]),
                     str(item["lang"]),
-                    matched_class,
-                    found is not None and found.danger,
+                    matches(text, words),
                     len(words),
                     reader.probabilities(words),
-                    again,
                 )
             )
         print(f"{held}: read", file=sys.stderr)
@@ -220,22 +238,23 @@ def evaluate() -> None:
         second_look: float | None = None,
     ) -> dict[str, float]:
         tally: dict[str, list[int]] = {}
-        for held, label, lang, matched_class, danger, size, chances, again in read:
+        for held, label, lang, found, size, chances in read:
             judged = MIN_WORDS <= size <= MAX_WORDS
             ordinary = chances[ORDINARY]
             floored = any(chances[c] >= f for c, f in (floors or {}).items())
             # What the first model, reading the message alone, lets through.
             alone = judged and (ordinary < threshold or floored)
-            if matched_class is None:
-                exempt = alone
-            else:
+            exempt = alone  # when every match is set aside, or there is none
+            for matched_class, danger, again in found:
                 overruled = matched_class in OVERRULED_CLASSES and judged and ordinary >= overrule
                 looked = matched_class in LOOKED_AGAIN and not danger and again is not None
                 # The second look never sets aside what the first model alone delivers.
                 set_aside = (
                     second_look is not None and looked and again >= second_look and not alone
                 )
-                exempt = not overruled and not set_aside
+                if not overruled and not set_aside:
+                    exempt = True
+                    break
             for key in (label, f"{label}.{lang}", *(("dev7",) if held == "dev7" else ())):
                 counts = tally.setdefault(key, [0, 0])
                 counts[0] += exempt
@@ -293,7 +312,7 @@ def evaluate() -> None:
     floors_picked = {"safeguarding": picked} if picked else {}
     before = figures(THRESHOLD, OVERRULE, floors_picked)
     picked_limit = None
-    for limit in (0.99, 0.98, 0.97, 0.96, 0.95, 0.9, 0.85, 0.8):
+    for limit in (0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.9, 0.88, 0.85, 0.8):
         shares = figures(THRESHOLD, OVERRULE, floors_picked, limit)
         kept = all(shares[k] >= v for k, v in before.items() if not k.startswith(("none", "dev7")))
         print(

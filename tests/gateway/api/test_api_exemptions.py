@@ -48,7 +48,7 @@ async def test_check_names_the_class_and_the_words(api: ApiClient) -> None:
     assert held["overruled"]["words"] == "councillor"
     assert 0.8 <= held["overruled"]["ordinary"] <= 1
     assert held["overruled"]["reader"] == "model"
-    thanks = "thank you for coming out so quick when the pipe burst, really appreciated"
+    thanks = "thank you for fixing the burst pipe so fast, the plumber was lovely"
     settled = await api.ok("POST", "/exemptions/check", "viewer", json={"text": thanks})
     assert settled["exempt_class"] is None
     assert settled["overruled"]["exempt_class"] == "emergency_repair"

@@ -173,7 +173,7 @@ def test_exemptions_check_says_why_a_text_is_exempt_or_held(database_url: str) -
     assert ", but the trained model finds the message " in why
     assert why.endswith("likely ordinary contact")
     # A settled repair, held by the second look: the check names that model.
-    thanks = "thank you for coming out so quick when the pipe burst, really appreciated"
+    thanks = "thank you for fixing the burst pipe so fast, the plumber was lovely"
     why = _held_why(database_url, thanks)
     assert why.startswith("the phrase '{pipe} ~ {burst}' (emergency_repair)")
     assert "but the second look (a model trained on what phrases matched) finds" in why

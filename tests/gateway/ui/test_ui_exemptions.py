@@ -102,7 +102,7 @@ async def test_check_shows_the_class_the_words_and_the_phrase(ui: ApiClient) -> 
     assert "No exemption: it would be held" in held
     assert "The phrase councillor matched the words “councillor”, but the trained model" in held
     assert re.search(r"finds the whole message \d+% likely to be ordinary contact", held)
-    thanks = "thank you for coming out so quick when the pipe burst, really appreciated"
+    thanks = "thank you for fixing the burst pipe so fast, the plumber was lovely"
     status, shown = await _post(ui, PAGE, {"text": thanks}, page)
     assert status == 200
     settled = _block(shown, 'id="check-result"')
