@@ -673,7 +673,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             # adults at risk
             "milk|curtains|blinds ~ {days}|shut|closed|drawn",
             "curtains ~ since",
-            "{not} answered|answering ~ since",
+            # Someone not answering since a day; never "you haven't answered since monday".
+            "he|she|hes|shes|dad|mum|{neighbour} ~ {not} answered|answering ~ since",
             "had a fall",
             "nobody|noone|one ~ answering|answered|answers ~ door|knock|knocking|flat|{days}",
             "asking where ~ husband|wife|mum|dad",
@@ -897,7 +898,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "diolch am ~ bopeth|popeth ~~ sori|gath|ci",
             "diolch am bob dim ~~ sori|gath|ci",
             # "fydda i ddim yma i weld y gwelliannau" (I won't be here to see them)
-            "fydda|bydda i ddim yma|ma ~ weld|bellach|dolig|nadolig",
+            # (never "dros y Dolig": away for Christmas)
+            "fydda|bydda i ddim yma|ma ~ weld|bellach",
             "gorffen pethau|pethe|petha",
             # Someone at home who reads or opens everything, or must not be told.
             "fo|fe|partner|gwr ~ darllen ~ ffon|negeseuon|ebyst|post|llythyrau|llythyra",

@@ -737,3 +737,9 @@ def test_this_rounds_safeguarding_phrases(text: str) -> None:
 )
 def test_a_happy_move_and_a_day_away_stay_held(text: str) -> None:
     assert DEFAULT.classify(text) is None
+
+
+def test_not_answering_since_is_someone_not_the_landlord() -> None:
+    assert DEFAULT.classify("my dad hasnt answered since sunday, hes 80") == "safeguarding"
+    assert DEFAULT.classify("I've emailed twice and you haven't answered since monday") is None
+    assert DEFAULT.classify("fydda i ddim yma dros y Dolig, dewch ym mis Ionawr") is None
