@@ -49,7 +49,7 @@ and the phrase (or the model's weightiest words) that decided it, so a reviewer 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -286,7 +286,8 @@ class ExemptionClassifier:
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
-        found = self._by_phrase(read)
+        matches = self._by_phrases(read)
+        found = next(matches, None)
         if self.model is None:
             return found
         words = read.words
@@ -295,15 +296,13 @@ class ExemptionClassifier:
         if len(words) - words.count(BREAK) > MAX_WORDS:
             return found
         kept = [w for w in words if w != BREAK]
-        # A match set aside is one class's phrase read as ordinary contact; the classes
-        # after it are read in turn ("the new windows leak worse than the old ones ...
-        # escalate it": a repair, set aside, then a complaint).
-        passed: frozenset[str] = frozenset()
-        while found is not None:
-            if self._set_aside(self.model, found, kept) is None:
-                return found
-            passed |= {found.exempt_class}
-            found = self._by_phrase(read, passed)
+        if found is not None:
+            # A match set aside is one class's phrase read as ordinary contact; the
+            # classes after it are read in turn ("the new windows leak worse than the
+            # old ones ... escalate it": a repair, set aside, then a complaint).
+            for match in itertools.chain((found,), matches):
+                if self._set_aside(self.model, match, kept) is None:
+                    return match
         verdict = self.model.judge(kept)
         # A phrase found but discounted ("the pipe was fixed last week and its burst
         # again") or set aside does not stop the model: two readers that disagree deliver.
@@ -316,32 +315,32 @@ class ExemptionClassifier:
             "model",
         )
 
-    def _by_phrase(
-        self, read: Tokens, passed: AbstractSet[str] = frozenset()
-    ) -> ExemptionMatch | None:
-        """The first phrase found in the text and not discounted, class by class (the
-        classes of ``passed`` left out).
+    def _by_phrase(self, read: Tokens) -> ExemptionMatch | None:
+        """The first phrase found in the text and not discounted, class by class."""
+        return next(self._by_phrases(read), None)
+
+    def _by_phrases(self, read: Tokens) -> Iterator[ExemptionMatch]:
+        """Per class, in ``CLASS_ORDER``, the first phrase found in the text and not
+        discounted; a class is read only when the one before has been taken.
 
         Work is put off until it is needed, as most of a long letter is ordinary words:
         which phrases could match is known from the distinct words alone (``present``,
         every atom the text has); a class's anchor words (each phrase's rarest) are
         placed only when that class has a phrase whose every slot is present, and the
         rest of a phrase is looked for around them. The classes after the first that
-        matches are never looked at.
+        matches are read only if its match is set aside (``_explain``).
         """
         words = read.words
         distinct = set(words)
         present, slipped = self._look_up(distinct)
         if not present:
-            return None
+            return
         atoms = _Atoms(self._vocabulary.exact, slipped, distinct)
         # The words that can fill each slot: its forms, and this text's slips.
         words_of = _Filling(self._fillers, slipped) if slipped else self._fillers
         anchors = _Where(words, words_of)
         context = _Context(read, atoms, present)
         for phrases in self._classes:
-            if phrases.exempt_class in passed:
-                continue
             filed = phrases.filed
             # The class's phrases whose anchor slot the text fills, in the order written.
             found = sorted({i for atom in present & phrases.anchor_atoms for i in filed[atom]})
@@ -355,13 +354,16 @@ class ExemptionClassifier:
                     placed = True
                 for places in pattern.occurrences_around(anchors, words, words_of):
                     if not context.discounted(pattern, places):
-                        return ExemptionMatch(
+                        yield ExemptionMatch(
                             pattern.exempt_class,
                             _shown(words, places),
                             pattern.text,
                             danger=context.dangerous(places),
                         )
-        return None
+                        break
+                else:
+                    continue  # no occurrence of this phrase stands: the next phrase
+                break  # this class has its match: the next class
 
     def _look_up(self, distinct: set[str]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
         """Every atom the text's words have, and the text's words that are one slip from
@@ -531,7 +533,6 @@ class _Phrases:
     (a text has few of them: a short one few of any), and the words that fill an anchor
     slot of one of them."""
 
-    exempt_class: str
     patterns: tuple[Pattern, ...]
     filed: dict[str, tuple[int, ...]]  # atom -> the phrases whose anchor slot it is in
     anchor_atoms: frozenset[str]
@@ -549,7 +550,6 @@ class _Phrases:
                 filed.setdefault(atom, []).append(i)
             forms.update(fillers[anchor])
         return cls(
-            patterns[0].exempt_class,
             tuple(patterns),
             {atom: tuple(found) for atom, found in filed.items()},
             frozenset(filed),

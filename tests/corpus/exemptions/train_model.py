@@ -196,12 +196,9 @@ def evaluate() -> None:
             """The phrase matches rules.exemptions reads in turn while each is set aside:
             the class, whether a word matched names a danger to life, and the second
             look's chance that the message is ordinary (None: not looked at)."""
-            read_text = tokens(text)
             judged = MIN_WORDS <= len(words) <= MAX_WORDS
-            found = phrases._by_phrase(read_text)
             out: list[Match] = []
-            passed: set[str] = set()
-            while found is not None:
+            for found in phrases._by_phrases(tokens(text)):
                 again = None
                 if judged:
                     doc = second_look_words(found.exempt_class, words)
@@ -212,8 +209,6 @@ def evaluate() -> None:
                 )
                 if not (judged and settable):
                     break  # this match stands, whatever the models find
-                passed.add(found.exempt_class)
-                found = phrases._by_phrase(read_text, frozenset(passed))
             return tuple(out)
 
         for item in load(held):
