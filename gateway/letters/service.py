@@ -84,16 +84,17 @@ class Letters:
                 needs = [a["need"] for a in await list_adjustments(conn, request.customer_id)]
                 large = Need.LARGE_PRINT.value in needs
         letter = write_letter(self.templates, source, language, large_print=large)
-        to = None
+        to: tuple[str, ...] = ()
         if request.delivery == "email":
-            emails = source.customer.get("emails") or []
-            if not emails:
+            # Every address recorded for the customer, in one message: a letter that
+            # must tell them in writing should not hang on which address they read.
+            to = tuple(source.customer.get("emails") or ())
+            if not to:
                 raise Invalid(
                     f"customer '{request.customer_id}' has no email address recorded: "
                     "send this letter by post",
                     "delivery",
                 )
-            to = emails[0]
         async with self.admin.writing(
             request.actor, f"writing a {request.kind.value} letter"
         ) as tx:
@@ -104,7 +105,7 @@ class Letters:
                         f"restriction {request.restriction_id} changed while the letter was "
                         "being written: ask for the letter again"
                     )
-            if to is not None:
+            if to:
                 await enqueue_in(
                     tx.conn,
                     self._mail(letter, to, source),
@@ -121,25 +122,25 @@ class Letters:
                     "language": language,
                     "large_print": large,
                     "delivery": request.delivery,
-                    "status": "sent" if to is not None else "to_post",
-                    "to_address": to,
+                    "status": "sent" if to else "to_post",
+                    "to_address": ", ".join(to) or None,
                     "title": letter.title,
                     "body_text": letter.text,
                     "pdf": letter.pdf,
                     "sha256": letter.sha256,
                     "signatory": source.signatory,
-                    "sent_at": tx.now if to is not None else None,
+                    "sent_at": tx.now if to else None,
                     **extra,
                 },
                 incident_ids=tuple(i["id"] for i in source.incidents),
             )
 
-    def _mail(self, letter: RenderedLetter, to: str, source: LetterInput) -> NewMail:
+    def _mail(self, letter: RenderedLetter, to: tuple[str, ...], source: LetterInput) -> NewMail:
         reference = source.restriction.id if source.restriction else source.customer["id"]
         content = letter_email(
             letter,
             sender=f"{self.settings.letter_org_name} <{self.settings.letter_sender}>",
-            to=to,
+            to=", ".join(to),
             filename=f"{reference}-{letter.kind.value}.pdf",
             domain=self.settings.org_domains[0],
             now=self.clock(),
@@ -148,7 +149,7 @@ class Letters:
             queue_key=f"letter:{secrets.token_hex(12)}",
             kind=KIND,
             mail_from=self.settings.letter_sender,
-            recipients=(to,),
+            recipients=to,
             content=content,
         )
 

@@ -30,7 +30,7 @@ from tests.gateway.api_support import (
 )
 from tests.gateway.decisions.test_service import FakeClock
 from tests.gateway.mail_support import Upstream, upstream_server
-from tests.rules.factories import CUSTOMER_EMAIL
+from tests.rules.factories import CUSTOMER_EMAIL, customer
 
 
 @pytest.fixture
@@ -69,6 +69,33 @@ async def _arrived(upstream: Upstream, to: str) -> Any:
             return upstream.to(to)[0]
         await asyncio.sleep(0.02)
     raise AssertionError(f"nothing arrived for {to}")
+
+
+async def test_an_emailed_letter_goes_to_every_address_recorded(
+    api: ApiClient, upstream: Upstream
+) -> None:
+    addresses = ["sam@example.net", "sam.work@example.net"]
+    await api.ok(
+        "POST",
+        "/customers",
+        "officer",
+        json=customer(
+            id="C-2", name="Sam Two", emails=addresses, phones=["07700 900124"], representatives=[]
+        ),
+    )
+    letter = await api.ok(
+        "POST",
+        "/customers/C-2/letters",
+        "officer",
+        json={"kind": "warning", "delivery": "email", "behaviour": "Thirty emails in a day."},
+    )
+    assert letter["status"] == "sent"
+    assert letter["to_address"] == "sam@example.net, sam.work@example.net"
+    received = await _arrived(upstream, addresses[1])
+    assert upstream.to(addresses[0]) == [received]  # one message, to both
+    assert sorted(received.rcpt_tos) == sorted(addresses)
+    message = BytesParser(policy=SMTP).parsebytes(received.content)
+    assert message["To"] == "sam@example.net, sam.work@example.net"
 
 
 async def test_no_authorisation_without_written_notice_then_the_emailed_letter_allows_it(
