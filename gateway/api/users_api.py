@@ -10,7 +10,13 @@ from pydantic import AfterValidator, BaseModel, Field
 from gateway.api.deps import API
 from gateway.api.errors import ApiError
 from gateway.api.framework import Ctx, Page, PageQuery, Reply, Route, Strict, page, with_etag
-from gateway.config.org_settings import OrgSettings, WithheldCallers, org_settings_from
+from gateway.config.org_settings import (
+    IncidentThreshold,
+    IncidentWindowDays,
+    OrgSettings,
+    WithheldCallers,
+    org_settings_from,
+)
 from gateway.store.accounts.users import (
     UNSET,
     User,
@@ -77,8 +83,8 @@ class SettingsChange(Strict):
     bank_holidays: str | None = None
     appeal_decision_period: Period | None = None
     appeal_notice_period: Period | None = None
-    incident_threshold: int | None = None
-    incident_window_days: int | None = None
+    incident_threshold: IncidentThreshold | None = None
+    incident_window_days: IncidentWindowDays | None = None
     flag_review_period: Period | None = None
     flag_email_headers: bool | None = None
     flag_email_banner: bool | None = None

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -29,6 +29,9 @@ Nation = Literal["ENG", "WLS", "SCT", "NIR"]
 WithheldCallers = Literal["connect", "emergency_only"]
 # At most a year of closure days: more is a mistake, not a closure.
 MAX_CLOSURE_DAYS = 366
+# The "consider action" rule's bounds, for the settings and for a change to them alike.
+IncidentThreshold = Annotated[int, Field(ge=1, le=100)]
+IncidentWindowDays = Annotated[int, Field(ge=1, le=3660)]
 
 
 class OrgSettings(BaseModel):
@@ -73,8 +76,8 @@ class OrgSettings(BaseModel):
     bank_holidays: Nation = "ENG"
     appeal_decision_period: Period = Period(amount=10, unit=PeriodUnit.WORKING_DAYS)
     appeal_notice_period: Period = Period(amount=5, unit=PeriodUnit.WORKING_DAYS)
-    incident_threshold: int = Field(default=3, ge=1, le=100)
-    incident_window_days: int = Field(default=90, ge=1, le=3660)
+    incident_threshold: IncidentThreshold = 3
+    incident_window_days: IncidentWindowDays = 90
     flag_review_period: Period = Period(amount=365, unit=PeriodUnit.DAYS)
     flag_email_headers: bool = False
     flag_email_banner: bool = False

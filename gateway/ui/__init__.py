@@ -26,6 +26,7 @@ from gateway.ui import (
     match_pages,
     pages,
     restriction_pages,
+    settings_pages,
 )
 from gateway.ui.core import PREFIX, UI, Ui, security_headers, templates
 
@@ -92,4 +93,6 @@ def setup_ui(app: web.Application, settings: Settings, clock: Clock) -> None:
     r.add_post(PREFIX + "/exemptions/phrases", exemption_pages.set_phrases)
     r.add_get(PREFIX + "/calls", call_pages.view)
     r.add_post(PREFIX + "/calls", call_pages.change)
+    r.add_get(PREFIX + "/settings", settings_pages.view)
+    r.add_post(PREFIX + "/settings", settings_pages.change)
     r.add_static(PREFIX + "/static", STATIC)

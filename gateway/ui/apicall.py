@@ -80,8 +80,32 @@ async def call(
     params: dict[str, str] | None = None,
     body: dict[str, Any] | None = None,
     query: dict[str, Any] | None = None,
+    if_match: str | None = None,
 ) -> Any:
-    """Run the API route as ``user``; its JSON answer (or the raw response for files)."""
+    """Run the API route as ``user``; its JSON answer (or the raw response for files).
+
+    ``if_match`` is what an API client sends as ``If-Match``: a route that checks it
+    refuses (409) a change made against an older copy than the one stored.
+    """
+    answer, _ = await call_with_etag(
+        request, user, method, path, params=params, body=body, query=query, if_match=if_match
+    )
+    return answer
+
+
+async def call_with_etag(
+    request: web.Request,
+    user: User,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    if_match: str | None = None,
+) -> tuple[Any, str | None]:
+    """:func:`call`, and the ETag the API sends with the answer (None if it sends none),
+    for a form to hand back as ``if_match`` when it is saved."""
     api_route = route(method, path)
     try:
         if not allowed(user.role, api_route.permission):
@@ -100,7 +124,9 @@ async def call(
                 )
             except ValidationError as exc:
                 raise validation_error(exc, "body") from None
-        ctx = _UiCtx(request, user, parsed_body, parsed_query, params=dict(params or {}))
+        ctx = _UiCtx(
+            request, user, parsed_body, parsed_query, params=dict(params or {}), etag=if_match
+        )
         result = await api_route.handler(ctx)
     except Exception as exc:
         error = to_api_error(exc)
@@ -108,11 +134,27 @@ async def call(
             raise
         raise _plain(error) from None
     if isinstance(result, web.StreamResponse):
-        return result
+        return result, None
     assert isinstance(result, Reply)
     if api_route.response is None:
-        return None
-    return respond(api_route.response, result.body)
+        return None, None
+    return respond(api_route.response, result.body), result.etag
+
+
+def body_problems(
+    request: web.Request, method: str, path: str, body: dict[str, Any]
+) -> dict[str, str]:
+    """What the route's own input model finds wrong with ``body``, field by field, as
+    :func:`call` would report them; nothing is run. A form that found problems of its own
+    names these beside them, so one answer lists every problem."""
+    model = route(method, path).body
+    if model is None:
+        return {}
+    try:
+        model.model_validate(body, context=region_context(request))
+    except ValidationError as exc:
+        return _plain(validation_error(exc, "body")).fields
+    return {}
 
 
 def _plain(error: ApiError) -> UiProblem:

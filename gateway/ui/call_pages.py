@@ -76,16 +76,22 @@ def read_closure_days(value: str) -> tuple[list[date], list[str]]:
     return days, problems
 
 
-def closure_lines(days: list[str]) -> str:
-    """Stored days as the form shows them: runs of consecutive days on one line."""
+def closure_runs(days: list[str]) -> list[tuple[date, date]]:
+    """Stored days as runs of consecutive days: each run's first and last day."""
     runs: list[tuple[date, date]] = []
     for day in sorted(date.fromisoformat(d) for d in days):
         if runs and day - runs[-1][1] == timedelta(days=1):
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))
+    return runs
+
+
+def closure_lines(days: list[str]) -> str:
+    """Stored days as the form shows them: runs of consecutive days on one line."""
     return "\n".join(
-        first.isoformat() if first == last else f"{first}{RANGE_WORD}{last}" for first, last in runs
+        first.isoformat() if first == last else f"{first}{RANGE_WORD}{last}"
+        for first, last in closure_runs(days)
     )
 
 

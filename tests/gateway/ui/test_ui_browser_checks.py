@@ -146,7 +146,7 @@ def test_hostile_text_never_runs_and_a_viewer_cannot_change_anything(tmp_path: P
 
         login(page, gw.base, "vic")
         viewed = [p for p, _ in hostile_pages(held_id) if p != "/admin/audit"]
-        for path in [*viewed, "/admin/explain", "/admin/exemptions"]:
+        for path in [*viewed, "/admin/explain", "/admin/exemptions", "/admin/settings"]:
             page.goto(gw.base + path)
             posts = page.locator("form[method=post]")
             actions = [posts.nth(i).get_attribute("action") for i in range(posts.count())]
@@ -172,10 +172,13 @@ def test_hostile_text_never_runs_and_a_viewer_cannot_change_anything(tmp_path: P
             (f"/admin/held/{held_id}/release", {"note": "viewer"}),
             ("/admin/exemptions/routes", {"route_appeals": "viewer@example.net"}),
             ("/admin/exemptions/phrases", {"yaml": "appeal:\n  en:\n    add: [viewer]\n"}),
+            ("/admin/settings", {"letter_language": "cy", "lapse_at_review": "on"}),
         ]
         for path, data in attempts:
             answer = _post(page, path, data, want=403)
             assert "does not allow" in answer.text(), path
+        org = gw.run(gw.app[API].org())
+        assert org.letter_language == "en" and not org.lapse_at_review
         page.goto(gw.base + "/admin/customers")
         assert "C-V" not in page.content() and "Viewer made" not in page.content()
         page.goto(gw.base + "/admin/restrictions/R-X")
@@ -239,6 +242,7 @@ def test_phone_width_labels_and_keyboard(tmp_path: Path) -> None:
             f"/admin/held/{held_id}?read=1",
             "/admin/explain",
             "/admin/exemptions",
+            "/admin/settings",
             "/admin/evidence?verify=1&customer=C-100",
             "/admin/audit",
             "/admin/reports",
