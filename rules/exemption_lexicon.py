@@ -1147,6 +1147,8 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "byrlymu ~ {toilet}|{sewage}",
             "gwres|gwresogi ~ dwr ~ twym|poeth ~ mynd|stopio|torri",
             "crac|grac|craciau ~~ nenfwd ~~ disgyn|lledu|llwch|newydd",
+            # A crack in a wall that widens (lletach) or spreads: the structure moving.
+            "crac|cracio|craciau|hollt ~~ lletach|lledu|gwaeth|tyfu",
             "hisian ~ popty|cwcer|hob|mesurydd|peipen|boeler",
         ),
     },
@@ -1367,6 +1369,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "responsible ~ mess|shambles|fiasco",
             "want|refund|owed ~ my money back",
             "want|claim|claiming|owed|entitled|deserve ~ compensation",
+            "asking|ask|request|requesting|seeking|seek ~ compensation",
             # Paying for what the landlord's failure ruined is compensation by another name.
             "pay|paying|reimburse|refund|compensate ~ ruined|damaged|destroyed|spoiled",
         ),

@@ -64,14 +64,21 @@ FLOORS: dict[str, float] = {"safeguarding": 0.15}
 OVERRULE = 0.8
 # The second look (``SecondLook``): a phrase's match of one of these classes is set
 # aside, and the message held, when the second-look model finds the message at least
-# ``SECOND_LOOK`` likely to be ordinary contact. Never a safeguarding concern's: the
+# the class's limit likely to be ordinary contact. Never a safeguarding concern's: the
 # concerns it finds most ordinary are the veiled farewells ("I've given the spare key
 # to Siân next door, thanks for everything") a miss of which could cost a life.
-LOOKED_AGAIN = frozenset({"emergency_repair", "subject_access_request", "appeal", "complaint"})
-# train_model.py --evaluate's pick on the development splits (34 of them): the lowest
-# limit at which no exempt message of any class, in either language, is held that the
-# phrases and the other model let through (at 98 % some would be).
-SECOND_LOOK = 0.99
+# train_model.py --evaluate's picks on the development splits (35 of them), class by
+# class in this order: the lowest limit at which no exempt message of any class, in
+# either language, is held that the phrases and the other model let through, with the
+# classes before it at their picks. A data request's phrase near misses ("photos of
+# me", "who told you") read to it as ordinary far more surely than a repair's.
+SECOND_LOOK: dict[str, float] = {
+    "emergency_repair": 0.99,
+    "subject_access_request": 0.85,
+    "appeal": 0.88,
+    "complaint": 0.9,
+}
+LOOKED_AGAIN = frozenset(SECOND_LOOK)
 ORDINARY = "none"
 CHAR_SIZES = (3, 4, 5)
 _WORD_MEMO_LIMIT = 20_000
@@ -277,32 +284,43 @@ class SecondLook:
     everything's fine since"). This model is trained (``train_model.py``) on the development
     splits' messages that a phrase matched, to tell the ones that were exempt from the
     ones that were not. It reads ``MIN_WORDS`` to ``MAX_WORDS`` words, as the other
-    model does, and looks again only at the classes in ``classes``.
+    model does, and looks again only at the classes in ``classes``, each at its limit:
+    ``limit`` is one for all of them, or one per class (``SECOND_LOOK``; the classes
+    are then those it names, unless ``classes`` says otherwise).
     """
 
-    __slots__ = ("classes", "limit", "model")
+    __slots__ = ("classes", "limits", "model")
 
     def __init__(
         self,
         model: LinearModel,
-        limit: float = SECOND_LOOK,
-        classes: AbstractSet[str] = LOOKED_AGAIN,
+        limit: float | Mapping[str, float] = SECOND_LOOK,
+        classes: AbstractSet[str] | None = None,
     ) -> None:
+        if classes is None:  # the classes limits are given for, or all it may look at
+            classes = frozenset(limit) if isinstance(limit, Mapping) else LOOKED_AGAIN
         refused = set(classes) - (set(CLASS_ORDER) - {"safeguarding"})
         if refused:
             raise ValueError(f"no second look for {sorted(refused)}")
+        if isinstance(limit, Mapping):
+            unset = set(classes) - set(limit)
+            if unset:
+                raise ValueError(f"no second-look limit for {sorted(unset)}")
+            self.limits = {c: float(limit[c]) for c in classes}
+        else:
+            self.limits = dict.fromkeys(classes, float(limit))
         self.model = model
-        self.limit = limit
         self.classes = frozenset(classes)
 
     def sets_aside(self, exempt_class: str, words: Sequence[str]) -> float | None:
         """How likely a message of ``words`` that an ``exempt_class`` phrase matched is
-        to be ordinary contact, when that is at least ``limit`` and the class is one
-        looked at again; else None, and the phrase stands."""
-        if exempt_class not in self.classes or not MIN_WORDS <= len(words) <= MAX_WORDS:
+        to be ordinary contact, when that is at least the class's limit and the class is
+        one looked at again; else None, and the phrase stands."""
+        limit = self.limits.get(exempt_class)
+        if limit is None or not MIN_WORDS <= len(words) <= MAX_WORDS:
             return None
         ordinary = self.model.probabilities(second_look_words(exempt_class, words))[ORDINARY]
-        return ordinary if ordinary >= self.limit else None
+        return ordinary if ordinary >= limit else None
 
 
 def _trained(data: ModuleType) -> LinearModel:

@@ -29,10 +29,10 @@ REAL_WORDS = frozenset(
     plenty poling poring praying precaution prioritise prioritises prioritizes promise
     puttying raciest refugee regulation relate replace resolve revere reveres riling
     ringling rotating rubbishy sacked sacking sacred salving sanding sapped satins scare
-    scarfed scarfing scarred scarring scrammed scratchy sealing seals seeding seeking
-    seeming sensory sewings shagging shamble shard share sharked sharking sharped sharping
-    shaving shavings sheared shearing shelling shingle shitting shoed shorted shove showery
-    showier shred singe sings siting slaving slaying sleep sleeping slitting smocking
+    scarfed scarfing scarred scarring scrammed scratchy sealing seals seeding seeming
+    sensory sewings shagging shamble shard share sharked sharking sharped sharping shaving
+    shavings sheared shearing shelling shingle shitting shoed shorted shove showery showier
+    shred singe sings siting slaving slaying sleeking sleep sleeping slitting smocking
     smoldering snagging snorted socked socking soiled solder solider sopped sortied sower
     spared sparing sparkled sparkling spars spaying spending splashing sported spotlight
     staels stair staked staking staled staling stalins stans stared staring stars startled

@@ -15,6 +15,7 @@ from rules.exemption_model import (
     FLOORS,
     LOOKED_AGAIN,
     MAX_WORDS,
+    SECOND_LOOK,
     LinearModel,
     SecondLook,
     char_features,
@@ -280,6 +281,23 @@ def test_the_second_look_sets_a_match_aside_only_when_sure_enough() -> None:
     assert look.sets_aside("emergency_repair", ["thanks", "fixed", "sofa"]) is None
     assert look.sets_aside("emergency_repair", settled * 31) is None
     assert second_look_words("appeal", ["a", "b"]) == ["@appeal", "a", "b"]
+
+
+def test_each_class_is_looked_at_again_at_its_own_limit() -> None:
+    model = _second_look().model
+    settled = ["thanks", "burst", "pipe", "fixed"]
+    ordinary = model.probabilities(second_look_words("emergency_repair", settled))["none"]
+    look = SecondLook(model, {"emergency_repair": 0.999, "appeal": 0.9})
+    assert look.classes == {"emergency_repair", "appeal"}
+    assert look.sets_aside("emergency_repair", settled) is None  # its limit is higher
+    # ("@appeal" weighs nothing in this model, as "@emergency_repair" does not.)
+    assert look.sets_aside("appeal", settled) == ordinary
+    assert look.sets_aside("complaint", settled) is None  # no limit: not looked at again
+    with pytest.raises(ValueError, match="no second-look limit for \\['complaint'\\]"):
+        SecondLook(model, {"appeal": 0.9}, frozenset({"appeal", "complaint"}))
+    # The shipped limits: one for every class looked at again, none for safeguarding.
+    assert set(SECOND_LOOK) == LOOKED_AGAIN == default_second_look().classes
+    assert all(0.5 < limit < 1 for limit in SECOND_LOOK.values())
 
 
 def test_the_second_look_never_looks_again_at_a_safeguarding_concern() -> None:

@@ -743,3 +743,23 @@ def test_not_answering_since_is_someone_not_the_landlord() -> None:
     assert DEFAULT.classify("my dad hasnt answered since sunday, hes 80") == "safeguarding"
     assert DEFAULT.classify("I've emailed twice and you haven't answered since monday") is None
     assert DEFAULT.classify("fydda i ddim yma dros y Dolig, dewch ym mis Ionawr") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # dev35, read once before anything was written from it: a Welsh wall crack that
+        # widens by the morning, and compensation asked for rather than wanted.
+        (
+            "Rhent\nDwi di talu'r rhent. Hefyd mae'r crac yn wal y gegin yn lletach bob bore. "
+            "Diolch, Mair",
+            "emergency_repair",
+        ),
+        (
+            "the plumber left the stopcock open and ruined the carpet, I'm asking for compensation",
+            "complaint",
+        ),
+    ],
+)
+def test_dev35_phrases(text: str, expected: str) -> None:
+    assert DEFAULT.classify(text) == expected

@@ -160,6 +160,7 @@ def evaluate() -> None:
     from exemptions import TARGET as RECALL  # bench/exemptions.py
     from exemptions import as_received, load
 
+    from rules.exemption_lexicon import CLASS_ORDER
     from rules.exemption_model import (
         FLOORS,
         LOOKED_AGAIN,
@@ -230,7 +231,7 @@ def evaluate() -> None:
         threshold: float,
         overrule: float,
         floors: dict[str, float] | None = None,
-        second_look: float | None = None,
+        second_look: dict[str, float] | None = None,
     ) -> dict[str, float]:
         tally: dict[str, list[int]] = {}
         for held, label, lang, found, size, chances in read:
@@ -242,11 +243,10 @@ def evaluate() -> None:
             exempt = alone  # when every match is set aside, or there is none
             for matched_class, danger, again in found:
                 overruled = matched_class in OVERRULED_CLASSES and judged and ordinary >= overrule
-                looked = matched_class in LOOKED_AGAIN and not danger and again is not None
+                limit = (second_look or {}).get(matched_class)
+                looked = limit is not None and not danger and again is not None
                 # The second look never sets aside what the first model alone delivers.
-                set_aside = (
-                    second_look is not None and looked and again >= second_look and not alone
-                )
+                set_aside = looked and again >= limit and not alone
                 if not overruled and not set_aside:
                     exempt = True
                     break
@@ -301,23 +301,30 @@ def evaluate() -> None:
             picked = floor
     picked = picked or lowest
     print(f"picked FLOOR {picked}; shipped FLOORS {FLOORS}")
-    # The second look (SECOND_LOOK), at the floor just picked: the lowest limit at which
-    # no exempt message of any class, in either language, is held that the limits
-    # without it let through.
+    # The second look (SECOND_LOOK), at the floor just picked, class by class in the
+    # order of LOOKED_AGAIN's classes in CLASS_ORDER: the lowest limit at which no exempt
+    # message of any class, in either language, is held that the limits without any
+    # second look let through, with the classes before it at their picks.
     floors_picked = {"safeguarding": picked} if picked else {}
     before = figures(THRESHOLD, OVERRULE, floors_picked)
-    picked_limit = None
-    for limit in (0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.9, 0.88, 0.85, 0.8):
-        shares = figures(THRESHOLD, OVERRULE, floors_picked, limit)
-        kept = all(shares[k] >= v for k, v in before.items() if not k.startswith(("none", "dev7")))
-        print(
-            f"SECOND_LOOK {limit}: ordinary let through {shares[ORDINARY]} (from "
-            f"{before[ORDINARY]}){'' if kept else f', and holds exempt messages: {shares}'}"
-        )
-        if not kept:
-            break
-        picked_limit = limit
-    print(f"picked SECOND_LOOK {picked_limit}; shipped {SECOND_LOOK}")
+    limits: dict[str, float] = {}
+    for looked_class in (c for c in CLASS_ORDER if c in LOOKED_AGAIN):
+        for limit in (0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.9, 0.88, 0.85, 0.8):
+            shares = figures(THRESHOLD, OVERRULE, floors_picked, {**limits, looked_class: limit})
+            kept = all(
+                shares[k] >= v for k, v in before.items() if not k.startswith(("none", "dev7"))
+            )
+            held = "" if kept else f", and holds exempt messages: {shares}"
+            print(
+                f"SECOND_LOOK {looked_class} {limit}: ordinary let through {shares[ORDINARY]} "
+                f"(from {before[ORDINARY]}){held}"
+            )
+            if not kept:
+                break
+            limits[looked_class] = limit
+    print(f"picked SECOND_LOOK {limits}; shipped {SECOND_LOOK}")
+    if limits:
+        print(f"with them: {figures(THRESHOLD, OVERRULE, floors_picked, limits)}")
 
 
 def _block(vectorizer: TfidfVectorizer, weights: np.ndarray) -> tuple[str, str]:
