@@ -4,19 +4,20 @@ The settings are the organisation's (``PATCH /settings``), so the checks, the ro
 table and the audit entries are the API's. The page adds only what people need: closure
 days written one a line, as a day or a run of days ("2026-12-29 to 2026-12-31"), with
 every line that cannot be read named; and the bank holidays coming up, so an
-administrator can see which days are closed already.
+administrator can see which days are closed already. The form carries the version of
+the settings it was shown (the ETag, sent as ``If-Match``), as the Settings page's does:
+if someone saved the settings in between, nothing is saved and the page says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from aiohttp import web
 
 from gateway.config.org_settings import MAX_CLOSURE_DAYS, bank_holidays
-from gateway.ui.apicall import UiProblem, call
+from gateway.ui.apicall import UiProblem, call, call_with_etag
 from gateway.ui.core import PREFIX, USER, api, page, redirect, render, text
 from rules.roles import Permission
 from rules.wording import date_words
@@ -35,6 +36,7 @@ WITHHELD = {
 # How far ahead the page lists bank holidays.
 AHEAD = timedelta(days=366)
 RANGE_WORD = " to "
+CONFLICT = 409
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Shown:
     problems: list[str] = field(default_factory=list)
     problem: UiProblem | None = None
     changed: bool = False
+    etag: str | None = None  # None: the ETag of the settings in force
 
 
 def read_closure_days(value: str) -> tuple[list[date], list[str]]:
@@ -96,7 +99,7 @@ def closure_lines(days: list[str]) -> str:
 
 
 async def _page(request: web.Request, shown: Shown, status: int = 200) -> web.Response:
-    org: dict[str, Any] = await call(request, request[USER], "GET", "/settings")
+    org, etag = await call_with_etag(request, request[USER], "GET", "/settings")
     today = api(request).today()
     coming = sorted(
         day for day in bank_holidays(org["bank_holidays"], today) if today <= day < today + AHEAD
@@ -116,6 +119,8 @@ async def _page(request: web.Request, shown: Shown, status: int = 200) -> web.Re
             else closure_lines(org["closure_days"])
         ),
         withheld_choices=WITHHELD,
+        etag=shown.etag if shown.etag is not None else etag,
+        conflict=shown.problem is not None and shown.problem.status == CONFLICT,
     )
 
 
@@ -132,17 +137,22 @@ async def view(request: web.Request) -> web.StreamResponse:
 async def change(request: web.Request) -> web.StreamResponse:
     """Save the call settings; nothing changes if any closure line cannot be read."""
     closure_text = text(request, "closure_days")
+    etag = text(request, "etag")
     days, problems = read_closure_days(closure_text)
     if problems:
-        return await _page(request, Shown(closure_text=closure_text, problems=problems), 400)
+        shown = Shown(closure_text=closure_text, problems=problems, etag=etag)
+        return await _page(request, shown, 400)
     body = {
         "closure_days": [day.isoformat() for day in days],
         "call_whisper": text(request, "call_whisper") == "on",
         "withheld_callers": text(request, "withheld_callers"),
     }
     try:
-        await call(request, request[USER], "PATCH", "/settings", body=body)
+        await call(request, request[USER], "PATCH", "/settings", body=body, if_match=etag)
     except UiProblem as problem:
-        shown = Shown(closure_text=closure_text, problem=problem)
+        # After a conflict the form takes the version now shown: saving again replaces
+        # the other change knowingly.
+        conflict = problem.status == CONFLICT
+        shown = Shown(closure_text=closure_text, problem=problem, etag=None if conflict else etag)
         return await _page(request, shown, status=400 if problem.status == 422 else problem.status)
     return redirect(f"{PREFIX}/calls?changed=1")

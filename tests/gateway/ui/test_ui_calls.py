@@ -4,6 +4,8 @@ and a closure line that cannot be read is named and changes nothing."""
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ async def test_an_administrator_sets_closure_days_whisper_and_withheld_callers(
         "withheld_callers": "emergency_only",
     }
     answer = await ui.client.post(
-        PAGE, data={"csrf_token": _csrf(page), **fields}, allow_redirects=False
+        PAGE, data={"csrf_token": _csrf(page), "etag": _etag(page), **fields}, allow_redirects=False
     )
     assert answer.status == 303 and answer.headers["Location"] == PAGE + "?changed=1"
     org = await ui.ok("GET", "/settings", "viewer")
@@ -60,13 +62,55 @@ async def test_an_administrator_sets_closure_days_whisper_and_withheld_callers(
     assert "2026-12-29 to 2026-12-31\n2027-01-04</textarea>" in page
 
 
+def _etag(page: str) -> str:
+    found = re.search(r'name="etag" value="([^"]*)"', page)
+    assert found, "the form carries the version of the settings it shows"
+    return html.unescape(found.group(1))
+
+
+async def test_a_stale_form_is_refused_and_saving_again_works(ui: ApiClient) -> None:
+    page = await _page(ui, "admin")
+    fields = {
+        "csrf_token": _csrf(page),
+        "closure_days": "2026-12-29",
+        "withheld_callers": "connect",
+        "etag": _etag(page),
+    }
+    # Another administrator saves in between, through the API.
+    await ui.ok("PATCH", "/settings", "admin", json={"withheld_callers": "emergency_only"})
+
+    answer = await ui.client.post(PAGE, data=fields, allow_redirects=False)
+    assert answer.status == 409
+    refused = await answer.text()
+    assert "Someone else changed the settings after you opened this page" in refused
+    assert "2026-12-29</textarea>" in refused, "the answer typed is kept"
+    org = await ui.ok("GET", "/settings", "viewer")
+    assert org["closure_days"] == [] and org["withheld_callers"] == "emergency_only"
+    assert _etag(refused) != fields["etag"], "the form now carries the version shown"
+
+    # A made-up or missing version saves nothing either.
+    for etag in ('"not-a-version"', ""):
+        answer = await ui.client.post(PAGE, data={**fields, "etag": etag}, allow_redirects=False)
+        assert answer.status == 409, etag
+    assert (await ui.ok("GET", "/settings", "viewer"))["closure_days"] == []
+
+    # Saving again from the page shown, having seen the other change, saves.
+    again = {**fields, "csrf_token": _csrf(refused), "etag": _etag(refused)}
+    again["withheld_callers"] = "emergency_only"
+    answer = await ui.client.post(PAGE, data=again, allow_redirects=False)
+    assert answer.status == 303
+    assert (await ui.ok("GET", "/settings", "viewer"))["closure_days"] == ["2026-12-29"]
+
+
 async def test_a_bad_closure_line_is_named_and_changes_nothing(ui: ApiClient) -> None:
     page = await _page(ui, "admin")
     fields = {
         "closure_days": "2026-12-29\n29/12/2026\n2026-12-31 to 2026-12-30",
         "withheld_callers": "emergency_only",
     }
-    answer = await ui.client.post(PAGE, data={"csrf_token": _csrf(page), **fields})
+    answer = await ui.client.post(
+        PAGE, data={"csrf_token": _csrf(page), "etag": _etag(page), **fields}
+    )
     assert answer.status == 400
     shown = _main(await answer.text())
     assert "line 2: '29/12/2026' is not a date like 2026-12-29" in shown
