@@ -225,6 +225,8 @@ class ServiceContacts:
             if (await self._service.policy()).resolve(contact.sender) is None:
                 self._offer_match(contact, contact_key)
             return TwilioHandled(handled.decision, handled.created, handled.notify, None)
+        if handled.created and handled.decision.restricted and handled.decision.customer_id:
+            self._offer_known(contact, contact_key, handled.decision.customer_id)
         # On a retry the service already answers with the decision first recorded
         # (gateway.decisions.replay); the words are the recorded ones, spoken on every call.
         notice = record.details.get("notice")
@@ -251,6 +253,24 @@ class ServiceContacts:
                 summary=text[:200],
                 contact_key=contact_key,
                 read=lambda: ("", text),
+            )
+        )
+
+    def _offer_known(self, contact: Contact, contact_key: str, customer_id: str) -> None:
+        """A restricted customer's own text goes to the matcher too, which keeps only its
+        fingerprint: the same text later from a number nobody has points to them."""
+        matcher = self._matcher()
+        if matcher is None or contact.channel is not Channel.SMS or not contact.text:
+            return
+        text = contact.text
+        matcher.offer(
+            Seen(
+                channel=Channel.SMS.value,
+                identity=contact.sender,
+                summary="",
+                contact_key=contact_key,
+                read=lambda: ("", text),
+                customer_id=customer_id,
             )
         )
 

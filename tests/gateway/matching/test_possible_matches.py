@@ -172,6 +172,41 @@ async def test_a_text_from_a_new_number_signed_with_the_name_is_listed(
     assert await gw.evidence() == []  # nothing recorded about an unknown sender
 
 
+async def test_the_same_text_from_a_new_number_is_listed_with_that_clue(
+    aiohttp_client: Any, database_url: str, tmp_path: Path
+) -> None:
+    """The restricted customer texts from their known number; the same words come from a
+    number nobody has, with no name or number in them: answered as anyone's text, and
+    listed with the clue. A short text is no clue."""
+    from tests.channels.twilio_kit import UNKNOWN_CALLER, start
+    from tests.channels.twilio_kit import policy as sms_policy
+    from tests.channels.twilio_kit import settings as sms_settings
+
+    gw = await start(aiohttp_client, sms_settings(database_url, tmp_path), FakeClock(START))
+    await gw.load(sms_policy({"channels": ["sms"]}))
+    words = "the bathroom fan has stopped again and the mould is back on the ceiling, sort it"
+    await gw.text(words)  # from the customer's own number, under the restriction
+    await gw.text("ok thanks")
+    await gw.app[MATCHER].idle()
+    await gw.text("ok thanks", "+447700900888")
+    await gw.app[MATCHER].idle()
+    async with gw.app[API].admin.reading("test") as conn:
+        assert await list_matches(conn, status="open", limit=10, offset=0) == []
+
+    root, _ = await gw.text(words.upper(), UNKNOWN_CALLER)
+    assert root.findall("Message") == []  # answered as anyone's text: nothing said back
+    await gw.app[MATCHER].idle()
+    async with gw.app[API].admin.reading("test") as conn:
+        [match] = await list_matches(conn, status="open", limit=10, offset=0)
+    assert (match["customer_id"], match["identity"], match["channel"]) == (
+        "C-1",
+        UNKNOWN_CALLER,
+        "sms",
+    )
+    assert [c["clue"] for c in match["clues"]] == ["same_text"]
+    assert match["clues"][0]["value"].startswith("the same text as their sms of ")
+
+
 LONG = (
     "The kitchen tap has been dripping for three weeks now and the cupboard underneath "
     "is soaked through. Please send someone this week.\n"
