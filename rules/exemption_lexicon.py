@@ -843,9 +843,20 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "vulnerable adult",
             "fallen .. {cannot} get up",
             "{neighbour} ~ collapsed",
+            # Written from the development reads' missed concerns: hopelessness, an
+            # abuser released or smashing the phone.
+            "nothing matters ~ anymore|now|really",
+            "doesnt matter now ~ nothing",
+            "whats|what the point ~ any of it",
+            "whats|what the point ~ living|life",
+            "ex ~ out of|released|gets out ~ prison|jail",
+            "he|she smashed|broke my phone",
         ),
         "cy": (
             "pryder diogelu",
+            # Leaving no mess for anyone; asking what happens when a tenant dies.
+            "gadael llanast ~ neb",
+            "os ~ tenant ~ marw",
             # Forgetting to eat, or leaving the gas on unlit: an old person at risk.
             "anghofio ~ bwyta|tabledi|meddyginiaeth",
             "nwy ~ ymlaen ~ heb ~ danio|tanio|gynnau",

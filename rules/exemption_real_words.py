@@ -21,15 +21,15 @@ REAL_WORDS = frozenset(
     fried fritter frizzing froze funereal gabbed garbage gassers glasses goodby goodbys
     granddad granddads grasses handle harding hared haring haters haven heather heathers
     honesty horded hording hosing hungary hurtling ignore interview intrude intrudes laded
-    learning leavens listen locke loner manage manged manger marking masking matte
+    learning leavens listen locke loner manage manged manger marking masking matte mattes
     mediation merced minuets minute minutest mistaken misused monitor monts moths mourning
     muddle needle nightys notching occupant overdoes paced pained paining pampers panned
     panning panted panting paper parent paring passe paunches paupers pearson pedro peiping
     peron persona phonying photo photons picture piing pilaster pimping planed planing
     plenty poling poring praying precaution prioritise prioritises prioritizes promise
-    puttying raciest refugee regulation relate replace resolve revere reveres riling
-    ringling rotating rubbishy sacked sacking sacred salving sanding sapped satins scare
-    scarfed scarfing scarred scarring scrammed scratchy sealing seals seeding seeming
+    puttying raciest refugee regulation relate release replace resolve revere reveres
+    riling ringling rotating rubbishy sacked sacking sacred salving sanding sapped satins
+    scare scarfed scarfing scarred scarring scrammed scratchy sealing seals seeding seeming
     sensory sewings shagging shamble shard share sharked sharking sharped sharping shaving
     shavings sheared shearing shelling shingle shitting shoed shorted shove showery showier
     shred singe sings siting slaving slaying sleeking sleep sleeping slitting smocking

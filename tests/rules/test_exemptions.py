@@ -7,6 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules.exemption_lexicon import CLASS_ORDER, DEFAULT_PHRASES
+from rules.exemption_model import MAX_WORDS
+from rules.exemption_text import tokens
 from rules.exemptions import ExemptionClassifier, ExemptionMatch
 
 # The phrases alone (the model, the second reader, has tests of its own).
@@ -763,3 +765,41 @@ def test_not_answering_since_is_someone_not_the_landlord() -> None:
 )
 def test_dev35_phrases(text: str, expected: str) -> None:
     assert DEFAULT.classify(text) == expected
+
+
+# A letter of over 120 words, which the trained models do not read (a bag of words over
+# a long letter sees a little of everything): there only the phrases find a concern.
+_LETTER = (
+    "Dear housing team, I am writing about several things at once to save you time. "
+    "The gutter at the back is still overflowing when it "
+    "rains and the water runs down the wall by the back door. The fence panel between us "
+    "and number 12 blew down in the storm and is lying in the garden. The bins were not "
+    "collected on Tuesday again. The light in the communal hallway flickers at night. "
+    "The parking bay lines outside the block have worn away and people park across two "
+    "spaces. The grass on the green has not been cut since the spring and it is knee high. "
+    "{} The kitchen drawer still sticks and the bathroom extractor fan is noisy. Please "
+    "can someone look at all of this when they next come out to the estate, and let me "
+    "know the date by email so I can make sure I am in. Thank you, Jo Evans, 3 Maes y Dref"
+)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # Written from the development reads' missed concerns (34 splits, each read by
+        # models trained on the others): hopelessness, an abuser released or smashing the
+        # phone, leaving no mess for anyone, asking what happens when a tenant dies.
+        "Nothing matters anymore really.",
+        "It doesnt matter now, nothing does.",
+        "Honestly, whats the point of any of it.",
+        "My ex gets out of prison next week so please keep my address off everything.",
+        "He smashed my phone again so please only write.",
+        "Dwi ddim isio gadael llanast i neb.",
+        "Be sy'n digwydd os oes tenant yn marw heb deulu?",
+    ],
+)
+def test_concerns_written_into_a_long_letter(sentence: str) -> None:
+    letter = _LETTER.format(sentence)
+    assert len([w for w in tokens(letter).words if w != "|"]) > MAX_WORDS
+    assert DEFAULT.classify(letter) == "safeguarding"
+    assert DEFAULT.classify(_LETTER.format("")) is None
