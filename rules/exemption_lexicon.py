@@ -846,6 +846,7 @@ DEFAULT_PHRASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             # Written from the development reads' missed concerns: hopelessness, an
             # abuser released or smashing the phone.
             "nothing matters ~ anymore|now|really",
+            "enough of life|living",
             "doesnt matter now ~ nothing",
             "whats|what the point ~ any of it",
             "whats|what the point ~ living|life",

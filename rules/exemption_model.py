@@ -51,14 +51,13 @@ MAX_WORDS = 120
 THRESHOLD = 0.3
 # The model also lets a message through as one of these classes when it finds it at
 # least this likely to be one, however likely it finds ordinary contact: where a miss
-# could cost a life, doubt delivers. Read "I've had enough of life", "fi'n ishte ar bont
-# y rheilffordd nawr" (sitting on the railway bridge now) or "the lad in flat 2 has been
-# sat on the roof edge for an hour": the model finds each 30-60 % likely ordinary (they
-# are short, and share words with everyday texts) but 30-60 % likely a safeguarding
-# concern. train_model.py --evaluate's pick on the development splits: the highest floor
-# at which safeguarding concerns meet their target (99 %) in English and in Welsh, or
-# the lowest it tries when none does (when in doubt, deliver).
-FLOORS: dict[str, float] = {"safeguarding": 0.15}
+# could cost a life, doubt delivers. Read "fi'n ishte ar bont y rheilffordd nawr"
+# (sitting on the railway bridge now): the model finds it 60 % likely ordinary (it is
+# short, and shares words with everyday texts) but 32 % likely a safeguarding concern.
+# train_model.py --evaluate's pick on the development splits: the highest floor at which
+# safeguarding concerns meet their target (99 %) in English and in Welsh, or the lowest
+# it tries when none does (when in doubt, deliver).
+FLOORS: dict[str, float] = {"safeguarding": 0.2}
 # A phrase's match is overruled, and the message held, when the model finds it at least
 # this likely to be ordinary contact (see ``LinearModel.overrules``).
 OVERRULE = 0.8
@@ -67,7 +66,7 @@ OVERRULE = 0.8
 # the class's limit likely to be ordinary contact. Never a safeguarding concern's: the
 # concerns it finds most ordinary are the veiled farewells ("I've given the spare key
 # to Siân next door, thanks for everything") a miss of which could cost a life.
-# train_model.py --evaluate's picks on the development splits (35 of them), class by
+# train_model.py --evaluate's picks on the development splits (36 of them), class by
 # class in this order: the lowest limit at which no exempt message of any class, in
 # either language, is held that the phrases and the other model let through, with the
 # classes before it at their picks. Some exempt messages a repair phrase matched read
@@ -78,7 +77,7 @@ SECOND_LOOK: dict[str, float] = {
     "emergency_repair": 0.99,
     "subject_access_request": 0.85,
     "appeal": 0.88,
-    "complaint": 0.9,
+    "complaint": 0.91,
 }
 LOOKED_AGAIN = frozenset(SECOND_LOOK)
 ORDINARY = "none"
@@ -282,8 +281,8 @@ class SecondLook:
     ordinary contact, given the class the phrase found and every word.
 
     A phrase sees a few words; the words around them tell a settled or routine matter
-    from a live one ("thanks to the plumber who came on Monday about the burst pipe,
-    everything's fine since"). This model is trained (``train_model.py``) on the development
+    from a live one ("thank you to the plumber who came on Monday about the burst pipe,
+    he was lovely"). This model is trained (``train_model.py``) on the development
     splits' messages that a phrase matched, to tell the ones that were exempt from the
     ones that were not. It reads ``MIN_WORDS`` to ``MAX_WORDS`` words, as the other
     model does, and looks again only at the classes in ``classes``, each at its limit:

@@ -34,8 +34,8 @@ fewest ordinary messages through at the model's threshold.
 
 A second model looks again at what a phrase matched in a short message
 (``rules.exemption_model.SecondLook``): trained only on messages a phrase matched, it
-tells a live matter from a settled or routine one ("thanks to the plumber who came on
-Monday about the burst pipe, everything's been fine since"), and the message is held
+tells a live matter from a settled or routine one ("thank you to the plumber who came
+on Monday about the burst pipe, he was lovely"), and the message is held
 when it is at least as sure as the limit of the match's class (``SECOND_LOOK``: 99 %
 for a repair, lower where its development reads held no exempt message). It looks
 again at emergency repairs, data requests, appeals and complaints; never at a

@@ -337,8 +337,7 @@ def test_a_match_set_aside_is_held_and_says_why_unless_it_names_a_danger() -> No
 
 def test_the_shipped_second_look_holds_settled_matters_and_delivers_live_ones() -> None:
     settled = (
-        "Thank you to the plumber who came on Monday about the burst pipe, everything "
-        "has been fine since",
+        "Thank you to the plumber who came on Monday about the burst pipe, he was lovely",
         "thank you for fixing the burst pipe so fast, the plumber was lovely",
     )
     for text in settled:  # not in the corpus
