@@ -77,7 +77,7 @@ SECOND_LOOK: dict[str, float] = {
     "emergency_repair": 0.99,
     "subject_access_request": 0.85,
     "appeal": 0.88,
-    "complaint": 0.91,
+    "complaint": 0.92,
 }
 LOOKED_AGAIN = frozenset(SECOND_LOOK)
 ORDINARY = "none"
