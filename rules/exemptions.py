@@ -35,13 +35,13 @@ fewest ordinary messages through at the model's threshold.
 A second model looks again at what a phrase matched in a short message
 (``rules.exemption_model.SecondLook``): trained only on messages a phrase matched, it
 tells a live matter from a settled or routine one ("thank you to the plumber who came
-on Monday about the burst pipe, he was lovely"), and the message is held
-when it is at least as sure as the limit of the match's class (``SECOND_LOOK``: 99 %
-for a repair, lower where its development reads held no exempt message). It looks
-again at emergency repairs, data requests, appeals and complaints; never at a
-safeguarding concern, and never at a match whose words name a danger to life (gas,
-carbon monoxide, fire, smoke, sparks, burning, exposed wires: ``DANGER_CONCEPTS``), and
-never at a message the first model alone would let through (two readers that disagree deliver).
+on Monday about the burst pipe, he was lovely"), and the message is held when it is at
+least as sure as the limit of the match's class (``SECOND_LOOK``: 99 % for a repair,
+lower where its development reads held no exempt message). It looks again at
+emergency repairs, data requests, appeals and complaints; never at a safeguarding
+concern, and never at a match whose words name a danger to life (gas, carbon monoxide,
+fire, smoke, sparks, burning, exposed wires: ``DANGER_CONCEPTS``), and never at a
+message the first model alone would let through (two readers that disagree deliver).
 
 Deterministic and offline: the same text always gets the same answer, with the words
 and the phrase (or the model's weightiest words) that decided it, so a reviewer sees why.

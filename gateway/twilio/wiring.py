@@ -226,7 +226,9 @@ class ServiceContacts:
                 self._offer_match(contact, contact_key)
             return TwilioHandled(handled.decision, handled.created, handled.notify, None)
         if handled.created and handled.decision.restricted and handled.decision.customer_id:
-            self._offer_known(contact, contact_key, handled.decision.customer_id)
+            # The customer's own text: the matcher keeps only its fingerprint, so that the
+            # same text later from a number nobody has points to them.
+            self._offer_match(contact, contact_key, customer_id=handled.decision.customer_id)
         # On a retry the service already answers with the decision first recorded
         # (gateway.decisions.replay); the words are the recorded ones, spoken on every call.
         notice = record.details.get("notice")
@@ -239,9 +241,13 @@ class ServiceContacts:
         self._offer_match(contact, f"sms:{contact.sender}:{contact.at.isoformat()}")
         return TwilioHandled(decision, False, False, None)
 
-    def _offer_match(self, contact: Contact, contact_key: str) -> None:
-        """A text from a number nobody in the policy has goes to the matcher (a name
-        signed at the end, a restricted customer's address or other number in it)."""
+    def _offer_match(
+        self, contact: Contact, contact_key: str, *, customer_id: str | None = None
+    ) -> None:
+        """A text goes to the matcher: from a number nobody in the policy has, to be
+        compared (a name signed at the end, a restricted customer's address or other
+        number in it, the same text as theirs); or, with ``customer_id``, a restricted
+        customer's own, of which only the fingerprint is kept."""
         matcher = self._matcher()
         if matcher is None or contact.channel is not Channel.SMS or not contact.text:
             return
@@ -250,24 +256,7 @@ class ServiceContacts:
             Seen(
                 channel=Channel.SMS.value,
                 identity=contact.sender,
-                summary=text[:200],
-                contact_key=contact_key,
-                read=lambda: ("", text),
-            )
-        )
-
-    def _offer_known(self, contact: Contact, contact_key: str, customer_id: str) -> None:
-        """A restricted customer's own text goes to the matcher too, which keeps only its
-        fingerprint: the same text later from a number nobody has points to them."""
-        matcher = self._matcher()
-        if matcher is None or contact.channel is not Channel.SMS or not contact.text:
-            return
-        text = contact.text
-        matcher.offer(
-            Seen(
-                channel=Channel.SMS.value,
-                identity=contact.sender,
-                summary="",
+                summary="" if customer_id else text[:200],
                 contact_key=contact_key,
                 read=lambda: ("", text),
                 customer_id=customer_id,

@@ -36,7 +36,7 @@ WITHHELD = {
 # How far ahead the page lists bank holidays.
 AHEAD = timedelta(days=366)
 RANGE_WORD = " to "
-CONFLICT = 409
+CONFLICT = 409  # the API's answer to a change made against an older version
 
 
 @dataclass
@@ -111,8 +111,8 @@ async def _page(request: web.Request, shown: Shown, status: int = 200) -> web.Re
         shown=shown,
         org=org,
         nation=NATIONS[org["bank_holidays"]],
-        coming=[_day(day) for day in coming],
-        closures=[_day(date.fromisoformat(d)) for d in org["closure_days"]],
+        coming=[day_words(day) for day in coming],
+        closures=[day_words(date.fromisoformat(d)) for d in org["closure_days"]],
         closure_text=(
             shown.closure_text
             if shown.closure_text is not None
@@ -124,7 +124,8 @@ async def _page(request: web.Request, shown: Shown, status: int = 200) -> web.Re
     )
 
 
-def _day(day: date) -> str:
+def day_words(day: date) -> str:
+    """A day as the pages write it: "Tuesday 29 December 2026"."""
     return f"{date_words(day)} {day.year}"
 
 

@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from aiohttp import web
 
 from gateway.ui.apicall import UiProblem, body_problems, call, call_with_etag
-from gateway.ui.call_pages import NATIONS, WITHHELD, closure_lines, closure_runs, read_closure_days
+from gateway.ui.call_pages import (
+    CONFLICT,
+    NATIONS,
+    WITHHELD,
+    closure_lines,
+    closure_runs,
+    day_words,
+    read_closure_days,
+)
 from gateway.ui.core import PREFIX, USER, page, redirect, render, text
 from rules.lifecycle import PeriodUnit
 from rules.roles import Permission
-from rules.wording import date_words
 
 SETTINGS = "/settings"
 # Every setting by name, in the page's order, in plain words.
@@ -96,7 +102,6 @@ def _controls() -> dict[str, str]:
 
 CONTROLS = _controls()
 WHOLE = re.compile(r"-?[0-9]{1,9}")
-CONFLICT = 409
 
 
 @dataclass
@@ -199,13 +204,9 @@ def differs(sent: dict[str, Any], org: dict[str, Any]) -> list[str]:
 
 def _closures(days: list[str]) -> list[str]:
     return [
-        _day(first) if first == last else f"{_day(first)} to {_day(last)}"
+        day_words(first) if first == last else f"{day_words(first)} to {day_words(last)}"
         for first, last in closure_runs(days)
     ]
-
-
-def _day(day: date) -> str:
-    return f"{date_words(day)} {day.year}"
 
 
 async def _page(request: web.Request, shown: Shown, status: int = 200) -> web.Response:
