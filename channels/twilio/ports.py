@@ -3,9 +3,9 @@
 The channel never imports ``gateway`` (STYLE: imports run gateway -> channels -> rules):
 it says here what it needs, and ``gateway/twilio/wiring.py`` provides it. Each Protocol
 is one job the webhooks cannot do from the request alone: decide and record a contact,
-remember a STOP, add a later fact about a call to the evidence, pass a text on, keep a
-text on local disk while the store cannot take it, read the organisation's call options
-and the whisper's words.
+remember a STOP, add a later fact about a call to the evidence (and read one back), pass
+a text on, keep a text on local disk while the store cannot take it, read the
+organisation's call options and the whisper's words.
 """
 
 from __future__ import annotations
@@ -78,13 +78,19 @@ class CallEvidence(Protocol):
     """Facts that arrive after a call was decided, appended as new evidence records.
 
     Evidence is append-only, so a call's duration or its voicemail is a record that
-    refers to the call's first record. Each method is idempotent on ``key`` and returns
-    False when there is nothing to refer to (the caller had no restriction).
+    refers to the call's first record. Each ``record_`` method is idempotent on ``key``
+    and returns False when there is nothing to refer to (the caller had no restriction).
+    ``call_outcome`` reads one back (the whisper's, when the caller's ``<Dial>`` ends).
     """
 
     async def record_call_outcome(
         self, *, refers_to: str, key: str, facts: Mapping[str, Any]
     ) -> bool: ...
+
+    async def call_outcome(self, key: str) -> Mapping[str, Any] | None:
+        """The facts of the later record kept under ``key`` (e.g. ``CallSid:whisper``),
+        or None when there is none."""
+        ...
 
     async def record_voicemail(
         self, *, refers_to: str, key: str, recording: Mapping[str, Any]

@@ -83,8 +83,9 @@ class Answers:
         return str(response)
 
     def whisper(self, words: str) -> str:
-        """The officer's leg: the whisper inside a one-key ``<Gather>``; without a key
-        the leg hangs up, so the call is not put through."""
+        """The officer's leg: the whisper inside a one-key ``<Gather>``. Without a key,
+        ``<Redirect>`` to the same answer endpoint (with no ``Digits``), so the refusal
+        is recorded before the leg hangs up and the call is not put through."""
         response = VoiceResponse()
         gather = response.gather(
             num_digits=1,
@@ -94,8 +95,7 @@ class Answers:
             method="POST",
         )
         self._say(gather, words)
-        self._say(response, NOT_TAKEN)
-        response.hangup()
+        response.redirect(self.whisper_answer_url, method="POST")
         return str(response)
 
     def whisper_answered(self, accepted: bool) -> str:

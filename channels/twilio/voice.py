@@ -15,6 +15,10 @@ emergency line's number (or 999) instead; a restricted call's evidence says so.
 Idempotency comes from the keys: the CallSid for the call, ``CallSid:emergency`` for the
 emergency option, and ``...:dial``, ``...:status``, ``...:voicemail`` for the facts that
 arrive later, so a retried webhook finds its record and changes nothing.
+
+When the ``<Dial>`` ends, the officer's refusal at the whisper (``CallSid:whisper``, see
+``channels.twilio.whisper``) outweighs DialCallStatus: the caller is told the call was
+not put through, as for a dial nobody answered.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from channels.twilio.params import UNIDENTIFIED, call_contact, call_details, is_
 from channels.twilio.ports import CallOptions, HandledContact
 from channels.twilio.runtime import CHANNEL, TwilioChannel
 from channels.twilio.signature import PARAMS
+from channels.twilio.whisper import whisper_key
 from rules.decision import Action, Contact, Decision
 
 log = logging.getLogger("channels.twilio")
@@ -217,7 +222,9 @@ async def dialled(request: web.Request) -> web.Response:
         return _no_call_sid()
     refers_to = f"{sid}:emergency" if emergency else sid
     status = params.get("DialCallStatus", "")
-    facts = {
+    # The emergency option is never whispered: nothing to look up.
+    refused = False if emergency else await _whisper_refused(channel, sid)
+    facts: dict[str, object] = {
         "outcome": "dial",
         "call_sid": sid,
         "dial_call_status": status,
@@ -225,11 +232,27 @@ async def dialled(request: web.Request) -> web.Response:
         "dial_call_sid": params.get("DialCallSid"),
         **_recording(params),
     }
+    if refused:
+        facts["whisper_refused"] = True
     await _add_outcome(channel, refers_to, f"{refers_to}:dial", facts)
-    if status in CONNECTED:
+    if status in CONNECTED and not refused:
         return twiml(channel.answers.say_goodbye(None))
     sorry = speech.EMERGENCY_NOT_CONNECTED if emergency else speech.NOT_CONNECTED
     return twiml(channel.answers.say_goodbye(sorry))
+
+
+async def _whisper_refused(channel: TwilioChannel, sid: str) -> bool:
+    """True when the officer refused call ``sid`` at the whisper (a key other than 1, or
+    none): the ``<Dial>`` may still end ``completed``, as the officer's leg was answered.
+    False when there was no whisper, it was taken, or its record cannot be read in time
+    (then DialCallStatus alone says what the caller hears)."""
+    try:
+        async with channel.bounded():
+            facts = await channel.evidence.call_outcome(whisper_key(sid))
+    except Exception:
+        log.exception("could not read whether the whisper of call %s was refused", sid)
+        return False
+    return facts is not None and facts.get("accepted") is False
 
 
 async def voicemail(request: web.Request) -> web.Response:

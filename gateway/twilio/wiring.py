@@ -295,6 +295,13 @@ class StoreCallEvidence:
         await self._store.append_evidence(self._follow_up(original, "call_outcome", key, facts))
         return True
 
+    async def call_outcome(self, key: str) -> Mapping[str, Any] | None:
+        """The facts of the call outcome recorded under ``key``, if there is one."""
+        record = await self._store.find_evidence(key)
+        if record is None or record.kind != "call_outcome":
+            return None
+        return record.details
+
     async def record_voicemail(
         self, *, refers_to: str, key: str, recording: Mapping[str, Any]
     ) -> bool:
