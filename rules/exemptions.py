@@ -298,12 +298,16 @@ class ExemptionClassifier:
             return found
         kept = [w for w in words if w != BREAK]
         if found is not None:
-            # A match set aside is one class's phrase read as ordinary contact; the
-            # classes after it are read in turn ("the new windows leak worse than the
-            # old ones ... escalate it": a repair, set aside, then a complaint).
-            for match in itertools.chain((found,), matches):
-                if self._set_aside(self.model, match, kept) is None:
-                    return match
+            # A match set aside is one class's phrase read as ordinary contact, and the
+            # next class is read. Its phrase stands, whatever the models find: phrases
+            # of two classes in one message are two readings that it is exempt ("the
+            # new windows leak worse than the old ones ... escalate it": a repair, set
+            # aside, then a complaint, which stands).
+            if self._set_aside(self.model, found, kept) is None:
+                return found
+            second = next(matches, None)
+            if second is not None:
+                return second
         verdict = self.model.judge(kept)
         # A phrase found but discounted ("the pipe was fixed last week and its burst
         # again") or set aside does not stop the model: two readers that disagree deliver.

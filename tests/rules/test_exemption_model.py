@@ -366,3 +366,26 @@ def test_a_match_set_aside_lets_the_next_class_be_read() -> None:
     assert found is not None and found.exempt_class == "complaint" and found.reader == "phrase"
     # With nothing after it, the set-aside match is held, as before.
     assert both.explain("thanks, the burst pipe, the sofa") is None
+
+
+def test_a_second_class_phrase_stands_whatever_the_models_find() -> None:
+    # Both readers would hold the complaint alone: the second look is as sure of it as of
+    # the repair, and the first model overrules it ('sofa', 'cushion', 'telly').
+    both = ExemptionClassifier(PHRASES_ALONE.phrases, _settled(), _second_look())
+    alone = "complaint, thanks, fixed, the sofa cushion and the telly"
+    assert PHRASES_ALONE.classify(alone) == "complaint"
+    assert both.explain(alone) is None
+    overruled = both.overruled(alone)
+    assert overruled is not None and overruled.match.exempt_class == "complaint"
+    # With a repair phrase before it, set aside, the complaint is a second reading that
+    # the message is exempt: it stands ("the new windows leak worse than the old ones
+    # ... escalate it").
+    text = "thanks, the burst pipe, the sofa cushion and the telly. a complaint"
+    words = message_words(text)
+    assert both.second_look is not None
+    assert both.second_look.sets_aside("emergency_repair", words) is not None
+    assert both.second_look.sets_aside("complaint", words) is not None
+    assert _settled().overrules(words) is not None
+    found = both.explain(text)
+    assert found is not None and found.exempt_class == "complaint" and found.reader == "phrase"
+    assert both.overruled(text) is not None  # the repair, the first match: set aside

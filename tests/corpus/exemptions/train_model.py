@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -206,12 +207,13 @@ def evaluate() -> None:
         def matches(
             text: str, words: list[str], second_reader: LinearModel = second_reader
         ) -> tuple[Match, ...]:
-            """The phrase matches rules.exemptions reads in turn while each is set aside:
-            the class, whether a word matched names a danger to life, and the second
-            look's chance that the message is ordinary (None: not looked at)."""
+            """The phrase matches rules.exemptions reads: the first, and when it may be
+            set aside, the next class's (which stands, whatever the models find); each
+            with its class, whether a word matched names a danger to life, and the
+            second look's chance that the message is ordinary (None: not looked at)."""
             judged = MIN_WORDS <= len(words) <= MAX_WORDS
             out: list[Match] = []
-            for found in phrases._by_phrases(tokens(text)):
+            for found in itertools.islice(phrases._by_phrases(tokens(text)), 2):
                 again = None
                 if judged:
                     doc = second_look_words(found.exempt_class, words)
@@ -253,7 +255,9 @@ def evaluate() -> None:
             # What the first model, reading the message alone, lets through.
             alone = judged and (ordinary < threshold or floored)
             exempt = alone  # when every match is set aside, or there is none
-            for matched_class, danger, again in found:
+            # A second class's phrase stands (rules.exemptions: two readings of exempt).
+            exempt = exempt or len(found) > 1
+            for matched_class, danger, again in found[:1]:
                 overruled = matched_class in OVERRULED_CLASSES and judged and ordinary >= overrule
                 limit = (second_look or {}).get(matched_class)
                 looked = limit is not None and not danger and again is not None
