@@ -66,17 +66,16 @@ OVERRULE = 0.8
 # the class's limit likely to be ordinary contact. Never a safeguarding concern's: the
 # concerns it finds most ordinary are the veiled farewells ("I've given the spare key
 # to Siân next door, thanks for everything") a miss of which could cost a life.
-# train_model.py --evaluate's picks on the development splits (36 of them), class by
+# train_model.py --evaluate's picks on the development splits (37 of them), class by
 # class in this order: the lowest limit at which no exempt message of any class, in
 # either language, is held that the phrases and the other model let through, with the
 # classes before it at their picks. (A match of a second class stands whatever the
-# models find: see ``ExemptionClassifier``.) At 91 % a repair would be held: a Welsh
-# tenant of 84 whose heating had not come on, 9 degrees on the wall, who was "fine".
+# models find: see ``ExemptionClassifier``.) At 90 % two Welsh repairs would be held.
 SECOND_LOOK: dict[str, float] = {
-    "emergency_repair": 0.92,
+    "emergency_repair": 0.91,
     "subject_access_request": 0.85,
     "appeal": 0.88,
-    "complaint": 0.92,
+    "complaint": 0.9,
 }
 LOOKED_AGAIN = frozenset(SECOND_LOOK)
 ORDINARY = "none"
