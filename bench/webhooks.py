@@ -442,8 +442,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # The bare server is the ceiling: a baseline that nearly reaches it was held back by
     # what both share, the load generator (with wrk the minimal endpoint reaches about a
     # third of it).
-    ceiling = statistics.median(_ratios(by_kind["minimal_endpoint"], by_kind["fixed_twiml"]))
-    chosen["minimal_endpoint_to_fixed_twiml"] = round(ceiling, 3)
+    # (Judged on the figure reported, so that a report of 0.8 is never judged.)
+    ceiling = round(
+        statistics.median(_ratios(by_kind["minimal_endpoint"], by_kind["fixed_twiml"])), 3
+    )
+    chosen["minimal_endpoint_to_fixed_twiml"] = ceiling
     if generator == "aiohttp":
         shares = [x["cpu_share"] for t in targets for x in t.loads]
         chosen["cpu_share_median"] = round(statistics.median(shares), 3)
