@@ -15,6 +15,7 @@ what is within the size limit, and hands it to the handler with the refusal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ class GatewaySMTP(SMTP):
         self._session_timeout = session_timeout
         self._deadline: asyncio.TimerHandle | None = None
         self._on_close = on_close
+        self._stopping = False
+        self._answered = asyncio.Event()  # clear while a message is taken and not yet answered
+        self._answered.set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -77,8 +81,16 @@ class GatewaySMTP(SMTP):
         self._close_with(replies.SESSION_OVER.format(host=self.hostname))
 
     def shut_down(self) -> None:
-        """The gateway is stopping: say so (RFC 5321 §3.8) and close."""
-        self._close_with(replies.SHUTTING_DOWN.format(host=self.hostname))
+        """The gateway is stopping: say so (RFC 5321 §3.8) and close. A session whose
+        message is being taken first answers it (see :meth:`answered`): a ``421`` in its
+        place would make the sender send a message already delivered a second time."""
+        self._stopping = True
+        if self._answered.is_set():
+            self._close_with(replies.SHUTTING_DOWN.format(host=self.hostname))
+
+    async def answered(self) -> None:
+        """Return once no message of this session is waiting for its reply."""
+        await self._answered.wait()
 
     def _close_with(self, reply: str) -> None:
         transport = self.transport
@@ -114,12 +126,20 @@ class GatewaySMTP(SMTP):
         except asyncio.CancelledError:  # the client hung up before the final "."
             self._writer.close()
             raise
+        if self._stopping:  # told 421 already, the sender keeps the message: not taken
+            return
         self.envelope.content = self.envelope.original_content = data.content
-        status = await self._smtp_handler.handle_DATA(
-            self, self.session, self.envelope, data.refusal(self.data_size_limit)
-        )
-        self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
-        await self.push(status)
+        self._answered.clear()
+        try:
+            status = await self._smtp_handler.handle_DATA(
+                self, self.session, self.envelope, data.refusal(self.data_size_limit)
+            )
+            self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
+            await self.push(status)
+        finally:
+            self._answered.set()
+        if self._stopping:
+            self.shut_down()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,12 +250,17 @@ class SmtpListener:
 
     async def close(self, grace: float) -> None:
         """Stop listening, let messages already received finish (up to ``grace`` s), then
-        tell connected clients ``421`` and close their connections."""
+        tell connected clients ``421`` and close their connections. A message taken in
+        the meantime is answered before its session hears ``421`` (up to ``grace`` s)."""
         if self._server is not None:
             self._server.close()
         await self._handler.drain(grace)
-        for session in list(self._sessions):
+        sessions = list(self._sessions)
+        for session in sessions:
             session.shut_down()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await asyncio.gather(*(session.answered() for session in sessions))
         if self._server is not None:
             await self._server.wait_closed()
 

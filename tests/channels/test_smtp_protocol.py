@@ -398,3 +398,38 @@ async def _until(condition: Any) -> None:
             return
         await asyncio.sleep(0.01)
     pytest.fail("the condition never came true")
+
+
+async def test_a_message_taken_as_the_gateway_stops_hears_its_250_not_421() -> None:
+    """Stopping must not answer 421 to a message it has already taken: the sender would
+    try again and the message would be delivered twice."""
+    running = await listen(RecordingSink(gate=asyncio.Event()))
+    assert running.sink.gate is not None
+    sending = asyncio.create_task(transact(running.port, "a@example.net", [STAFF], message()))
+    await _until(lambda: running.sink.started == 1)
+    closing = asyncio.create_task(running.listener.close(grace=5))
+    await asyncio.sleep(0)  # close() is now waiting for the message to be taken
+    running.sink.gate.set()
+    await closing
+    reply = await sending
+    assert reply.code == 250, reply
+    assert len(running.sink.accepted) == 1
+
+
+async def test_a_session_told_to_stop_while_its_message_is_taken_answers_it_first() -> None:
+    """The session hears 250 for the message it handed over, then 421, and closes; a
+    421 in place of the 250 would have the sender deliver the message a second time."""
+    running = await listen(RecordingSink(gate=asyncio.Event()))
+    assert running.sink.gate is not None
+    try:
+        sending = asyncio.create_task(transact(running.port, "a@example.net", [STAFF], message()))
+        await _until(lambda: running.sink.started == 1)
+        [session] = running.listener._sessions
+        session.shut_down()  # as close() does to a session its drain did not wait for
+        running.sink.gate.set()
+        reply = await sending
+        assert reply.code == 250, reply
+        assert len(running.sink.accepted) == 1
+        await _until(lambda: not running.listener._sessions)
+    finally:
+        await running.listener.close(grace=5)
