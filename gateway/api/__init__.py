@@ -10,8 +10,6 @@ May use: ``held``, ``twilio``, ``mail``, ``evidence``, ``casework``, ``policy``,
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -37,6 +35,7 @@ from gateway.api.deps import API, Api
 from gateway.api.framework import Ctx, Reply, Route, wrap
 from gateway.api.openapi import openapi_for
 from gateway.api.restriction_views import sweep_lapsed
+from gateway.common.background import Loop, every, running
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
@@ -108,13 +107,8 @@ def setup_api(
             app=app,
         )
         app[API] = api
-        sweeper = asyncio.create_task(_sweep_forever(api), name="lapse-sweep")
-        try:
+        async with running(_sweeping(api), "lapse-sweep"):
             yield
-        finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
 
     app.cleanup_ctx.append(api_lifecycle)
     app.middlewares.append(auth_middleware(lambda a: a[API].admin))
@@ -123,11 +117,13 @@ def setup_api(
         app.router.add_route(route.method, route.full_path, wrap(route))
 
 
-async def _sweep_forever(api: Api) -> None:
+def _sweeping(api: Api) -> Loop:
     """Record lapses at review even when nobody looks at the restrictions."""
-    while True:
-        await asyncio.sleep(SWEEP_SECONDS)
-        try:
-            await sweep_lapsed(api)
-        except StoreError as exc:  # the database is away; the next sweep will do it
-            log.warning("could not record lapsed restrictions: %s", exc)
+    return every(
+        lambda: SWEEP_SECONDS,
+        lambda: sweep_lapsed(api),
+        log=log,
+        could_not="record lapsed restrictions",
+        failing="recording lapsed restrictions",
+        passing=(StoreError,),
+    )

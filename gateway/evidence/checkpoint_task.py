@@ -9,14 +9,14 @@ in checkpoints is closed by the next one, which covers every record before it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 from aiohttp import web
 
 from gateway.chain.signing_key import SigningKeyError
-from gateway.common.background import running
+from gateway.common.background import Passes, running
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.evidence.checkpoints import (
@@ -61,17 +61,17 @@ def add_checkpoints(
             yield
             return
         app[CHECKPOINTER] = checkpointer
-        async with running(_forever(checkpointer, clock), "evidence-checkpoints"):
+        async with running(partial(_passes, checkpointer, clock), "evidence-checkpoints"):
             yield
 
     app.cleanup_ctx.append(checkpoint_lifecycle)
 
 
-async def _forever(checkpointer: Checkpointer, clock: Clock) -> None:
-    """A pass now and at the start of every interval; a failed pass is logged and
-    tried again at the next wake-up."""
+async def _passes(checkpointer: Checkpointer, clock: Clock, passes: Passes) -> None:
+    """A pass now and at the start of every interval, until stopped; a failed pass is
+    logged and tried again at the next wake-up."""
     interval = checkpointer.settings.evidence.checkpoint_interval
-    while True:
+    while not passes.stopping:
         now = clock()
         try:
             await scheduled_checkpoint(checkpointer, now)
@@ -82,4 +82,4 @@ async def _forever(checkpointer: Checkpointer, clock: Clock) -> None:
         except Exception:
             log.exception("making the evidence checkpoint failed; trying again later")
         wait = (next_period_start(now, interval) - now).total_seconds()
-        await asyncio.sleep(min(max(wait, 1.0), MAX_WAIT_S))
+        await passes.pause(min(max(wait, 1.0), MAX_WAIT_S))

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from gateway.common.background import every, running
+from gateway.common.background import Loop, every, running
 from gateway.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -28,17 +28,17 @@ def add_tree_upkeep(app: web.Application, *, store_key: web.AppKey[Store]) -> No
     """Extend the evidence tree every ``EXTEND_EVERY_S`` seconds while ``app`` runs."""
 
     async def tree_lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with running(extend_forever(app[store_key]), "evidence-tree"):
+        async with running(extending(app[store_key]), "evidence-tree"):
             yield
 
     app.cleanup_ctx.append(tree_lifecycle)
 
 
-async def extend_forever(store: Store) -> None:
-    """A pass every ``EXTEND_EVERY_S`` seconds; a failed pass is logged and tried
-    again (a tree that was tampered with keeps failing, loudly, until someone runs
-    ``contact-gateway evidence verify``)."""
-    await every(
+def extending(store: Store) -> Loop:
+    """A pass every ``EXTEND_EVERY_S`` seconds until stopped; a failed pass is logged
+    and tried again (a tree that was tampered with keeps failing, loudly, until someone
+    runs ``contact-gateway evidence verify``)."""
+    return every(
         lambda: EXTEND_EVERY_S,
         store.extend_tree,
         log=log,

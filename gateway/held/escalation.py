@@ -228,7 +228,7 @@ def add_held_escalation(
             app=app,
         )
         app[HELD_ESCALATION] = escalation
-        passes = every(
+        loop = every(
             lambda: escalation.settings.held.check_every_s,
             lambda: escalate_overdue(escalation, escalation.clock()),
             log=log,
@@ -236,7 +236,7 @@ def add_held_escalation(
             failing="escalating overdue held contact",
             passing=(StoreError,),
         )
-        async with running(passes, "held-escalation"):
+        async with running(loop, "held-escalation"):
             yield
 
     app.cleanup_ctx.append(escalation_lifecycle)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway.common import background
+from gateway.common.background import Passes
 from gateway.common.plain_words import plain_time
 from gateway.decisions.service import ContactService
 from gateway.matching.clues import SAME_TEXT, Clue, Restricted, find, fingerprint
@@ -90,13 +91,12 @@ class Matcher:
         """Wait until everything offered so far has been compared (tests, shutdown)."""
         await self._queue.join()
 
-    async def run(self) -> None:
-        while True:
-            seen = await self._queue.get()
+    async def run(self, passes: Passes) -> None:
+        """Compare what is offered until stopped, between two comparisons (what is
+        still queued then is not compared)."""
+        while (seen := await passes.unless_stopping(self._queue.get())) is not None:
             try:
                 await self.compare(seen)
-            except asyncio.CancelledError:
-                raise
             except Exception:  # one bad message must not stop the comparing
                 log.exception("possible match: comparing %s failed", seen.contact_key)
             finally:
@@ -170,6 +170,7 @@ MATCHER = web.AppKey("matcher", Matcher)
 
 @contextlib.asynccontextmanager
 async def running(matcher: Matcher) -> AsyncIterator[None]:
-    """Run ``matcher``'s task for as long as the context lasts."""
-    async with background.running(matcher.run(), "possible-matches"):
+    """Run ``matcher``'s task for as long as the context lasts; then stop it between
+    two comparisons."""
+    async with background.running(matcher.run, "possible-matches"):
         yield

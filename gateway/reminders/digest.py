@@ -255,7 +255,7 @@ def add_reminders(
         if not settings.reminders.enabled:
             yield
             return
-        passes = every(
+        loop = every(
             lambda: reminders.settings.reminders.check_every_s,
             lambda: send_digests(reminders, reminders.clock()),
             log=log,
@@ -263,7 +263,7 @@ def add_reminders(
             failing="sending reminder digests",
             passing=(StoreError,),
         )
-        async with running(passes, "reminder-digests"):
+        async with running(loop, "reminder-digests"):
             yield
 
     app.cleanup_ctx.append(reminders_lifecycle)

@@ -8,6 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import STORE, create_app
+from gateway.common.background import running
 from gateway.config.settings import Settings
 from gateway.evidence import tree_upkeep
 from tests.gateway.store_factory import make_entry
@@ -49,11 +50,8 @@ async def test_a_failing_pass_is_logged_and_the_next_one_tried(
             third.set()
             return 3
 
-    task = asyncio.create_task(tree_upkeep.extend_forever(Flaky()))  # type: ignore[arg-type]
-    async with asyncio.timeout(5):
-        await third.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with running(tree_upkeep.extending(Flaky()), "evidence-tree"):  # type: ignore[arg-type]
+        async with asyncio.timeout(5):
+            await third.wait()
     assert "could not extend the evidence tree: the database is away" in caplog.text
     assert "extending the evidence tree failed" in caplog.text
