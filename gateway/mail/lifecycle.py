@@ -2,16 +2,20 @@
 
 ``add_mail(app, ...)`` is called once from ``create_app``. At start-up (after the store
 and contact service are open) it builds the transport, the mail queue and its worker,
-the ``MailGateway`` sink and the aiosmtpd listener on the same event loop as HTTP. At
-shutdown it stops listening, lets messages already received finish, closes client
-sessions with ``421``, stops relays still waiting for a slow upstream (their messages
-stay queued) and stops the worker — all before the store closes.
+the ``MailGateway`` sink and the aiosmtpd listener on the same event loop as HTTP.
+
+Shutdown comes in two steps. First, in the app's ``on_shutdown`` (before any clean-up
+context ends, so the background loops and the store are all still there): stop
+listening, let messages already received finish, close client sessions with ``421``
+and stop relays still waiting for a slow upstream (their messages stay queued). Then,
+when this clean-up context ends (after the other parts' background loops have stopped
+between passes): stop the possible-match task, the worker and the transport — all
+before the store closes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels.smtp import HandlerConfig, ListenerConfig, SmtpHandler, SmtpListener, start_server
+from gateway.common import background
 from gateway.common.clock import Clock
 from gateway.config.settings import Settings
 from gateway.decisions.service import ContactService
@@ -125,17 +130,27 @@ def add_mail(
         # Who claims queued mail: this machine and port, which no other live process has.
         worker.instance = f"{socket.gethostname()}:{listener.port}"
         app[MAIL] = MailRuntime(listener, worker, gateway, queue, transport, hostname)
-        queue_task = asyncio.create_task(worker.run(), name="mail-queue")
         log.info("SMTP on %s:%d, delivering to %s", smtp.host, listener.port, settings.upstream)
         try:
-            async with running(matcher):
-                yield
+            async with background.running(worker.run, "mail-queue"), running(matcher):
+                try:
+                    yield
+                finally:  # drained at on_shutdown already, unless the app never shut down
+                    await stop_receiving(app)
         finally:
-            await listener.close(grace=smtp.relay_timeout + 5)
-            await worker.stop_following(grace=5)
-            queue_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await queue_task
             await transport.close()
 
+    receiving = True
+
+    async def stop_receiving(app: web.Application) -> None:
+        """Drain the SMTP listener, once; mail being received can still be stored."""
+        nonlocal receiving
+        runtime = app.get(MAIL)
+        if runtime is None or not receiving:
+            return
+        receiving = False
+        await runtime.listener.close(grace=settings.smtp.relay_timeout + 5)
+        await runtime.worker.stop_following(grace=5)
+
+    app.on_shutdown.append(stop_receiving)
     app.cleanup_ctx.append(mail_lifecycle)

@@ -9,7 +9,7 @@ a bounce — unless the sender was null, because nothing answers a bounce or a r
 
 :meth:`QueueWorker.step` does one round and takes its time from the injected clock, so
 tests move time on and call it instead of waiting. :meth:`QueueWorker.run` calls it
-forever, woken early whenever something is queued.
+until stopped, woken early whenever something is queued.
 
 :meth:`QueueWorker.follow` queues a message whose relay was begun before it was queued
 (the upstream was slow to answer, and the sender could not be kept waiting): the row is
@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from gateway.common.background import Passes
 from gateway.mail import compose
 from gateway.mail.transport import ATTEMPT_LIMIT, DeliveryReport, MailTransport, Refusal
 from gateway.ops.logs import bind
@@ -171,8 +172,9 @@ class QueueWorker:
                 return
             await asyncio.wait(set(self._following))
 
-    async def run(self) -> None:
-        """Deliver for ever: a round whenever woken, or every ``poll_seconds``.
+    async def run(self, passes: Passes) -> None:
+        """Deliver until stopped (between rounds): a round whenever woken, or every
+        ``poll_seconds``.
 
         First, mail this instance's previous run had claimed when it died is due again.
         """
@@ -183,7 +185,7 @@ class QueueWorker:
                     log.warning("mail queue: %d message(s) left mid-delivery are due again", taken)
             except Exception:
                 log.exception("mail queue: could not take back earlier claims")
-        while True:
+        while not passes.stopping:
             self._wake.clear()
             try:
                 tried = await self.step()
@@ -192,8 +194,11 @@ class QueueWorker:
                 tried = 0
             if tried >= self._batch:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+            # cancellation that arrives as the wake-up does, and shutdown waited for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                async with asyncio.timeout(self._poll):
+                    await passes.unless_stopping(self._wake.wait())
 
     async def _attempt(self, item: QueuedMail) -> None:
         bind(mail_id=str(item.id))  # each attempt is a task of its own (gather)
