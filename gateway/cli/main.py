@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -154,7 +155,6 @@ def serve(settings: Settings) -> int:
     spool it cannot write) ends it with one line naming the problem, as every command
     does, not a traceback; "HTTP on" is printed only once it is listening.
     """
-    from aiohttp import web
 
     from gateway.config.database_url import announce_database, sqlite_file_is_new
     from gateway.letters.templates import TemplateProblem
@@ -176,7 +176,7 @@ def serve(settings: Settings) -> int:
         sys.stdout.flush()
 
     try:
-        web.run_app(app, host=settings.http.host, port=settings.http.port, print=listening)
+        asyncio.run(_serve(app, settings.http.host, settings.http.port, listening))
     except StoreError as exc:
         from gateway.cli.commands import cannot_open
 
@@ -184,6 +184,39 @@ def serve(settings: Settings) -> int:
     except (OSError, SpoolUnusable) as exc:
         raise CommandFailed(f"cannot start: {exc}") from None
     return 0
+
+
+async def _serve(
+    app: web.Application, host: str, port: int, listening: Callable[[str], None]
+) -> None:
+    """Serve ``app`` until SIGTERM or SIGINT, then stop it cleanly; a second signal acts
+    as if the gateway had not caught the first (SIGTERM ends it at once).
+
+    aiohttp's ``run_app`` starts the app outside its ``try``: when a part fails to start
+    (the SMTP port is taken), the parts already started (the store) are never stopped,
+    and Python closes them at exit with an error in the log. Here whatever started is
+    stopped, whatever failed.
+    """
+    from aiohttp import web
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        stop.set()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping)
+    runner = web.AppRunner(app, handle_signals=False)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        listening(f"http://{host}:{port}")
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def server_app(settings: Settings) -> web.Application:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -500,3 +501,57 @@ def test_exporting_from_a_log_whose_head_row_was_deleted_says_so_in_one_line(
     assert line.startswith("contact-gateway: the evidence log is damaged")
     assert "evidence_head has no row" in line and "evidence verify" in line
     assert not out.exists()
+
+
+@pytest.mark.parametrize("taken", ["GATEWAY_SMTP_PORT", "GATEWAY_HTTP_PORT"])
+def test_serve_on_a_taken_port_says_so_and_stops_what_had_started(
+    tmp_path: Path, taken: str
+) -> None:
+    """One line naming the port, exit code 1, and nothing else: the parts that had
+    started (the store, the other listener) are stopped, not left for Python to close
+    at exit with an error in the log."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        env["GATEWAY_SMTP_PORT"] = str(_free_port())
+        env["GATEWAY_HTTP_PORT"] = str(_free_port())
+        env[taken] = str(holder.getsockname()[1])
+        done = subprocess.run(
+            [EXE, "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1, done.stderr
+    assert "cannot start: " in done.stderr and "address already in use" in done.stderr
+    logged = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    logged += [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert [e for e in logged if e["level"] in ("ERROR", "CRITICAL")] == [], done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_part_that_fails_to_start_stops_the_parts_started_before_it() -> None:
+    """aiohttp's ``run_app`` starts the application outside its ``try``: the parts
+    already started were never stopped, only closed by Python as it exited (with an
+    error in the log when closing them in that order failed)."""
+    from aiohttp import web
+
+    from gateway.cli.main import _serve
+
+    ended: list[str] = []
+
+    async def started_first(app: web.Application) -> AsyncIterator[None]:
+        try:
+            yield
+        except GeneratorExit:
+            ended.append("closed by Python at exit")
+            raise
+        ended.append("stopped")
+
+    async def fails(app: web.Application) -> AsyncIterator[None]:
+        raise OSError("the SMTP port is taken")
+        yield  # pragma: no cover
+
+    app = web.Application()
+    app.cleanup_ctx.extend([started_first, fails])
+    with pytest.raises(OSError, match="SMTP port is taken"):
+        asyncio.run(_serve(app, "127.0.0.1", _free_port(), print))
+    assert ended == ["stopped"]
