@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -48,7 +49,12 @@ class Passes:
 
     async def unless_stopping(self, waiting: Awaitable[T]) -> T | None:
         """What ``waiting`` gives (the next piece of work), or None, with ``waiting``
-        cancelled, if it is time to stop first."""
+        cancelled, if it is time to stop first. Once stopping, None at once, even with
+        work waiting: the loop ends at its next pass, not when the work runs out."""
+        if self.stopping:
+            if inspect.iscoroutine(waiting):
+                waiting.close()  # never started: nothing was taken
+            return None
         work = asyncio.ensure_future(waiting)
         stop = asyncio.ensure_future(self._stop.wait())
         try:

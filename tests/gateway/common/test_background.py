@@ -97,6 +97,23 @@ async def test_waiting_for_work_gives_it_or_none_once_stopping() -> None:
     assert not await passes.pause(3600.0)
 
 
+async def test_a_loop_taking_work_stops_at_its_next_pass_though_more_is_waiting() -> None:
+    """Once asked to stop, the next wait for work ends at once, even with work queued:
+    a loop that went on taking it would run on past the stop until its grace cut it off,
+    mid-pass (the possible-match task, whose queue may be full at shutdown)."""
+    passes = Passes()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(100):
+        queue.put_nowait(n)
+    taken: list[int] = []
+    while (n := await passes.unless_stopping(queue.get())) is not None:
+        taken.append(n)
+        if len(taken) == 3:
+            passes.stop()
+    assert taken == [0, 1, 2]
+    assert queue.qsize() == 97  # nothing more was taken off the queue
+
+
 async def test_stopping_mid_transaction_leaves_sqlite_writable(tmp_path: Path) -> None:
     """The fault this guards against: a pass cancelled in a long SQLite statement left
     its connection, and the write lock, held; the next writer waited 30 s."""
