@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
 import time
@@ -102,18 +101,15 @@ async def concurrent_with_tree(
 ) -> dict[str, Any]:
     """``concurrent`` while the tree upkeep runs every ``--tree-every`` seconds; then
     the tree is brought up to the records and must cover them all."""
+    from gateway.common.background import running
     from gateway.evidence import tree_upkeep
 
     tree_upkeep.EXTEND_EVERY_S = args.tree_every
     before = await store.extend_tree()  # a running gateway's tree is up to date
-    upkeep = asyncio.create_task(tree_upkeep.extend_forever(store))
-    try:
+    # As the gateway runs it (gateway.evidence.tree_upkeep): stopped between passes.
+    async with running(tree_upkeep.extending(store), "evidence-tree"):
         measured = await concurrent(store, work, args.callers)
         during = await store.tree_size()
-    finally:
-        upkeep.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await upkeep
     started = time.perf_counter()
     size = await store.extend_tree()
     head = await store.evidence_head()
