@@ -114,6 +114,28 @@ def _before_quote(text: str) -> str:
     return head
 
 
+def thread_of(text: str) -> str:
+    """What a reply carries of its thread: its subject (without "Re:") and its quoted
+    part; "" when ``text`` is not a reply (``new_text`` is the rest)."""
+    first, newline, rest = text.partition("\n")
+    subject = ""
+    if newline and rest.strip() and _REPLY_SUBJECT.match(first):
+        subject, text = _REPLY_SUBJECT.sub("", first, count=1), rest
+    quoted = ""
+    if any(mark in text for mark in _QUOTE_MARKS):
+        found = _QUOTE_START.search(text)
+        if found is not None and text[: found.start()].strip():
+            quoted = text[found.start() :]
+    return f"{subject}\n{quoted}".strip()
+
+
+def plain_words(text: str) -> list[str]:
+    """Every word of ``text``, spelt as ``tokens`` spells them: quoted parts, stop words
+    and all, without sentence ends."""
+    raw = plain(text).encode("ascii").translate(_TABLE).decode("ascii")
+    return raw.replace(BREAK, " ").split()
+
+
 _APOSTROPHES = str.maketrans("’‘ʼ", "'''")
 
 

@@ -20,6 +20,10 @@ appeal about a benefit (PIP, Universal Credit) is not an appeal against a
 restriction, and a complaint about a neighbour is not a complaint about the landlord,
 unless the message also speaks of the restriction or of the landlord's service.
 
+A reply whose subject or quoted letter names the restriction, and whose new text
+challenges it ("I want to challenge this"), is an appeal when nothing else got it
+through (``_challenges_restriction``): the new text alone says only "this".
+
 A short message no phrase matches is then read by the trained model
 (``rules.exemption_model``), which finds what phrasings no list foresaw, also when a
 phrase was found and discounted (two readers that disagree deliver: "fixed last week"
@@ -78,7 +82,7 @@ from rules.exemption_model import (
 )
 from rules.exemption_patterns import Pattern, parse
 from rules.exemption_real_words import REAL_WORDS
-from rules.exemption_text import BREAK, CLAUSE_WORDS, Tokens, tokens
+from rules.exemption_text import BREAK, CLAUSE_WORDS, Tokens, plain_words, thread_of, tokens
 from rules.exemption_words import SlipIndex, inflections, mutations, slip_index, slips
 
 # Phrases per class and language: {class: {language: (phrase, ...)}}.
@@ -287,6 +291,12 @@ class ExemptionClassifier:
 
     def _explain(self, text: str) -> ExemptionMatch | None:
         read = tokens(text)
+        found = self._read(read)
+        if found is None:
+            return self._challenges_restriction(text, read)
+        return found
+
+    def _read(self, read: Tokens) -> ExemptionMatch | None:
         matches = self._by_phrases(read)
         found = next(matches, None)
         if self.model is None:
@@ -319,6 +329,35 @@ class ExemptionClassifier:
             f"{1 - verdict.ordinary:.0%} likely not ordinary contact",
             "model",
         )
+
+    def _challenges_restriction(self, text: str, read: Tokens) -> ExemptionMatch | None:
+        """An appeal in a reply to the letter that restricted the sender: the new text
+        challenges "this" ("I want to challenge this", "So I'm asking for a review",
+        "dwi ddim yn derbyn hyn"), and what it replies to (the subject, the quoted
+        letter) names the restriction. Only the new text is read for everything else."""
+        thread = thread_of(text)
+        if not thread:
+            return None
+        context = plain_words(thread)
+        if _RESTRICTION_WORDS.isdisjoint(context) and _RESTRICTION_PAIRS.isdisjoint(
+            itertools.pairwise(context)
+        ):
+            return None
+        words = read.words
+        exact = self._vocabulary.exact
+        for i, word in enumerate(words):
+            atoms = exact.get(word, _NONE)
+            negated = not _NEGATING.isdisjoint(words[max(i - 3, 0) : i])
+            challenging = not atoms.isdisjoint(_CHALLENGE_ATOMS) or word in _DISAGREE
+            if (challenging and (not negated or "@unfair" in atoms)) or (
+                word in _ACCEPTING and negated
+            ):
+                return ExemptionMatch(
+                    "appeal",
+                    f"{word} … (in reply to: {_first_line(thread)})",
+                    "a reply to the restriction that challenges it",
+                )
+        return None
 
     def _by_phrase(self, read: Tokens) -> ExemptionMatch | None:
         """The first phrase found in the text and not discounted, class by class."""
@@ -410,6 +449,37 @@ class ExemptionClassifier:
 
 
 _NONE: frozenset[str] = frozenset()
+# A reply's subject or quoted letter that names a restriction (``_challenges_restriction``):
+# its words, or pairs of words ("arrangements" alone is too common: "repair arrangements").
+_RESTRICTION_WORDS = frozenset(
+    {
+        "restriction", "restrictions", "restricted", "restricting", "restrict",
+        "cyfyngiad", "cyfyngiadau", "cyfyngu",
+    }
+)  # fmt: skip
+_RESTRICTION_PAIRS = frozenset(
+    {
+        ("contact", "arrangements"), ("contact", "arrangement"), ("managed", "contact"),
+        ("single", "point"), ("unacceptable", "behaviour"), ("unacceptable", "behavior"),
+        ("trefniadau", "cyswllt"), ("trefniant", "cyswllt"), ("un", "pwynt"),
+        ("ymddygiad", "annerbyniol"),
+    }
+)  # fmt: skip
+# What in the new text of such a reply challenges it: a word of these concepts (not
+# after a negation, "I'm not going to appeal", but "not fair" stands) or "disagree";
+# or a negated "accept" or "fair" ("I don't accept this", "this is not fair").
+_CHALLENGE_ATOMS = frozenset({"@challenge", "@appeal", "@unfair"})
+_DISAGREE = frozenset({"disagree", "disagreeing", "anghytuno"})
+_ACCEPTING = frozenset({"accept", "accepting", "agree", "fair", "derbyn", "cytuno", "deg"})
+_NEGATING = frozenset(
+    {"not", "dont", "wont", "never", "no", "didnt", "cant", "ddim", "dim", "nid", "na"}
+)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().partition("\n")[0].strip()[:80]
+
+
 _UNMET = "?"  # no phrase's atom: those are "@concept" and "=word"
 _UNMET_ATOMS = frozenset({_UNMET})
 _APPEAL_REACH = 16

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rules.exemption_lexicon import CLASS_ORDER, DEFAULT_PHRASES
 from rules.exemption_model import MAX_WORDS
-from rules.exemption_text import tokens
+from rules.exemption_text import plain_words, thread_of, tokens
 from rules.exemptions import ExemptionClassifier, ExemptionMatch
 
 # The phrases alone (the model, the second reader, has tests of its own).
@@ -103,6 +103,63 @@ def test_the_quoted_part_of_a_reply_is_not_read() -> None:
     assert DEFAULT.classify(outlook) is None
     assert DEFAULT.classify("Re: your complaint\nthanks, all sorted now") is None
     assert DEFAULT.classify("Re: hi\nthe ceiling has collapsed") == "emergency_repair"
+
+
+_RESTRICTION_LETTER = (
+    "\n-----Original Message-----\nFrom: Tenancy Services\nSent: 2 May\n"
+    "Subject: Contact arrangements\n\nDear Mr Lewis,\nYour contact with us will be "
+    "restricted to a single point of contact for 12 months."
+)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # dev37's two appeals the classifier missed before its models were trained on them.
+        "RE: Contact arrangements\nHi,\n\nI want to challenge this.\n\nThanks,\nAndre"
+        + _RESTRICTION_LETTER,
+        "Re: contact restriction\nI was told in the original letter that I could ask for a"
+        " review. So I'm asking for a review.\n\n> We have considered your email.",
+        "Re: hello\nI don't accept this at all" + _RESTRICTION_LETTER,  # the quoted letter
+        "Re: Contact arrangements\nthis is not fair" + _RESTRICTION_LETTER,  # "not fair" stands
+        "Ateb: Cyfyngiad ar gysylltu\nDwi ddim yn derbyn hyn.\n\n> Annwyl Mr Jones",
+    ],
+)
+def test_a_reply_that_challenges_the_restriction_it_answers_is_an_appeal(reply: str) -> None:
+    """The new text says "this"; what it replies to (the subject, the quoted letter) says
+    what "this" is. Only the new text is read for everything else."""
+    found = DEFAULT.explain(reply)
+    assert found is not None and found.exempt_class == "appeal", found
+    assert "in reply to:" in found.words
+    new_text_alone = reply.partition("\n")[2].split("\n-----")[0].split("\n>")[0]
+    assert DEFAULT.classify(new_text_alone) is None  # without the thread, nothing says so
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "RE: Contact arrangements\nI'm not going to appeal this, I just want my repair done"
+        + _RESTRICTION_LETTER,
+        "Re: Repair arrangements\ncan we review the date please",  # not a restriction
+        "RE: Contact arrangements\nok thanks, understood" + _RESTRICTION_LETTER,
+        "Re: your restriction letter",  # a subject with no new text is not a reply
+        "I want to challenge this",  # not a reply at all
+        "Re: the new rules\nreview it?\n\n> about the bins",  # the thread names no restriction
+    ],
+)
+def test_a_reply_to_a_restriction_that_does_not_challenge_it_is_not_an_appeal(
+    reply: str,
+) -> None:
+    assert DEFAULT.classify(reply) is None
+
+
+def test_the_thread_of_a_reply_is_its_subject_and_its_quoted_part() -> None:
+    assert thread_of("Re: Contact arrangements\nno thanks") == "Contact arrangements"
+    assert thread_of("fine\n> quoted line") == "> quoted line"
+    assert thread_of("> all of it quoted") == ""  # read whole as new text
+    assert thread_of("a message with > in it") == ""
+    assert thread_of("Re: subject only") == ""
+    assert plain_words("Don't! Stop.\n> Cyswllt") == ["dont", "stop", "cyswllt"]
 
 
 def test_a_settled_matter_is_discounted_unless_it_is_back() -> None:
