@@ -347,7 +347,10 @@ class ExemptionClassifier:
         exact = self._vocabulary.exact
         for i, word in enumerate(words):
             atoms = exact.get(word, _NONE)
-            negated = not _NEGATING.isdisjoint(words[max(i - 3, 0) : i])
+            before = words[max(i - 3, 0) : i]
+            if not _THANKS.isdisjoint(before):
+                continue  # "thanks for reconsidering": a reply to the outcome
+            negated = not _NEGATING.isdisjoint(before)
             challenging = not atoms.isdisjoint(_CHALLENGE_ATOMS) or word in _DISAGREE
             if (challenging and (not negated or "@unfair" in atoms)) or (
                 word in _ACCEPTING and negated
@@ -474,6 +477,7 @@ _ACCEPTING = frozenset({"accept", "accepting", "agree", "fair", "derbyn", "cytun
 _NEGATING = frozenset(
     {"not", "dont", "wont", "never", "no", "didnt", "cant", "ddim", "dim", "nid", "na"}
 )
+_THANKS = frozenset({"thanks", "thank", "thankyou", "thx", "diolch", "cheers"})
 
 
 def _first_line(text: str) -> str:

@@ -145,6 +145,9 @@ def test_a_reply_that_challenges_the_restriction_it_answers_is_an_appeal(reply: 
         "Re: your restriction letter",  # a subject with no new text is not a reply
         "I want to challenge this",  # not a reply at all
         "Re: the new rules\nreview it?\n\n> about the bins",  # the thread names no restriction
+        # Thanks for the outcome of an appeal, in reply to it (as dev9's in Welsh).
+        "Re: Your appeal against the contact restriction\nThanks for reviewing it. When is"
+        " the contractor coming?",
     ],
 )
 def test_a_reply_to_a_restriction_that_does_not_challenge_it_is_not_an_appeal(
