@@ -21,18 +21,22 @@ TRIALS = 5
 GENEROUS_S = 30.0
 
 
+def queue_worker(store: Store, folder: Path, *, poll_seconds: float) -> QueueWorker:
+    return QueueWorker(
+        MailQueue(store.engine),
+        MaildirTransport(folder / "mail", ["example.org"]),
+        clock=lambda: START,
+        hostname="gw",
+        lifetime=timedelta(days=1),
+        poll_seconds=poll_seconds,
+    )
+
+
 async def test_a_worker_cancelled_as_it_is_woken_stops(
     sqlite_database_url: str, tmp_path: Path
 ) -> None:
     async with await Store.open(sqlite_database_url) as store:
-        worker = QueueWorker(
-            MailQueue(store.engine),
-            MaildirTransport(tmp_path / "mail", ["example.org"]),
-            clock=lambda: START,
-            hostname="gw",
-            lifetime=timedelta(days=1),
-            poll_seconds=0.5,
-        )
+        worker = queue_worker(store, tmp_path, poll_seconds=0.5)
         for _ in range(TRIALS):
             task = asyncio.create_task(worker.run(Passes()))
             # Let it reach its wait between rounds (if it has not, the trial is only weaker).
@@ -49,14 +53,7 @@ async def test_a_waiting_worker_stops_at_once_when_asked(
     sqlite_database_url: str, tmp_path: Path
 ) -> None:
     async with await Store.open(sqlite_database_url) as store:
-        worker = QueueWorker(
-            MailQueue(store.engine),
-            MaildirTransport(tmp_path / "mail", ["example.org"]),
-            clock=lambda: START,
-            hostname="gw",
-            lifetime=timedelta(days=1),
-            poll_seconds=3600.0,
-        )
+        worker = queue_worker(store, tmp_path, poll_seconds=3600.0)
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(GENEROUS_S), running(worker.run, "mail-queue", grace=GENEROUS_S):
             await worker.settled()
