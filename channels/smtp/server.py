@@ -62,7 +62,7 @@ class GatewaySMTP(SMTP):
         self._session_timeout = session_timeout
         self._deadline: asyncio.TimerHandle | None = None
         self._on_close = on_close
-        self._stopping = False
+        self._closing: str | None = None  # the 421 said, or due once a message is answered
         self._answered = asyncio.Event()  # clear while a message is taken and not yet answered
         self._answered.set()
 
@@ -81,18 +81,20 @@ class GatewaySMTP(SMTP):
         self._close_with(replies.SESSION_OVER.format(host=self.hostname))
 
     def shut_down(self) -> None:
-        """The gateway is stopping: say so (RFC 5321 §3.8) and close. A session whose
-        message is being taken first answers it (see :meth:`answered`): a ``421`` in its
-        place would make the sender send a message already delivered a second time."""
-        self._stopping = True
-        if self._answered.is_set():
-            self._close_with(replies.SHUTTING_DOWN.format(host=self.hostname))
+        """The gateway is stopping: say so (RFC 5321 §3.8) and close."""
+        self._close_with(replies.SHUTTING_DOWN.format(host=self.hostname))
 
     async def answered(self) -> None:
         """Return once no message of this session is waiting for its reply."""
         await self._answered.wait()
 
     def _close_with(self, reply: str) -> None:
+        """Say ``reply`` (a 421) and close. A session whose message is being taken first
+        answers it (see :meth:`answered`): a ``421`` in its place would make the sender
+        send a message already delivered a second time."""
+        self._closing = reply
+        if not self._answered.is_set():
+            return  # smtp_DATA closes once the message is answered
         transport = self.transport
         if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
             return
@@ -126,7 +128,7 @@ class GatewaySMTP(SMTP):
         except asyncio.CancelledError:  # the client hung up before the final "."
             self._writer.close()
             raise
-        if self._stopping:  # told 421 already, the sender keeps the message: not taken
+        if self._closing is not None:  # told 421 already, the sender keeps it: not taken
             return
         self.envelope.content = self.envelope.original_content = data.content
         self._answered.clear()
@@ -138,8 +140,8 @@ class GatewaySMTP(SMTP):
             await self.push(status)
         finally:
             self._answered.set()
-        if self._stopping:
-            self.shut_down()
+        if self._closing is not None:
+            self._close_with(self._closing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +253,9 @@ class SmtpListener:
     async def close(self, grace: float) -> None:
         """Stop listening, let messages already received finish (up to ``grace`` s), then
         tell connected clients ``421`` and close their connections. A message taken in
-        the meantime is answered before its session hears ``421`` (up to ``grace`` s)."""
+        the meantime is answered before its session hears ``421`` (within the same
+        ``grace``)."""
+        deadline = asyncio.get_running_loop().time() + grace
         if self._server is not None:
             self._server.close()
         await self._handler.drain(grace)
@@ -259,7 +263,7 @@ class SmtpListener:
         for session in sessions:
             session.shut_down()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(grace):
+            async with asyncio.timeout_at(deadline):
                 await asyncio.gather(*(session.answered() for session in sessions))
         if self._server is not None:
             await self._server.wait_closed()

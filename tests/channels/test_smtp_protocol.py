@@ -416,16 +416,20 @@ async def test_a_message_taken_as_the_gateway_stops_hears_its_250_not_421() -> N
     assert len(running.sink.accepted) == 1
 
 
-async def test_a_session_told_to_stop_while_its_message_is_taken_answers_it_first() -> None:
+@pytest.mark.parametrize("closing", ["shut_down", "_session_over"])
+async def test_a_session_told_to_close_while_its_message_is_taken_answers_it_first(
+    closing: str,
+) -> None:
     """The session hears 250 for the message it handed over, then 421, and closes; a
-    421 in place of the 250 would have the sender deliver the message a second time."""
+    421 in place of the 250 would have the sender deliver the message a second time.
+    The gateway stopping, or the session's deadline, alike."""
     running = await listen(RecordingSink(gate=asyncio.Event()))
     assert running.sink.gate is not None
     try:
         sending = asyncio.create_task(transact(running.port, "a@example.net", [STAFF], message()))
         await _until(lambda: running.sink.started == 1)
         [session] = running.listener._sessions
-        session.shut_down()  # as close() does to a session its drain did not wait for
+        getattr(session, closing)()  # as close() does to a session its drain did not wait for
         running.sink.gate.set()
         reply = await sending
         assert reply.code == 250, reply
