@@ -95,45 +95,52 @@ def new_text(text: str) -> str:
     return _before_quote(_after_subject(text))
 
 
-def _after_subject(text: str) -> str:
+def _split_subject(text: str) -> tuple[str, str]:
+    """A reply's subject line and the rest; ``("", text)`` when ``text`` is not a reply
+    (a reply's subject is the thread's, not this message's)."""
     first, newline, rest = text.partition("\n")
     if newline and rest.strip() and _REPLY_SUBJECT.match(first):
-        return rest  # a reply's subject is the thread's, not this message's
-    return text
+        return first, rest
+    return "", text
+
+
+def _after_subject(text: str) -> str:
+    return _split_subject(text)[1]
+
+
+def _quote_at(text: str) -> int | None:
+    """Where the quoted part of a reply begins, when new text comes before it."""
+    if not any(mark in text for mark in _QUOTE_MARKS):
+        return None
+    found = _QUOTE_START.search(text)
+    if found is None or not text[: found.start()].strip():
+        return None
+    return found.start()
 
 
 def _before_quote(text: str) -> str:
-    if not any(mark in text for mark in _QUOTE_MARKS):
-        return text
-    found = _QUOTE_START.search(text)
-    if found is None:
-        return text
-    head = text[: found.start()]
-    if not head.strip():
-        return text
-    return head
+    at = _quote_at(text)
+    return text if at is None else text[:at]
 
 
 def thread_of(text: str) -> str:
     """What a reply carries of its thread: its subject (without "Re:") and its quoted
     part; "" when ``text`` is not a reply (``new_text`` is the rest)."""
-    first, newline, rest = text.partition("\n")
-    subject = ""
-    if newline and rest.strip() and _REPLY_SUBJECT.match(first):
-        subject, text = _REPLY_SUBJECT.sub("", first, count=1), rest
-    quoted = ""
-    if any(mark in text for mark in _QUOTE_MARKS):
-        found = _QUOTE_START.search(text)
-        if found is not None and text[: found.start()].strip():
-            quoted = text[found.start() :]
-    return f"{subject}\n{quoted}".strip()
+    subject, text = _split_subject(text)
+    at = _quote_at(text)
+    quoted = "" if at is None else text[at:]
+    return f"{_REPLY_SUBJECT.sub('', subject, count=1)}\n{quoted}".strip()
+
+
+def _words_and_breaks(read: str) -> str:
+    """``plain`` text as words and ``BREAK`` marks, everything else a space."""
+    return read.encode("ascii").translate(_TABLE).decode("ascii")
 
 
 def plain_words(text: str) -> list[str]:
     """Every word of ``text``, spelt as ``tokens`` spells them: quoted parts, stop words
     and all, without sentence ends."""
-    raw = plain(text).encode("ascii").translate(_TABLE).decode("ascii")
-    return raw.replace(BREAK, " ").split()
+    return _words_and_breaks(plain(text)).replace(BREAK, " ").split()
 
 
 _APOSTROPHES = str.maketrans("’‘ʼ", "'''")
@@ -213,5 +220,4 @@ def tokens(text: str) -> Tokens:
     # text cut at its quoted part (``new_text``) and read again.
     if any(mark in read for mark in _PLAIN_MARKS):
         read = plain(_before_quote(text))
-    raw = read.encode("ascii").translate(_TABLE).decode("ascii")
-    return Tokens(raw.replace(BREAK, " | ").split())
+    return Tokens(_words_and_breaks(read).replace(BREAK, " | ").split())

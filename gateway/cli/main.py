@@ -170,7 +170,7 @@ def serve(settings: Settings) -> int:
         raise CommandFailed(f"cannot start: {exc}") from None
     new = sqlite_file_is_new(settings.database.url)
 
-    def listening(_: str) -> None:
+    def listening() -> None:
         announce_database(settings, new=new)
         print(f"contact-gateway: HTTP on http://{settings.http.host}:{settings.http.port}")
         sys.stdout.flush()
@@ -186,9 +186,7 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-async def _serve(
-    app: web.Application, host: str, port: int, listening: Callable[[str], None]
-) -> None:
+async def _serve(app: web.Application, host: str, port: int, listening: Callable[[], None]) -> None:
     """Serve ``app`` until SIGTERM or SIGINT, then stop it cleanly; a second signal acts
     as if the gateway had not caught the first (SIGTERM ends it at once).
 
@@ -213,7 +211,7 @@ async def _serve(
     try:
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
-        listening(f"http://{host}:{port}")
+        listening()
         await stop.wait()
     finally:
         await runner.cleanup()

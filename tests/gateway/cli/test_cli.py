@@ -553,5 +553,5 @@ def test_a_part_that_fails_to_start_stops_the_parts_started_before_it() -> None:
     app = web.Application()
     app.cleanup_ctx.extend([started_first, fails])
     with pytest.raises(OSError, match="SMTP port is taken"):
-        asyncio.run(_serve(app, "127.0.0.1", _free_port(), print))
+        asyncio.run(_serve(app, "127.0.0.1", _free_port(), lambda: None))
     assert ended == ["stopped"]
