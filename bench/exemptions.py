@@ -1,8 +1,8 @@
 """How well and how fast the exemption classifier reads tenants' messages.
 
 Corpus: ``tests/corpus/exemptions/<split>.jsonl`` (see the README there). ``heldout``
-to ``heldout14`` were written apart from the classifier, and nothing was ever tuned or
-trained on them: ``heldouts`` (the default) is all fourteen together. ``dev`` to ``dev37``
+to ``heldout15`` were written apart from the classifier, and nothing was ever tuned or
+trained on them: ``heldouts`` (the default) is all fifteen together. ``dev`` to ``dev37``
 are what the phrases were checked against and the models trained on. The
 classifier is the gateway's: the phrases, weighed by the trained models where the
 message is short, and the first model alone for short messages no phrase matches
@@ -31,7 +31,7 @@ Targets (held-out): recall >= 99 % for emergency repairs and safeguarding and >=
 for the other classes, in English and in Welsh; false exemptions <= 5 %.
 
 Prints one line of JSON. Run: ``python bench/exemptions.py [--split heldouts|heldout|
-...|heldout14|dev|...|dev37] [--show] [--no-speed]`` (``--show`` lists a development split's
+...|heldout15|dev|...|dev37] [--show] [--no-speed]`` (``--show`` lists a development split's
 misses on stderr; it refuses the held-out splits, whose texts are not for reading while
 tuning).
 """
