@@ -99,3 +99,32 @@ async def test_a_naive_timestamp_is_refused_as_the_column_type_refuses_it(store:
     with pytest.raises(Exception, match="naive datetime"):
         async with store.engine.begin() as conn:
             await conn.run_sync(insert_rows, evidence, [row])
+
+
+def test_sqlite_rows_skip_sqlalchemys_per_row_work_but_not_a_columns_default() -> None:
+    """On SQLite the rows go to the driver as the statement SQLAlchemy compiles, each value
+    through its column's bind processing; a column with a default the rows leave out
+    takes SQLAlchemy's own insert, which fills it."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
+
+    from gateway.store.bulk_insert import _plain_insert
+
+    metadata = MetaData()
+    noted = Table(
+        "noted",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("note", String, default="filled in"),
+    )
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        assert _plain_insert(evidence, tuple(_rows(1, 1)[0]), False, conn.dialect) is not None
+        assert _plain_insert(noted, ("id",), False, conn.dialect) is None
+        assert _plain_insert(noted, ("id", "note"), True, conn.dialect) is not None
+        insert_rows(conn, noted, [{"id": 1}, {"id": 2}])
+        insert_rows(
+            conn, noted, [{"id": 3, "note": "given"}, {"id": 1, "note": "x"}], skip_duplicates=True
+        )
+        stored = conn.execute(select(noted.c.id, noted.c.note).order_by(noted.c.id)).all()
+    assert [tuple(row) for row in stored] == [(1, "filled in"), (2, "filled in"), (3, "given")]
