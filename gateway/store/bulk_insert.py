@@ -53,8 +53,9 @@ def insert_rows(
 def arrays(
     table: Table, rows: Sequence[Mapping[str, Any]], dialect: Dialect, prefix: str = ""
 ) -> dict[str, list[Any]]:
-    """The bound parameters of ``unnest_insert``: one list per column, each value put
-    through its column's bind processing. Parameter names carry ``prefix``."""
+    """One list per column, each value put through its column's bind processing: the
+    bound parameters of ``unnest_insert`` (names carry ``prefix``), and SQLite's rows
+    column by column."""
     names = tuple(rows[0])
     processors = _bind_processors(table, names, dialect)
     return {
@@ -79,28 +80,22 @@ def _insert_plain(
     skip_duplicates: bool,
     returning: tuple[str, ...],
 ) -> list[tuple[Any, ...]]:
-    if not returning:
-        plain = _plain_insert(table, tuple(rows[0]), skip_duplicates, conn.dialect)
-        if plain is not None:
-            sql, order = plain
-            processors = _bind_processors(table, order, conn.dialect)
-            columns = [
-                [row[name] for row in rows]
-                if process is None
-                else [process(row[name]) for row in rows]
-                for name, process in zip(order, processors, strict=True)
-            ]
-            conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
-            return []
     statement = _insert_statement(table, skip_duplicates)
-    if not returning:
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+        result = conn.execute(statement, list(rows))
+        return [tuple(row) for row in result.all()]
+    plain = _plain_insert(table, tuple(rows[0]), skip_duplicates, conn.dialect)
+    if plain is None:
         conn.execute(statement, list(rows))
         return []
-    statement = statement.returning(*(table.c[name] for name in returning))
-    result = conn.execute(statement, list(rows))
-    return [tuple(row) for row in result.all()]
+    sql, order = plain
+    columns = arrays(table, rows, conn.dialect)  # each value through its column's processing
+    conn.exec_driver_sql(sql, list(zip(*(columns[name] for name in order), strict=True)))
+    return []
 
 
+@lru_cache(maxsize=64)
 def _insert_statement(table: Table, skip_duplicates: bool) -> Any:
     if skip_duplicates:
         from sqlalchemy.dialects import sqlite
