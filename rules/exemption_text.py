@@ -92,7 +92,9 @@ _TABLE = bytes(
 
 def new_text(text: str) -> str:
     """``text`` without the quoted part of a reply (see the module docstring)."""
-    return _before_quote(_after_subject(text))
+    text = _split_subject(text)[1]
+    at = _quote_at(text)
+    return text if at is None else text[:at]
 
 
 def _split_subject(text: str) -> tuple[str, str]:
@@ -104,10 +106,6 @@ def _split_subject(text: str) -> tuple[str, str]:
     return "", text
 
 
-def _after_subject(text: str) -> str:
-    return _split_subject(text)[1]
-
-
 def _quote_at(text: str) -> int | None:
     """Where the quoted part of a reply begins, when new text comes before it."""
     if not any(mark in text for mark in _QUOTE_MARKS):
@@ -116,11 +114,6 @@ def _quote_at(text: str) -> int | None:
     if found is None or not text[: found.start()].strip():
         return None
     return found.start()
-
-
-def _before_quote(text: str) -> str:
-    at = _quote_at(text)
-    return text if at is None else text[:at]
 
 
 def thread_of(text: str) -> str:
@@ -186,10 +179,12 @@ class Tokens:
     """The words of a text in order, with ``BREAK`` where a sentence ends; the words
     that count (stop words left out) and their clauses are worked out when asked for."""
 
-    __slots__ = ("_kept", "every")
+    __slots__ = ("_kept", "every", "reply")
 
-    def __init__(self, every: list[str]) -> None:
+    def __init__(self, every: list[str], *, reply: bool = False) -> None:
         self.every = every
+        # A reply: a "Re:" subject, or a quoted part cut off (``thread_of`` is not "").
+        self.reply = reply
         self._kept: list[str] | None = None
 
     @property
@@ -213,11 +208,13 @@ class Tokens:
 
 def tokens(text: str) -> Tokens:
     """The words of ``text`` that the classifier reads (see the module docstring)."""
-    text = _after_subject(text)
+    subject, text = _split_subject(text)
     read = plain(text)
     # ``plain`` keeps every mark of a quoted part (in lower case), and looking for them
     # in its ASCII is quicker than in the text as sent: only when one is there is the
-    # text cut at its quoted part (``new_text``) and read again.
-    if any(mark in read for mark in _PLAIN_MARKS):
-        read = plain(_before_quote(text))
-    return Tokens(_words_and_breaks(read).replace(BREAK, " | ").split())
+    # quoted part looked for, and the text read again without it (``new_text``).
+    at = _quote_at(text) if any(mark in read for mark in _PLAIN_MARKS) else None
+    if at is not None:
+        read = plain(text[:at])
+    words = _words_and_breaks(read).replace(BREAK, " | ").split()
+    return Tokens(words, reply=bool(subject) or at is not None)

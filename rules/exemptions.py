@@ -335,9 +335,9 @@ class ExemptionClassifier:
         challenges "this" ("I want to challenge this", "So I'm asking for a review",
         "dwi ddim yn derbyn hyn"), and what it replies to (the subject, the quoted
         letter) names the restriction. Only the new text is read for everything else."""
+        if not read.reply:
+            return None  # (most messages: the thread is not looked for in them again)
         thread = thread_of(text)
-        if not thread:
-            return None
         context = plain_words(thread)
         if _RESTRICTION_WORDS.isdisjoint(context) and _RESTRICTION_PAIRS.isdisjoint(
             itertools.pairwise(context)

@@ -163,6 +163,16 @@ def test_the_thread_of_a_reply_is_its_subject_and_its_quoted_part() -> None:
     assert thread_of("a message with > in it") == ""
     assert thread_of("Re: subject only") == ""
     assert plain_words("Don't! Stop.\n> Cyswllt") == ["dont", "stop", "cyswllt"]
+    # What the tokens tell of it: a reply has a thread to read (``thread_of`` not "").
+    for text in (
+        "Re: Contact arrangements\nno thanks",
+        "fine\n> quoted line",
+        "> all of it quoted",
+        "a message with > in it",
+        "Re: subject only",
+        "just a message",
+    ):
+        assert tokens(text).reply is bool(thread_of(text)), text
 
 
 def test_a_settled_matter_is_discounted_unless_it_is_back() -> None:
