@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from rules.frozen import direct_init
+
 
 class HoldReason(StrEnum):
     """Why contact was held or a call refused: the clause that stopped it."""
@@ -26,6 +28,7 @@ class HoldReason(StrEnum):
     OFF_ROUTE = "off_route"  # sent elsewhere than the dedicated route, which says hold
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class LimitCount:
     """A cap as it stood when the decision was made (the counts that applied)."""
@@ -37,6 +40,7 @@ class LimitCount:
     used: int
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class WindowOccurrence:
     """One concrete call window: local date and wall times, plus the UTC instants."""

@@ -52,7 +52,7 @@ class _Case:
 
     @property
     def rid(self) -> str:
-        return self.compiled.restriction.id
+        return self.compiled.id
 
 
 def decide(contact: Contact, policy: PolicyIndex, usage: Usage, now: datetime) -> Decision:
@@ -78,7 +78,10 @@ def decide(contact: Contact, policy: PolicyIndex, usage: Usage, now: datetime) -
                 return _out_of_scope(contact, match, active)
             active = covering
             break
-    counts = tuple(c for r in active for c in _counts(r, usage, now))
+    if len(active) == 1:
+        counts = _counts(active[0], usage, now)
+    else:
+        counts = tuple(c for r in active for c in _counts(r, usage, now))
     exempt = _exemption(contact, policy, active, match, counts)
     if exempt is not None:
         return exempt
@@ -145,17 +148,17 @@ def _out_of_scope(
     )
 
 
-def _counts(compiled: CompiledRestriction, usage: Usage, now: datetime) -> list[LimitCount]:
-    return [
-        LimitCount(
-            restriction_id=compiled.id,
-            channel=str(cl.limit.channel),
-            max=cl.limit.max,
-            per=cl.limit.per,
-            used=usage.count(cl.channel, now - cl.period, now),
-        )
-        for cl in compiled.limits
-    ]
+def _counts(compiled: CompiledRestriction, usage: Usage, now: datetime) -> tuple[LimitCount, ...]:
+    rid = compiled.id
+    count = usage.count
+    return tuple(
+        [
+            LimitCount(
+                rid, cl.name, cl.limit.max, cl.limit.per, count(cl.channel, now - cl.period, now)
+            )
+            for cl in compiled.limits
+        ]
+    )
 
 
 def _exemption(
@@ -314,7 +317,7 @@ def _blocked(
         action=action,
         reasons=(
             Reason(
-                code=f"{clause}.{hold_reason.value}",
+                code=f"{clause}.{hold_reason}",
                 text=text,
                 restriction_id=case.rid,
                 clause=clause,

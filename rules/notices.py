@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from rules.closed_days import NO_CLOSED_DAYS, ClosedDays, ClosedKind
 from rules.decision_parts import HoldReason, LimitCount
+from rules.frozen import direct_init
 from rules.identity import display_phone
 from rules.models import Channel, Officer, Restriction, parse_period
 from rules.protected import ROUTE_PURPOSE, RouteName
@@ -47,6 +48,7 @@ _OTHER_WAYS = {
 }
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class NoticeFacts:
     """Everything a notice may mention, gathered by the engine."""

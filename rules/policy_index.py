@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from rules.closed_days import NO_CLOSED_DAYS, ClosedDays
 from rules.exemptions import ExemptionClassifier
+from rules.frozen import direct_init
 from rules.lifecycle import lapse_instant
 from rules.models import (
     Channel,
@@ -51,6 +52,7 @@ class DecisionSettings:
     teams: Teams = field(default_factory=dict)
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Match:
     """A sender identified: the customer, and the representative's name if it was one."""
@@ -86,6 +88,11 @@ class CompiledLimit:
     limit: Limit
     period: timedelta
     channel: Channel | None
+    # The limit's channel as a decision's counts name it ("email", "any").
+    name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", str(self.limit.channel))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +107,11 @@ class CompiledRestriction:
     until: datetime | None
     # Every staff address and number it covers (teams resolved); None for all of them.
     scope: frozenset[str] | None = None
+    # The restriction's id (read for every decision, so kept here).
+    id: str = field(init=False)
 
-    @property
-    def id(self) -> str:
-        return self.restriction.id
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", self.restriction.id)
 
     def covers(self, recipient: str) -> bool:
         """True when contact to ``recipient`` is contact this restriction is about."""
@@ -206,7 +214,16 @@ class CustomerDirectory(Mapping[str, Customer]):
 
     def representative_names(self, customer_id: str) -> tuple[str, ...]:
         """The customer's representatives' names, by position, without the model."""
-        return tuple(name for _, name, _, _ in _unpack(self._people[customer_id]).representatives)
+        # (Read for every notice: the record is walked past the addresses, as ``_unpack``
+        # reads it, without copying them.)
+        record = self._people[customer_id]
+        at = 3 + record[1] + record[2]
+        names = []
+        while at < len(record):
+            rep, n_emails, n_phones = record[at : at + 3]
+            names.append(rep.representative)
+            at += 3 + n_emails + n_phones
+        return tuple(names)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._people)
@@ -355,6 +372,10 @@ class PolicyIndex:
         compiled = self._restrictions.get(customer_id)
         if compiled is None:
             return ()
+        if len(compiled) == 1:  # (most restricted customers: the tuple itself, no copy)
+            (only,) = compiled
+            in_force = only.starts <= now and (only.until is None or now < only.until)
+            return compiled if in_force else ()
         return tuple(r for r in compiled if r.starts <= now and (r.until is None or now < r.until))
 
     def restricted_customers(self, now: datetime) -> tuple[str, ...]:

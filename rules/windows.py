@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from rules.closed_days import NO_CLOSED_DAYS, ClosedDays, ClosedKind
@@ -44,11 +44,11 @@ _DAY = timedelta(days=1)
 _TICK = timedelta(microseconds=1)
 # Windows recur weekly, so a week and a day ahead always reaches the next one even when
 # today's has passed; the day before is there for windows that run past midnight.
-_SEARCH_DAYS = range(-1, 9)
+_SEARCH_DAYS = tuple(timedelta(days=n) for n in range(-1, 9))
 # With closed days a window may be weeks away (a Monday window and three closed
 # Mondays); the search stops at the first day with a window, so looking as far as a
 # year ahead costs nothing unless the office is closed for all of it.
-_SEARCH_DAYS_WITH_CLOSURES = range(-1, 367)
+_SEARCH_DAYS_WITH_CLOSURES = tuple(timedelta(days=n) for n in range(-1, 367))
 
 
 def in_call_window(
@@ -67,15 +67,19 @@ def in_call_window(
     """
     if not windows:
         return True
-    today = _local_date(now, zone)
+    local = _local(now, zone)
+    today = local.date()
+    wall = local.replace(tzinfo=None)
     shut = closed.days
-    return any(
-        _wall_inside(day, window, now, zone)
-        for day in (today, today - _DAY)
-        if day not in shut
-        for window in windows
-        if _on(day, window)
-    )
+    for day in (today, today - _DAY):
+        if day in shut:
+            continue
+        weekday = day.weekday()
+        offset = wall - _midnight(day)  # as ``_wall_offset``: clock readings, not time
+        for window in windows:
+            if weekday in window.day_numbers and window.start_offset <= offset < window.end_offset:
+                return True
+    return False
 
 
 def closed_today(
@@ -126,8 +130,7 @@ def next_window(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Occurrence:
+class _Occurrence(NamedTuple):
     """A window on one local day, with the instants its wall times resolve to."""
 
     day: date
@@ -137,7 +140,12 @@ class _Occurrence:
 
 
 def _local_date(now: datetime, zone: ZoneInfo) -> date:
-    """Today's date on the local clock; a naive ``now`` is refused, not guessed at.
+    """Today's date on the local clock (see ``_local``)."""
+    return _local(now, zone).date()
+
+
+def _local(now: datetime, zone: ZoneInfo) -> datetime:
+    """``now`` on the local clock; a naive ``now`` is refused, not guessed at.
 
     ``astimezone`` would read a naive datetime as the server's own local time, which is
     the environment leaking into a pure function, and wrong whenever the server is not
@@ -145,11 +153,7 @@ def _local_date(now: datetime, zone: ZoneInfo) -> date:
     """
     if now.utcoffset() is None:
         raise ValueError(f"now must carry a time zone, got naive {now.isoformat()}")
-    return now.astimezone(zone).date()
-
-
-def _on(day: date, window: CallWindow) -> bool:
-    return day.weekday() in window.day_numbers
+    return now.astimezone(zone)
 
 
 def _midnight(day: date) -> datetime:
@@ -184,12 +188,13 @@ def _occurrences(
     A window lying wholly inside a spring gap resolves to an empty stretch (both ends
     become the moment of the jump): nobody can call in it, so it is never offered.
     """
-    for n in _SEARCH_DAYS_WITH_CLOSURES if shut else _SEARCH_DAYS:
-        day = today + timedelta(days=n)
+    for ahead in _SEARCH_DAYS_WITH_CLOSURES if shut else _SEARCH_DAYS:
+        day = today + ahead
         if day in shut:
             continue
+        weekday = day.weekday()
         for window in windows:
-            if not _on(day, window):
+            if weekday not in window.day_numbers:
                 continue
             instants = _instants(day, window.start_offset, window.end_offset, zone)
             if instants is not None:

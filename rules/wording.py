@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 
 from rules.models import CallWindow, Weekday
 
 _DAY = timedelta(days=1)
+_DAY_NAMES = tuple(day.full_name for day in Weekday)  # by ``date.weekday()``
 _MONTHS = (
     "January",
     "February",
@@ -63,8 +65,14 @@ def span_words(window: CallWindow) -> str:
     A window ending at exactly 24:00 ends at midnight of its own day, which needs no
     "next day": "between 10 pm and midnight" is already unambiguous.
     """
-    start, end = clock_words(window.start_offset), clock_words(window.end_offset)
-    if window.end_offset > _DAY:
+    return _span_words(window.start_offset, window.end_offset)
+
+
+@lru_cache(maxsize=1024)
+def _span_words(start_offset: timedelta, end_offset: timedelta) -> str:
+    # (Kept: every caller outside a window is told about the same few windows.)
+    start, end = clock_words(start_offset), clock_words(end_offset)
+    if end_offset > _DAY:
         return f"from {start} to {end} the next day"
     return f"between {start} and {end}"
 
@@ -75,7 +83,7 @@ def date_words(day: date) -> str:
     Call windows are at most a week ahead, so the year adds nothing but length to a
     message read out by a text-to-speech voice.
     """
-    return f"{list(Weekday)[day.weekday()].full_name} {day.day} {_MONTHS[day.month - 1]}"
+    return f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
 def occurrence_words(day: date, window: CallWindow) -> str:
