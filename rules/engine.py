@@ -110,13 +110,23 @@ _UNTOUCHED = {
 
 def _untouched(contact: Contact, why: str, customer_id: str | None = None) -> Decision:
     """Passed on as sent; ``why`` is the code of the reason (see ``_UNTOUCHED``)."""
-    return _passed_on(contact.channel is Channel.VOICE, contact.recipient, why, customer_id)
+    voice = contact.channel is Channel.VOICE
+    if customer_id is None:
+        return _passed_on(voice, contact.recipient, why)
+    return _pass_on(voice, contact.recipient, why, customer_id)
 
 
 @lru_cache(maxsize=4096)
-def _passed_on(voice: bool, recipient: str, why: str, customer_id: str | None) -> Decision:
-    """Most contact is passed on untouched, to one of a few staff addresses; decisions
-    are immutable, so equal ones are shared rather than built for every contact."""
+def _passed_on(voice: bool, recipient: str, why: str) -> Decision:
+    """Most contact is from senders nobody knows, passed on untouched to one of a few
+    staff addresses; decisions are immutable, so equal ones are shared rather than built
+    for every contact. (A customer's decisions are not kept: each names the customer, so
+    a cache would hold one per customer, and building a decision costs less than looking
+    for it in a cache that misses.)"""
+    return _pass_on(voice, recipient, why, None)
+
+
+def _pass_on(voice: bool, recipient: str, why: str, customer_id: str | None) -> Decision:
     action = Action.CONNECT if voice else Action.DELIVER
     return Decision(
         action=action, deliver_to=recipient, reasons=_UNTOUCHED[why], customer_id=customer_id
