@@ -238,7 +238,8 @@ class ServiceContacts:
         decision = self._service.decide_unknown(contact)
         if decision is None:
             return None
-        self._offer_match(contact, f"sms:{contact.sender}:{contact.at.isoformat()}")
+        if contact.channel is Channel.SMS:  # (the key is not made for every call)
+            self._offer_match(contact, f"sms:{contact.sender}:{contact.at.isoformat()}")
         return TwilioHandled(decision, False, False, None)
 
     def _offer_match(
