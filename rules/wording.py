@@ -98,7 +98,7 @@ def days_words(days: Sequence[Weekday]) -> str:
     puzzle, "Mondays, Saturdays and Sundays" does not.
     """
     numbers = sorted({d.number for d in days})
-    if len(numbers) == len(Weekday):
+    if len(numbers) == len(_DAY_NAMES):
         return "every day"
     return join_words([words for run in _runs(numbers) for words in _run_words(run)])
 
@@ -114,7 +114,7 @@ def _runs(numbers: list[int]) -> list[list[int]]:
 
 
 def _run_words(run: list[int]) -> list[str]:
-    names = [f"{list(Weekday)[n].full_name}s" for n in run]
+    names = [f"{_DAY_NAMES[n]}s" for n in run]
     if len(names) >= 3:
         return [f"{names[0]} to {names[-1]}"]
     return names
