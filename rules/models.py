@@ -113,10 +113,11 @@ class Weekday(StrEnum):
 
     @property
     def full_name(self) -> str:
-        return _DAY_NAMES[self.number]
+        return DAY_NAMES[self.number]
 
 
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# By ``date.weekday()`` (and ``Weekday.number``).
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DAY_NUMBERS = {day: number for number, day in enumerate(Weekday)}
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 

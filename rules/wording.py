@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
-from rules.models import CallWindow, Weekday
+from rules.models import DAY_NAMES, CallWindow, Weekday
 
 _DAY = timedelta(days=1)
-_DAY_NAMES = tuple(day.full_name for day in Weekday)  # by ``date.weekday()``
 _MONTHS = (
     "January",
     "February",
@@ -83,7 +82,7 @@ def date_words(day: date) -> str:
     Call windows are at most a week ahead, so the year adds nothing but length to a
     message read out by a text-to-speech voice.
     """
-    return f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    return f"{DAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
 def occurrence_words(day: date, window: CallWindow) -> str:
@@ -98,7 +97,7 @@ def days_words(days: Sequence[Weekday]) -> str:
     puzzle, "Mondays, Saturdays and Sundays" does not.
     """
     numbers = sorted({d.number for d in days})
-    if len(numbers) == len(_DAY_NAMES):
+    if len(numbers) == len(DAY_NAMES):
         return "every day"
     return join_words([words for run in _runs(numbers) for words in _run_words(run)])
 
@@ -114,7 +113,7 @@ def _runs(numbers: list[int]) -> list[list[int]]:
 
 
 def _run_words(run: list[int]) -> list[str]:
-    names = [f"{_DAY_NAMES[n]}s" for n in run]
+    names = [f"{DAY_NAMES[n]}s" for n in run]
     if len(names) >= 3:
         return [f"{names[0]} to {names[-1]}"]
     return names
