@@ -214,16 +214,9 @@ class CustomerDirectory(Mapping[str, Customer]):
 
     def representative_names(self, customer_id: str) -> tuple[str, ...]:
         """The customer's representatives' names, by position, without the model."""
-        # (Read for every notice: the record is walked past the addresses, as ``_unpack``
-        # reads it, without copying them.)
+        # (Read for every notice: their addresses are not copied out of the record.)
         record = self._people[customer_id]
-        at = 3 + record[1] + record[2]
-        names = []
-        while at < len(record):
-            rep, n_emails, n_phones = record[at : at + 3]
-            names.append(rep.representative)
-            at += 3 + n_emails + n_phones
-        return tuple(names)
+        return tuple(record[at].representative for at in _representatives_at(record))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._people)
@@ -262,16 +255,24 @@ class _Person(NamedTuple):
 def _unpack(record: tuple[Any, ...]) -> _Person:
     """A directory record read back: the inverse of the layout ``add`` writes."""
     name, n_emails, n_phones = record[:3]
-    at = 3 + n_emails + n_phones
-    emails, phones = record[3 : 3 + n_emails], record[3 + n_emails : at]
+    emails, phones = record[3 : 3 + n_emails], record[3 + n_emails : 3 + n_emails + n_phones]
     reps = []
-    while at < len(record):
+    for at in _representatives_at(record):
         rep, n_emails, n_phones = record[at : at + 3]
         start = at + 3
-        at = start + n_emails + n_phones
-        emails_, phones_ = record[start : start + n_emails], record[start + n_emails : at]
+        emails_ = record[start : start + n_emails]
+        phones_ = record[start + n_emails : start + n_emails + n_phones]
         reps.append((rep, rep.representative, emails_, phones_))
     return _Person(name, emails, phones, tuple(reps))
+
+
+def _representatives_at(record: tuple[Any, ...]) -> Iterator[int]:
+    """Where each representative's part of a directory record starts (its ``Match``,
+    then how many emails and phones follow), in order of position."""
+    at = 3 + record[1] + record[2]
+    while at < len(record):
+        yield at
+        at += 3 + record[at + 1] + record[at + 2]
 
 
 class PolicyIndex:
