@@ -78,10 +78,7 @@ def decide(contact: Contact, policy: PolicyIndex, usage: Usage, now: datetime) -
                 return _out_of_scope(contact, match, active)
             active = covering
             break
-    if len(active) == 1:
-        counts = _counts(active[0], usage, now)
-    else:
-        counts = tuple(c for r in active for c in _counts(r, usage, now))
+    counts = _counts(active, usage, now)
     exempt = _exemption(contact, policy, active, match, counts)
     if exempt is not None:
         return exempt
@@ -158,15 +155,18 @@ def _out_of_scope(
     )
 
 
-def _counts(compiled: CompiledRestriction, usage: Usage, now: datetime) -> tuple[LimitCount, ...]:
-    rid = compiled.id
+def _counts(
+    active: tuple[CompiledRestriction, ...], usage: Usage, now: datetime
+) -> tuple[LimitCount, ...]:
+    """Every cap of the restrictions in force, with what it has used by ``now``."""
     count = usage.count
     return tuple(
         [
             LimitCount(
-                rid, cl.name, cl.limit.max, cl.limit.per, count(cl.channel, now - cl.period, now)
+                r.id, cl.name, cl.limit.max, cl.limit.per, count(cl.channel, now - cl.period, now)
             )
-            for cl in compiled.limits
+            for r in active
+            for cl in r.limits
         ]
     )
 

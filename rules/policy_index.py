@@ -373,11 +373,9 @@ class PolicyIndex:
         compiled = self._restrictions.get(customer_id)
         if compiled is None:
             return ()
-        if len(compiled) == 1:  # (most restricted customers: the tuple itself, no copy)
-            (only,) = compiled
-            in_force = only.starts <= now and (only.until is None or now < only.until)
-            return compiled if in_force else ()
-        return tuple(r for r in compiled if r.starts <= now and (r.until is None or now < r.until))
+        in_force = [r for r in compiled if r.starts <= now and (r.until is None or now < r.until)]
+        # (Usually all of them: then the tuple kept, not a copy.)
+        return compiled if len(in_force) == len(compiled) else tuple(in_force)
 
     def restricted_customers(self, now: datetime) -> tuple[str, ...]:
         """The customers with a restriction in force at ``now``, in id order (what an
