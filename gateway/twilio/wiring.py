@@ -238,20 +238,22 @@ class ServiceContacts:
         decision = self._service.decide_unknown(contact)
         if decision is None:
             return None
-        if contact.channel is Channel.SMS:  # (the key is not made for every call)
-            self._offer_match(contact, f"sms:{contact.sender}:{contact.at.isoformat()}")
+        self._offer_match(contact, None)
         return TwilioHandled(decision, False, False, None)
 
     def _offer_match(
-        self, contact: Contact, contact_key: str, *, customer_id: str | None = None
+        self, contact: Contact, contact_key: str | None, *, customer_id: str | None = None
     ) -> None:
         """A text goes to the matcher: from a number nobody in the policy has, to be
         compared (a name signed at the end, a restricted customer's address or other
         number in it, the same text as theirs); or, with ``customer_id``, a restricted
-        customer's own, of which only the fingerprint is kept."""
+        customer's own, of which only the fingerprint is kept. A text decided without a
+        record has no key: one is made of its sender and time (here, not for every call)."""
         matcher = self._matcher()
         if matcher is None or contact.channel is not Channel.SMS or not contact.text:
             return
+        if contact_key is None:
+            contact_key = f"sms:{contact.sender}:{contact.at.isoformat()}"
         text = contact.text
         matcher.offer(
             Seen(
