@@ -74,8 +74,8 @@ OVERRULE = 0.8
 SECOND_LOOK: dict[str, float] = {
     "emergency_repair": 0.91,
     "subject_access_request": 0.85,
-    "appeal": 0.88,
-    "complaint": 0.9,
+    "appeal": 0.9,
+    "complaint": 0.97,
 }
 LOOKED_AGAIN = frozenset(SECOND_LOOK)
 ORDINARY = "none"
