@@ -43,17 +43,17 @@ from rules.exemption_lexicon import CLASS_ORDER, COMMON_WORDS
 MIN_WORDS = 4
 MAX_WORDS = 120
 # The model alone lets a message through when it finds it less than this likely to be
-# ordinary contact. This is a policy, not the development splits' pick: the threshold
-# that got 99 % of safeguarding concerns through in Welsh as in English there (65 %,
-# with fifteen splits) also lets everyday requests through, which the model finds only
-# 50-60 % likely ordinary ("About my repair. Please call me.", "My boiler is making a
-# noise again").
+# ordinary contact. This is a policy, not the development splits' pick: no threshold
+# tried there (20 % to 65 %) gets every class to its target alone, and the higher ones
+# let everyday requests through ("My boiler is making a noise again", which the model
+# finds 73 % likely ordinary; an earlier model found "About my repair. Please call me."
+# only 43 % likely ordinary, where this one finds it 77 %).
 THRESHOLD = 0.3
 # The model also lets a message through as one of these classes when it finds it at
 # least this likely to be one, however likely it finds ordinary contact: where a miss
 # could cost a life, doubt delivers. Read "fi'n ishte ar bont y rheilffordd nawr"
-# (sitting on the railway bridge now): the model finds it 60 % likely ordinary (it is
-# short, and shares words with everyday texts) but 32 % likely a safeguarding concern.
+# (sitting on the railway bridge now): the model finds it 65 % likely ordinary (it is
+# short, and shares words with everyday texts) but 29 % likely a safeguarding concern.
 # train_model.py --evaluate's pick on the development splits: the highest floor at which
 # safeguarding concerns meet their target (99 %) in English and in Welsh, or the lowest
 # it tries when none does (when in doubt, deliver).
@@ -70,11 +70,14 @@ OVERRULE = 0.8
 # class in this order: the lowest limit at which no exempt message of any class, in
 # either language, is held that the phrases and the other model let through, with the
 # classes before it at their picks. (A match of a second class stands whatever the
-# models find: see ``ExemptionClassifier``.) At 90 % two Welsh repairs would be held.
+# models find: see ``ExemptionClassifier``.) At 88 % for repairs, a Welsh safeguarding
+# concern that a repair's phrase matched would be held; 80 %, the data requests' limit,
+# is the lowest tried. (Both models' features are scaled while they are fitted: see
+# train_model.py's ``SCALED``.)
 SECOND_LOOK: dict[str, float] = {
-    "emergency_repair": 0.91,
-    "subject_access_request": 0.85,
-    "appeal": 0.9,
+    "emergency_repair": 0.9,
+    "subject_access_request": 0.8,
+    "appeal": 0.95,
     "complaint": 0.97,
 }
 LOOKED_AGAIN = frozenset(SECOND_LOOK)
