@@ -40,8 +40,8 @@ A second model looks again at what a phrase matched in a short message
 (``rules.exemption_model.SecondLook``): trained only on messages a phrase matched, it
 tells a live matter from a settled or routine one ("thank you to the plumber who came
 on Monday about the burst pipe, he was lovely"), and the message is held when it is at
-least as sure as the limit of the match's class (``SECOND_LOOK``: 99 % for a repair,
-lower where its development reads held no exempt message). It looks again at
+least as sure as the limit of the match's class (``SECOND_LOOK``: 80 % to 97 %, each
+the lowest at which its development reads held no exempt message). It looks again at
 emergency repairs, data requests, appeals and complaints; never at a safeguarding
 concern, and never at a match whose words name a danger to life (gas, carbon monoxide,
 fire, smoke, sparks, burning, exposed wires: ``DANGER_CONCEPTS``), and never at a
