@@ -103,10 +103,10 @@ async def test_dedicated_route_that_holds_holds_mail_sent_elsewhere(
 ) -> None:
     gateway, upstream = running
     await use(gateway, dedicated_route={"email": TENANCY, "otherwise": "hold"})
-    await send(gateway, STAFF, "Sent to the wrong place")
+    await send(gateway, STAFF, "A question about my rent statement")
     await send(gateway, TENANCY, "Sent to the right place")
     [held] = await gateway.store.list_held()
-    assert (held.hold_reason, held.summary) == ("off_route", "Sent to the wrong place")
+    assert (held.hold_reason, held.summary) == ("off_route", "A question about my rent statement")
     [delivered] = upstream.messages
     assert delivered.rcpt_tos == [TENANCY]
     assert delivered.header("Subject") == "Sent to the right place"
