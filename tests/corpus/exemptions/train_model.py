@@ -170,28 +170,34 @@ def fit(
 ) -> tuple[FeatureUnion, LogisticRegression]:
     """Fit on every feature seen twice, keep the features that weigh at least ``least``
     for some class (a smaller model, loaded faster), and fit again on those alone.
-
-    ``scaled``: each feature is scaled, for the fit, by how much more often it is seen
-    on one side than the other (``_leanings``), and the scale is then folded into the
-    weights, so the model reads the same features as before. The weight kept or dropped
-    by ``least`` is the folded one."""
+    Scaled (``_fitted``), the weight kept or dropped by ``least`` is the folded one."""
     features = _features()
-    found = features.fit_transform(docs)
-    scale = _leanings(found, labels) if scaled else np.ones(found.shape[1])
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-    model.fit(found @ sparse.diags(scale), labels)
+    model = _fitted(features, docs, labels, c, scaled)
     names = features.get_feature_names_out()  # "words__gas", "chars__ ga", ...
-    keep = np.abs(model.coef_ * scale).max(axis=0) >= least
+    keep = np.abs(model.coef_).max(axis=0) >= least
     kept = [str(name).split("__", 1) for name, k in zip(names, keep, strict=True) if k]
     words = [name for block, name in kept if block == "words"]
     chars = [name for block, name in kept if block == "chars"]
     features = _features((words, chars))
+    return features, _fitted(features, docs, labels, c, scaled)
+
+
+def _fitted(
+    features: FeatureUnion, docs: list[list[str]], labels: list[str], c: float, scaled: bool
+) -> LogisticRegression:
+    """The weights of ``features`` fitted to ``docs``. ``scaled``: each feature is scaled,
+    for the fit, by how much more often it is seen on one side than the other
+    (``_leanings``), and the scale is then folded into the weights, so the model reads
+    the features as they are, as the rules package does."""
     found = features.fit_transform(docs)
-    scale = _leanings(found, labels) if scaled else np.ones(found.shape[1])
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    if not scaled:
+        model.fit(found, labels)
+        return model
+    scale = _leanings(found, labels)
     model.fit(found @ sparse.diags(scale), labels)
     model.coef_ = model.coef_ * scale  # the same probabilities, on the features as read
-    return features, model
+    return model
 
 
 def _leanings(found: Any, labels: list[str]) -> np.ndarray:
